@@ -1,0 +1,172 @@
+"""Turning user input into float arrays, and the range rules, with positions in messages.
+
+Positions are 1-based: for a 2-D argument ``row, column`` (customer, period); for a
+1-D argument the item number is reported as a row (a column of customers is the
+common 1-D case in a worksheet); a scalar has no position.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ..errors import CustomerEquityError
+
+BLANKS = (None, "")
+
+
+def _where(shape, flat_index):
+    if len(shape) == 0:
+        return {}
+    idx = np.unravel_index(flat_index, shape)
+    if len(shape) == 1:
+        return {"row": int(idx[0]) + 1}
+    return {"row": int(idx[-2]) + 1, "column": int(idx[-1]) + 1}
+
+
+def _fail(name, rule, arr, mask, value=None):
+    flat = int(np.flatnonzero(mask.ravel())[0]) if np.ndim(mask) else 0
+    shown = arr.ravel()[flat] if np.ndim(arr) else arr
+    if value is not None:
+        shown = value
+    if isinstance(shown, np.generic):
+        shown = shown.item()
+    raise CustomerEquityError(name, rule, value=shown, **_where(np.shape(arr), flat))
+
+
+def as_float(x, name, *, blank_ok=True):
+    """``x`` as a float64 array; blanks (None, "", NaN) become NaN.
+
+    Text, booleans and non-finite numbers are refused with their position.
+    """
+    if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
+        x = _pandas_to_numpy(x)
+    arr = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    kind = arr.dtype.kind
+    if kind == "f":
+        out = arr.astype(np.float64, copy=False)
+    elif kind in "iu":
+        out = arr.astype(np.float64)
+    elif kind == "b":
+        _fail(name, "expected a number, got a TRUE/FALSE value", arr, arr == arr)
+    else:
+        out = _slow_float(arr, name)
+    if not blank_ok:
+        nan = np.isnan(out)
+        if nan.any():
+            _fail(name, "a value is required here, the cell is blank", out, nan, value="")
+    return out
+
+
+def _pandas_to_numpy(x):
+    try:
+        return x.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        return x.to_numpy(dtype=object)
+
+
+def _slow_float(arr, name):
+    out = np.empty(arr.shape, dtype=np.float64)
+    flat_in, flat_out = arr.ravel(), out.ravel()
+    for k, v in enumerate(flat_in):
+        if v is None or (isinstance(v, str) and v.strip() == ""):
+            flat_out[k] = np.nan
+        elif isinstance(v, (bool, np.bool_)):
+            raise CustomerEquityError(name, "expected a number, got a TRUE/FALSE value",
+                                      value=bool(v), **_where(arr.shape, k))
+        elif isinstance(v, numbers.Real):
+            flat_out[k] = float(v)
+        else:
+            raise CustomerEquityError(name, "expected a number, got text", value=v,
+                                      **_where(arr.shape, k))
+    return out
+
+
+def check_finite(arr, name):
+    bad = np.isinf(arr)
+    if bad.any():
+        _fail(name, "must be a finite number", arr, bad)
+    return arr
+
+
+def check_range(arr, name, *, low=None, high=None, low_open=False, rule=None):
+    """Refuse values outside ``[low, high]`` (``(low, high]`` with ``low_open``); NaN passes."""
+    with np.errstate(invalid="ignore"):
+        bad = np.zeros(np.shape(arr), dtype=bool)
+        if low is not None:
+            bad |= (arr <= low) if low_open else (arr < low)
+        if high is not None:
+            bad |= arr > high
+    if np.any(bad):
+        if rule is None:
+            lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
+            hi = "" if high is None else f"<= {high}"
+            rule = "must be " + " and ".join(p for p in (lo, hi) if p)
+        _fail(name, rule, arr, bad)
+    return arr
+
+
+def rate_array(rate, name="rate"):
+    """A per-period discount rate: a number > -1 (a blank is refused)."""
+    r = as_float(rate, name, blank_ok=False)
+    check_finite(r, name)
+    return check_range(r, name, low=-1, low_open=True, rule="a per-period rate must be > -1")
+
+
+def share_array(x, name):
+    """A share, probability or retention rate in [0, 1]; blanks are 0."""
+    a = np.nan_to_num(check_finite(as_float(x, name), name), nan=0.0)
+    return check_range(a, name, low=0, high=1, rule="must lie in [0, 1]")
+
+
+def money_array(x, name):
+    """A money amount (any sign); blanks are 0."""
+    return np.nan_to_num(check_finite(as_float(x, name), name), nan=0.0)
+
+
+def nonnegative_array(x, name):
+    """A count or amount that cannot be negative; blanks are 0."""
+    a = np.nan_to_num(check_finite(as_float(x, name), name), nan=0.0)
+    return check_range(a, name, low=0, rule="must be >= 0")
+
+
+def periods_array(periods, name="periods", *, allow_infinite=False, blank=None):
+    """Whole numbers of periods >= 0; ``inf`` allowed only where a horizon may be open.
+
+    A blank becomes ``blank`` (refused when ``blank`` is None).
+    """
+    p = as_float(periods, name)
+    nan = np.isnan(p)
+    if nan.any():
+        if blank is None:
+            _fail(name, "a number of periods is required, the cell is blank", p, nan, value="")
+        p = np.where(nan, blank, p)
+    if not allow_infinite:
+        check_finite(p, name)
+    check_range(p, name, low=0, rule="a number of periods must be >= 0")
+    with np.errstate(invalid="ignore"):
+        frac = np.isfinite(p) & (p != np.floor(p))
+    if frac.any():
+        _fail(name, "a number of periods must be a whole number", p, frac)
+    return p
+
+
+def timing_code(timing, name="timing"):
+    """0 for end-of-period discounting (Excel NPV), 1 for beginning of period.
+
+    Accepts "end"/"begin" (any case), 0/1, or None (end).
+    """
+    if timing is None or (isinstance(timing, str) and timing.strip() == ""):
+        return 0
+    if isinstance(timing, str):
+        key = timing.strip().lower()
+        if key in ("end", "e", "0"):
+            return 0
+        if key in ("begin", "beginning", "start", "b", "1"):
+            return 1
+    elif isinstance(timing, numbers.Real) and not isinstance(timing, bool):
+        if not math.isnan(timing) and timing in (0, 1):
+            return int(timing)
+    raise CustomerEquityError(name, 'must be "end" (or 0) or "begin" (or 1)', value=timing)

@@ -1,0 +1,211 @@
+"""Step 1: classifying customers (SPEC section 4).
+
+Three ways: weighted indicator scores against cut-offs, the life-cycle stage of
+the first purchase, and value tiers (the customer pyramid). The papers give no
+numbers for weights or cut-offs: every default below is explicit and overridable.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CustomerEquityError
+from ._validate import _fail, _where, as_float, check_finite
+from .types import TYPES, type_labels
+
+__all__ = [
+    "DEFAULT_SCORE_CUTOFFS",
+    "DEFAULT_TIER_QUANTILES",
+    "TIERS",
+    "weighted_score",
+    "segment_by_score",
+    "segment_by_stage",
+    "value_tier",
+    "score_codes",
+    "stage_codes",
+]
+
+#: Lowest score of the lighthouse, follower and rational bands, for indicators rated
+#: 1-5 with weights that sum to 1 (so the score is on the same 1-5 scale).
+DEFAULT_SCORE_CUTOFFS = (4.0, 3.0, 2.0)
+
+#: Value tiers of the customer pyramid (Rust, Zeithaml & Lemon 2000), top first.
+TIERS = ("Platinum", "Gold", "Iron", "Lead")
+
+#: Default tier bounds as quantiles of lifetime value: the top 5 % platinum, the
+#: next 15 % gold, the next 30 % iron, the bottom half lead.
+DEFAULT_TIER_QUANTILES = (0.95, 0.80, 0.50)
+
+_STAGES = {
+    0: ("introduction", "intro", "导入期", "導入期", "介绍期", "介紹期", "导入", "導入", "介绍", "介紹"),
+    1: ("growth", "成长期", "成長期", "成长", "成長"),
+    2: ("maturity", "mature", "成熟期", "成熟"),
+    3: ("late maturity", "late-maturity", "decline", "declining", "成熟后期", "成熟後期",
+        "衰退期", "衰退"),
+}
+_STAGE_LOOKUP = {alias: code for code, names in _STAGES.items() for alias in names}
+
+
+def weighted_score(indicators, weights):
+    """Weighted indicator score per customer: ``sum_k w_k x_k``.
+
+    Parameters
+    ----------
+    indicators : array_like
+        Shape ``(N, K)``: one row per customer, one column per indicator (income,
+        education, innovativeness, opinion leadership, ...), each rated on the
+        firm's scale (1-5 for the default cut-offs). Blanks are refused: a missing
+        indicator would silently lower the score.
+    weights : array_like
+        Shape ``(K,)``, the firm's weight for each indicator; may be negative for a
+        trait that marks a less valuable customer (price sensitivity).
+
+    Examples
+    --------
+    >>> weighted_score([[5, 4], [2, 1]], [0.6, 0.4])
+    array([4.6, 1.6])
+    """
+    x = check_finite(as_float(indicators, "indicators", blank_ok=False), "indicators")
+    w = check_finite(as_float(weights, "weights", blank_ok=False), "weights").reshape(-1)
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    if x.shape[-1] != w.shape[0]:
+        raise CustomerEquityError("weights", f"needs one weight per indicator column "
+                                  f"({x.shape[-1]}), got {w.shape[0]}")
+    return x @ w
+
+
+def _cutoffs(cutoffs, name, count=3):
+    c = check_finite(as_float(cutoffs, name, blank_ok=False), name).reshape(-1)
+    if c.shape[0] != count:
+        raise CustomerEquityError(name, f"needs {count} cut-offs, highest band first, got {c.shape[0]}")
+    if np.any(np.diff(c) > 0):
+        raise CustomerEquityError(name, "cut-offs must be in descending order (highest band first)",
+                                  value=c.tolist())
+    return c
+
+
+def score_codes(score, cutoffs=DEFAULT_SCORE_CUTOFFS):
+    """Type codes from scores: ``score >= cutoffs[0]`` is lighthouse (0), ... below the last 3."""
+    s = check_finite(as_float(score, "score", blank_ok=False), "score")
+    c = _cutoffs(cutoffs, "cutoffs")
+    return (3 - np.searchsorted(c[::-1], s, side="right")).astype(np.int8)
+
+
+def segment_by_score(score, cutoffs=DEFAULT_SCORE_CUTOFFS):
+    """Customer type from a weighted score and three cut-offs.
+
+    Parameters
+    ----------
+    score : array_like
+        Weighted indicator score per customer (see :func:`weighted_score`).
+    cutoffs : sequence of 3 numbers
+        Lowest score of the lighthouse, follower and rational bands, descending.
+        Default ``(4.0, 3.0, 2.0)`` for a 1-5 scale. Below the last: profit-seeking.
+
+    Examples
+    --------
+    >>> segment_by_score([4.6, 3.0, 2.5, 1.6]).tolist()
+    ['Lighthouse', 'Follower', 'Rational', 'Profit-seeking']
+    """
+    return type_labels(score_codes(score, cutoffs))
+
+
+def stage_codes(stage, name="stage"):
+    """Type codes from the life-cycle stage of the first purchase (see :func:`segment_by_stage`)."""
+    arr = np.asarray(stage, dtype=object)
+    flat = arr.ravel()
+    inverse, uniques = pd.factorize(pd.Series(flat, dtype=object), use_na_sentinel=True)
+    code_of_unique = np.empty(len(uniques), dtype=np.int8)
+    for u, label in enumerate(uniques):
+        code = _stage_code(label)
+        if code is None:
+            k = int(np.flatnonzero(inverse == u)[0])
+            raise CustomerEquityError(
+                name, "unknown life-cycle stage; use introduction, growth, maturity, "
+                "late maturity/decline (or 1-4, or 导入期, 成长期, 成熟期, 衰退期)",
+                value=label, **_where(arr.shape, k))
+        code_of_unique[u] = code
+    if (inverse < 0).any():
+        k = int(np.flatnonzero(inverse < 0)[0])
+        raise CustomerEquityError(name, "a life-cycle stage is required, the cell is blank",
+                                  value="", **_where(arr.shape, k))
+    return code_of_unique[inverse].reshape(arr.shape)
+
+
+def _stage_code(label):
+    if isinstance(label, (bool, np.bool_)):
+        return None
+    if isinstance(label, (int, float, np.integer, np.floating)):
+        return int(label) - 1 if float(label) in (1.0, 2.0, 3.0, 4.0) else None
+    if isinstance(label, str):
+        key = unicodedata.normalize("NFKC", label).strip().lower().replace("_", " ")
+        for suffix in (" stage", " phase"):
+            key = key.removesuffix(suffix)
+        if key in ("1", "2", "3", "4"):
+            return int(key) - 1
+        return _STAGE_LOOKUP.get(key)
+    return None
+
+
+def segment_by_stage(stage):
+    """Customer type from the life-cycle stage of the product at the first purchase.
+
+    Customers who buy in the introduction stage are lighthouse customers; in the
+    growth stage followers; in maturity rational; in late maturity or decline
+    profit-seeking.
+
+    Parameters
+    ----------
+    stage : array_like
+        English labels (introduction, growth, maturity, late maturity, decline),
+        Chinese ones (导入期/導入期 or 介绍期/介紹期, 成长期/成長期, 成熟期,
+        成熟后期/成熟後期 or 衰退期) or stage numbers 1-4.
+
+    References
+    ----------
+    Wang Tao et al. (2002), *The composition and measurement of customer equity*.
+
+    Examples
+    --------
+    >>> segment_by_stage(["growth", 1, "成熟期", "Decline"]).tolist()
+    ['Follower', 'Lighthouse', 'Rational', 'Profit-seeking']
+    """
+    return type_labels(stage_codes(stage))
+
+
+def value_tier(ltv, cutoffs=None):
+    """Value tier of the customer pyramid: Platinum, Gold, Iron or Lead.
+
+    Parameters
+    ----------
+    ltv : array_like
+        Lifetime value per customer (money).
+    cutoffs : sequence of 3 numbers, optional
+        Lowest lifetime value of the platinum, gold and iron tiers, descending.
+        Default: the 95th, 80th and 50th percentiles of ``ltv`` itself (top 5 %
+        platinum, next 15 % gold, next 30 % iron, the rest lead).
+
+    References
+    ----------
+    Rust, R. T., Zeithaml, V. A., & Lemon, K. N. (2000). *Driving Customer Equity*.
+    Free Press. (The paper contrasts this pyramid with its own four types.)
+
+    Examples
+    --------
+    >>> value_tier([5000, 1200, 300, -40], cutoffs=[2000, 1000, 0]).tolist()
+    ['Platinum', 'Gold', 'Iron', 'Lead']
+    """
+    v = check_finite(as_float(ltv, "ltv", blank_ok=False), "ltv")
+    if cutoffs is None:
+        c = np.quantile(v, DEFAULT_TIER_QUANTILES) if v.size else np.zeros(3)
+    else:
+        c = _cutoffs(cutoffs, "cutoffs")
+    codes = 3 - np.searchsorted(c[::-1], v, side="right")
+    return np.asarray(TIERS, dtype=object)[codes]
+
+
+assert len(TYPES) == 4

@@ -1,0 +1,65 @@
+"""Relationship links of a key customer (SPEC section 6; the expansion paper)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_float, check_finite, check_range
+
+__all__ = ["solid_links", "REQUIRED_LINKS"]
+
+#: A key customer with fewer solid links than this is at risk.
+REQUIRED_LINKS = 3
+
+
+def solid_links(decision_makers, executive_link, expert_link):
+    """Number of solid, non-overlapping links (0-3) the firm has with a key customer.
+
+    Parameters
+    ----------
+    decision_makers : array_like
+        Number of the customer's decision makers the sales side has consulted and
+        recorded in the firm's database; the sales link is solid from 3 on.
+    executive_link : array_like of bool or 0/1
+        An executive-to-executive relationship exists.
+    expert_link : array_like of bool or 0/1
+        An expert-to-expert relationship (R&D, finance) exists.
+
+    Returns
+    -------
+    ndarray of int
+        0-3; fewer than :data:`REQUIRED_LINKS` marks a customer at risk.
+
+    Notes
+    -----
+    Customer equity belongs to the firm, not to its sales staff: each key customer
+    should be held by at least three links that do not run through one person.
+
+    References
+    ----------
+    The expansion paper (seed 000): *customer equity expansion*.
+
+    Examples
+    --------
+    >>> solid_links([4, 2, 3], [True, True, False], [1, 0, 0]).tolist()
+    [3, 1, 1]
+    """
+    dm = check_range(np.nan_to_num(check_finite(as_float(decision_makers, "decision_makers"),
+                                                "decision_makers"), nan=0.0),
+                     "decision_makers", low=0, rule="a number of people must be >= 0")
+    ex = _flag(executive_link, "executive_link")
+    ep = _flag(expert_link, "expert_link")
+    out = (dm >= 3).astype(np.int64) + ex + ep
+    return out
+
+
+def _flag(x, name):
+    arr = np.asarray(x)
+    if arr.dtype.kind == "b":
+        return arr.astype(np.int64)
+    v = np.nan_to_num(check_finite(as_float(arr, name), name), nan=0.0)
+    check_range(v, name, low=0, high=1, rule="must be TRUE/FALSE or 1/0")
+    bad = (v != 0) & (v != 1)
+    if bad.any():
+        check_range(np.where(bad, 2.0, 0.0), name, high=1, rule="must be TRUE/FALSE or 1/0")
+    return v.astype(np.int64)

@@ -1,0 +1,209 @@
+"""The four customer types and which kinds of value each provides (SPEC section 3).
+
+Types are held as small integer codes (0 lighthouse .. 3 profit-seeking) so that a
+million customers cost a million bytes; labels are for people.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CustomerEquityError
+from ._validate import _where, money_array, timing_code
+from .discount import present_value
+from .values import COMPONENTS
+
+__all__ = [
+    "TYPES",
+    "VALUE_KINDS",
+    "CAPABILITIES",
+    "capabilities",
+    "type_codes",
+    "type_labels",
+    "ltv_type",
+    "discounted_components",
+    "excluded_cells",
+]
+
+#: Display labels, in code order (highest band first).
+TYPES = ("Lighthouse", "Follower", "Rational", "Profit-seeking")
+
+#: The value kinds of the capability matrix, in the paper's order.
+VALUE_KINDS = ("PV", "PPV", "CV", "KV", "TV", "Iv")
+
+#: ``CAPABILITIES[type_code, kind]``: does a customer of this type provide this value?
+CAPABILITIES = np.array(
+    [
+        # PV    PPV    CV     KV     TV     Iv
+        [True, True, True, True, True, True],  # lighthouse
+        [True, True, True, False, True, True],  # follower
+        [True, True, True, False, False, True],  # rational
+        [True, False, False, False, False, True],  # profit-seeking
+    ]
+)
+
+_ALIASES = {
+    0: ("lighthouse", "light house", "灯塔", "燈塔", "l"),
+    1: ("follower", "followers", "跟随", "跟隨", "追随", "追隨", "f"),
+    2: ("rational", "理性", "r"),
+    3: ("profit-seeking", "profit seeking", "profitseeking", "profit-seeker", "profit seeker",
+        "逐利", "p"),
+}
+_SUFFIXES = ("customers", "customer", "顾客", "顧客", "客户", "客戶", "型")
+_LOOKUP = {alias: code for code, names in _ALIASES.items() for alias in names}
+_LOOKUP.update({label.lower(): code for code, label in enumerate(TYPES)})
+
+
+def _normalise(label: str) -> str:
+    key = unicodedata.normalize("NFKC", label).strip().lower().replace("_", "-")
+    for suffix in _SUFFIXES:
+        if key.endswith(suffix) and key != suffix:
+            key = key[: -len(suffix)].strip()
+    return key
+
+
+def type_codes(types, name="type"):
+    """Integer type codes (0 lighthouse, 1 follower, 2 rational, 3 profit-seeking) from labels.
+
+    Parameters
+    ----------
+    types : array_like of str
+        Labels in English (any case; "profit seeking" and "profit-seeking" both
+        work) or Chinese (灯塔/燈塔, 跟随/跟隨, 理性, 逐利, with or without 顾客/顧客).
+        Integer codes 0-3 pass through.
+
+    Examples
+    --------
+    >>> type_codes(["Lighthouse", "profit seeking", "理性顧客", "跟随"])
+    array([0, 3, 2, 1], dtype=int8)
+    """
+    arr = np.asarray(types, dtype=object) if not isinstance(types, np.ndarray) else types
+    if arr.dtype.kind in "iu":
+        bad = (arr < 0) | (arr > 3)
+        if bad.any():
+            k = int(np.flatnonzero(bad.ravel())[0])
+            raise CustomerEquityError(name, "a type code must be 0-3", value=int(arr.ravel()[k]),
+                                      **_where(arr.shape, k))
+        return arr.astype(np.int8)
+    flat = arr.ravel()
+    inverse, uniques = pd.factorize(pd.Series(flat, dtype=object), use_na_sentinel=True)
+    code_of_unique = np.empty(len(uniques), dtype=np.int8)
+    for u, label in enumerate(uniques):
+        code = _LOOKUP.get(_normalise(label)) if isinstance(label, str) else None
+        if code is None:
+            k = int(np.flatnonzero(inverse == u)[0])
+            raise CustomerEquityError(name, "unknown customer type; use Lighthouse, Follower, "
+                                      "Rational or Profit-seeking", value=label,
+                                      **_where(arr.shape, k))
+        code_of_unique[u] = code
+    if (inverse < 0).any():
+        k = int(np.flatnonzero(inverse < 0)[0])
+        raise CustomerEquityError(name, "a customer type is required, the cell is blank",
+                                  value="", **_where(arr.shape, k))
+    return code_of_unique[inverse].reshape(arr.shape)
+
+
+def type_labels(codes):
+    """Display labels for type codes.
+
+    Examples
+    --------
+    >>> type_labels([0, 3]).tolist()
+    ['Lighthouse', 'Profit-seeking']
+    """
+    return np.asarray(TYPES, dtype=object)[np.asarray(codes, dtype=np.intp)]
+
+
+def capabilities(customer_type):
+    """The row of the capability matrix for one type: PV, PPV, CV, KV, TV, Iv.
+
+    Examples
+    --------
+    >>> capabilities("Follower")
+    {'PV': True, 'PPV': True, 'CV': True, 'KV': False, 'TV': True, 'Iv': True}
+    """
+    code = int(type_codes([customer_type])[0])
+    return dict(zip(VALUE_KINDS, (bool(x) for x in CAPABILITIES[code])))
+
+
+def discounted_components(rate, periods=None, timing="end", **components):
+    """Present value of each component given (``pv=..., ppv=...``), one array per row.
+
+    Parameters as in :func:`customer_equity.model.values.ltv_values`; returns a dict
+    with the same keys.
+
+    Examples
+    --------
+    >>> d = discounted_components(0.0, periods=3, pv=[[10], [20]], kv=[[1], [1]])
+    >>> d["pv"].tolist(), d["kv"].tolist()
+    ([30.0, 60.0], [3.0, 3.0])
+    """
+    timing_code(timing)
+    return {k: np.asarray(present_value(rate, v, periods, timing, name=k), dtype=np.float64)
+            for k, v in components.items()}
+
+
+def ltv_type(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, periods=None,
+             timing="end"):
+    """Lifetime value from only the kinds of value the customer's type provides.
+
+    Parameters
+    ----------
+    types : array_like of str or int
+        Customer type per row (see :func:`type_codes`).
+    rate, pv, ppv, cv, kv, tv, iv, periods, timing
+        As in :func:`customer_equity.model.values.ltv_values`.
+
+    Notes
+    -----
+    - lighthouse: ``sum_t (PV+PPV+CV+KV+TV)_t (1+i)^-t + Iv``
+    - follower: ``sum_t (PV+PPV+CV+TV)_t (1+i)^-t + Iv``
+    - rational: ``sum_t (PV+PPV+CV)_t (1+i)^-t + Iv``
+    - profit-seeking: ``sum_t PV_t (1+i)^-t + Iv``
+
+    A component the type does not provide is excluded even when the data holds a
+    number for it; :func:`excluded_cells` counts those cells.
+
+    References
+    ----------
+    Wang Tao et al. (2002), *The composition and measurement of customer equity*.
+
+    Examples
+    --------
+    >>> ltv_type(["Lighthouse", "Profit-seeking"], 0.0, pv=[[100], [100]], kv=[[50], [50]],
+    ...          iv=10, periods=2)
+    array([310., 210.])
+    """
+    codes = np.atleast_1d(type_codes(types))
+    disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
+    return _combine(codes, disc, money_array(iv, "iv"))
+
+
+def _combine(codes, disc, iv):
+    out = np.zeros(codes.shape, dtype=np.float64)
+    for k, name in enumerate(COMPONENTS):
+        allowed = CAPABILITIES[:, k][codes]
+        out = out + np.where(allowed, disc[name], 0.0)
+    return out + iv
+
+
+def excluded_cells(types, **components):
+    """Count, per component, the non-zero cells a customer's type does not provide.
+
+    Examples
+    --------
+    >>> excluded_cells(["Rational", "Lighthouse"], kv=[[5, 5], [5, 5]], tv=[[1, 0], [0, 0]])
+    {'kv': 2, 'tv': 1}
+    """
+    codes = np.atleast_1d(type_codes(types))
+    counts = {}
+    for name, values in components.items():
+        allowed = CAPABILITIES[:, COMPONENTS.index(name)][codes]
+        v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
+        v = v.reshape(v.shape[:1] + (-1,)) if v.ndim >= 1 and v.shape[0] == codes.shape[0] \
+            else np.broadcast_to(v.reshape(-1), (codes.shape[0], v.size))
+        counts[name] = int(np.count_nonzero(v[~allowed] != 0))
+    return counts

@@ -1,0 +1,179 @@
+"""The five kinds of value a customer provides (SPEC section 2; Wang Tao et al. 2002).
+
+PV purchase value, PPV word-of-mouth value, CV ongoing information value, KV
+knowledge value, TV transaction value, plus Iv, the constant profile information
+value added once per customer and not discounted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import CustomerEquityError
+from ._validate import (
+    _fail,
+    as_float,
+    money_array,
+    nonnegative_array,
+    rate_array,
+    share_array,
+    timing_code,
+)
+from .discount import present_value
+
+__all__ = [
+    "purchase_value",
+    "word_of_mouth_value",
+    "allocate_transaction_value",
+    "ltv_values",
+    "COMPONENTS",
+]
+
+#: The discounted, per-period value kinds in the order of the paper's formula.
+COMPONENTS = ("pv", "ppv", "cv", "kv", "tv")
+
+
+def purchase_value(capacity, share, margin, *, names=("capacity", "share", "margin")):
+    """Purchase value per period: ``PV = R x S x M``.
+
+    Parameters
+    ----------
+    capacity : array_like
+        ``R``, the customer's spending capacity in the category per period (money, >= 0).
+    share : array_like
+        ``S``, the firm's share of that spending (share of wallet), in [0, 1].
+    margin : array_like
+        ``M``, margin per unit of revenue; may be negative.
+
+    Returns
+    -------
+    ndarray or float
+        Element-wise product (inputs broadcast); blanks count as 0.
+
+    References
+    ----------
+    Wang Tao et al. (2002), *The composition and measurement of customer equity*.
+
+    Examples
+    --------
+    >>> float(purchase_value(2000, 0.5, 0.2))
+    200.0
+    >>> purchase_value([[1000], [3000]], [[0.5], [0.1]], 0.2)
+    array([[100.],
+           [ 60.]])
+    """
+    out = nonnegative_array(capacity, names[0]) * share_array(share, names[1]) * money_array(margin, names[2])
+    return out.item() if np.ndim(out) == 0 else out
+
+
+def word_of_mouth_value(influence, reach, avg_value):
+    """Word-of-mouth value per period: ``PPV = influence x reach x average purchase value``.
+
+    Parameters
+    ----------
+    influence : array_like
+        The share of the people reached who act on the customer's word; negative
+        for complaints that drive prospects and customers to competitors.
+    reach : array_like
+        Number of people influenced per period, >= 0.
+    avg_value : array_like
+        Average purchase value (money per period) of those influenced.
+
+    References
+    ----------
+    Wang Tao et al. (2002), *The composition and measurement of customer equity*.
+
+    Examples
+    --------
+    >>> float(word_of_mouth_value(0.05, 40, 150))
+    300.0
+    >>> float(word_of_mouth_value(-0.02, 100, 150))  # complaints cost the firm
+    -300.0
+    """
+    out = money_array(influence, "influence") * nonnegative_array(reach, "reach") * money_array(avg_value, "avg_value")
+    return out.item() if np.ndim(out) == 0 else out
+
+
+def allocate_transaction_value(income, carriers):
+    """Spread each period's transaction income evenly over the customers who carry it.
+
+    Parameters
+    ----------
+    income : array_like
+        Transaction income per period (money), shape ``(T,)`` or a scalar for one period.
+    carriers : array_like of bool
+        Shape ``(N,)`` (the same customers carry it every period) or ``(N, T)``.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(N, T)``: ``income_t / (number of carriers in t)`` for carriers, 0 for
+        the others.
+
+    Notes
+    -----
+    The accrual principle of the paper: income earned with partner markets on the
+    strength of the customers' trust is allocated evenly across the customers who
+    carry transaction value in that period. A period with income and no carrier is
+    refused: the income would otherwise vanish from customer equity.
+
+    Examples
+    --------
+    >>> allocate_transaction_value([300, 600], [True, False, True])
+    array([[150., 300.],
+           [  0.,   0.],
+           [150., 300.]])
+    """
+    inc = money_array(income, "income")
+    inc = inc.reshape(-1) if inc.ndim <= 1 else inc.reshape(-1)
+    c = np.asarray(carriers, dtype=bool)
+    if c.ndim == 1:
+        c = np.broadcast_to(c[:, None], (c.shape[0], inc.shape[0]))
+    if c.ndim != 2 or c.shape[1] != inc.shape[0]:
+        raise CustomerEquityError(
+            "carriers", f"needs one row per customer and one column per period of income "
+            f"({inc.shape[0]}), got shape {c.shape}")
+    count = c.sum(axis=0)
+    orphan = (count == 0) & (inc != 0)
+    if orphan.any():
+        t = int(np.flatnonzero(orphan)[0])
+        raise CustomerEquityError("income", "transaction income in a period with no carrier "
+                                  "to allocate it to", column=t + 1, value=float(inc[t]))
+    per_carrier = np.divide(inc, count, out=np.zeros_like(inc), where=count > 0)
+    return np.where(c, per_carrier, 0.0)
+
+
+def ltv_values(rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, periods=None, timing="end"):
+    """Five-value lifetime value: all five discounted components plus the constant Iv.
+
+    Parameters
+    ----------
+    rate : array_like
+        Discount rate per period, > -1.
+    pv, ppv, cv, kv, tv : array_like
+        Purchase, word-of-mouth, information (contact), knowledge and transaction
+        value per period: each a column (same every period for ``periods`` periods)
+        or a block (one column per period). Blanks are 0.
+    iv : array_like
+        Profile information value, added once per customer, not discounted.
+    periods : array_like, optional
+        Retention time in periods (see :func:`ltv_contribution`).
+    timing : {"end", "begin"}
+
+    Notes
+    -----
+    .. math:: LTV = \\sum_t (PV_t + PPV_t + CV_t + KV_t + TV_t)(1+i)^{-t} + Iv
+
+    References
+    ----------
+    Wang Tao et al. (2002), *The composition and measurement of customer equity*.
+
+    Examples
+    --------
+    >>> round(float(ltv_values(0.10, pv=100, ppv=10, cv=5, kv=0, tv=5, iv=20, periods=2)), 2)
+    228.26
+    """
+    total = sum(present_value(rate, x, periods, timing, name=n) for n, x in
+                zip(COMPONENTS, (pv, ppv, cv, kv, tv)))
+    out = total + money_array(iv, "iv")
+    return out.item() if np.ndim(out) == 0 else out
