@@ -50,10 +50,13 @@ class CustomerEquityError(ValueError):
         got = f" (got {_show(self.value)})" if self.has_value else ""
         return f"{where}: {self.rule}{got}"
 
-    def relocated(self, *, argument=None, row_offset=0, column=None):
-        """A copy pointing at another place, e.g. a file row instead of an array row."""
+    def relocated(self, *, argument=None, row_offset=0, column=_NO_VALUE):
+        """A copy pointing at another place, e.g. a file row instead of an array row.
+
+        ``column=None`` drops the column (when ``argument`` already names it).
+        """
         kwargs = {"row": None if self.row is None else self.row + row_offset,
-                  "column": self.column if column is None else column}
+                  "column": self.column if column is self._NO_VALUE else column}
         if self.has_value:
             kwargs["value"] = self.value
         return CustomerEquityError(argument or self.argument, self.rule, **kwargs)

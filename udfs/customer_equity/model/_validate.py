@@ -43,7 +43,7 @@ def as_float(x, name, *, blank_ok=True):
     """
     if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
         x = _pandas_to_numpy(x)
-    arr = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    arr = x if isinstance(x, np.ndarray) else _from_python(x)
     kind = arr.dtype.kind
     if kind == "f":
         out = arr.astype(np.float64, copy=False)
@@ -58,6 +58,19 @@ def as_float(x, name, *, blank_ok=True):
         if nan.any():
             _fail(name, "a value is required here, the cell is blank", out, nan, value="")
     return out
+
+
+def _from_python(x):
+    """Lists of cell values: numpy would turn [3, "x"] into text and [3, True] into 3."""
+    if not isinstance(x, (list, tuple)):
+        return np.asarray(x)
+    obj = np.array(x, dtype=object)
+    if obj.dtype != object:
+        return obj
+    kinds = set(map(type, obj.ravel()))
+    if kinds <= {float, int}:
+        return obj.astype(np.float64)
+    return obj
 
 
 def _pandas_to_numpy(x):
@@ -91,21 +104,34 @@ def check_finite(arr, name):
     return arr
 
 
+def zero_blanks(arr, name):
+    """Refuse inf; blanks (NaN) become 0. One pass when there is nothing to fix."""
+    if np.isfinite(arr).all():
+        return arr
+    check_finite(arr, name)
+    return np.where(np.isnan(arr), 0.0, arr)
+
+
 def check_range(arr, name, *, low=None, high=None, low_open=False, rule=None):
     """Refuse values outside ``[low, high]`` (``(low, high]`` with ``low_open``); NaN passes."""
+    arr_min = np.nanmin(arr) if np.size(arr) and (low is not None) else None
+    arr_max = np.nanmax(arr) if np.size(arr) and (high is not None) else None
+    low_ok = low is None or arr_min is None or np.isnan(arr_min) or (
+        arr_min > low if low_open else arr_min >= low)
+    high_ok = high is None or arr_max is None or np.isnan(arr_max) or arr_max <= high
+    if low_ok and high_ok:
+        return arr
     with np.errstate(invalid="ignore"):
         bad = np.zeros(np.shape(arr), dtype=bool)
         if low is not None:
             bad |= (arr <= low) if low_open else (arr < low)
         if high is not None:
             bad |= arr > high
-    if np.any(bad):
-        if rule is None:
-            lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
-            hi = "" if high is None else f"<= {high}"
-            rule = "must be " + " and ".join(p for p in (lo, hi) if p)
-        _fail(name, rule, arr, bad)
-    return arr
+    if rule is None:
+        lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
+        hi = "" if high is None else f"<= {high}"
+        rule = "must be " + " and ".join(p for p in (lo, hi) if p)
+    _fail(name, rule, arr, bad)
 
 
 def rate_array(rate, name="rate"):
@@ -117,18 +143,18 @@ def rate_array(rate, name="rate"):
 
 def share_array(x, name):
     """A share, probability or retention rate in [0, 1]; blanks are 0."""
-    a = np.nan_to_num(check_finite(as_float(x, name), name), nan=0.0)
+    a = zero_blanks(as_float(x, name), name)
     return check_range(a, name, low=0, high=1, rule="must lie in [0, 1]")
 
 
 def money_array(x, name):
     """A money amount (any sign); blanks are 0."""
-    return np.nan_to_num(check_finite(as_float(x, name), name), nan=0.0)
+    return zero_blanks(as_float(x, name), name)
 
 
 def nonnegative_array(x, name):
     """A count or amount that cannot be negative; blanks are 0."""
-    a = np.nan_to_num(check_finite(as_float(x, name), name), nan=0.0)
+    a = zero_blanks(as_float(x, name), name)
     return check_range(a, name, low=0, rule="must be >= 0")
 
 

@@ -91,6 +91,9 @@ def _cutoffs(cutoffs, name, count=3):
 def score_codes(score, cutoffs=DEFAULT_SCORE_CUTOFFS):
     """Type codes from scores: ``score >= cutoffs[0]`` is lighthouse (0), ... below the last 3."""
     s = check_finite(as_float(score, "score", blank_ok=False), "score")
+    # a score of exactly 3.0 on paper may come out as 2.9999999999999996 depending on
+    # the order of the weighted sum; it must still reach the band that starts at 3
+    s = np.round(s, 10)
     c = _cutoffs(cutoffs, "cutoffs")
     return (3 - np.searchsorted(c[::-1], s, side="right")).astype(np.int8)
 

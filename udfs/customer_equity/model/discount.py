@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float, check_finite, periods_array, rate_array, timing_code
+from ._validate import as_float, check_finite, periods_array, rate_array, timing_code, zero_blanks
 
 __all__ = ["per_period_rate", "discount_factors", "annuity_factor", "present_value"]
 
@@ -128,7 +128,8 @@ def present_value(rate, values, periods=None, timing="end", *, name="values"):
     Parameters
     ----------
     rate : array_like
-        Discount rate per period, > -1; one per row or one for all.
+        Discount rate per period, > -1; one for all, or one per row (shape ``(N,)``
+        or a column ``(N, 1)``).
     values : array_like
         Values per period, the last axis is time: shape ``(..., W)``. With ``W == 1``
         (a column, or a scalar) the value is the same in each of ``periods`` periods;
@@ -157,7 +158,8 @@ def present_value(rate, values, periods=None, timing="end", *, name="values"):
     if v.ndim == 0:
         v = v.reshape(1)
     width = v.shape[-1]
-    p = None if periods is None else periods_array(periods)
+    p = None if periods is None else _per_row(periods_array(periods), v.ndim)
+    i = _per_row(i, v.ndim)
     if width == 1:
         a = _constant_values(v[..., 0], name)
         out = a * _annuity(i, 1.0 if p is None else p, begin)
@@ -166,6 +168,13 @@ def present_value(rate, values, periods=None, timing="end", *, name="values"):
     else:
         out = _block_general(v, i, p, begin, name)
     return out.item() if np.ndim(out) == 0 else out
+
+
+def _per_row(x, ndim):
+    """A per-row argument given as a column, shape ``(N, 1)``, is one value per row."""
+    if x.ndim == ndim and x.ndim >= 1 and x.shape[-1] == 1:
+        return x[..., 0]
+    return x
 
 
 def _constant_values(a, name):
@@ -196,12 +205,15 @@ def _block_fast(v, i, begin, name):
 
 
 def _block_general(v, i, p, begin, name):
-    v = np.nan_to_num(check_finite(v, name), nan=0.0)
     width = v.shape[-1]
     t = np.arange(1, width + 1, dtype=np.float64)
+    if i.ndim == 0:
+        if p is not None:
+            v = np.where(t <= p[..., None], v, 0.0)
+        return _block_fast(v, float(i), begin, name)
+    v = zero_blanks(v, name)
     with np.errstate(over="ignore"):
         d = np.power(1.0 + i[..., None], -(t - begin))
     if p is not None:
         d = np.where(t <= p[..., None], d, 0.0)
     return np.sum(v * d, axis=-1)
-

@@ -223,8 +223,9 @@ def _product(df, result, inputs, kinds):
         raise CustomerEquityError(missing[0], f"column missing: {result.upper()} = "
                                   f"{' x '.join(inputs)} needs all three (or a {result} column)")
     arrays = [_field(df, c, k) for c, k in zip(inputs, kinds)]
+    narrow_first = sorted(arrays, key=lambda a: a.shape[1])
     try:
-        return np.multiply(np.multiply(arrays[0], arrays[1]), arrays[2])
+        return np.multiply(np.multiply(narrow_first[0], narrow_first[1]), narrow_first[2])
     except ValueError:
         raise CustomerEquityError(result, "its input blocks have different numbers of periods: "
                                   + ", ".join(f"{c} {a.shape[1]}" for c, a in zip(inputs, arrays))) from None
