@@ -172,7 +172,7 @@ def present_value(rate, values, periods=None, timing="end", *, name="values"):
 
 def _per_row(x, ndim):
     """A per-row argument given as a column, shape ``(N, 1)``, is one value per row."""
-    if x.ndim == ndim and x.ndim >= 1 and x.shape[-1] == 1:
+    if x.ndim >= 1 and x.shape[-1] == 1 and (x.ndim == ndim or x.ndim >= 2):
         return x[..., 0]
     return x
 

@@ -1,0 +1,412 @@
+"""The Excel functions (``=CE_LTV(...)`` and friends): thin xlwings wrappers over the core.
+
+Each function converts the cells it is given, lets the core validate and compute,
+and returns a value or a spilled array. The same module serves the Windows add-in
+(xlwings COM: "UDF Modules = customer_equity.excel") and xlwings Lite / xlwings
+Server (Office.js: Excel on Mac, Windows and the web), because the decorators come
+from the top-level ``xlwings`` package, which picks the runtime's implementation.
+
+Arguments arrive as 2-D lists of cell values (``ndim=2``), never pre-converted, so
+that the core sees blanks (None on COM, "" on Office.js), text and TRUE/FALSE as
+they are and can name the argument and the cell's position when one is wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+
+import numpy as np
+import xlwings as xw
+
+from . import __version__
+from . import model as core
+from .errors import CustomerEquityError
+
+CATEGORY = "Customer Equity"
+
+_RATE = "Discount rate per period (0.1 for 10 %), > -1."
+_PERIODS = ("Number of periods (retention time), a whole number >= 0; one per row or one for all. "
+            "Default: the number of value columns.")
+_TIMING = '"end" (default, like NPV: period 1 is discounted once) or "begin".'
+_VALUES = "One column per period (a block), or one column = the same amount every period."
+
+
+def _guard(f):
+    """Turn our CustomerEquityError into a readable error in the cell, on either runtime."""
+
+    @functools.wraps(f)
+    def wrapper(*args):
+        try:
+            return f(*args)
+        except CustomerEquityError as err:
+            return _error_result(f.__name__, err)
+
+    return wrapper
+
+
+def _error_result(func_name, err):
+    message = f"{func_name.upper()}: {err}"
+    if _on_officejs():
+        from xlwings import XlwingsError
+
+        raise XlwingsError(message) from None
+    return f"#VALUE! {message}"
+
+
+def _on_officejs():
+    return os.environ.get("XLWINGS_ON_SERVER") == "true" or _running_in_pyodide()
+
+
+def _running_in_pyodide():
+    import sys
+
+    return sys.platform == "emscripten"
+
+
+def _omitted(x):
+    """An omitted optional argument: None on Office.js, our default on COM."""
+    return x is None or (isinstance(x, list) and _is_blank_grid(x))
+
+
+def _is_blank_grid(x):
+    return all(c is None or c == "" for row in x for c in (row if isinstance(row, list) else [row]))
+
+
+def _scalar(x, name):
+    """One cell's value from a 1 x 1 grid (or a plain value)."""
+    if isinstance(x, list):
+        if len(x) != 1 or (isinstance(x[0], list) and len(x[0]) != 1):
+            raise CustomerEquityError(name, "must be a single cell")
+        x = x[0][0] if isinstance(x[0], list) else x[0]
+    return x
+
+
+def _text_or_none(x, name):
+    x = _scalar(x, name) if x is not None else None
+    return None if x is None or x == "" else x
+
+
+def _column(values):
+    """A 1-D result as a spilled column, 2-D as it is, a 0-d result as one cell."""
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        return _cell(arr.item())
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.size == 1:
+        return _cell(arr.reshape(-1)[0].item() if hasattr(arr.reshape(-1)[0], "item") else arr.reshape(-1)[0])
+    return [[_cell(v) for v in row] for row in arr.tolist()]
+
+
+def _cell(v):
+    if isinstance(v, (float, np.floating)) and math.isnan(v):
+        return ""
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _rows(x):
+    """Per-row labels (types, stages) as a flat list: a column, a row or one cell."""
+    arr = np.asarray(x if isinstance(x, list) else [[x]], dtype=object)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        return arr[:, 0]
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        return arr[0, :]
+    return arr
+
+
+def _rows_of(x, name):
+    arr = _rows(x)
+    if arr.ndim != 1:
+        raise CustomerEquityError(name, "must be one column (one cell per customer)")
+    return arr
+
+
+# --- values per period -----------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("capacity", ndim=2, doc="Spending capacity in the category per period (money, >= 0).")
+@xw.arg("share", ndim=2, doc="The firm's share of that spending (share of wallet), 0 to 1.")
+@xw.arg("margin", ndim=2, doc="Margin per unit of revenue (0.25 for 25 %).")
+@_guard
+def ce_pv(capacity, share, margin):
+    """Purchase value per period: capacity x share of wallet x unit margin (element-wise)."""
+    return _column(core.purchase_value(capacity, share, margin))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("influence", ndim=2, doc="Share of the people reached who act on the word; negative for complaints.")
+@xw.arg("reach", ndim=2, doc="Number of people influenced per period (>= 0).")
+@xw.arg("avg_value", ndim=2, doc="Average purchase value of those influenced (money per period).")
+@_guard
+def ce_ppv(influence, reach, avg_value):
+    """Word-of-mouth value per period: influence x reach x average purchase value (may be negative)."""
+    return _column(core.word_of_mouth_value(influence, reach, avg_value))
+
+
+_YES = {"true", "yes", "y", "1", "x", "是"}
+_NO = {"false", "no", "n", "0", "否", ""}
+
+
+def _carrier_flags(carriers):
+    arr = np.asarray(carriers, dtype=object)
+    out = np.zeros(arr.shape, dtype=bool)
+    for idx, v in np.ndenumerate(arr):
+        if v is None or isinstance(v, (bool, np.bool_)):
+            out[idx] = bool(v)
+        elif isinstance(v, (int, float)) and v in (0, 1):
+            out[idx] = bool(v)
+        elif isinstance(v, str) and v.strip().lower() in _YES | _NO:
+            out[idx] = v.strip().lower() in _YES
+        elif isinstance(v, str):
+            try:
+                code = core.type_codes([v], "carriers")[0]
+            except CustomerEquityError:
+                row, col = (idx[0] + 1, idx[1] + 1) if len(idx) == 2 else (idx[0] + 1, None)
+                raise CustomerEquityError("carriers", "must be TRUE/FALSE, 1/0, yes/no or a customer type",
+                                          row=row, column=col, value=v) from None
+            out[idx] = bool(core.CAPABILITIES[code, 4])
+        else:
+            row, col = (idx[0] + 1, idx[1] + 1) if len(idx) == 2 else (idx[0] + 1, None)
+            raise CustomerEquityError("carriers", "must be TRUE/FALSE, 1/0, yes/no or a customer type",
+                                      row=row, column=col, value=v)
+    return out
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("income", ndim=2, doc="Transaction income per period: one row, one cell per period.")
+@xw.arg("carriers", ndim=2, doc="Per customer: TRUE/1/yes if they carry transaction value, or their type "
+        "(types that provide TV carry it). One column, or one column per period.")
+@_guard
+def ce_tv_allocate(income, carriers):
+    """Transaction value per customer and period: each period's income split evenly over its carriers."""
+    inc = np.asarray(core.model._validate.money_array(income, "income"), dtype=float).reshape(-1)
+    flags = _carrier_flags(carriers)
+    if flags.ndim == 2 and flags.shape[1] == 1:
+        flags = flags[:, 0]
+    return _column(core.allocate_transaction_value(inc, flags))
+
+
+# --- lifetime value ----------------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("rate", ndim=2, doc=_RATE)
+@xw.arg("values", ndim=2, doc="Margin per period, one row per customer. " + _VALUES)
+@xw.arg("periods", ndim=2, doc=_PERIODS)
+@xw.arg("timing", doc=_TIMING)
+@_guard
+def ce_ltv(rate, values, periods=None, timing=None):
+    """Contribution lifetime value per row: the discounted margins (Excel NPV per row)."""
+    return _column(core.ltv_contribution(rate, values, None if _omitted(periods) else periods,
+                                         _text_or_none(timing, "timing")))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("rate", ndim=2, doc=_RATE)
+@xw.arg("capacity", ndim=2, doc="Spending capacity per period. " + _VALUES)
+@xw.arg("share", ndim=2, doc="Share of wallet, 0 to 1.")
+@xw.arg("margin", ndim=2, doc="Unit margin (0.25 for 25 %).")
+@xw.arg("periods", ndim=2, doc=_PERIODS)
+@xw.arg("timing", doc=_TIMING)
+@_guard
+def ce_ltv_sow(rate, capacity, share, margin, periods=None, timing=None):
+    """Share-of-wallet lifetime value per row: sum of capacity x share x margin, discounted."""
+    return _column(core.ltv_share_of_wallet(rate, capacity, share, margin,
+                                            None if _omitted(periods) else periods,
+                                            _text_or_none(timing, "timing")))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("rate", ndim=2, doc=_RATE)
+@xw.arg("market_size", ndim=2, doc="The single customer's market size per period (money, >= 0). " + _VALUES)
+@xw.arg("share", ndim=2, doc="The firm's share, 0 to 1.")
+@xw.arg("margin", ndim=2, doc="Unit margin.")
+@xw.arg("indirect", ndim=2, doc="Indirect contribution as a multiplier: 1 none, 1.2 word of mouth adds 20 %.")
+@xw.arg("periods", ndim=2, doc=_PERIODS)
+@xw.arg("timing", doc=_TIMING)
+@_guard
+def ce_ltv_indirect(rate, market_size, share, margin, indirect, periods=None, timing=None):
+    """Indirect-contribution lifetime value per row (customer-product line): P x S x M x A, discounted."""
+    return _column(core.ltv_indirect(rate, market_size, share, margin, indirect,
+                                     None if _omitted(periods) else periods,
+                                     _text_or_none(timing, "timing")))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("margin", ndim=2, doc="Margin per period of a retained customer (money).")
+@xw.arg("retention", ndim=2, doc="Retention rate per period, 0 to 1. A row of rates against a column of "
+        "discount rates spills the grid.")
+@xw.arg("rate", ndim=2, doc=_RATE)
+@xw.arg("periods", ndim=2, doc="Horizon in periods; leave out for an infinite horizon.")
+@xw.arg("timing", doc='"end" (default: first margin after one period) or "begin" (first margin at once).')
+@xw.arg("growth", ndim=2, doc="Margin growth per period (default 0).")
+@xw.arg("acquisition_cost", ndim=2, doc="Subtracted once (default 0).")
+@_guard
+def ce_ltv_retention(margin, retention, rate, periods=None, timing=None, growth=None, acquisition_cost=None):
+    """Retention-based lifetime value (Gupta & Lehmann): m r / (1 + i - r) for an infinite horizon."""
+    return _column(core.ltv_retention(
+        margin, retention, rate,
+        None if _omitted(periods) else periods,
+        _text_or_none(timing, "timing"),
+        0.0 if _omitted(growth) else growth,
+        0.0 if _omitted(acquisition_cost) else acquisition_cost))
+
+
+def _components(pv, ppv, cv, kv, tv):
+    return {k: (0.0 if _omitted(x) else x) for k, x in
+            (("pv", pv), ("ppv", ppv), ("cv", cv), ("kv", kv), ("tv", tv))}
+
+
+def _five_value_args(f):
+    for name, doc in reversed((
+            ("rate", _RATE),
+            ("periods", "Retention time in periods, one per row or one for all."),
+            ("pv", "Purchase value per period. " + _VALUES),
+            ("ppv", "Word-of-mouth value per period (may be negative)."),
+            ("cv", "Information value from two-way contact per period."),
+            ("kv", "Knowledge value per period."),
+            ("tv", "Transaction value per period."),
+            ("iv", "Profile information value: added once, not discounted (default 0)."))):
+        f = xw.arg(name, ndim=2, doc=doc)(f)
+    return xw.arg("timing", doc=_TIMING)(f)
+
+
+@xw.func(category=CATEGORY)
+@_five_value_args
+@_guard
+def ce_ltv_values(rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
+    """Five-value lifetime value per row: sum of (PV+PPV+CV+KV+TV) discounted, plus Iv."""
+    return _column(core.ltv_values(rate, iv=0.0 if _omitted(iv) else iv, periods=periods,
+                                   timing=_text_or_none(timing, "timing"), **_components(pv, ppv, cv, kv, tv)))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("type", ndim=2, doc="Customer type per row: Lighthouse, Follower, Rational or Profit-seeking.")
+@_five_value_args
+@_guard
+def ce_ltv_type(type, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
+    """Lifetime value per row from only the kinds of value the customer's type provides."""
+    return _column(core.ltv_type(_rows_of(type, "type"), rate, iv=0.0 if _omitted(iv) else iv,
+                                 periods=periods, timing=_text_or_none(timing, "timing"),
+                                 **_components(pv, ppv, cv, kv, tv)))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("type", ndim=2, doc="Customer type (or a column of types).")
+@_guard
+def ce_capabilities(type):
+    """The type's row of the capability matrix: does it provide PV, PPV, CV, KV, TV, Iv (TRUE/FALSE)?"""
+    codes = core.type_codes(_rows_of(type, "type"), "type")
+    return [[bool(x) for x in core.CAPABILITIES[c]] for c in codes]
+
+
+# --- classification ------------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("indicators", ndim=2, doc="One row per customer, one column per indicator (e.g. rated 1-5).")
+@xw.arg("weights", ndim=2, doc="One weight per indicator column (a row or a column).")
+@_guard
+def ce_score(indicators, weights):
+    """Weighted indicator score per row: the sum of indicator x weight."""
+    return _column(core.weighted_score(indicators, np.asarray(weights, dtype=object).reshape(-1).tolist()))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("score", ndim=2, doc="Weighted score per customer.")
+@xw.arg("cutoffs", ndim=2, doc="Lowest score of the Lighthouse, Follower and Rational bands, highest first. "
+        "Default 4, 3, 2.")
+@_guard
+def ce_segment(score, cutoffs=None):
+    """Customer type per row from a score and three cut-offs (below the last: Profit-seeking)."""
+    c = core.DEFAULT_SCORE_CUTOFFS if _omitted(cutoffs) else np.asarray(cutoffs, dtype=object).reshape(-1).tolist()
+    return _column(core.segment_by_score(score, c))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("stage", ndim=2, doc="Life-cycle stage of the first purchase: introduction, growth, maturity, "
+        "late maturity / decline (or 1-4, or 导入期, 成长期, 成熟期, 衰退期).")
+@_guard
+def ce_segment_stage(stage):
+    """Customer type per row from the life-cycle stage of the first purchase."""
+    return _column(core.segment_by_stage(np.asarray(stage, dtype=object)))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("ltv", ndim=2, doc="Lifetime value per customer.")
+@xw.arg("cutoffs", ndim=2, doc="Lowest value of Platinum, Gold and Iron, highest first. Default: the "
+        "95th, 80th and 50th percentiles of ltv.")
+@_guard
+def ce_tier(ltv, cutoffs=None):
+    """Value tier of the customer pyramid per row: Platinum, Gold, Iron or Lead."""
+    c = None if _omitted(cutoffs) else np.asarray(cutoffs, dtype=object).reshape(-1).tolist()
+    return _column(core.value_tier(ltv, c))
+
+
+# --- customer equity -------------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("types", ndim=2, doc="Customer type per customer (one column).")
+@xw.arg("ltv", ndim=2, doc="Lifetime value per customer (one column).")
+@_guard
+def ce_equity(types, ltv):
+    """Total customer equity: the sum of the customers' lifetime values."""
+    return core.customer_equity(_rows_of(types, "types"), ltv)
+
+
+def _table(frame, first_header):
+    header = [first_header] + [str(c) for c in frame.columns]
+    body = [[str(idx)] + [_cell(v) for v in row] for idx, row in zip(frame.index, frame.itertuples(index=False))]
+    return [header] + body
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("types", ndim=2, doc="Customer type per customer (one column).")
+@xw.arg("ltv", ndim=2, doc="Lifetime value per customer (one column).")
+@_guard
+def ce_equity_table(types, ltv):
+    """Equity per type with headers: type, customers, equity, share, average, and a Total row."""
+    return _table(core.equity_table(_rows_of(types, "types"), ltv), "type")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("types", ndim=2, doc="Customer type per row.")
+@_five_value_args
+@_guard
+def ce_composition(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
+    """Composition matrix with headers: value kinds (PV ... Iv) x customer types, with totals."""
+    frame = core.composition_matrix(_rows_of(types, "types"), rate, iv=0.0 if _omitted(iv) else iv,
+                                    periods=periods, timing=_text_or_none(timing, "timing"),
+                                    **_components(pv, ppv, cv, kv, tv))
+    return _table(frame, "kind")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("decision_makers", ndim=2, doc="Decision makers consulted and recorded (solid from 3).")
+@xw.arg("executive_link", ndim=2, doc="TRUE if an executive-to-executive link exists.")
+@xw.arg("expert_link", ndim=2, doc="TRUE if an expert-to-expert link (R&D, finance) exists.")
+@_guard
+def ce_links(decision_makers, executive_link, expert_link):
+    """Solid relationship links (0-3) of a key customer; fewer than 3 means at risk."""
+    return _column(core.solid_links(decision_makers, executive_link, expert_link))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("yearly_rate", ndim=2, doc="Discount rate per year (0.12 for 12 %).")
+@xw.arg("periods_per_year", ndim=2, doc="12 for months, 4 for quarters.")
+@_guard
+def ce_rate(yearly_rate, periods_per_year):
+    """Per-period rate equivalent to a yearly rate: (1 + yearly)^(1/k) - 1."""
+    return _column(core.per_period_rate(yearly_rate, periods_per_year))
+
+
+@xw.func(category=CATEGORY)
+def ce_version():
+    """Versions of customer-equity and xlwings, for support."""
+    return f"customer-equity {__version__}; xlwings {xw.__version__}"
