@@ -300,7 +300,9 @@ def _config_sheet_xml(template_xml: str, strings: list[str], config: AddinConfig
             f"{_cell(f'B{i}', value, style)}</row>"
         )
     sheet_data = "<sheetData>" + "".join(rows) + "</sheetData>"
-    out, n = re.subn(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", sheet_data, template_xml, flags=re.S)
+    out, n = re.subn(
+        r"<sheetData\s*/>|<sheetData>.*?</sheetData>", lambda _: sheet_data, template_xml, flags=re.S
+    )
     if n != 1:
         raise AddinError("Unexpected configuration sheet layout in the template.")
     out = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:B{len(keys)}" />', out)
@@ -330,7 +332,7 @@ def _workbook_xml(text: str, old_sheet: str, new_sheet: str, stamp: str) -> str:
         f'<definedName name="{BUILD_NAME}">&quot;{escape(stamp)}&quot;</definedName>'
     )
     if re.search(r"<definedNames\s*/>", text):
-        text = re.sub(r"<definedNames\s*/>", f"<definedNames>{defined}</definedNames>", text)
+        text = re.sub(r"<definedNames\s*/>", lambda _: f"<definedNames>{defined}</definedNames>", text)
     elif "<definedNames>" in text:
         text = re.sub(rf'<definedName name="{BUILD_NAME}"[^>]*>.*?</definedName>', "", text)
         text = text.replace("<definedNames>", "<definedNames>" + defined, 1)

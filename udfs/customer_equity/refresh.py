@@ -154,8 +154,8 @@ def parse_constant(refers_to: str | None) -> str | None:
 
     >>> parse_constant('="measurement/1"')
     'measurement/1'
-    >>> parse_constant('"say ""hi"""')
-    'say "hi"'
+    >>> parse_constant('"a ""b"" c"')
+    'a "b" c'
     >>> parse_constant("=Sheet1!$A$1") is None
     True
     """
