@@ -116,7 +116,8 @@ def ribbon_source_path() -> Path:
 def vba_modules(xlam: Path | str | bytes) -> dict[str, str]:
     """Return ``{module name: VBA source}`` of an ``.xlsm``/``.xlam`` (needs ``oletools``).
 
-    >>> mods = vba_modules(template_path())  # doctest: +SKIP
+    Used by :func:`build` to check the ribbon's callbacks and ``PROJECT_NAME`` against the
+    template's VBA when oletools is installed (it is in the ``test`` extra).
     """
     from oletools.olevba import VBA_Parser
 
