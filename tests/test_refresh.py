@@ -241,15 +241,13 @@ def test_fit_values_pads_and_converts_numpy_and_nan():
 
 def _module(source: str, name: str = "ce_fake_excel") -> types.ModuleType:
     module = types.ModuleType(name)
-    exec(textwrap.dedent(source), module.__dict__)
-    for obj in vars(module).values():
-        if callable(obj) and getattr(obj, "__module__", None) == "builtins":
-            obj.__module__ = name
+    exec(textwrap.dedent(source), module.__dict__)  # functions get __module__ == name
     return module
 
 
 BASE = '''
 from math import sqrt
+from textwrap import dedent
 def CE_CLV(margin, retention, discount=0.1):
     """Customer lifetime value."""
     return margin
@@ -263,6 +261,8 @@ def test_catalogue_stamp_is_stable_and_ignores_private_and_imported_names():
     assert a == refresh.catalogue_stamp(_module(BASE))
     assert a == refresh.catalogue_stamp(_module(BASE + "\ndef _other():\n    pass\n"))
     assert a == refresh.catalogue_stamp(_module(BASE.replace("return margin", "return 0")))
+    # imported functions are not part of the catalogue
+    assert a == refresh.catalogue_stamp(_module(BASE.replace("from textwrap import dedent", "")))
 
 
 @pytest.mark.parametrize(

@@ -362,12 +362,15 @@ def check_ribbon(ribbon_xml: bytes, callbacks: Iterable[str]) -> ET.Element:
     return root
 
 
+_CALLBACK_ATTRS = {"onAction", "onChange", "onLoad", "loadImage", "onShow", "onHide"}
+
+
 def ribbon_callback_refs(root: ET.Element) -> list[tuple[str, str]]:
     """Return ``(attribute, callback)`` for every callback attribute in a ribbon tree."""
     refs = []
     for el in root.iter():
         for attr, value in el.attrib.items():
-            if attr == "onAction" or attr == "onLoad" or (attr.startswith("get") and attr[3:4].isupper()):
+            if attr in _CALLBACK_ATTRS or (attr.startswith("get") and attr[3:4].isupper()):
                 refs.append((attr, value))
     return refs
 
