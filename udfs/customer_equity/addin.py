@@ -619,6 +619,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     except AddinError as exc:
         print(f"Error: {exc}")
         return 1
+    except OSError as exc:  # e.g. the file is open in Excel (Windows locks it)
+        print(f"Error: could not write {Path(args.out) / ADDIN_FILENAME}: {exc}")
+        return 1
     print(f"Wrote {path}")
     return 0
 
