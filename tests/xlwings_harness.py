@@ -25,10 +25,10 @@ Two runtimes, one module:
 The decorators ``xlwings.func/arg/ret`` are bound when ``xlwings`` is imported
 (no-ops on Linux, ``xlwings.udfs.xlfunc`` & co. on Windows with pywin32,
 ``xlwings.server.func`` & co. when ``XLWINGS_ON_SERVER=true``/in Lite).  Each runtime
-therefore rebinds ``xlwings.func/arg/ret/script`` the way ``xlwings/__init__.py``
-does on that platform and imports the UDF module *afresh* while it is active, then
-puts the previous module object back.  So one module can be tested through both
-runtimes in one process.
+therefore imports the UDF module *afresh* with ``xlwings.func/arg/ret/script`` bound
+the way ``xlwings/__init__.py`` binds them on that platform (only during that import),
+and puts the previous module object back when it ends.  So one module can be tested
+through both runtimes in one process, even with both runtimes active at once.
 
 Cell values in this harness (``Cells`` contents and scalar arguments):
 
@@ -468,6 +468,7 @@ class FakeSheet(_CDispatch):
     def __init__(self, name, book):
         self.Name = name
         self.Parent = book
+        self.log: list[tuple] = []  # writes Excel would perform (legacy expand only)
 
     def Cells(self, row, col):
         return FakeRange(self, row, col, [[None]])
@@ -525,6 +526,21 @@ class FakeRange(_CDispatch):
         if self._shape == (1, 1):
             return self._values[0][0]
         return tuple(tuple(r) for r in self._values)
+
+    # Only for the legacy ``@xw.ret(expand="table")`` resize (udfs.ComRange &
+    # delayed_resize_dynamic_array_formula):
+    CLSID = "{00020846-0000-0000-C000-000000000046}"
+
+    def __call__(self, row, col):  # Range.Item(row, col), relative to the top left
+        return FakeRange(self.Worksheet, self.Row + row - 1, self.Column + col - 1, [[None]])
+
+    def ClearContents(self):
+        self.Worksheet.log.append(("ClearContents", self.Address))
+
+    def __setattr__(self, name, value):
+        if name == "FormulaArray" and value:
+            self.Worksheet.log.append(("FormulaArray", self.Address, value))
+        object.__setattr__(self, name, value)
 
 
 def _com_cell_value(v):
@@ -624,17 +640,30 @@ class _Runtime:
         self._swap = _ModuleSwap()
         self._modules: dict[str, types.ModuleType] = {}
 
-    def _bind_decorators(self, func, arg, ret, script, sub=None):
-        for name, value in (("func", func), ("arg", arg), ("ret", ret), ("script", script)):
-            self._swap.setattr(xlwings, name, value)
+    def _set_decorators(self, func, arg, ret, script, sub=None):
+        self._decorators = {"func": func, "arg": arg, "ret": ret, "script": script}
         if sub is not None:
-            self._swap.setattr(xlwings, "sub", sub)
+            self._decorators["sub"] = sub
+
+    @contextlib.contextmanager
+    def decorators(self):
+        """Bind ``xlwings.func/arg/ret/script(/sub)`` to this runtime's implementation
+        -- what ``xlwings/__init__.py`` does at import time on that platform.
+
+        Only held while a UDF module is imported, so that a COM and an Office.js
+        runtime can be active at the same time.
+        """
+        swap = _ModuleSwap()
+        for name, value in self._decorators.items():
+            swap.setattr(xlwings, name, value)
+        try:
+            yield
+        finally:
+            swap.restore()
 
     def _forget_module(self, module_name):
         """Make the next import of ``module_name`` execute it again."""
-        for name in list(sys.modules):
-            if name == module_name:
-                self._swap.pop(name)
+        self._swap.pop(module_name)
 
     def __exit__(self, *exc):
         self._swap.restore()
@@ -674,7 +703,7 @@ class ComRuntime(_Runtime):
             self._swap.setattr(engines, "engines_by_name", dict(engines.engines_by_name))
             engines.add(xlwings.Engine(impl=self.xlwindows.engine))
             u = self.udfs
-            self._bind_decorators(u.xlfunc, u.xlarg, u.xlret, u.xlsub, sub=u.xlsub)
+            self._set_decorators(u.xlfunc, u.xlarg, u.xlret, u.xlsub, sub=u.xlsub)
         except BaseException:
             self._swap.restore()
             raise
@@ -691,9 +720,10 @@ class ComRuntime(_Runtime):
         if module_name not in self._modules:
             self._forget_module(module_name)
             self.udfs.udf_modules.pop(module_name, None)
-            self._modules[module_name] = self.udfs.get_udf_module(
-                module_name, _PyIDispatch(self.workbook)
-            )
+            with self.decorators():
+                self._modules[module_name] = self.udfs.get_udf_module(
+                    module_name, _PyIDispatch(self.workbook)
+                )
         return self._modules[module_name]
 
     # -- calling -----------------------------------------------------------------------
@@ -718,6 +748,7 @@ class ComRuntime(_Runtime):
         caller_shape: tuple[int, int] = (1, 1),
         caller_top_left: tuple[int, int] = (1, 10),
         has_array: bool = False,
+        formula: str | None = None,
     ):
         """Call ``func_name`` like Excel does through the VBA wrapper.
 
@@ -754,6 +785,7 @@ class ComRuntime(_Runtime):
             [[None] * caller_shape[1] for _ in range(caller_shape[0])],
             has_array=has_array,
         )
+        caller.Formula = caller.Formula2 = formula or f"={func_name}()"
         self.last_caller = caller
         com_args = tuple(self._variant(a) for a in args)
         xlpython = self.com_server.XLPython()
@@ -764,6 +796,14 @@ class ComRuntime(_Runtime):
             _PyIDispatch(self.workbook),  # ThisWorkbook
             _PyIDispatch(caller),  # Application.Caller
         )
+
+    def run_background(self, seconds: float = 0.5) -> list[tuple]:
+        """Run the COM server's event loop for a while (it runs in a thread in
+        ``com_server.serve``) so that work ``call_udf`` scheduled there executes, e.g.
+        the legacy ``expand="table"`` resize.  Returns the writes to the sheet."""
+        loop = self.com_server.loop
+        loop.run_until_complete(asyncio.sleep(seconds))
+        return list(self.workbook.sheet("Sheet1").log)
 
     def call_cell(self, module_name, func_name, *args, **kwargs):
         """What the calling cell shows: the value, or on an exception the text that
@@ -968,7 +1008,7 @@ class OfficeJsRuntime(_Runtime):
                 )
                 engines.add(xlwings.Engine(impl=_xlofficejs.engine))
             # What xlwings/__init__.py does when XLWINGS_ON_SERVER=true (and in Lite):
-            self._bind_decorators(server.func, server.arg, server.ret, server.script)
+            self._set_decorators(server.func, server.arg, server.ret, server.script)
         except BaseException:
             self._restore_key()
             self._swap.restore()
@@ -986,7 +1026,8 @@ class OfficeJsRuntime(_Runtime):
     def module(self, module_name: str) -> types.ModuleType:
         if module_name not in self._modules:
             self._forget_module(module_name)
-            self._modules[module_name] = importlib.import_module(module_name)
+            with self.decorators():
+                self._modules[module_name] = importlib.import_module(module_name)
         return self._modules[module_name]
 
     def meta(self, module_name: str) -> dict:
