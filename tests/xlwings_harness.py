@@ -712,6 +712,8 @@ class ComRuntime(_Runtime):
     def __exit__(self, *exc):
         with contextlib.suppress(Exception):
             self.com_server.loop.close()
+        with contextlib.suppress(Exception):
+            self.udfs.com_executor.shutdown(wait=True)
         return super().__exit__(*exc)
 
     # -- modules -----------------------------------------------------------------------
