@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 
 import numpy as np
 import xlwings as xw
@@ -33,6 +32,14 @@ _TIMING = '"end" (default, like NPV: period 1 is discounted once) or "begin".'
 _VALUES = "One column per period (a block), or one column = the same amount every period."
 
 
+def _arg(name, doc, *, cells=True):
+    """Raw cell values (2-D lists), with Excel error cells as text ("#N/A") so that an
+    error in an input becomes an error out instead of a blank (xlwings' default)."""
+    if cells:
+        return xw.arg(name, ndim=2, err_to_str=True, doc=doc)
+    return xw.arg(name, err_to_str=True, doc=doc)
+
+
 def _guard(f):
     """Turn our CustomerEquityError into a readable error in the cell, on either runtime."""
 
@@ -46,23 +53,34 @@ def _guard(f):
     return wrapper
 
 
+def _runtime():
+    """Which xlwings implementation decorated this module: "com", "officejs" or "python".
+
+    Decided at import, like ``xlwings.func`` itself: ``xlwings.udfs`` on Windows (COM),
+    ``xlwings.pro.udfs_officejs`` in xlwings Lite and xlwings Server (Office.js).
+    """
+    module = getattr(xw.func, "__module__", "")
+    if module == "xlwings.udfs":
+        return "com"
+    if module.startswith("xlwings.pro") or module.startswith("xlwings.server"):
+        return "officejs"
+    return "python"
+
+
+RUNTIME = _runtime()
+
+
 def _error_result(func_name, err):
+    """Office.js: #VALUE! with the message on the cell's error flag (XlwingsError is the
+    exception xlwings shows in production). COM: xlwings cannot return a real error
+    value (xlwings issue 776), so the cell shows the text "#VALUE! <message>" instead
+    of a traceback. Plain Python: the exception itself."""
     message = f"{func_name.upper()}: {err}"
-    if _on_officejs():
-        from xlwings import XlwingsError
-
-        raise XlwingsError(message) from None
-    return f"#VALUE! {message}"
-
-
-def _on_officejs():
-    return os.environ.get("XLWINGS_ON_SERVER") == "true" or _running_in_pyodide()
-
-
-def _running_in_pyodide():
-    import sys
-
-    return sys.platform == "emscripten"
+    if RUNTIME == "officejs":
+        raise xw.XlwingsError(message) from None
+    if RUNTIME == "com":
+        return f"#VALUE! {message}"
+    raise err
 
 
 def _omitted(x):
@@ -129,9 +147,9 @@ def _rows_of(x, name):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("capacity", ndim=2, doc="Spending capacity in the category per period (money, >= 0).")
-@xw.arg("share", ndim=2, doc="The firm's share of that spending (share of wallet), 0 to 1.")
-@xw.arg("margin", ndim=2, doc="Margin per unit of revenue (0.25 for 25 %).")
+@_arg("capacity", doc="Spending capacity in the category per period (money, >= 0).")
+@_arg("share", doc="The firm's share of that spending (share of wallet), 0 to 1.")
+@_arg("margin", doc="Margin per unit of revenue (0.25 for 25 %).")
 @_guard
 def ce_pv(capacity, share, margin):
     """Purchase value per period: capacity x share of wallet x unit margin (element-wise)."""
@@ -139,9 +157,9 @@ def ce_pv(capacity, share, margin):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("influence", ndim=2, doc="Share of the people reached who act on the word; negative for complaints.")
-@xw.arg("reach", ndim=2, doc="Number of people influenced per period (>= 0).")
-@xw.arg("avg_value", ndim=2, doc="Average purchase value of those influenced (money per period).")
+@_arg("influence", doc="Share of the people reached who act on the word; negative for complaints.")
+@_arg("reach", doc="Number of people influenced per period (>= 0).")
+@_arg("avg_value", doc="Average purchase value of those influenced (money per period).")
 @_guard
 def ce_ppv(influence, reach, avg_value):
     """Word-of-mouth value per period: influence x reach x average purchase value (may be negative)."""
@@ -178,27 +196,26 @@ def _carrier_flags(carriers):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("income", ndim=2, doc="Transaction income per period: one row, one cell per period.")
-@xw.arg("carriers", ndim=2, doc="Per customer: TRUE/1/yes if they carry transaction value, or their type "
+@_arg("income", doc="Transaction income per period: one row, one cell per period.")
+@_arg("carriers", doc="Per customer: TRUE/1/yes if they carry transaction value, or their type "
         "(types that provide TV carry it). One column, or one column per period.")
 @_guard
 def ce_tv_allocate(income, carriers):
     """Transaction value per customer and period: each period's income split evenly over its carriers."""
-    inc = np.asarray(core.model._validate.money_array(income, "income"), dtype=float).reshape(-1)
     flags = _carrier_flags(carriers)
     if flags.ndim == 2 and flags.shape[1] == 1:
         flags = flags[:, 0]
-    return _column(core.allocate_transaction_value(inc, flags))
+    return _column(core.allocate_transaction_value(income, flags))
 
 
 # --- lifetime value ----------------------------------------------------------------
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("rate", ndim=2, doc=_RATE)
-@xw.arg("values", ndim=2, doc="Margin per period, one row per customer. " + _VALUES)
-@xw.arg("periods", ndim=2, doc=_PERIODS)
-@xw.arg("timing", doc=_TIMING)
+@_arg("rate", doc=_RATE)
+@_arg("values", doc="Margin per period, one row per customer. " + _VALUES)
+@_arg("periods", doc=_PERIODS)
+@_arg("timing", cells=False, doc=_TIMING)
 @_guard
 def ce_ltv(rate, values, periods=None, timing=None):
     """Contribution lifetime value per row: the discounted margins (Excel NPV per row)."""
@@ -207,12 +224,12 @@ def ce_ltv(rate, values, periods=None, timing=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("rate", ndim=2, doc=_RATE)
-@xw.arg("capacity", ndim=2, doc="Spending capacity per period. " + _VALUES)
-@xw.arg("share", ndim=2, doc="Share of wallet, 0 to 1.")
-@xw.arg("margin", ndim=2, doc="Unit margin (0.25 for 25 %).")
-@xw.arg("periods", ndim=2, doc=_PERIODS)
-@xw.arg("timing", doc=_TIMING)
+@_arg("rate", doc=_RATE)
+@_arg("capacity", doc="Spending capacity per period. " + _VALUES)
+@_arg("share", doc="Share of wallet, 0 to 1.")
+@_arg("margin", doc="Unit margin (0.25 for 25 %).")
+@_arg("periods", doc=_PERIODS)
+@_arg("timing", cells=False, doc=_TIMING)
 @_guard
 def ce_ltv_sow(rate, capacity, share, margin, periods=None, timing=None):
     """Share-of-wallet lifetime value per row: sum of capacity x share x margin, discounted."""
@@ -222,13 +239,13 @@ def ce_ltv_sow(rate, capacity, share, margin, periods=None, timing=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("rate", ndim=2, doc=_RATE)
-@xw.arg("market_size", ndim=2, doc="The single customer's market size per period (money, >= 0). " + _VALUES)
-@xw.arg("share", ndim=2, doc="The firm's share, 0 to 1.")
-@xw.arg("margin", ndim=2, doc="Unit margin.")
-@xw.arg("indirect", ndim=2, doc="Indirect contribution as a multiplier: 1 none, 1.2 word of mouth adds 20 %.")
-@xw.arg("periods", ndim=2, doc=_PERIODS)
-@xw.arg("timing", doc=_TIMING)
+@_arg("rate", doc=_RATE)
+@_arg("market_size", doc="The single customer's market size per period (money, >= 0). " + _VALUES)
+@_arg("share", doc="The firm's share, 0 to 1.")
+@_arg("margin", doc="Unit margin.")
+@_arg("indirect", doc="Indirect contribution as a multiplier: 1 none, 1.2 word of mouth adds 20 %.")
+@_arg("periods", doc=_PERIODS)
+@_arg("timing", cells=False, doc=_TIMING)
 @_guard
 def ce_ltv_indirect(rate, market_size, share, margin, indirect, periods=None, timing=None):
     """Indirect-contribution lifetime value per row (customer-product line): P x S x M x A, discounted."""
@@ -238,14 +255,14 @@ def ce_ltv_indirect(rate, market_size, share, margin, indirect, periods=None, ti
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("margin", ndim=2, doc="Margin per period of a retained customer (money).")
-@xw.arg("retention", ndim=2, doc="Retention rate per period, 0 to 1. A row of rates against a column of "
+@_arg("margin", doc="Margin per period of a retained customer (money).")
+@_arg("retention", doc="Retention rate per period, 0 to 1. A row of rates against a column of "
         "discount rates spills the grid.")
-@xw.arg("rate", ndim=2, doc=_RATE)
-@xw.arg("periods", ndim=2, doc="Horizon in periods; leave out for an infinite horizon.")
-@xw.arg("timing", doc='"end" (default: first margin after one period) or "begin" (first margin at once).')
-@xw.arg("growth", ndim=2, doc="Margin growth per period (default 0).")
-@xw.arg("acquisition_cost", ndim=2, doc="Subtracted once (default 0).")
+@_arg("rate", doc=_RATE)
+@_arg("periods", doc="Horizon in periods; leave out for an infinite horizon.")
+@_arg("timing", cells=False, doc='"end" (default: first margin after one period) or "begin" (first margin at once).')
+@_arg("growth", doc="Margin growth per period (default 0).")
+@_arg("acquisition_cost", doc="Subtracted once (default 0).")
 @_guard
 def ce_ltv_retention(margin, retention, rate, periods=None, timing=None, growth=None, acquisition_cost=None):
     """Retention-based lifetime value (Gupta & Lehmann): m r / (1 + i - r) for an infinite horizon."""
@@ -272,8 +289,8 @@ def _five_value_args(f):
             ("kv", "Knowledge value per period."),
             ("tv", "Transaction value per period."),
             ("iv", "Profile information value: added once, not discounted (default 0)."))):
-        f = xw.arg(name, ndim=2, doc=doc)(f)
-    return xw.arg("timing", doc=_TIMING)(f)
+        f = _arg(name, doc)(f)
+    return _arg("timing", _TIMING, cells=False)(f)
 
 
 @xw.func(category=CATEGORY)
@@ -286,7 +303,7 @@ def ce_ltv_values(rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("type", ndim=2, doc="Customer type per row: Lighthouse, Follower, Rational or Profit-seeking.")
+@_arg("type", doc="Customer type per row: Lighthouse, Follower, Rational or Profit-seeking.")
 @_five_value_args
 @_guard
 def ce_ltv_type(type, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
@@ -297,7 +314,7 @@ def ce_ltv_type(type, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("type", ndim=2, doc="Customer type (or a column of types).")
+@_arg("type", doc="Customer type (or a column of types).")
 @_guard
 def ce_capabilities(type):
     """The type's row of the capability matrix: does it provide PV, PPV, CV, KV, TV, Iv (TRUE/FALSE)?"""
@@ -309,8 +326,8 @@ def ce_capabilities(type):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("indicators", ndim=2, doc="One row per customer, one column per indicator (e.g. rated 1-5).")
-@xw.arg("weights", ndim=2, doc="One weight per indicator column (a row or a column).")
+@_arg("indicators", doc="One row per customer, one column per indicator (e.g. rated 1-5).")
+@_arg("weights", doc="One weight per indicator column (a row or a column).")
 @_guard
 def ce_score(indicators, weights):
     """Weighted indicator score per row: the sum of indicator x weight."""
@@ -318,8 +335,8 @@ def ce_score(indicators, weights):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("score", ndim=2, doc="Weighted score per customer.")
-@xw.arg("cutoffs", ndim=2, doc="Lowest score of the Lighthouse, Follower and Rational bands, highest first. "
+@_arg("score", doc="Weighted score per customer.")
+@_arg("cutoffs", doc="Lowest score of the Lighthouse, Follower and Rational bands, highest first. "
         "Default 4, 3, 2.")
 @_guard
 def ce_segment(score, cutoffs=None):
@@ -329,7 +346,7 @@ def ce_segment(score, cutoffs=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("stage", ndim=2, doc="Life-cycle stage of the first purchase: introduction, growth, maturity, "
+@_arg("stage", doc="Life-cycle stage of the first purchase: introduction, growth, maturity, "
         "late maturity / decline (or 1-4, or 导入期, 成长期, 成熟期, 衰退期).")
 @_guard
 def ce_segment_stage(stage):
@@ -338,8 +355,8 @@ def ce_segment_stage(stage):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("ltv", ndim=2, doc="Lifetime value per customer.")
-@xw.arg("cutoffs", ndim=2, doc="Lowest value of Platinum, Gold and Iron, highest first. Default: the "
+@_arg("ltv", doc="Lifetime value per customer.")
+@_arg("cutoffs", doc="Lowest value of Platinum, Gold and Iron, highest first. Default: the "
         "95th, 80th and 50th percentiles of ltv.")
 @_guard
 def ce_tier(ltv, cutoffs=None):
@@ -352,8 +369,8 @@ def ce_tier(ltv, cutoffs=None):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("types", ndim=2, doc="Customer type per customer (one column).")
-@xw.arg("ltv", ndim=2, doc="Lifetime value per customer (one column).")
+@_arg("types", doc="Customer type per customer (one column).")
+@_arg("ltv", doc="Lifetime value per customer (one column).")
 @_guard
 def ce_equity(types, ltv):
     """Total customer equity: the sum of the customers' lifetime values."""
@@ -367,8 +384,8 @@ def _table(frame, first_header):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("types", ndim=2, doc="Customer type per customer (one column).")
-@xw.arg("ltv", ndim=2, doc="Lifetime value per customer (one column).")
+@_arg("types", doc="Customer type per customer (one column).")
+@_arg("ltv", doc="Lifetime value per customer (one column).")
 @_guard
 def ce_equity_table(types, ltv):
     """Equity per type with headers: type, customers, equity, share, average, and a Total row."""
@@ -376,7 +393,7 @@ def ce_equity_table(types, ltv):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("types", ndim=2, doc="Customer type per row.")
+@_arg("types", doc="Customer type per row.")
 @_five_value_args
 @_guard
 def ce_composition(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
@@ -388,9 +405,9 @@ def ce_composition(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=No
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("decision_makers", ndim=2, doc="Decision makers consulted and recorded (solid from 3).")
-@xw.arg("executive_link", ndim=2, doc="TRUE if an executive-to-executive link exists.")
-@xw.arg("expert_link", ndim=2, doc="TRUE if an expert-to-expert link (R&D, finance) exists.")
+@_arg("decision_makers", doc="Decision makers consulted and recorded (solid from 3).")
+@_arg("executive_link", doc="TRUE if an executive-to-executive link exists.")
+@_arg("expert_link", doc="TRUE if an expert-to-expert link (R&D, finance) exists.")
 @_guard
 def ce_links(decision_makers, executive_link, expert_link):
     """Solid relationship links (0-3) of a key customer; fewer than 3 means at risk."""
@@ -398,8 +415,8 @@ def ce_links(decision_makers, executive_link, expert_link):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("yearly_rate", ndim=2, doc="Discount rate per year (0.12 for 12 %).")
-@xw.arg("periods_per_year", ndim=2, doc="12 for months, 4 for quarters.")
+@_arg("yearly_rate", doc="Discount rate per year (0.12 for 12 %).")
+@_arg("periods_per_year", doc="12 for months, 4 for quarters.")
 @_guard
 def ce_rate(yearly_rate, periods_per_year):
     """Per-period rate equivalent to a yearly rate: (1 + yearly)^(1/k) - 1."""

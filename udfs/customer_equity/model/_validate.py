@@ -16,14 +16,30 @@ from ..errors import CustomerEquityError
 
 BLANKS = (None, "")
 
+#: Excel's error values as xlwings hands them over with ``err_to_str=True``.
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
+                          "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!"})
+
 
 def _where(shape, flat_index):
-    if len(shape) == 0:
+    """The 1-based position worth naming: none for a single value, the row alone in
+    a single column, row and column in a block."""
+    if len(shape) == 0 or int(np.prod(shape)) == 1:
         return {}
     idx = np.unravel_index(flat_index, shape)
     if len(shape) == 1:
         return {"row": int(idx[0]) + 1}
+    if shape[-1] == 1:
+        return {"row": int(idx[-2]) + 1}
     return {"row": int(idx[-2]) + 1, "column": int(idx[-1]) + 1}
+
+
+def per_row(x):
+    """A per-customer amount given as a column, shape ``(N, 1)``, as shape ``(N,)``."""
+    if x.ndim >= 2 and x.shape[-1] == 1:
+        return x[..., 0]
+    return x
 
 
 def _fail(name, rule, arr, mask, value=None):
@@ -91,6 +107,11 @@ def _slow_float(arr, name):
                                       value=bool(v), **_where(arr.shape, k))
         elif isinstance(v, numbers.Real):
             flat_out[k] = float(v)
+        elif isinstance(v, str) and v.strip() in EXCEL_ERRORS:
+            raise CustomerEquityError(name, f"the cell holds the Excel error {v.strip()}",
+                                      **_where(arr.shape, k))
+        elif isinstance(v, (list, tuple)):
+            raise CustomerEquityError(name, "rows of different lengths: give a rectangular range")
         else:
             raise CustomerEquityError(name, "expected a number, got text", value=v,
                                       **_where(arr.shape, k))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
-from ._validate import as_float, check_finite, money_array
+from ._validate import as_float, check_finite, money_array, per_row
 from .types import CAPABILITIES, TYPES, VALUE_KINDS, discounted_components, type_codes
 from .values import COMPONENTS
 
@@ -109,7 +109,7 @@ def composition_matrix(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=
     """
     codes = np.atleast_1d(type_codes(types, "types")).reshape(-1)
     disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
-    iv_arr = np.broadcast_to(money_array(iv, "iv"), codes.shape)
+    iv_arr = np.broadcast_to(per_row(money_array(iv, "iv")), codes.shape)
     return composition_from_discounted(composition_sums(codes, disc, iv_arr))
 
 

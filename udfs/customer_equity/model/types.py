@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
-from ._validate import _where, money_array, timing_code
+from ._validate import _where, money_array, per_row, timing_code
 from .discount import present_value
 from .values import COMPONENTS
 
@@ -177,9 +177,9 @@ def ltv_type(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, perio
     ...          iv=10, periods=2)
     array([310., 210.])
     """
-    codes = np.atleast_1d(type_codes(types))
+    codes = per_row(np.atleast_1d(type_codes(types)))
     disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
-    return _combine(codes, disc, money_array(iv, "iv"))
+    return _combine(codes, disc, per_row(money_array(iv, "iv")))
 
 
 def _combine(codes, disc, iv):
@@ -198,7 +198,7 @@ def excluded_cells(types, **components):
     >>> excluded_cells(["Rational", "Lighthouse"], kv=[[5, 5], [5, 5]], tv=[[1, 0], [0, 0]])
     {'kv': 2, 'tv': 1}
     """
-    codes = np.atleast_1d(type_codes(types))
+    codes = per_row(np.atleast_1d(type_codes(types)))
     counts = {}
     for name, values in components.items():
         allowed = CAPABILITIES[:, COMPONENTS.index(name)][codes]

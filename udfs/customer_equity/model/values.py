@@ -15,6 +15,7 @@ from ._validate import (
     as_float,
     money_array,
     nonnegative_array,
+    per_row,
     rate_array,
     share_array,
     timing_code,
@@ -175,5 +176,5 @@ def ltv_values(rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, periods=No
     """
     total = sum(present_value(rate, x, periods, timing, name=n) for n, x in
                 zip(COMPONENTS, (pv, ppv, cv, kv, tv)))
-    out = total + money_array(iv, "iv")
+    out = total + per_row(money_array(iv, "iv"))
     return out.item() if np.ndim(out) == 0 else out

@@ -1,0 +1,274 @@
+"""Every CE_ function through xlwings' own machinery, as Excel calls it.
+
+COM (Windows): xlwings.com_server -> udfs.call_udf -> conversion, with pywin32's
+value conventions; Office.js (xlwings Lite / Server): custom_functions_call with
+both conventions for a blank cell (0 and null). Expected numbers are worked out
+by hand here, independently of the core.
+"""
+
+import re
+
+import pytest
+
+import customer_equity
+from xlwings_harness import (
+    OFFICEJS_EMPTY_CELLS,
+    OMITTED,
+    CellError,
+    Cells,
+    ComRuntime,
+    OfficeJsRuntime,
+)
+
+M = "customer_equity.excel"
+CATALOGUE = {
+    "ce_pv": ["capacity", "share", "margin"],
+    "ce_ppv": ["influence", "reach", "avg_value"],
+    "ce_tv_allocate": ["income", "carriers"],
+    "ce_ltv": ["rate", "values", "periods", "timing"],
+    "ce_ltv_sow": ["rate", "capacity", "share", "margin", "periods", "timing"],
+    "ce_ltv_indirect": ["rate", "market_size", "share", "margin", "indirect", "periods", "timing"],
+    "ce_ltv_retention": ["margin", "retention", "rate", "periods", "timing", "growth", "acquisition_cost"],
+    "ce_ltv_values": ["rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv", "timing"],
+    "ce_ltv_type": ["type", "rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv", "timing"],
+    "ce_capabilities": ["type"],
+    "ce_score": ["indicators", "weights"],
+    "ce_segment": ["score", "cutoffs"],
+    "ce_segment_stage": ["stage"],
+    "ce_tier": ["ltv", "cutoffs"],
+    "ce_equity": ["types", "ltv"],
+    "ce_equity_table": ["types", "ltv"],
+    "ce_composition": ["types", "rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv", "timing"],
+    "ce_links": ["decision_makers", "executive_link", "expert_link"],
+    "ce_rate": ["yearly_rate", "periods_per_year"],
+    "ce_version": [],
+}
+OPTIONAL = {"ce_ltv": 2, "ce_ltv_sow": 2, "ce_ltv_indirect": 2, "ce_ltv_retention": 4,
+            "ce_ltv_values": 2, "ce_ltv_type": 2, "ce_composition": 2, "ce_segment": 1, "ce_tier": 1}
+
+d1, d2, d3 = 1 / 1.1, 1 / 1.1**2, 1 / 1.1**3  # end-of-period discount factors at 10 %
+
+# (function, args, expected as a 2-D grid)
+VALID = [
+    ("ce_pv", (Cells([[5000], [2000]]), Cells([[0.4], [0.5]]), 0.25), [[500.0], [250.0]]),
+    ("ce_ppv", (-0.03, 50, 200), [[-300.0]]),
+    ("ce_tv_allocate", (Cells([[900, 600]]), Cells([[True], ["Rational"], ["yes"], [None], ["Follower"]])),
+     [[300.0, 200.0], [0.0, 0.0], [300.0, 200.0], [0.0, 0.0], [300.0, 200.0]]),
+    ("ce_ltv", (0.1, Cells([[100, 120, 150], [50, None, 50]])),
+     [[100 * d1 + 120 * d2 + 150 * d3], [50 * d1 + 50 * d3]]),
+    ("ce_ltv", (0.1, Cells([[100], [100]]), Cells([[3], [1]])), [[100 * (d1 + d2 + d3)], [100 * d1]]),
+    ("ce_ltv", (0.1, Cells([[100, 120, 150]]), OMITTED, "begin"), [[100 + 120 * d1 + 150 * d2]]),
+    ("ce_ltv_sow", (0.1, 1000, 0.4, 0.25, 2), [[100 * (d1 + d2)]]),
+    ("ce_ltv_indirect", (0.1, 1000, 0.4, 0.25, 1.2, 2), [[120 * (d1 + d2)]]),
+    ("ce_ltv_retention", (100, Cells([[0.7, 0.9]]), Cells([[0.05], [0.15]])),
+     [[100 * 0.7 / (1.05 - 0.7), 100 * 0.9 / (1.05 - 0.9)],
+      [100 * 0.7 / (1.15 - 0.7), 100 * 0.9 / (1.15 - 0.9)]]),
+    ("ce_ltv_retention", (100, 0.8, 0.1, 2), [[100 * (0.8 * d1 + 0.64 * d2)]]),
+    ("ce_ltv_retention", (100, 0.8, 0.1, OMITTED, "begin", 0.05, 30),
+     [[100 * 1.1 / (1.1 - 0.8 * 1.05) - 30]]),
+    ("ce_ltv_values", (0.1, 2, 100, -10, 5, 20, 15, 30), [[130 * (d1 + d2) + 30]]),
+    ("ce_ltv_type", (Cells([["Lighthouse"], ["profit-seeking"], ["理性"]]), 0.1, 2,
+                     Cells([[100], [100], [100]]), -10, 5, 20, 15, 30),
+     [[130 * (d1 + d2) + 30], [100 * (d1 + d2) + 30], [95 * (d1 + d2) + 30]]),
+    ("ce_capabilities", ("Follower",), [[True, True, True, False, True, True]]),
+    ("ce_score", (Cells([[5, 4], [2, 1]]), Cells([[0.6, 0.4]])), [[0.6 * 5 + 0.4 * 4], [0.6 * 2 + 0.4 * 1]]),
+    ("ce_segment", (Cells([[4.6], [3.0], [2.5], [1.6]]),),
+     [["Lighthouse"], ["Follower"], ["Rational"], ["Profit-seeking"]]),
+    ("ce_segment", (Cells([[55], [20]]), Cells([[80, 50, 30]])), [["Follower"], ["Profit-seeking"]]),
+    ("ce_segment_stage", (Cells([["growth"], [1], ["成熟期"], ["衰退期"]]),),
+     [["Follower"], ["Lighthouse"], ["Rational"], ["Profit-seeking"]]),
+    ("ce_tier", (Cells([[5000], [1200], [300], [-40]]), Cells([[2000, 1000, 0]])),
+     [["Platinum"], ["Gold"], ["Iron"], ["Lead"]]),
+    ("ce_equity", (Cells([["Lighthouse"], ["Rational"], ["Rational"]]), Cells([[1000], [250], [-50]])), [[1200.0]]),
+    ("ce_equity_table", (Cells([["Lighthouse"], ["Rational"], ["Rational"]]), Cells([[1000], [250], [-50]])),
+     [["type", "customers", "equity", "share", "average"],
+      ["Lighthouse", 1, 1000.0, 1000 / 1200, 1000.0],
+      ["Follower", 0, 0.0, 0.0, ""],
+      ["Rational", 2, 200.0, 200 / 1200, 100.0],
+      ["Profit-seeking", 0, 0.0, 0.0, ""],
+      ["Total", 3, 1200.0, 1.0, 400.0]]),
+    ("ce_composition", (Cells([["Lighthouse"], ["Profit-seeking"]]), 0, 2, Cells([[100], [100]]),
+                        OMITTED, OMITTED, Cells([[50], [50]]), OMITTED, 10),
+     [["kind", "Lighthouse", "Follower", "Rational", "Profit-seeking", "Total"],
+      ["PV", 200.0, 0.0, 0.0, 200.0, 400.0],
+      ["PPV", 0.0, 0.0, 0.0, 0.0, 0.0],
+      ["CV", 0.0, 0.0, 0.0, 0.0, 0.0],
+      ["KV", 100.0, 0.0, 0.0, 0.0, 100.0],
+      ["TV", 0.0, 0.0, 0.0, 0.0, 0.0],
+      ["Iv", 10.0, 0.0, 0.0, 10.0, 20.0],
+      ["Total", 310.0, 0.0, 0.0, 210.0, 520.0]]),
+    ("ce_links", (Cells([[4], [2]]), Cells([[True], [True]]), Cells([[False], [1]])), [[2], [2]]),
+    ("ce_rate", (0.12, 12), [[1.12 ** (1 / 12) - 1]]),
+]
+
+# (function, args, argument and position the message must name)
+INVALID = [
+    ("ce_pv", (Cells([[5000], [2000]]), Cells([[0.4], [1.5]]), 0.25), "share, row 2: must lie in [0, 1]"),
+    ("ce_ppv", (0.1, -5, 200), "reach: must be >= 0"),
+    ("ce_tv_allocate", (Cells([[900]]), Cells([["maybe"]])), "carriers, row 1, column 1"),
+    ("ce_ltv", (0.1, Cells([[100, "n/a", 150]])), "values, row 1, column 2: expected a number, got text"),
+    ("ce_ltv", (0.1, Cells([[100, CellError("#DIV/0!"), 150]])), "values, row 1, column 2: the cell holds the Excel error #DIV/0!"),
+    ("ce_ltv", (-1, Cells([[100]])), "rate: a per-period rate must be > -1"),
+    ("ce_ltv", (0.1, Cells([[100]]), 2.5), "periods: a number of periods must be a whole number"),
+    ("ce_ltv", (0.1, Cells([[100]]), OMITTED, "middle"), 'timing: must be "end"'),
+    ("ce_ltv_sow", (0.1, 1000, 1.4, 0.25, 2), "share: must lie in [0, 1]"),
+    ("ce_ltv_indirect", (0.1, 1000, 0.4, 0.25, -1, 2), "indirect: must be >= 0"),
+    ("ce_ltv_retention", (100, Cells([[0.7, 1.2]]), 0.1), "retention, row 1, column 2: must lie in [0, 1]"),
+    ("ce_ltv_retention", (100, 1.0, 0.0), "retention: the infinite-horizon value is defined only while"),
+    ("ce_ltv_values", (0.1, -2, 100, 0, 0, 0, 0), "periods: a number of periods must be >= 0"),
+    ("ce_ltv_type", (Cells([["Lighthouse"], ["VIP"]]), 0.1, 2, 100, 0, 0, 0, 0), "type, row 2: unknown customer type"),
+    ("ce_capabilities", ("Gold",), "type: unknown customer type"),
+    ("ce_score", (Cells([[5, 4], [2, 1]]), Cells([[0.6, 0.3, 0.1]])), "weights: needs one weight per indicator column"),
+    ("ce_segment", (Cells([[3.0]]), Cells([[2, 3, 4]])), "cutoffs: cut-offs must be in descending order"),
+    ("ce_segment_stage", (Cells([["growth"], ["adolescence"]]),), "stage, row 2: unknown life-cycle stage"),
+    ("ce_tier", (Cells([[100], ["lots"]]),), "ltv, row 2: expected a number, got text"),
+    ("ce_equity", (Cells([["Lighthouse"], ["Rational"]]), Cells([[1], [2], [3]])), "ltv: needs one value per customer type"),
+    ("ce_equity_table", (Cells([["Lighthouse"], ["Boss"]]), Cells([[1], [2]])), "types, row 2: unknown customer type"),
+    ("ce_composition", (Cells([["Lighthouse"]]), 0.1, 2, Cells([["x"]]), 0, 0, 0, 0), "pv: expected a number, got text"),
+    ("ce_links", (Cells([[4]]), Cells([[2]]), Cells([[0]])), "executive_link: must be TRUE/FALSE or 1/0"),
+    ("ce_rate", (0.12, 0), "periods_per_year: must be > 0"),
+]
+
+
+def grid(result):
+    """COM hands a 1x1 result back as a scalar and one row as a 1-D list."""
+    if not isinstance(result, (list, tuple)):
+        return [[result]]
+    if result and not isinstance(result[0], (list, tuple)):
+        return [list(result)]
+    return [list(row) for row in result]
+
+
+def assert_grid_equal(got, expected):
+    got = grid(got)
+    assert len(got) == len(expected) and all(len(g) == len(e) for g, e in zip(got, expected)), got
+    for g_row, e_row in zip(got, expected):
+        for g, e in zip(g_row, e_row):
+            if isinstance(e, float):
+                assert g == pytest.approx(e, rel=1e-12, abs=1e-12)
+            else:
+                assert g == e
+
+
+@pytest.fixture(scope="module")
+def com():
+    with ComRuntime(workbook_name="customer_equity.xlam") as runtime:
+        yield runtime
+
+
+@pytest.fixture(scope="module", params=OFFICEJS_EMPTY_CELLS, ids=["blank=0", "blank=null"])
+def ojs(request):
+    with OfficeJsRuntime(empty_cell=request.param) as runtime:
+        yield runtime
+
+
+def test_catalogue_is_complete():
+    """The test tables cover every function the module exposes to Excel, and no more."""
+    import inspect
+
+    import customer_equity.excel as excel
+
+    exposed = {n for n, f in inspect.getmembers(excel, inspect.isfunction)
+               if n.startswith("ce_") and f.__module__ == excel.__name__}
+    assert exposed == set(CATALOGUE)
+    assert {c[0] for c in VALID} | {"ce_version"} == set(CATALOGUE)
+    assert {c[0] for c in INVALID} | {"ce_version"} == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("func,args,expected", VALID, ids=[c[0] for c in VALID])
+def test_valid_inputs_on_com(com, func, args, expected):
+    assert_grid_equal(com.call(M, func, *args), expected)
+
+
+@pytest.mark.parametrize("func,args,expected", VALID, ids=[c[0] for c in VALID])
+def test_valid_inputs_on_officejs(ojs, func, args, expected):
+    assert_grid_equal(ojs.call(M, func, *args), expected)
+
+
+@pytest.mark.parametrize("func,args,message", INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_inputs_on_com_show_a_readable_value_error(com, func, args, message):
+    shown = com.call_cell(M, func, *args)
+    assert isinstance(shown, str)
+    assert shown.startswith(f"#VALUE! {func.upper()}: ")
+    assert message in shown
+    assert "Traceback" not in shown and "File " not in shown
+
+
+@pytest.mark.parametrize("func,args,message", INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_inputs_on_officejs_are_value_errors_with_the_message(ojs, func, args, message):
+    shown = ojs.call_cell(M, func, *args)
+    assert isinstance(shown, CellError) and shown.code == "#VALUE!"
+    assert shown.message.startswith(f"{func.upper()}: ")
+    assert message in shown.message
+    lite = ojs.call_cell(M, func, *args, host="lite")
+    assert message in lite.message
+
+
+def test_version_names_both_packages(com, ojs):
+    import xlwings
+
+    for shown in (grid(com.call(M, "ce_version"))[0][0], grid(ojs.call(M, "ce_version"))[0][0]):
+        assert customer_equity.__version__ in shown and xlwings.__version__ in shown
+
+
+def test_blank_periods_cell_in_a_block_counts_as_zero_on_both_runtimes(com, ojs):
+    values = Cells([[100, None, 100]])
+    expected = [[100 * d1 + 100 * d3]]
+    assert_grid_equal(com.call(M, "ce_ltv", 0.1, values), expected)
+    assert_grid_equal(ojs.call(M, "ce_ltv", 0.1, values), expected)
+
+
+def test_import_functions_writes_a_vba_wrapper_per_function():
+    with ComRuntime(workbook_name="customer_equity.xlam") as com:
+        imported = com.import_functions(M)
+    for func, params in CATALOGUE.items():
+        block = imported.function_block(func)
+        required = len(params) - OPTIONAL.get(func, 0)
+        signature = ", ".join(params[:required] + [f"Optional {p}" for p in params[required:]])
+        assert block.splitlines()[0] == f"Function {func}({signature})"
+        assert "On Error GoTo failed" in block
+        assert f'XLPy.CallUDF("{M}", "{func}", Array({", ".join(params)}), ActiveWorkbook' in block
+        assert "Application.Volatile" not in block  # results depend on inputs only
+        options = imported.macro_options_for(func)
+        assert options["Category"] == "Customer Equity"
+        assert 10 < len(options["Description"]) <= 255 and "\n" not in options["Description"]
+        docs = options.get("ArgumentDescriptions") or []
+        assert len(docs) == len(params)
+        assert not any(d.startswith("Positional argument") for d in docs)
+
+
+def test_officejs_metadata_names_descriptions_and_optional_flags():
+    with OfficeJsRuntime() as ojs:
+        meta = ojs.meta(M)
+    funcs = {f["name"]: f for f in meta["functions"]}
+    assert set(funcs) == {f.upper() for f in CATALOGUE}
+    for func, params in CATALOGUE.items():
+        f = funcs[func.upper()]
+        assert len(f["description"]) > 10
+        assert [p["name"] for p in f["parameters"]] == params
+        required = len(params) - OPTIONAL.get(func, 0)
+        assert [p.get("optional", False) for p in f["parameters"]] == [False] * required + [True] * (len(params) - required)
+        assert all(len(p["description"]) > 5 for p in f["parameters"])
+        assert not f.get("options", {}).get("volatile", False)
+
+
+def test_large_column_is_one_vectorised_call(com, monkeypatch):
+    """100,000 customers in one call: the core runs once over the whole column."""
+    import customer_equity.model.discount as discount
+
+    calls = []
+    real = discount.present_value
+    monkeypatch.setattr(discount, "present_value", lambda *a, **k: calls.append(1) or real(*a, **k))
+    import customer_equity.model.ltv as ltv
+
+    monkeypatch.setattr(ltv, "present_value", discount.present_value)
+    n = 100_000
+    got = grid(com.call(M, "ce_ltv", 0.1, Cells([[100.0, 100.0]] * n)))
+    assert len(got) == n and got[-1][0] == pytest.approx(100 * (d1 + d2))
+    assert calls == [1]
+
+
+def test_error_message_names_function_argument_and_position_in_words():
+    with ComRuntime() as com:
+        shown = com.call_cell(M, "ce_ltv", 0.1, Cells([[1, 2], [3, "x"]]))
+    assert re.fullmatch(r"#VALUE! CE_LTV: values, row 2, column 2: expected a number, got text \(got 'x'\)", shown)
