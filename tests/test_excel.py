@@ -272,3 +272,23 @@ def test_error_message_names_function_argument_and_position_in_words():
     with ComRuntime() as com:
         shown = com.call_cell(M, "ce_ltv", 0.1, Cells([[1, 2], [3, "x"]]))
     assert re.fullmatch(r"#VALUE! CE_LTV: values, row 2, column 2: expected a number, got text \(got 'x'\)", shown)
+
+
+def test_currency_formatted_cells_are_money_on_com(com):
+    """pywin32 hands Currency-formatted cells over as decimal.Decimal."""
+    import decimal
+
+    got = com.call(M, "ce_ltv", 0.1, Cells([[decimal.Decimal("100.50"), decimal.Decimal("200")]]))
+    assert grid(got)[0][0] == pytest.approx(100.5 * d1 + 200 * d2)
+
+
+@pytest.mark.parametrize("code", ["#N/A", "#DIV/0!", "#REF!"])
+def test_an_error_cell_in_an_input_gives_an_error_out_on_both_runtimes(com, ojs, code):
+    args = (0.1, Cells([[100.0, 120.0], [50.0, CellError(code)]]))
+    expected = f"values, row 2, column 2: the cell holds the Excel error {code}"
+    assert expected in com.call_cell(M, "ce_ltv", *args)
+    assert expected in ojs.call_cell(M, "ce_ltv", *args).message
+
+
+def test_integers_from_officejs_are_numbers_not_error_codes(ojs):
+    assert_grid_equal(ojs.call(M, "ce_pv", 5000, Cells([[1]]), 2), [[10000.0]])

@@ -13,6 +13,7 @@ they are and can name the argument and the cell's position when one is wrong.
 
 from __future__ import annotations
 
+import decimal
 import functools
 import math
 
@@ -32,29 +33,8 @@ _TIMING = '"end" (default, like NPV: period 1 is discounted once) or "begin".'
 _VALUES = "One column per period (a block), or one column = the same amount every period."
 
 
-def _arg(name, doc, *, cells=True):
-    """Raw cell values (2-D lists), with Excel error cells as text ("#N/A") so that an
-    error in an input becomes an error out instead of a blank (xlwings' default)."""
-    if cells:
-        return xw.arg(name, ndim=2, err_to_str=True, doc=doc)
-    return xw.arg(name, err_to_str=True, doc=doc)
-
-
-def _guard(f):
-    """Turn our CustomerEquityError into a readable error in the cell, on either runtime."""
-
-    @functools.wraps(f)
-    def wrapper(*args):
-        try:
-            return f(*args)
-        except CustomerEquityError as err:
-            return _error_result(f.__name__, err)
-
-    return wrapper
-
-
 def _runtime():
-    """Which xlwings implementation decorated this module: "com", "officejs" or "python".
+    """Which xlwings implementation decorates this module: "com", "officejs" or "python".
 
     Decided at import, like ``xlwings.func`` itself: ``xlwings.udfs`` on Windows (COM),
     ``xlwings.pro.udfs_officejs`` in xlwings Lite and xlwings Server (Office.js).
@@ -68,6 +48,7 @@ def _runtime():
 
 
 RUNTIME = _runtime()
+_PLAIN = {float, str, bool, type(None)} | ({int} if RUNTIME != "com" else set())
 
 
 def _error_result(func_name, err):
@@ -79,91 +60,150 @@ def _error_result(func_name, err):
     if RUNTIME == "officejs":
         raise xw.XlwingsError(message) from None
     if RUNTIME == "com":
-        return f"#VALUE! {message}"
+        return [[f"#VALUE! {message}"]]
     raise err
 
 
+def _arg(name, doc):
+    """Raw cell values, converted by :func:`_cells` in :func:`_guard`.
+
+    xlwings' ``raw`` converter hands over what the runtime delivers without a Python
+    pass over every cell (on 100,000 rows xlwings' cleaning costs more than our whole
+    calculation): a scalar for one cell, rows of values for a range.
+    """
+    return xw.arg(name, "raw", doc=doc)
+
+
+def _guard(f):
+    """Convert the raw cells, call, turn the result into rows of cells, and turn our
+    CustomerEquityError into a readable error in the cell on either runtime."""
+
+    @functools.wraps(f)
+    def wrapper(*args):
+        try:
+            return _grid(f(*(_cells(a) for a in args)))
+        except CustomerEquityError as err:
+            return _error_result(f.__name__, err)
+
+    return wrapper
+
+
+#: pywin32 delivers an error cell as its HRESULT (real numbers always arrive as float).
+COM_ERRORS = {-2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?",
+              -2146826288: "#NULL!", -2146826252: "#NUM!", -2146826265: "#REF!",
+              -2146826273: "#VALUE!"}
+
+
+def _clean(v):
+    if isinstance(v, dict) and v.get("type") == "Error":  # Office.js error cell
+        return str(v.get("basicValue", "#VALUE!"))
+    if type(v) is int and RUNTIME == "com":
+        return COM_ERRORS.get(v, "#VALUE!")
+    if isinstance(v, decimal.Decimal):  # COM: a Currency-formatted cell
+        return float(v)
+    return v
+
+
+def _cells(x):
+    """A raw argument as the core reads it: a scalar stays a scalar, a range becomes a
+    2-D object array; error cells become their text ("#N/A"), currency cells floats."""
+    if not isinstance(x, (list, tuple)):
+        return _clean(x)
+    arr = np.array(x, dtype=object)
+    if arr.ndim != 2:
+        arr = arr.reshape(len(x), -1) if arr.ndim == 1 and arr.size and isinstance(x[0], (list, tuple)) \
+            else arr.reshape(1, -1)
+    if set(map(type, arr.ravel())) - _PLAIN:
+        flat = arr.reshape(-1)
+        for k, v in enumerate(flat):
+            flat[k] = _clean(v)
+    return arr
+
+
+def _grid(result):
+    """Any result as rows of plain Python cells (what both runtimes write as they are);
+    NaN becomes an empty cell."""
+    if isinstance(result, list) and result and isinstance(result[0], list):
+        return result
+    arr = np.asarray(result)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        arr = np.where(np.isnan(arr), "", arr.astype(object))
+    return arr.tolist()
+
+
 def _omitted(x):
-    """An omitted optional argument: None on Office.js, our default on COM."""
-    return x is None or (isinstance(x, list) and _is_blank_grid(x))
-
-
-def _is_blank_grid(x):
-    return all(c is None or c == "" for row in x for c in (row if isinstance(row, list) else [row]))
+    """An omitted optional argument (None), or a blank referenced cell."""
+    if x is None or (isinstance(x, str) and x == ""):
+        return True
+    return isinstance(x, np.ndarray) and all(c is None or c == "" for c in x.ravel())
 
 
 def _scalar(x, name):
-    """One cell's value from a 1 x 1 grid (or a plain value)."""
-    if isinstance(x, list):
-        if len(x) != 1 or (isinstance(x[0], list) and len(x[0]) != 1):
+    """One cell's value."""
+    if isinstance(x, np.ndarray):
+        if x.size != 1:
             raise CustomerEquityError(name, "must be a single cell")
-        x = x[0][0] if isinstance(x[0], list) else x[0]
+        return x.reshape(-1)[0]
     return x
 
 
 def _text_or_none(x, name):
-    x = _scalar(x, name) if x is not None else None
+    x = _scalar(x, name)
     return None if x is None or x == "" else x
 
 
-def _column(values):
-    """A 1-D result as a spilled column, 2-D as it is, a 0-d result as one cell."""
-    arr = np.asarray(values)
+def _list(x):
+    """A row or column of settings (weights, cut-offs) as a flat list."""
+    return np.asarray(x, dtype=object).reshape(-1).tolist()
+
+
+def _rows_of(x, name):
+    """Per-customer labels (types, stages): one column, one row or one cell."""
+    arr = np.asarray(x, dtype=object)
     if arr.ndim == 0:
-        return _cell(arr.item())
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.size == 1:
-        return _cell(arr.reshape(-1)[0].item() if hasattr(arr.reshape(-1)[0], "item") else arr.reshape(-1)[0])
-    return [[_cell(v) for v in row] for row in arr.tolist()]
-
-
-def _cell(v):
-    if isinstance(v, (float, np.floating)) and math.isnan(v):
-        return ""
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
-def _rows(x):
-    """Per-row labels (types, stages) as a flat list: a column, a row or one cell."""
-    arr = np.asarray(x if isinstance(x, list) else [[x]], dtype=object)
+        return arr.reshape(1)
     if arr.ndim == 2 and arr.shape[1] == 1:
         return arr[:, 0]
     if arr.ndim == 2 and arr.shape[0] == 1:
         return arr[0, :]
-    return arr
+    raise CustomerEquityError(name, "must be one column (one cell per customer)")
 
 
-def _rows_of(x, name):
-    arr = _rows(x)
-    if arr.ndim != 1:
-        raise CustomerEquityError(name, "must be one column (one cell per customer)")
-    return arr
+def _table(frame, first_header):
+    header = [first_header] + [str(c) for c in frame.columns]
+    body = [[str(idx)] + ["" if isinstance(v, float) and math.isnan(v) else v
+                          for v in np.asarray(row, dtype=object).tolist()]
+            for idx, row in zip(frame.index, frame.itertuples(index=False))]
+    return [header] + body
 
 
 # --- values per period -----------------------------------------------------------
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("capacity", doc="Spending capacity in the category per period (money, >= 0).")
 @_arg("share", doc="The firm's share of that spending (share of wallet), 0 to 1.")
 @_arg("margin", doc="Margin per unit of revenue (0.25 for 25 %).")
 @_guard
 def ce_pv(capacity, share, margin):
     """Purchase value per period: capacity x share of wallet x unit margin (element-wise)."""
-    return _column(core.purchase_value(capacity, share, margin))
+    return (core.purchase_value(capacity, share, margin))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("influence", doc="Share of the people reached who act on the word; negative for complaints.")
 @_arg("reach", doc="Number of people influenced per period (>= 0).")
 @_arg("avg_value", doc="Average purchase value of those influenced (money per period).")
 @_guard
 def ce_ppv(influence, reach, avg_value):
     """Word-of-mouth value per period: influence x reach x average purchase value (may be negative)."""
-    return _column(core.word_of_mouth_value(influence, reach, avg_value))
+    return (core.word_of_mouth_value(influence, reach, avg_value))
 
 
 _YES = {"true", "yes", "y", "1", "x", "是"}
@@ -172,6 +212,8 @@ _NO = {"false", "no", "n", "0", "否", ""}
 
 def _carrier_flags(carriers):
     arr = np.asarray(carriers, dtype=object)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
     out = np.zeros(arr.shape, dtype=bool)
     for idx, v in np.ndenumerate(arr):
         if v is None or isinstance(v, (bool, np.bool_)):
@@ -196,6 +238,7 @@ def _carrier_flags(carriers):
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("income", doc="Transaction income per period: one row, one cell per period.")
 @_arg("carriers", doc="Per customer: TRUE/1/yes if they carry transaction value, or their type "
         "(types that provide TV carry it). One column, or one column per period.")
@@ -205,68 +248,72 @@ def ce_tv_allocate(income, carriers):
     flags = _carrier_flags(carriers)
     if flags.ndim == 2 and flags.shape[1] == 1:
         flags = flags[:, 0]
-    return _column(core.allocate_transaction_value(income, flags))
+    return (core.allocate_transaction_value(income, flags))
 
 
 # --- lifetime value ----------------------------------------------------------------
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("rate", doc=_RATE)
 @_arg("values", doc="Margin per period, one row per customer. " + _VALUES)
 @_arg("periods", doc=_PERIODS)
-@_arg("timing", cells=False, doc=_TIMING)
+@_arg("timing", doc=_TIMING)
 @_guard
 def ce_ltv(rate, values, periods=None, timing=None):
     """Contribution lifetime value per row: the discounted margins (Excel NPV per row)."""
-    return _column(core.ltv_contribution(rate, values, None if _omitted(periods) else periods,
+    return (core.ltv_contribution(rate, values, None if _omitted(periods) else periods,
                                          _text_or_none(timing, "timing")))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("rate", doc=_RATE)
 @_arg("capacity", doc="Spending capacity per period. " + _VALUES)
 @_arg("share", doc="Share of wallet, 0 to 1.")
 @_arg("margin", doc="Unit margin (0.25 for 25 %).")
 @_arg("periods", doc=_PERIODS)
-@_arg("timing", cells=False, doc=_TIMING)
+@_arg("timing", doc=_TIMING)
 @_guard
 def ce_ltv_sow(rate, capacity, share, margin, periods=None, timing=None):
     """Share-of-wallet lifetime value per row: sum of capacity x share x margin, discounted."""
-    return _column(core.ltv_share_of_wallet(rate, capacity, share, margin,
+    return (core.ltv_share_of_wallet(rate, capacity, share, margin,
                                             None if _omitted(periods) else periods,
                                             _text_or_none(timing, "timing")))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("rate", doc=_RATE)
 @_arg("market_size", doc="The single customer's market size per period (money, >= 0). " + _VALUES)
 @_arg("share", doc="The firm's share, 0 to 1.")
 @_arg("margin", doc="Unit margin.")
 @_arg("indirect", doc="Indirect contribution as a multiplier: 1 none, 1.2 word of mouth adds 20 %.")
 @_arg("periods", doc=_PERIODS)
-@_arg("timing", cells=False, doc=_TIMING)
+@_arg("timing", doc=_TIMING)
 @_guard
 def ce_ltv_indirect(rate, market_size, share, margin, indirect, periods=None, timing=None):
     """Indirect-contribution lifetime value per row (customer-product line): P x S x M x A, discounted."""
-    return _column(core.ltv_indirect(rate, market_size, share, margin, indirect,
+    return (core.ltv_indirect(rate, market_size, share, margin, indirect,
                                      None if _omitted(periods) else periods,
                                      _text_or_none(timing, "timing")))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("margin", doc="Margin per period of a retained customer (money).")
 @_arg("retention", doc="Retention rate per period, 0 to 1. A row of rates against a column of "
         "discount rates spills the grid.")
 @_arg("rate", doc=_RATE)
 @_arg("periods", doc="Horizon in periods; leave out for an infinite horizon.")
-@_arg("timing", cells=False, doc='"end" (default: first margin after one period) or "begin" (first margin at once).')
+@_arg("timing", doc='"end" (default: first margin after one period) or "begin" (first margin at once).')
 @_arg("growth", doc="Margin growth per period (default 0).")
 @_arg("acquisition_cost", doc="Subtracted once (default 0).")
 @_guard
 def ce_ltv_retention(margin, retention, rate, periods=None, timing=None, growth=None, acquisition_cost=None):
     """Retention-based lifetime value (Gupta & Lehmann): m r / (1 + i - r) for an infinite horizon."""
-    return _column(core.ltv_retention(
+    return (core.ltv_retention(
         margin, retention, rate,
         None if _omitted(periods) else periods,
         _text_or_none(timing, "timing"),
@@ -290,85 +337,92 @@ def _five_value_args(f):
             ("tv", "Transaction value per period."),
             ("iv", "Profile information value: added once, not discounted (default 0)."))):
         f = _arg(name, doc)(f)
-    return _arg("timing", _TIMING, cells=False)(f)
+    return _arg("timing", _TIMING)(f)
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_five_value_args
 @_guard
 def ce_ltv_values(rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
     """Five-value lifetime value per row: sum of (PV+PPV+CV+KV+TV) discounted, plus Iv."""
-    return _column(core.ltv_values(rate, iv=0.0 if _omitted(iv) else iv, periods=periods,
+    return (core.ltv_values(rate, iv=0.0 if _omitted(iv) else iv, periods=periods,
                                    timing=_text_or_none(timing, "timing"), **_components(pv, ppv, cv, kv, tv)))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("type", doc="Customer type per row: Lighthouse, Follower, Rational or Profit-seeking.")
 @_five_value_args
 @_guard
 def ce_ltv_type(type, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
     """Lifetime value per row from only the kinds of value the customer's type provides."""
-    return _column(core.ltv_type(_rows_of(type, "type"), rate, iv=0.0 if _omitted(iv) else iv,
+    return (core.ltv_type(_rows_of(type, "type"), rate, iv=0.0 if _omitted(iv) else iv,
                                  periods=periods, timing=_text_or_none(timing, "timing"),
                                  **_components(pv, ppv, cv, kv, tv)))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("type", doc="Customer type (or a column of types).")
 @_guard
 def ce_capabilities(type):
     """The type's row of the capability matrix: does it provide PV, PPV, CV, KV, TV, Iv (TRUE/FALSE)?"""
-    codes = core.type_codes(_rows_of(type, "type"), "type")
-    return [[bool(x) for x in core.CAPABILITIES[c]] for c in codes]
+    return core.CAPABILITIES[core.type_codes(_rows_of(type, "type"), "type")]
 
 
 # --- classification ------------------------------------------------------------
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("indicators", doc="One row per customer, one column per indicator (e.g. rated 1-5).")
 @_arg("weights", doc="One weight per indicator column (a row or a column).")
 @_guard
 def ce_score(indicators, weights):
     """Weighted indicator score per row: the sum of indicator x weight."""
-    return _column(core.weighted_score(indicators, np.asarray(weights, dtype=object).reshape(-1).tolist()))
+    return (core.weighted_score(indicators, _list(weights)))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("score", doc="Weighted score per customer.")
 @_arg("cutoffs", doc="Lowest score of the Lighthouse, Follower and Rational bands, highest first. "
         "Default 4, 3, 2.")
 @_guard
 def ce_segment(score, cutoffs=None):
     """Customer type per row from a score and three cut-offs (below the last: Profit-seeking)."""
-    c = core.DEFAULT_SCORE_CUTOFFS if _omitted(cutoffs) else np.asarray(cutoffs, dtype=object).reshape(-1).tolist()
-    return _column(core.segment_by_score(score, c))
+    c = core.DEFAULT_SCORE_CUTOFFS if _omitted(cutoffs) else _list(cutoffs)
+    return (core.segment_by_score(score, c))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("stage", doc="Life-cycle stage of the first purchase: introduction, growth, maturity, "
         "late maturity / decline (or 1-4, or 导入期, 成长期, 成熟期, 衰退期).")
 @_guard
 def ce_segment_stage(stage):
     """Customer type per row from the life-cycle stage of the first purchase."""
-    return _column(core.segment_by_stage(np.asarray(stage, dtype=object)))
+    return core.segment_by_stage(np.asarray(stage, dtype=object))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("ltv", doc="Lifetime value per customer.")
 @_arg("cutoffs", doc="Lowest value of Platinum, Gold and Iron, highest first. Default: the "
         "95th, 80th and 50th percentiles of ltv.")
 @_guard
 def ce_tier(ltv, cutoffs=None):
     """Value tier of the customer pyramid per row: Platinum, Gold, Iron or Lead."""
-    c = None if _omitted(cutoffs) else np.asarray(cutoffs, dtype=object).reshape(-1).tolist()
-    return _column(core.value_tier(ltv, c))
+    c = None if _omitted(cutoffs) else _list(cutoffs)
+    return (core.value_tier(ltv, c))
 
 
 # --- customer equity -------------------------------------------------------------
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("types", doc="Customer type per customer (one column).")
 @_arg("ltv", doc="Lifetime value per customer (one column).")
 @_guard
@@ -377,13 +431,8 @@ def ce_equity(types, ltv):
     return core.customer_equity(_rows_of(types, "types"), ltv)
 
 
-def _table(frame, first_header):
-    header = [first_header] + [str(c) for c in frame.columns]
-    body = [[str(idx)] + [_cell(v) for v in row] for idx, row in zip(frame.index, frame.itertuples(index=False))]
-    return [header] + body
-
-
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("types", doc="Customer type per customer (one column).")
 @_arg("ltv", doc="Lifetime value per customer (one column).")
 @_guard
@@ -393,6 +442,7 @@ def ce_equity_table(types, ltv):
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("types", doc="Customer type per row.")
 @_five_value_args
 @_guard
@@ -405,25 +455,28 @@ def ce_composition(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=No
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("decision_makers", doc="Decision makers consulted and recorded (solid from 3).")
 @_arg("executive_link", doc="TRUE if an executive-to-executive link exists.")
 @_arg("expert_link", doc="TRUE if an expert-to-expert link (R&D, finance) exists.")
 @_guard
 def ce_links(decision_makers, executive_link, expert_link):
     """Solid relationship links (0-3) of a key customer; fewer than 3 means at risk."""
-    return _column(core.solid_links(decision_makers, executive_link, expert_link))
+    return (core.solid_links(decision_makers, executive_link, expert_link))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 @_arg("yearly_rate", doc="Discount rate per year (0.12 for 12 %).")
 @_arg("periods_per_year", doc="12 for months, 4 for quarters.")
 @_guard
 def ce_rate(yearly_rate, periods_per_year):
     """Per-period rate equivalent to a yearly rate: (1 + yearly)^(1/k) - 1."""
-    return _column(core.per_period_rate(yearly_rate, periods_per_year))
+    return (core.per_period_rate(yearly_rate, periods_per_year))
 
 
 @xw.func(category=CATEGORY)
+@xw.ret("raw")
 def ce_version():
     """Versions of customer-equity and xlwings, for support."""
-    return f"customer-equity {__version__}; xlwings {xw.__version__}"
+    return [[f"customer-equity {__version__}; xlwings {xw.__version__}"]]

@@ -7,6 +7,7 @@ common 1-D case in a worksheet); a scalar has no position.
 
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
 
@@ -67,6 +68,8 @@ def as_float(x, name, *, blank_ok=True):
         out = arr.astype(np.float64)
     elif kind == "b":
         _fail(name, "expected a number, got a TRUE/FALSE value", arr, arr == arr)
+    elif kind == "O":
+        out = _object_float(arr, name)
     else:
         out = _slow_float(arr, name)
     if not blank_ok:
@@ -80,13 +83,20 @@ def _from_python(x):
     """Lists of cell values: numpy would turn [3, "x"] into text and [3, True] into 3."""
     if not isinstance(x, (list, tuple)):
         return np.asarray(x)
-    obj = np.array(x, dtype=object)
-    if obj.dtype != object:
-        return obj
-    kinds = set(map(type, obj.ravel()))
-    if kinds <= {float, int}:
-        return obj.astype(np.float64)
-    return obj
+    return np.array(x, dtype=object)
+
+
+_NUMBERS = {float, int, np.float64}
+
+
+def _object_float(arr, name):
+    """Cells in an object array: one C-speed pass when they are numbers and blanks."""
+    kinds = set(map(type, arr.ravel()))
+    if kinds <= _NUMBERS:
+        return arr.astype(np.float64)
+    if kinds <= _NUMBERS | {type(None)}:
+        return np.where(np.equal(arr, None), np.nan, arr).astype(np.float64)
+    return _slow_float(arr, name)
 
 
 def _pandas_to_numpy(x):
@@ -105,7 +115,7 @@ def _slow_float(arr, name):
         elif isinstance(v, (bool, np.bool_)):
             raise CustomerEquityError(name, "expected a number, got a TRUE/FALSE value",
                                       value=bool(v), **_where(arr.shape, k))
-        elif isinstance(v, numbers.Real):
+        elif isinstance(v, (numbers.Real, decimal.Decimal)):
             flat_out[k] = float(v)
         elif isinstance(v, str) and v.strip() in EXCEL_ERRORS:
             raise CustomerEquityError(name, f"the cell holds the Excel error {v.strip()}",
@@ -133,10 +143,20 @@ def zero_blanks(arr, name):
     return np.where(np.isnan(arr), 0.0, arr)
 
 
+def _min(arr):
+    m = np.min(arr)
+    return np.nanmin(arr) if m != m else m
+
+
+def _max(arr):
+    m = np.max(arr)
+    return np.nanmax(arr) if m != m else m
+
+
 def check_range(arr, name, *, low=None, high=None, low_open=False, rule=None):
     """Refuse values outside ``[low, high]`` (``(low, high]`` with ``low_open``); NaN passes."""
-    arr_min = np.nanmin(arr) if np.size(arr) and (low is not None) else None
-    arr_max = np.nanmax(arr) if np.size(arr) and (high is not None) else None
+    arr_min = _min(arr) if np.size(arr) and (low is not None) else None
+    arr_max = _max(arr) if np.size(arr) and (high is not None) else None
     low_ok = low is None or arr_min is None or np.isnan(arr_min) or (
         arr_min > low if low_open else arr_min >= low)
     high_ok = high is None or arr_max is None or np.isnan(arr_max) or arr_max <= high
@@ -157,6 +177,8 @@ def check_range(arr, name, *, low=None, high=None, low_open=False, rule=None):
 
 def rate_array(rate, name="rate"):
     """A per-period discount rate: a number > -1 (a blank is refused)."""
+    if type(rate) is float and rate > -1 and rate != math.inf:
+        return np.float64(rate)
     r = as_float(rate, name, blank_ok=False)
     check_finite(r, name)
     return check_range(r, name, low=-1, low_open=True, rule="a per-period rate must be > -1")
