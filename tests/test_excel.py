@@ -292,3 +292,15 @@ def test_an_error_cell_in_an_input_gives_an_error_out_on_both_runtimes(com, ojs,
 
 def test_integers_from_officejs_are_numbers_not_error_codes(ojs):
     assert_grid_equal(ojs.call(M, "ce_pv", 5000, Cells([[1]]), 2), [[10000.0]])
+
+
+def test_xlwings_lite_main_py_with_the_readme_import_line(monkeypatch):
+    """Lite registers the functions of its main.py: the README's one import line is enough."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "lite_project"))
+    with OfficeJsRuntime() as ojs:
+        ojs.module(M)  # imported under Lite's decorators, as main.py's import does there
+        meta = ojs.meta("main")
+        assert {f["name"] for f in meta["functions"]} == {f.upper() for f in CATALOGUE}
+        assert_grid_equal(ojs.call("main", "ce_ltv_retention", 100, 0.8, 0.1), [[100 * 0.8 / 0.3]])

@@ -26,6 +26,12 @@ from .errors import CustomerEquityError
 
 CATEGORY = "Customer Equity"
 
+#: What ``from customer_equity.excel import *`` brings into xlwings Lite's main.py.
+__all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_indirect",
+           "ce_ltv_retention", "ce_ltv_values", "ce_ltv_type", "ce_capabilities", "ce_score",
+           "ce_segment", "ce_segment_stage", "ce_tier", "ce_equity", "ce_equity_table",
+           "ce_composition", "ce_links", "ce_rate", "ce_version"]
+
 _RATE = "Discount rate per period (0.1 for 10 %), > -1."
 _PERIODS = ("Number of periods (retention time), a whole number >= 0; one per row or one for all. "
             "Default: the number of value columns.")
