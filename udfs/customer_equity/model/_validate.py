@@ -239,3 +239,26 @@ def timing_code(timing, name="timing"):
         if not math.isnan(timing) and timing in (0, 1):
             return int(timing)
     raise CustomerEquityError(name, 'must be "end" (or 0) or "begin" (or 1)', value=timing)
+
+
+def label_codes(labels, name, code_of, unknown_rule, blank_rule):
+    """Small integer codes for labels, each distinct label looked up once.
+
+    ``code_of(label)`` gives the code or None for an unknown label, which is refused
+    with ``unknown_rule`` at its position; a blank is refused with ``blank_rule``.
+    """
+    import pandas as pd
+
+    arr = labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
+    inverse, uniques = pd.factorize(pd.Series(arr.ravel(), dtype=object), use_na_sentinel=True)
+    code_of_unique = np.empty(len(uniques), dtype=np.int8)
+    for u, label in enumerate(uniques):
+        code = code_of(label)
+        if code is None:
+            k = int(np.flatnonzero(inverse == u)[0])
+            raise CustomerEquityError(name, unknown_rule, value=label, **_where(arr.shape, k))
+        code_of_unique[u] = code
+    if (inverse < 0).any():
+        k = int(np.flatnonzero(inverse < 0)[0])
+        raise CustomerEquityError(name, blank_rule, value="", **_where(arr.shape, k))
+    return code_of_unique[inverse].reshape(arr.shape)

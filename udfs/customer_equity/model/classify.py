@@ -10,10 +10,9 @@ from __future__ import annotations
 import unicodedata
 
 import numpy as np
-import pandas as pd
 
 from ..errors import CustomerEquityError
-from ._validate import _fail, _where, as_float, check_finite
+from ._validate import as_float, check_finite, label_codes
 from .types import TYPES, type_labels
 
 __all__ = [
@@ -119,24 +118,10 @@ def segment_by_score(score, cutoffs=DEFAULT_SCORE_CUTOFFS):
 
 def stage_codes(stage, name="stage"):
     """Type codes from the life-cycle stage of the first purchase (see :func:`segment_by_stage`)."""
-    arr = np.asarray(stage, dtype=object)
-    flat = arr.ravel()
-    inverse, uniques = pd.factorize(pd.Series(flat, dtype=object), use_na_sentinel=True)
-    code_of_unique = np.empty(len(uniques), dtype=np.int8)
-    for u, label in enumerate(uniques):
-        code = _stage_code(label)
-        if code is None:
-            k = int(np.flatnonzero(inverse == u)[0])
-            raise CustomerEquityError(
-                name, "unknown life-cycle stage; use introduction, growth, maturity, "
-                "late maturity/decline (or 1-4, or 导入期, 成长期, 成熟期, 衰退期)",
-                value=label, **_where(arr.shape, k))
-        code_of_unique[u] = code
-    if (inverse < 0).any():
-        k = int(np.flatnonzero(inverse < 0)[0])
-        raise CustomerEquityError(name, "a life-cycle stage is required, the cell is blank",
-                                  value="", **_where(arr.shape, k))
-    return code_of_unique[inverse].reshape(arr.shape)
+    return label_codes(np.asarray(stage, dtype=object), name, _stage_code,
+                       "unknown life-cycle stage; use introduction, growth, maturity, late "
+                       "maturity/decline (or 1-4, or 导入期, 成长期, 成熟期, 衰退期)",
+                       "a life-cycle stage is required, the cell is blank")
 
 
 def _stage_code(label):

@@ -44,7 +44,7 @@ from .discount import _annuity, present_value
 from .equity import composition_from_discounted, table_from_sums
 from .links import REQUIRED_LINKS, solid_links
 from .types import CAPABILITIES, TYPES, VALUE_KINDS, type_codes
-from .values import COMPONENTS
+from .values import COMPONENTS, income_per_carrier
 
 __all__ = ["measure", "Measurement", "carriers_per_period", "INPUT_COLUMNS"]
 
@@ -314,13 +314,7 @@ def _allocated_tv(config, periods, carriers, counts):
     income = _income(config, counts.size)
     if counts.size < income.size:
         counts = np.concatenate([counts, np.zeros(income.size - counts.size, dtype=counts.dtype)])
-    counts = counts[: income.size]
-    orphan = (counts == 0) & (income != 0)
-    if orphan.any():
-        t = int(np.flatnonzero(orphan)[0])
-        raise CustomerEquityError("transaction_income", "income in a period in which no customer "
-                                  "carries transaction value", column=t + 1, value=float(income[t]))
-    per_carrier = np.divide(income, counts, out=np.zeros_like(income), where=counts > 0)
+    per_carrier = income_per_carrier(income, counts[: income.size], "transaction_income")
     begin = 1 if config.timing == "begin" else 0
     t = np.arange(1, income.size + 1, dtype=np.float64)
     discounted = np.concatenate([[0.0], np.cumsum(per_carrier * (1.0 + config.rate) ** -(t - begin))])

@@ -9,10 +9,9 @@ from __future__ import annotations
 import unicodedata
 
 import numpy as np
-import pandas as pd
 
 from ..errors import CustomerEquityError
-from ._validate import _where, money_array, per_row, timing_code
+from ._validate import _where, label_codes, money_array, per_row, timing_code
 from .discount import present_value
 from .values import COMPONENTS
 
@@ -88,22 +87,9 @@ def type_codes(types, name="type"):
             raise CustomerEquityError(name, "a type code must be 0-3", value=int(arr.ravel()[k]),
                                       **_where(arr.shape, k))
         return arr.astype(np.int8)
-    flat = arr.ravel()
-    inverse, uniques = pd.factorize(pd.Series(flat, dtype=object), use_na_sentinel=True)
-    code_of_unique = np.empty(len(uniques), dtype=np.int8)
-    for u, label in enumerate(uniques):
-        code = _LOOKUP.get(_normalise(label)) if isinstance(label, str) else None
-        if code is None:
-            k = int(np.flatnonzero(inverse == u)[0])
-            raise CustomerEquityError(name, "unknown customer type; use Lighthouse, Follower, "
-                                      "Rational or Profit-seeking", value=label,
-                                      **_where(arr.shape, k))
-        code_of_unique[u] = code
-    if (inverse < 0).any():
-        k = int(np.flatnonzero(inverse < 0)[0])
-        raise CustomerEquityError(name, "a customer type is required, the cell is blank",
-                                  value="", **_where(arr.shape, k))
-    return code_of_unique[inverse].reshape(arr.shape)
+    return label_codes(arr, name, lambda label: _LOOKUP.get(_normalise(label)) if isinstance(label, str) else None,
+                       "unknown customer type; use Lighthouse, Follower, Rational or Profit-seeking",
+                       "a customer type is required, the cell is blank")
 
 
 def type_labels(codes):

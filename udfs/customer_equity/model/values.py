@@ -134,14 +134,25 @@ def allocate_transaction_value(income, carriers):
         raise CustomerEquityError(
             "carriers", f"needs one row per customer and one column per period of income "
             f"({inc.shape[0]}), got shape {c.shape}")
-    count = c.sum(axis=0)
-    orphan = (count == 0) & (inc != 0)
+    return np.where(c, income_per_carrier(inc, c.sum(axis=0)), 0.0)
+
+
+def income_per_carrier(income, carriers, name="income"):
+    """Each period's income divided by its number of carriers (0 where there is none).
+
+    Income in a period with no carrier is refused: it would vanish from customer equity.
+
+    Examples
+    --------
+    >>> income_per_carrier(np.array([300.0, 0.0]), np.array([3, 0]))
+    array([100.,   0.])
+    """
+    orphan = (carriers == 0) & (income != 0)
     if orphan.any():
         t = int(np.flatnonzero(orphan)[0])
-        raise CustomerEquityError("income", "transaction income in a period with no carrier "
-                                  "to allocate it to", column=t + 1, value=float(inc[t]))
-    per_carrier = np.divide(inc, count, out=np.zeros_like(inc), where=count > 0)
-    return np.where(c, per_carrier, 0.0)
+        raise CustomerEquityError(name, "transaction income in a period in which no customer "
+                                  "carries transaction value", column=t + 1, value=float(income[t]))
+    return np.divide(income, carriers, out=np.zeros_like(income, dtype=np.float64), where=carriers > 0)
 
 
 def ltv_values(rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, periods=None, timing="end"):
