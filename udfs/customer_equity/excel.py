@@ -198,7 +198,7 @@ def _table(frame, first_header):
 @_guard
 def ce_pv(capacity, share, margin):
     """Purchase value per period: capacity x share of wallet x unit margin (element-wise)."""
-    return (core.purchase_value(capacity, share, margin))
+    return core.purchase_value(capacity, share, margin)
 
 
 @xw.func(category=CATEGORY)
@@ -209,7 +209,7 @@ def ce_pv(capacity, share, margin):
 @_guard
 def ce_ppv(influence, reach, avg_value):
     """Word-of-mouth value per period: influence x reach x average purchase value (may be negative)."""
-    return (core.word_of_mouth_value(influence, reach, avg_value))
+    return core.word_of_mouth_value(influence, reach, avg_value)
 
 
 _YES = {"true", "yes", "y", "1", "x", "是"}
@@ -254,7 +254,7 @@ def ce_tv_allocate(income, carriers):
     flags = _carrier_flags(carriers)
     if flags.ndim == 2 and flags.shape[1] == 1:
         flags = flags[:, 0]
-    return (core.allocate_transaction_value(income, flags))
+    return core.allocate_transaction_value(income, flags)
 
 
 # --- lifetime value ----------------------------------------------------------------
@@ -269,8 +269,8 @@ def ce_tv_allocate(income, carriers):
 @_guard
 def ce_ltv(rate, values, periods=None, timing=None):
     """Contribution lifetime value per row: the discounted margins (Excel NPV per row)."""
-    return (core.ltv_contribution(rate, values, None if _omitted(periods) else periods,
-                                         _text_or_none(timing, "timing")))
+    return core.ltv_contribution(rate, values, None if _omitted(periods) else periods,
+                                         _text_or_none(timing, "timing"))
 
 
 @xw.func(category=CATEGORY)
@@ -284,9 +284,9 @@ def ce_ltv(rate, values, periods=None, timing=None):
 @_guard
 def ce_ltv_sow(rate, capacity, share, margin, periods=None, timing=None):
     """Share-of-wallet lifetime value per row: sum of capacity x share x margin, discounted."""
-    return (core.ltv_share_of_wallet(rate, capacity, share, margin,
+    return core.ltv_share_of_wallet(rate, capacity, share, margin,
                                             None if _omitted(periods) else periods,
-                                            _text_or_none(timing, "timing")))
+                                            _text_or_none(timing, "timing"))
 
 
 @xw.func(category=CATEGORY)
@@ -301,9 +301,9 @@ def ce_ltv_sow(rate, capacity, share, margin, periods=None, timing=None):
 @_guard
 def ce_ltv_indirect(rate, market_size, share, margin, indirect, periods=None, timing=None):
     """Indirect-contribution lifetime value per row (customer-product line): P x S x M x A, discounted."""
-    return (core.ltv_indirect(rate, market_size, share, margin, indirect,
+    return core.ltv_indirect(rate, market_size, share, margin, indirect,
                                      None if _omitted(periods) else periods,
-                                     _text_or_none(timing, "timing")))
+                                     _text_or_none(timing, "timing"))
 
 
 @xw.func(category=CATEGORY)
@@ -319,12 +319,12 @@ def ce_ltv_indirect(rate, market_size, share, margin, indirect, periods=None, ti
 @_guard
 def ce_ltv_retention(margin, retention, rate, periods=None, timing=None, growth=None, acquisition_cost=None):
     """Retention-based lifetime value (Gupta & Lehmann): m r / (1 + i - r) for an infinite horizon."""
-    return (core.ltv_retention(
+    return core.ltv_retention(
         margin, retention, rate,
         None if _omitted(periods) else periods,
         _text_or_none(timing, "timing"),
         0.0 if _omitted(growth) else growth,
-        0.0 if _omitted(acquisition_cost) else acquisition_cost))
+        0.0 if _omitted(acquisition_cost) else acquisition_cost)
 
 
 def _components(pv, ppv, cv, kv, tv):
@@ -352,8 +352,8 @@ def _five_value_args(f):
 @_guard
 def ce_ltv_values(rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
     """Five-value lifetime value per row: sum of (PV+PPV+CV+KV+TV) discounted, plus Iv."""
-    return (core.ltv_values(rate, iv=0.0 if _omitted(iv) else iv, periods=periods,
-                                   timing=_text_or_none(timing, "timing"), **_components(pv, ppv, cv, kv, tv)))
+    return core.ltv_values(rate, iv=0.0 if _omitted(iv) else iv, periods=periods,
+                                   timing=_text_or_none(timing, "timing"), **_components(pv, ppv, cv, kv, tv))
 
 
 @xw.func(category=CATEGORY)
@@ -363,9 +363,9 @@ def ce_ltv_values(rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
 @_guard
 def ce_ltv_type(type, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
     """Lifetime value per row from only the kinds of value the customer's type provides."""
-    return (core.ltv_type(_rows_of(type, "type"), rate, iv=0.0 if _omitted(iv) else iv,
+    return core.ltv_type(_rows_of(type, "type"), rate, iv=0.0 if _omitted(iv) else iv,
                                  periods=periods, timing=_text_or_none(timing, "timing"),
-                                 **_components(pv, ppv, cv, kv, tv)))
+                                 **_components(pv, ppv, cv, kv, tv))
 
 
 @xw.func(category=CATEGORY)
@@ -387,7 +387,7 @@ def ce_capabilities(type):
 @_guard
 def ce_score(indicators, weights):
     """Weighted indicator score per row: the sum of indicator x weight."""
-    return (core.weighted_score(indicators, _list(weights)))
+    return core.weighted_score(indicators, _list(weights))
 
 
 @xw.func(category=CATEGORY)
@@ -399,7 +399,7 @@ def ce_score(indicators, weights):
 def ce_segment(score, cutoffs=None):
     """Customer type per row from a score and three cut-offs (below the last: Profit-seeking)."""
     c = core.DEFAULT_SCORE_CUTOFFS if _omitted(cutoffs) else _list(cutoffs)
-    return (core.segment_by_score(score, c))
+    return core.segment_by_score(score, c)
 
 
 @xw.func(category=CATEGORY)
@@ -421,7 +421,7 @@ def ce_segment_stage(stage):
 def ce_tier(ltv, cutoffs=None):
     """Value tier of the customer pyramid per row: Platinum, Gold, Iron or Lead."""
     c = None if _omitted(cutoffs) else _list(cutoffs)
-    return (core.value_tier(ltv, c))
+    return core.value_tier(ltv, c)
 
 
 # --- customer equity -------------------------------------------------------------
@@ -468,7 +468,7 @@ def ce_composition(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=No
 @_guard
 def ce_links(decision_makers, executive_link, expert_link):
     """Solid relationship links (0-3) of a key customer; fewer than 3 means at risk."""
-    return (core.solid_links(decision_makers, executive_link, expert_link))
+    return core.solid_links(decision_makers, executive_link, expert_link)
 
 
 @xw.func(category=CATEGORY)
@@ -478,7 +478,7 @@ def ce_links(decision_makers, executive_link, expert_link):
 @_guard
 def ce_rate(yearly_rate, periods_per_year):
     """Per-period rate equivalent to a yearly rate: (1 + yearly)^(1/k) - 1."""
-    return (core.per_period_rate(yearly_rate, periods_per_year))
+    return core.per_period_rate(yearly_rate, periods_per_year)
 
 
 @xw.func(category=CATEGORY)
