@@ -213,6 +213,8 @@ def test_per_customer_outputs_read_back(fmt, files, tmp_path, reference, capsys)
     assert_same_customers(back, reference.customers)
     printed = capsys.readouterr().out
     assert printed.startswith("Customer equity: ") and f"{N:,} customers" in printed
+    notes = reference.summary().split("Notes\n")[1]
+    assert printed.split("Notes\n")[1].startswith(notes + "\n\nMeasured ")
     assert sorted(os.listdir(tmp_path)) == [out.name]
 
 
