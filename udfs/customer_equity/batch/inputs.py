@@ -302,7 +302,12 @@ class _ParquetSource(_Source):
     def dask_frame(self, batch_size):
         import dask.dataframe as dd
 
-        return dd.read_parquet(str(self.path), columns=list(self.spec.names))
+        # partitions of whole row groups, about batch_size customers each
+        meta = self._file.metadata
+        per_group = meta.num_rows / max(1, meta.num_row_groups)
+        groups = max(1, round(batch_size / per_group)) if per_group else 1
+        return dd.read_parquet(str(self.path), columns=list(self.spec.names),
+                               split_row_groups=groups)
 
 
 class _CsvSource(_Source):
