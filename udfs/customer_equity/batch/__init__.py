@@ -155,7 +155,7 @@ def _partition_task(raw, spec, config, carriers, what):
         return {"n": n, "error": _error_state(err)}
     out = {"n": n, "part": _part(m), "columns": list(m.customers.columns)}
     if what == "ltv":
-        out["ltv"] = m.customers["ltv"].to_numpy()
+        out["ltv"] = m.customers["ltv"].to_numpy(copy=True)  # not a view of the whole block
     elif what == "customers":
         out["customers"] = m.customers
     return out

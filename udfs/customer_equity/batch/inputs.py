@@ -279,7 +279,8 @@ class _ParquetSource(_Source):
         import pyarrow.parquet as pq
 
         try:
-            self._file = pq.ParquetFile(path)
+            # pre_buffer would keep every row group read so far: memory would grow with the file
+            self._file = pq.ParquetFile(path, pre_buffer=False)
         except (OSError, pa.ArrowException) as err:
             raise CustomerEquityError(self.name, f"cannot read the Parquet file: {err}") from None
         self.num_rows = self._file.metadata.num_rows
