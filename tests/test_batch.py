@@ -393,6 +393,11 @@ def test_ctrl_c_in_a_real_run_leaves_nothing(tmp_path):
 
 # --------------------------------------------------------------------------- Dask
 
+# dask's own Parquet reader still calls reset_index(inplace=True), deprecated in pandas 3
+dask_warnings = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning",
+                                           "ignore:The inplace keyword")
+
+
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
@@ -401,6 +406,7 @@ def cluster():
         yield local.scheduler_address
 
 
+@dask_warnings
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
 def test_dask_equals_in_memory(fmt, cluster, files, config, reference):
     got = batch.measure_file(files[fmt], config, batch_size=BATCH, dask=cluster, keep_customers=True)
@@ -408,6 +414,7 @@ def test_dask_equals_in_memory(fmt, cluster, files, config, reference):
     assert_same_customers(got.customers, reference.customers)
 
 
+@dask_warnings
 def test_dask_from_the_command_line_writes_in_order(cluster, files, tmp_path, reference, capsys):
     out = tmp_path / "results.parquet"
     assert sample_cli(files, files["parquet"], "--out", out, "--dask", cluster) == 0
@@ -415,6 +422,7 @@ def test_dask_from_the_command_line_writes_in_order(cluster, files, tmp_path, re
     assert "Customer equity:" in capsys.readouterr().out
 
 
+@dask_warnings
 def test_dask_bad_input_names_the_file_row(cluster, base, tmp_path):
     df = base.assign(share=base["share"].where(base.index != 1234, 7.0))
     path = write_table(df, tmp_path / "bad.csv")
@@ -424,6 +432,7 @@ def test_dask_bad_input_names_the_file_row(cluster, base, tmp_path):
         batch.measure_file(path, MeasureConfig(), batch_size=100, dask=cluster)
 
 
+@dask_warnings
 def test_local_dask_cluster_started_by_the_command(files, tmp_path, reference):
     out = tmp_path / "results.csv"
     assert sample_cli(files, files["parquet"], "--out", out, "--workers", "1") == 0
