@@ -139,7 +139,9 @@ def test_given_tier_cutoffs_and_a_tv_column_need_one_pass(tmp_path, base):
     assert got.tier_cutoffs == (5000.0, 2000.0, 500.0)
 
 
-def test_csv_dialects_headers_and_flags(tmp_path):
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
+@pytest.mark.parametrize("on", ["streaming", "dask"])
+def test_csv_dialects_headers_and_flags(on, tmp_path, request):
     """Semicolons, headers as people type them, TRUE/FALSE with blanks, padded numbers."""
     df = ce.generate_customers(300, seed=8)
     lines = ["Customer ID;Periods;Capacity;Share;Margin;Income;Education;Innovativeness;"
@@ -155,7 +157,8 @@ def test_csv_dialects_headers_and_flags(tmp_path):
     clean = df[["customer_id", "periods", "capacity", "share", "margin", *ce.DEFAULT_WEIGHTS]].assign(
         tv_carrier=[False if k % 7 == 0 else v for k, v in enumerate(df["tv_carrier"])])
     want = ce.measure(clean, config)
-    got = batch.measure_file(path, config, batch_size=64, keep_customers=True)
+    dask = request.getfixturevalue("cluster") if on == "dask" else None
+    got = batch.measure_file(path, config, batch_size=64, keep_customers=True, dask=dask)
     assert_same_totals(got, want)
     assert_same_customers(got.customers, want.customers)
 

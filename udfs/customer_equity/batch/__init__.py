@@ -118,6 +118,9 @@ def _part(m):
 
 def _combine(parts, config, source, columns, customers=None, tier_cutoffs=None):
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    if not parts:  # a cluster may hand back no partition at all for an empty file
+        parts = [{"counts": np.zeros(4, dtype=np.int64), "sums": np.zeros((6, 4)), "excluded": {},
+                  "ignored": 0, "at_risk": None}]
     base = Measurement.combine(
         [Measurement(customers=empty, counts=p["counts"], sums=p["sums"], excluded=p["excluded"],
                      ignored_after_last_period=p["ignored"], config=config) for p in parts],
