@@ -206,7 +206,7 @@ def _field(df, name, kind):
         arr = kind(raw, name)
     except CustomerEquityError as err:
         raise _relocated(err, block) from None
-    return arr.reshape(len(df), -1)
+    return arr.reshape(len(df), len(block) or 1)  # also for an empty table
 
 
 def _product(df, result, inputs, kinds):

@@ -1,0 +1,449 @@
+"""The batch command: files in, files out, streaming and Dask equal to the in-memory measure()."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import customer_equity as ce
+from customer_equity import CustomerEquityError, MeasureConfig, batch
+from customer_equity.cli import main
+
+N = 2_000
+BATCH = 333  # several uneven batches
+RTOL = 1e-9
+NUMERIC = ["pv", "ppv", "cv", "kv", "tv", "iv", "ltv"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_table(df, path):
+    path = Path(path)
+    if path.suffix == ".csv":
+        df.to_csv(path, index=False)
+    elif path.suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_excel(path, index=False, sheet_name="Customers")
+    return path
+
+
+@pytest.fixture(scope="module")
+def base():
+    return ce.generate_customers(N, seed=11)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return ce.sample_config()  # transaction income to allocate, default value tiers
+
+
+@pytest.fixture(scope="module")
+def reference(base, config):
+    return ce.measure(base, config)
+
+
+@pytest.fixture(scope="module")
+def files(base, config, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inputs")
+    paths = {fmt: write_table(base, folder / f"customers.{fmt}") for fmt in ("csv", "parquet", "xlsx")}
+    paths["config"] = folder / "sample.json"
+    paths["config"].write_text(json.dumps(config.to_dict()))
+    return paths
+
+
+def assert_same_totals(got, want):
+    assert got.counts.tolist() == want.counts.tolist()
+    np.testing.assert_allclose(got.sums, want.sums, rtol=RTOL, atol=1e-6)
+    assert got.equity == pytest.approx(want.equity, rel=RTOL)
+    assert got.excluded == want.excluded
+    assert got.ignored_after_last_period == want.ignored_after_last_period
+    pd.testing.assert_frame_equal(got.by_type, want.by_type, rtol=RTOL)
+    pd.testing.assert_frame_equal(got.composition, want.composition, rtol=RTOL)
+    pd.testing.assert_frame_equal(got.structure, want.structure, rtol=RTOL)
+
+
+def assert_same_customers(got, want):
+    """Per-customer results read back (from a file or kept) against measure() on the whole."""
+    got = got.reset_index(drop=True)
+    assert len(got) == len(want)
+    assert list(got.columns) == list(want.columns)
+    for name in NUMERIC + (["score"] if "score" in want else []):
+        np.testing.assert_allclose(got[name].to_numpy(float), want[name].to_numpy(float), rtol=RTOL)
+    for name in ("customer_id", "type", "tier"):
+        assert got[name].astype(str).tolist() == want[name].astype(str).tolist(), name
+    if "at_risk" in want:
+        assert got["at_risk"].astype(bool).tolist() == want["at_risk"].tolist()
+
+
+# --------------------------------------------------------------------------- streaming
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_streaming_each_input_format_equals_in_memory(fmt, files, config, reference):
+    got = batch.measure_file(files[fmt], config, batch_size=BATCH, keep_customers=True)
+    assert_same_totals(got, reference)
+    assert_same_customers(got.customers, reference.customers)
+    assert got.at_risk_customers == int(reference.customers["at_risk"].sum())
+    # the streamed summary is the in-memory one, notes included
+    assert got.summary().split("Notes")[1] == reference.summary().split("Notes")[1]
+
+
+def test_batches_stay_small_and_see_the_whole_base_carriers(files, config, base, monkeypatch):
+    seen = []
+    real = batch.measure
+
+    def spy(frame, cfg, carriers=None):
+        seen.append((len(frame), None if carriers is None else np.asarray(carriers).copy()))
+        return real(frame, cfg, carriers=carriers)
+
+    monkeypatch.setattr(batch, "measure", spy)
+    got = batch.measure_file(files["parquet"], config, batch_size=BATCH)
+    assert max(n for n, _ in seen) <= BATCH
+    whole = ce.carriers_per_period(base, config)
+    assert all(np.array_equal(c, whole) for _, c in seen)
+    assert len(got.customers) == 0  # per-customer results are not held without keep_customers
+
+
+def test_blocks_stage_and_a_scalar_income_stream_exactly(tmp_path):
+    # capacity as a 12-period block, classification by life-cycle stage, one income
+    # for every period: batches of 50 see only part of the horizon, the carriers are padded
+    df = ce.generate_customers(1500, seed=3, periods_block=12)
+    config = MeasureConfig(rate=0.08, iv=20.0, classify_by="stage", transaction_income=50_000.0,
+                           timing="begin")
+    want = ce.measure(df, config)
+    path = write_table(df, tmp_path / "blocks.parquet")
+    got = batch.measure_file(path, config, batch_size=50, keep_customers=True)
+    assert_same_totals(got, want)
+    assert_same_customers(got.customers, want.customers)
+    assert want.ignored_after_last_period == 0 and want.excluded["kv"] > 0
+
+
+def test_given_tier_cutoffs_and_a_tv_column_need_one_pass(tmp_path, base):
+    df = base.assign(tv=np.round(np.random.default_rng(1).uniform(0, 40, len(base)), 1))
+    config = MeasureConfig(tier_cutoffs=(5000.0, 2000.0, 500.0))
+    want = ce.measure(df, config)
+    path = write_table(df, tmp_path / "tv.csv")
+    got = batch.measure_file(path, config, batch_size=BATCH, keep_customers=True)
+    assert_same_totals(got, want)
+    assert_same_customers(got.customers, want.customers)
+    assert got.tier_cutoffs == (5000.0, 2000.0, 500.0)
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
+@pytest.mark.parametrize("on", ["streaming", "dask"])
+def test_csv_dialects_headers_and_flags(on, tmp_path, request):
+    """Semicolons, headers as people type them, TRUE/FALSE with blanks, padded numbers."""
+    df = ce.generate_customers(300, seed=8)
+    lines = ["Customer ID;Periods;Capacity;Share;Margin;Income;Education;Innovativeness;"
+             "Opinion Leadership;Brand-Loyalty;Price_Tolerance;TV Carrier;notes"]
+    for k, r in enumerate(df.itertuples(index=False)):
+        flag = "" if k % 7 == 0 else ("TRUE" if r.tv_carrier else "false")
+        lines.append(f"{r.customer_id};{r.periods};{r.capacity:.0f} ;{r.share};{r.margin};{r.income};"
+                     f"{r.education};{r.innovativeness};{r.opinion_leadership};{r.brand_loyalty};"
+                     f"{r.price_tolerance};{flag};free text, with a comma")
+    path = tmp_path / "semicolons.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    config = MeasureConfig(transaction_income=[30_000.0] * 5)
+    clean = df[["customer_id", "periods", "capacity", "share", "margin", *ce.DEFAULT_WEIGHTS]].assign(
+        tv_carrier=[False if k % 7 == 0 else v for k, v in enumerate(df["tv_carrier"])])
+    want = ce.measure(clean, config)
+    dask = request.getfixturevalue("cluster") if on == "dask" else None
+    got = batch.measure_file(path, config, batch_size=64, keep_customers=True, dask=dask)
+    assert_same_totals(got, want)
+    assert_same_customers(got.customers, want.customers)
+
+
+def test_header_only_input_measures_nothing(tmp_path, base):
+    path = write_table(base.iloc[:0], tmp_path / "empty.csv")
+    out = tmp_path / "empty.parquet"
+    assert main(["measure", str(path), "--out", str(out), "--no-progress"]) == 0
+    back = pd.read_parquet(out)
+    assert len(back) == 0 and "ltv" in back.columns
+
+
+def test_xlsx_input_title_rows_blank_rows_and_sheet_choice(tmp_path, base):
+    df = base.iloc[:40].reset_index(drop=True)
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame({"x": [1]}).to_excel(xl, sheet_name="Notes", index=False)
+        df.iloc[:20].to_excel(xl, sheet_name="Data", index=False, startrow=2)
+        df.iloc[20:].to_excel(xl, sheet_name="Data", index=False, startrow=24, header=False)
+    book = openpyxl.load_workbook(path)
+    book["Data"]["A1"] = "Customer table, exported 2024"
+    book.save(path)
+    config = MeasureConfig()
+    got = batch.measure_file(path, config, sheet="Data", keep_customers=True)
+    want = ce.measure(df, config)
+    assert_same_totals(got, want)
+    assert_same_customers(got.customers, want.customers)
+    # rows are the sheet's rows: header on row 3, data on 4-23, a blank row, then 25-44
+    book = openpyxl.load_workbook(path)
+    book["Data"]["K30"] = 1.5  # share of the 26th customer, sheet row 30
+    book.save(path)
+    with pytest.raises(CustomerEquityError, match=r"book\.xlsx \[Data\], row 30, column share: "
+                       r"must lie in \[0, 1\] \(got 1\.5\)"):
+        batch.measure_file(path, config, sheet="Data")
+    with pytest.raises(CustomerEquityError, match="no sheet of that name.*'Notes', 'Data'"):
+        batch.measure_file(path, config, sheet="Missing")
+
+
+# --------------------------------------------------------------------------- outputs
+
+def run_cli(*argv):
+    return main(["measure", *map(str, argv), "--no-progress"])
+
+
+def sample_cli(files, *argv):
+    """The command on a test input, measured with the sample configuration (as `reference`)."""
+    return run_cli(*argv, "--config", files["config"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_per_customer_outputs_read_back(fmt, files, tmp_path, reference, capsys):
+    out = tmp_path / f"results.{fmt}"
+    assert sample_cli(files, files["csv"], "--out", out, "--batch-size", BATCH) == 0
+    back = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
+    assert_same_customers(back, reference.customers)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Customer equity: ") and f"{N:,} customers" in printed
+    notes = reference.summary().split("Notes\n")[1]
+    assert printed.split("Notes\n")[1].startswith(notes + "\n\nMeasured ")
+    assert sorted(os.listdir(tmp_path)) == [out.name]
+
+
+def test_parquet_output_is_written_in_batches(files, tmp_path):
+    out = tmp_path / "results.parquet"
+    assert sample_cli(files, files["parquet"], "--out", out, "--batch-size", BATCH) == 0
+    meta = pq.ParquetFile(out).metadata
+    assert meta.num_rows == N and meta.num_row_groups == -(-N // BATCH)
+
+
+def test_json_output_holds_the_summaries(files, tmp_path, reference):
+    out = tmp_path / "summary.json"
+    assert sample_cli(files, files["parquet"], "--out", out, "--batch-size", BATCH) == 0
+    got = json.loads(out.read_text(encoding="utf-8"))
+    want = reference.to_dict()
+    assert got["input"] == str(files["parquet"])
+    assert got["customers"] == want["customers"] == N
+    assert got["equity"] == pytest.approx(want["equity"], rel=RTOL)
+    for table in ("by_type", "composition", "structure"):
+        for row, cells in want[table].items():
+            for col, value in cells.items():
+                assert got[table][row][col] == pytest.approx(value, rel=RTOL, nan_ok=True), (table, row, col)
+    assert got["excluded"] == want["excluded"] and got["config"] == want["config"]
+    assert got["at_risk_customers"] == int(reference.customers["at_risk"].sum())
+    assert got["tier_cutoffs"] is None  # summaries only: no tiers were assigned
+
+
+def test_xlsx_output_is_a_measurement_workbook(files, tmp_path, reference):
+    out = tmp_path / "measurement.xlsx"
+    assert sample_cli(files, files["parquet"], "--out", out, "--batch-size", BATCH) == 0
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Summary", "Customers", "Config"]
+    summary = {}
+    for row in book["Summary"].iter_rows(values_only=True):
+        summary.setdefault(row[0], row[1:])  # the first row of each label
+    assert summary["Customer equity"][0] == pytest.approx(reference.equity, rel=RTOL)
+    assert summary["Customers"][0] == N
+    assert summary["Lighthouse"][:2] == (reference.counts[0], pytest.approx(reference.sums[:, 0].sum()))
+    sheet = book["Customers"]
+    (name, ref), = sheet.tables.items()
+    assert ref == f"A1:M{N + 1}"
+    rows = list(sheet.iter_rows(values_only=True))
+    back = pd.DataFrame(rows[1:], columns=rows[0])
+    assert_same_customers(back, reference.customers)
+    config = dict(book["Config"].iter_rows(min_row=2, values_only=True))
+    assert config["rate"] == 0.1 and config["iv"] == 50 and config["classify_by"] == "score"
+
+
+def test_xlsx_output_refused_above_the_sheet_limit(files, tmp_path, monkeypatch, base, capsys):
+    monkeypatch.setattr(batch.XlsxWriter, "max_rows", 500)
+    out = tmp_path / "too-big.xlsx"
+    # the row count is known before anything is measured (Parquet) ...
+    assert run_cli(files["parquet"], "--out", out) == 2
+    message = capsys.readouterr().err
+    assert f"at most 500 customers, this input has {N:,}" in message and ".parquet or .csv" in message
+    # ... or found on the way (CSV, tiers given: one pass that writes as it goes)
+    config = tmp_path / "tiers.toml"
+    config.write_text("tier_cutoffs = [5000.0, 2000.0, 500.0]\n")
+    assert run_cli(files["csv"], "--out", out, "--config", config, "--batch-size", 200) == 2
+    assert "at most 500 customers" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["tiers.toml"]
+
+
+def test_no_input_writes_the_bundled_sample(tmp_path):
+    out = tmp_path / "sample.csv"
+    assert run_cli("--out", out) == 0
+    want = ce.measure(ce.load_sample(), ce.sample_config())
+    assert_same_customers(pd.read_csv(out), want.customers)
+
+
+# --------------------------------------------------------------------------- bad input
+
+FAULTS = {
+    # name: (change to the first 200 customers, data row (0-based) or None, message)
+    "missing column": (lambda d: d.drop(columns="periods"), None,
+                       "column periods: column missing"),
+    "text in a number": (lambda d: d.assign(capacity=d["capacity"].astype(object).where(
+        d.index != 16, "12,5")), 16, "column capacity: expected a number, got text (got '12,5')"),
+    "out of range": (lambda d: d.assign(share=d["share"].where(d.index != 15, 1.2)), 15,
+                     "column share: must lie in [0, 1] (got 1.2)"),
+    "not a flag": (lambda d: d.assign(tv_carrier=d["tv_carrier"].astype(object).where(
+        d.index != 40, "maybe")), 40, "column tv_carrier: must be TRUE/FALSE or 1/0 (got 'maybe')"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_bad_input_names_file_row_and_column_and_leaves_no_output(fmt, fault, tmp_path, base, capsys):
+    change, index, rule = FAULTS[fault]
+    if fmt == "parquet" and fault in ("text in a number", "not a flag"):
+        pytest.skip("a Parquet column has one type (see the next test)")
+    path = write_table(change(base.iloc[:200].copy()), tmp_path / f"customers.{fmt}")
+    where = f"{path} [Customers]" if fmt == "xlsx" else str(path)
+    if index is not None:  # the row a user sees: below the header row, or counted from 1
+        where += f", row {index + (1 if fmt == 'parquet' else 2)}"
+    expected = f"customer-equity: error: {where}, {rule}"
+    config = write_config(tmp_path)
+    for out in ("out.xlsx", "out.csv", "out.parquet", "out.json"):
+        assert run_cli(path, "--out", tmp_path / out, "--batch-size", 7, "--config", config) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(expected), err
+        assert sorted(os.listdir(tmp_path)) == sorted([path.name, "config.toml"])
+
+
+def write_config(folder):
+    path = Path(folder) / "config.toml"
+    path.write_text("rate = 0.1\ntransaction_income = 1000.0\n")
+    return path
+
+
+def test_parquet_with_text_in_a_number_column(tmp_path, base):
+    df = base.iloc[:50].assign(capacity=base["capacity"].iloc[:50].astype(str))
+    df.loc[7, "capacity"] = "n/a?"
+    path = write_table(df, tmp_path / "strings.parquet")
+    with pytest.raises(CustomerEquityError, match=r"strings\.parquet, row 1, column capacity: "
+                       "expected a number, got text"):
+        batch.measure_file(path, MeasureConfig())
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["nowhere.csv"], "nowhere.csv: no such file"),
+    (["{csv}", "--out", "{tmp}/missing/out.csv"], "cannot write: the folder does not exist"),
+    (["{csv}", "--out", "{tmp}/out.txt"], "unknown output format"),
+    (["{csv}", "--out", "{csv}"], "is the input file"),
+    (["{tmp}/table.ods"], "unknown input format"),
+    (["{csv}", "--sheet", "Data"], "--sheet: only an .xlsx input has sheets"),
+    (["{csv}", "--dask", "not-an-address"], "--dask: expected a scheduler address"),
+])
+def test_usage_errors(argv, message, files, tmp_path, capsys):
+    argv = [a.format(csv=files["csv"], tmp=tmp_path) for a in argv]
+    assert run_cli(*argv) == 2
+    assert message in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
+def test_interrupted_run_leaves_nothing(files, tmp_path, monkeypatch, capsys):
+    calls = []
+    real = batch.measure
+
+    def interrupted(frame, cfg, carriers=None):  # in the last pass, the one that writes
+        calls.append(1)
+        if len(calls) == -(-N // 100) + 3:
+            raise KeyboardInterrupt
+        return real(frame, cfg, carriers=carriers)
+
+    monkeypatch.setattr(batch, "measure", interrupted)
+    out = tmp_path / "results.csv"
+    assert run_cli(files["csv"], "--out", out, "--config", write_config(tmp_path),
+                   "--batch-size", 100) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == ["config.toml"]
+
+
+def test_ctrl_c_in_a_real_run_leaves_nothing(tmp_path):
+    """SIGINT while the output is being written: exit 130, no output, no temporary file."""
+    df = ce.generate_customers(300_000, seed=2)
+    path = write_table(df, tmp_path / "big.parquet")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "udfs")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "customer_equity.cli", "measure", str(path), "--out",
+         str(out_dir / "results.csv"), "--batch-size", "4000", "--no-progress"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not os.listdir(out_dir) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the run ended before its output was started"
+    partial, = os.listdir(out_dir)
+    assert partial.startswith(".results.csv.") and partial.endswith(".partial")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert os.listdir(out_dir) == []
+
+
+# --------------------------------------------------------------------------- Dask
+
+# dask's own Parquet reader still calls reset_index(inplace=True), deprecated in pandas 3
+dask_warnings = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning",
+                                           "ignore:The inplace keyword")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as local:
+        yield local.scheduler_address
+
+
+@dask_warnings
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx"])
+def test_dask_equals_in_memory(fmt, cluster, files, config, reference):
+    got = batch.measure_file(files[fmt], config, batch_size=BATCH, dask=cluster, keep_customers=True)
+    assert_same_totals(got, reference)
+    assert_same_customers(got.customers, reference.customers)
+
+
+@dask_warnings
+def test_dask_from_the_command_line_writes_in_order(cluster, files, tmp_path, reference, capsys):
+    out = tmp_path / "results.parquet"
+    assert sample_cli(files, files["parquet"], "--out", out, "--dask", cluster) == 0
+    assert_same_customers(pd.read_parquet(out), reference.customers)
+    assert "Customer equity:" in capsys.readouterr().out
+
+
+@dask_warnings
+def test_dask_bad_input_names_the_file_row(cluster, base, tmp_path):
+    df = base.assign(share=base["share"].where(base.index != 1234, 7.0))
+    path = write_table(df, tmp_path / "bad.csv")
+    with pytest.raises(CustomerEquityError, match=r"bad\.csv, row 1236, column share: must lie "
+                       r"in \[0, 1\] \(got 7\.0\)"):
+        # small partitions: the row counts the partitions before the bad one
+        batch.measure_file(path, MeasureConfig(), batch_size=100, dask=cluster)
+
+
+@dask_warnings
+def test_local_dask_cluster_started_by_the_command(files, tmp_path, reference):
+    out = tmp_path / "results.csv"
+    assert sample_cli(files, files["parquet"], "--out", out, "--workers", "1") == 0
+    assert_same_customers(pd.read_csv(out), reference.customers)
+
+
+def test_measure_of_an_empty_table_is_zero():
+    """Model fix made for batches: measure() of a table with the columns but no rows."""
+    empty = ce.generate_customers(10, seed=1, periods_block=4).iloc[:0]
+    got = ce.measure(empty, MeasureConfig(transaction_income=100.0))
+    assert got.equity == 0.0 and got.counts.tolist() == [0, 0, 0, 0] and len(got.customers) == 0

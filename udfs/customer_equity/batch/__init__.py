@@ -1,0 +1,557 @@
+"""Batch measurement: customer tables of any size, from files, on one machine or a cluster.
+
+``customer-equity measure INPUT [--config FILE] [--out FILE]`` reads the customer
+table (the columns of :mod:`customer_equity.model.measure`) from CSV, Parquet or an
+``.xlsx`` sheet and measures it with the same core as Excel, :func:`measure`,
+batch by batch. The results go to ``.xlsx`` (a measurement workbook: summary,
+per-customer results, configuration), ``.csv`` / ``.parquet`` (per customer) or
+``.json`` (the summaries).
+
+How the batches stay exact
+--------------------------
+The measurement is a sum over customers except for two whole-base quantities:
+
+* transaction income is allocated over the carriers of each period in the *whole*
+  base, so a first pass adds up :func:`carriers_per_period` over the batches
+  (padded to equal length) and every batch is measured with that count;
+* the default value tiers are percentiles of the *whole* base's lifetime values,
+  so when per-customer results are written without ``tier_cutoffs``, one pass
+  collects the lifetime values (8 bytes per customer), their percentiles become the
+  cut-offs, and a last pass measures again and writes each batch with them.
+
+Equity, the per-type table and the composition matrix are sums of the batches'
+``counts``, ``sums`` and ``excluded`` (:meth:`Measurement.combine`): the in-memory
+answer up to the order of floating-point additions. Per-customer results are
+streamed to the output file and never held together in memory.
+
+With ``--dask`` the same passes run per partition on a Dask cluster
+(``dask.dataframe.read_csv`` / ``read_parquet``), the core unchanged; the client
+adds up the partial results and writes the per-customer results in order.
+
+Output is written to a temporary file next to the destination and renamed at the
+end; a failed or interrupted run (Ctrl-C) leaves neither.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+import sys
+import time
+import warnings
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CustomerEquityError
+from ..model.classify import DEFAULT_TIER_QUANTILES
+from ..model.config import MeasureConfig
+from ..model.links import REQUIRED_LINKS
+from ..model.measure import Measurement, carriers_per_period, measure
+from .inputs import INPUT_FORMATS, open_source, prepare
+from .outputs import (EXCEL_MAX_ROWS, WRITERS, CsvWriter, JsonWriter, MemoryWriter, ParquetWriter,
+                      ResultWriter, Tee, XlsxWriter, atomic)
+
+__all__ = ["measure_file", "run", "add_arguments", "BatchMeasurement", "ResultWriter", "WRITERS",
+           "CsvWriter", "JsonWriter", "ParquetWriter", "XlsxWriter", "DEFAULT_BATCH_SIZE",
+           "EXCEL_MAX_ROWS", "INPUT_FORMATS"]
+
+#: Customers per batch when streaming (about 100-200 MB of working memory).
+DEFAULT_BATCH_SIZE = 250_000
+#: Without a terminal, a progress bar is shown only for inputs at least this large.
+LONG_RUN_ROWS = 5_000_000
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclasses.dataclass
+class BatchMeasurement(Measurement):
+    """A :class:`Measurement` added up over batches.
+
+    ``customers`` holds the per-customer results only when they were kept
+    (``keep_customers=True``); otherwise they went to the output file and
+    ``customers`` is an empty table with the result columns.
+
+    Attributes
+    ----------
+    at_risk_customers : int or None
+        Key customers with fewer than three solid links (None without link columns).
+    tier_cutoffs : tuple of 3 floats or None
+        The value-tier cut-offs the per-customer results were written with.
+    source : str
+        The input, as given.
+    """
+
+    at_risk_customers: int | None = None
+    tier_cutoffs: tuple | None = None
+    source: str = ""
+
+    def summary(self) -> str:
+        """The report of :meth:`Measurement.summary`, at-risk customers included."""
+        if self.at_risk_customers is None or len(self.customers) == int(self.counts.sum()):
+            return super().summary()
+        # the per-customer results went to a file: the at-risk count comes from the batches
+        shown = dataclasses.replace(self, customers=self.customers.drop(columns="at_risk",
+                                                                        errors="ignore"))
+        text = Measurement.summary(shown)
+        note = (f"- {self.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
+                "solid relationship links")
+        return text + ("\n" if "\n\nNotes\n" in text else "\n\nNotes\n") + note
+
+    def to_dict(self) -> dict:
+        """The summaries as plain data, with the input, at-risk count and tier cut-offs."""
+        out = {"input": self.source, **super().to_dict()}
+        out["at_risk_customers"] = self.at_risk_customers
+        out["tier_cutoffs"] = None if self.tier_cutoffs is None else list(self.tier_cutoffs)
+        return out
+
+
+def _part(m):
+    """The additive part of a batch's measurement (no per-customer table)."""
+    at_risk = int(m.customers["at_risk"].sum()) if "at_risk" in m.customers else None
+    return {"counts": m.counts, "sums": m.sums, "excluded": dict(m.excluded),
+            "ignored": m.ignored_after_last_period, "at_risk": at_risk}
+
+
+def _combine(parts, config, source, columns, customers=None, tier_cutoffs=None):
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    if not parts:  # a cluster may hand back no partition at all for an empty file
+        parts = [{"counts": np.zeros(4, dtype=np.int64), "sums": np.zeros((6, 4)), "excluded": {},
+                  "ignored": 0, "at_risk": None}]
+    base = Measurement.combine(
+        [Measurement(customers=empty, counts=p["counts"], sums=p["sums"], excluded=p["excluded"],
+                     ignored_after_last_period=p["ignored"], config=config) for p in parts],
+        customers=empty)
+    risks = [p["at_risk"] for p in parts if p["at_risk"] is not None]
+    return BatchMeasurement(
+        customers=empty if customers is None else customers, counts=base.counts, sums=base.sums,
+        excluded=base.excluded, ignored_after_last_period=base.ignored_after_last_period,
+        config=config, at_risk_customers=sum(risks) if risks else None,
+        tier_cutoffs=tier_cutoffs, source=source)
+
+
+# --------------------------------------------------------------------------- the task
+
+def _error_state(err):
+    return {"argument": err.argument, "rule": err.rule, "row": err.row, "column": err.column,
+            "value": err.value, "has_value": err.has_value}
+
+
+def _partition_task(raw, spec, config, carriers, what):
+    """Measure one batch or partition; runs in-process or on a Dask worker.
+
+    ``what`` is ``"carriers"`` (transaction-value carriers per period),
+    ``"summary"`` (the additive part), ``"ltv"`` (with the lifetime values) or
+    ``"customers"`` (with the per-customer results). Input errors come back as data
+    (``"error"``), to be placed in the file by the caller.
+    """
+    n = len(raw)
+    try:
+        frame = prepare(raw, spec)
+        if what == "carriers":
+            return {"n": n, "carriers": np.asarray(carriers_per_period(frame, config), dtype=np.int64)}
+        m = measure(frame, config, carriers=carriers)
+    except CustomerEquityError as err:
+        return {"n": n, "error": _error_state(err)}
+    out = {"n": n, "part": _part(m), "columns": list(m.customers.columns)}
+    if what == "ltv":
+        out["ltv"] = m.customers["ltv"].to_numpy(copy=True)  # not a view of the whole block
+    elif what == "customers":
+        out["customers"] = m.customers
+    return out
+
+
+def _located(state, source, spec, start):
+    """The error of a batch starting at data row ``start`` (0-based), placed in the file."""
+    arg, rule = state["argument"], state["rule"]
+    kwargs = {"value": state["value"]} if state["has_value"] else {}
+    if arg in spec.kinds or "column missing" in rule:
+        raw_name = next((r for r, c in spec.renames.items() if c == arg), arg)
+        row = None if state["row"] is None else source.display_row(start + state["row"] - 1)
+        return CustomerEquityError(source.name, rule, row=row, column=raw_name, **kwargs)
+    return CustomerEquityError(f"{source.name}: {arg}", rule, row=state["row"],
+                               column=state["column"], **kwargs)
+
+
+# --------------------------------------------------------------------------- executors
+
+class _Local:
+    """Batches measured one after another in this process."""
+
+    def __init__(self, source, batch_size):
+        self.source, self.batch_size = source, batch_size
+
+    def map(self, config, carriers, what):
+        for raw in self.source.batches(self.batch_size):
+            yield _partition_task(raw, self.source.spec, config, carriers, what)
+
+    def close(self):
+        pass
+
+
+class _Dask:
+    """Partitions measured on a Dask cluster, results taken back in input order."""
+
+    def __init__(self, source, batch_size, address=None, workers=None):
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise CustomerEquityError("--dask", "needs dask and distributed: pip install "
+                                      "'customer-equity[cluster]'") from None
+        self.source, self.batch_size = source, batch_size
+        self._dask = dask
+        self.cluster = None
+        if address in (None, "local"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=None)
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(address, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as err:
+                raise CustomerEquityError("--dask", f"cannot reach the Dask scheduler: {err}",
+                                          value=address) from None
+        self.frame = source.dask_frame(batch_size)
+        self.window = max(2, 2 * len(self.client.nthreads()))
+
+    def map(self, config, carriers, what):
+        tasks = [self._dask.delayed(_partition_task, pure=False)(p, self.source.spec, config,
+                                                                  carriers, what)
+                 for p in self.frame.to_delayed()]
+        pending = deque()
+        todo = iter(tasks)
+        for task in todo:
+            pending.append(self.client.compute(task))
+            if len(pending) >= self.window:
+                break
+        while pending:
+            future = pending.popleft()
+            try:
+                result = future.result()
+            except (ValueError, TypeError, OSError) as err:
+                raise CustomerEquityError(self.source.name, f"cannot read on the cluster: {err}") from None
+            finally:
+                future.release()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(self.client.compute(nxt))
+            yield result
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close()
+
+
+# --------------------------------------------------------------------------- the run
+
+def _progress(enabled, total, desc):
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from tqdm import tqdm
+
+    tty = sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit=" customers", unit_scale=True, file=sys.stderr,
+                delay=0.5 if tty else 0, mininterval=0.2 if tty else 30, leave=False)
+
+
+def _results(executor, source, config, carriers, what, bar):
+    """Per-batch results in input order; the first input error, placed in the file, is raised."""
+    start = 0
+    for result in executor.map(config, carriers, what):
+        if "error" in result:
+            raise _located(result["error"], source, source.spec, start)
+        start += result["n"]
+        if bar is not None:
+            bar.update(result["n"])
+        yield result
+
+
+def _add_padded(total, counts):
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.size > total.size:
+        total = np.concatenate([total, np.zeros(counts.size - total.size, dtype=np.int64)])
+    total[: counts.size] += counts
+    return total
+
+
+def _passes(executor, source, config, writer, progress):
+    """The passes over the input: carriers, measurement (and lifetime values), writing."""
+    rows = source.num_rows
+    show = progress if progress is not None else (
+        sys.stderr.isatty() or (rows is not None and rows >= LONG_RUN_ROWS))
+    passes = (["carriers"] if config.transaction_income is not None else []) + ["measure"]
+    per_customer = writer.per_customer
+    need_tiers = per_customer and config.tier_cutoffs is None
+    if need_tiers:
+        passes.append("write")
+    if per_customer:
+        writer.check_rows(rows)
+
+    def label(step):
+        return f"{source.kind}: {step} ({passes.index(step) + 1}/{len(passes)})" \
+            if len(passes) > 1 else f"{source.kind}: measuring"
+
+    carriers = None
+    if config.transaction_income is not None:
+        carriers = np.zeros(0, dtype=np.int64)
+        n = 0
+        with _progress(show, rows, label("carriers")) as bar:
+            for result in _results(executor, source, config, None, "carriers", bar):
+                carriers = _add_padded(carriers, result["carriers"])
+                n += result["n"]
+        rows = n
+        if isinstance(config.transaction_income, (list, tuple)):
+            carriers = carriers[: len(config.transaction_income)]
+
+    parts, ltvs, columns, n = [], [], [], 0
+    if per_customer and need_tiers:
+        writer.check_rows(rows)
+    what = "ltv" if need_tiers else ("customers" if per_customer else "summary")
+    with _progress(show, rows, label("measure")) as bar:
+        for result in _results(executor, source, config, carriers, what, bar):
+            parts.append(result["part"])
+            columns = result["columns"]
+            n += result["n"]
+            if what == "ltv":
+                ltvs.append(result["ltv"])
+            elif what == "customers":
+                writer.write(result["customers"])
+
+    cutoffs = config.tier_cutoffs
+    if need_tiers:
+        writer.check_rows(n)
+        ltv = np.concatenate(ltvs) if ltvs else np.zeros(0)
+        del ltvs
+        if ltv.size:
+            cutoffs = tuple(float(x) for x in np.quantile(ltv, DEFAULT_TIER_QUANTILES))
+        del ltv
+        tiered = dataclasses.replace(config, tier_cutoffs=cutoffs) if cutoffs else config
+        with _progress(show, n, label("write")) as bar:
+            for result in _results(executor, source, tiered, carriers, "customers", bar):
+                writer.write(result["customers"])
+    return parts, columns, (tuple(cutoffs) if cutoffs is not None and per_customer else None)
+
+
+def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE, sheet=None,
+                 dask=None, workers=None, progress=False, keep_customers=False):
+    """Measure the customer table in a file, batch by batch, and write the results.
+
+    Parameters
+    ----------
+    input : str, path or pandas.DataFrame
+        ``.csv`` (UTF-8; comma, semicolon or tab separated), ``.parquet`` or
+        ``.xlsx`` with one row per customer and the columns of :func:`measure`
+        (matched ignoring case, spaces and hyphens: ``Customer ID`` is
+        ``customer_id``). Other columns are ignored.
+    config : MeasureConfig, optional
+        Default ``MeasureConfig()``.
+    out : str or path, optional
+        ``.xlsx`` (summary, per-customer results, configuration), ``.csv`` or
+        ``.parquet`` (per-customer results), ``.json`` (summaries). Written to a
+        temporary file renamed at the end: a failed run leaves nothing.
+    batch_size : int
+        Customers per batch (memory grows with it, not with the input).
+    sheet : str, optional
+        The sheet of an ``.xlsx`` input (default ``Customers`` if present, else the
+        first sheet).
+    dask : str, optional
+        ``"local"`` for a local Dask cluster, or a scheduler address
+        (``tcp://host:8786``) whose workers can read ``input``.
+    workers : int, optional
+        Workers of the local Dask cluster (default: one per core).
+    progress : bool or None
+        Progress bar on stderr; None: when stderr is a terminal or the input is long.
+    keep_customers : bool
+        Also return the per-customer results in ``customers`` (they must fit in memory).
+
+    Returns
+    -------
+    BatchMeasurement
+        Equity, ``by_type``, ``composition``, ``structure``, ``summary()``, as the
+        in-memory :func:`measure` would give for the whole table.
+
+    Raises
+    ------
+    CustomerEquityError
+        Bad input, named by file, row (as the user sees it: the CSV line, the sheet
+        row, the Parquet row) and column.
+
+    Examples
+    --------
+    >>> from customer_equity import load_sample, sample_config
+    >>> m = measure_file(load_sample(), sample_config(), batch_size=300)
+    >>> whole = measure(load_sample(), sample_config())
+    >>> bool(np.isclose(m.equity, whole.equity, rtol=1e-12)), m.counts.tolist() == whole.counts.tolist()
+    (True, True)
+    """
+    config = config or MeasureConfig()
+    if batch_size < 1:
+        raise CustomerEquityError("batch_size", "must be a whole number >= 1", value=batch_size)
+    writer_cls = None
+    if out is not None:
+        suffix = Path(out).suffix.lower()
+        writer_cls = WRITERS.get(suffix)
+        if writer_cls is None:
+            raise CustomerEquityError(str(out), "unknown output format; give a file ending in "
+                                      + ", ".join(WRITERS))
+        if not isinstance(input, pd.DataFrame) and Path(out).resolve() == Path(input).resolve():
+            raise CustomerEquityError(str(out), "is the input file; choose another output file")
+    source = open_source(input, config, sheet)
+    executor = None
+    try:
+        with contextlib.ExitStack() as stack:
+            writers = []
+            if writer_cls is not None:
+                tmp = stack.enter_context(atomic(out))
+                writers.append(writer_cls(tmp, out))
+            memory = MemoryWriter() if keep_customers else None
+            if memory is not None:
+                writers.append(memory)
+            writer = Tee(writers)
+            try:
+                if dask:
+                    executor = _Dask(source, batch_size, dask, workers)
+                else:
+                    executor = _Local(source, batch_size)
+                parts, columns, cutoffs = _passes(executor, source, config, writer,
+                                                  progress)
+                customers = None
+                if memory is not None:
+                    customers = (pd.concat(memory.frames, ignore_index=True) if memory.frames
+                                 else None)
+                result = _combine(parts, config, source.name, columns, customers, cutoffs)
+                writer.close(result)
+            except OSError as err:
+                writer.abort()
+                raise CustomerEquityError(str(out or input), f"cannot write: {err.strerror or err}") \
+                    from None
+            except BaseException:
+                writer.abort()
+                raise
+    finally:
+        if executor is not None:
+            executor.close()
+        if hasattr(source, "close"):
+            source.close()
+    return result
+
+
+# --------------------------------------------------------------------------- command line
+
+def _positive_int(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_arguments(parser):
+    """Add the batch options to the ``measure`` sub-command's parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); add_arguments(p)
+    >>> a = p.parse_args(["--dask", "--workers", "2", "--batch-size", "1000"])
+    >>> a.dask, a.workers, a.batch_size, a.progress
+    ('local', 2, 1000, None)
+    """
+    g = parser.add_argument_group("measuring a file (INPUT)")
+    g.add_argument("--sheet", metavar="NAME",
+                   help="sheet of an .xlsx INPUT (default: 'Customers' if present, else the first)")
+    g.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                   help=f"customers per batch (default {DEFAULT_BATCH_SIZE:,}); memory grows with "
+                   "it, not with the input")
+    g.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
+                   help="measure on Dask: a local cluster (--dask, put it after INPUT) or the "
+                   "scheduler at ADDRESS (tcp://host:8786), whose workers must reach INPUT")
+    g.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="workers of the local Dask cluster (default: one per core; implies --dask)")
+    g.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="always show a progress bar on stderr")
+    g.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="never show one (default: on a terminal, or for inputs of "
+                   f"{LONG_RUN_ROWS:,}+ customers)")
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a job scheduler stopping the run) cleans up like Ctrl-C does."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _looks_like_address(text):
+    return "://" in text or re.fullmatch(r"[\w.\-\[\]:]+:[0-9]+", text) is not None
+
+
+def run(args):
+    """The ``measure`` command with an INPUT or ``--out``: measure, write, print the summary.
+
+    ``args`` has ``input``, ``config``, ``out`` and the options of
+    :func:`add_arguments`. Without INPUT the bundled sample is measured (and
+    written to ``--out``). Returns the exit code.
+    """
+    dask = getattr(args, "dask", None)
+    workers = getattr(args, "workers", None)
+    source = args.input
+    if dask and dask != "local" and not _looks_like_address(dask):
+        if source is None:  # "measure --dask customers.csv": the option took the input
+            source, dask = dask, "local"
+        else:
+            raise CustomerEquityError("--dask", "expected a scheduler address such as "
+                                      "tcp://10.0.0.5:8786", value=dask)
+    if workers and not dask:
+        dask = "local"
+    if args.config:
+        config = MeasureConfig.from_file(args.config)
+    elif source is None:
+        from ..model.sample import sample_config
+
+        config = sample_config()
+    else:
+        config = MeasureConfig()
+    if source is None:
+        from ..model.sample import load_sample
+
+        source = load_sample()
+    shown = "the bundled sample (1,000 customers)" if isinstance(source, pd.DataFrame) else source
+    started = time.perf_counter()
+    with _terminate_as_interrupt():
+        result = measure_file(source, config, args.out, batch_size=getattr(args, "batch_size", None)
+                              or DEFAULT_BATCH_SIZE, sheet=getattr(args, "sheet", None), dask=dask,
+                              workers=workers, progress=getattr(args, "progress", None))
+    seconds = time.perf_counter() - started
+    n = int(result.counts.sum())
+    print(result.summary())
+    where = f"; results in {args.out}" if args.out else ""
+    rate = f", {n / seconds:,.0f} customers/s" if seconds > 0 else ""
+    print(f"\nMeasured {n:,} customers from {shown} in {seconds:.1f} s{rate}{where}")
+    return 0
