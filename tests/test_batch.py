@@ -447,3 +447,19 @@ def test_measure_of_an_empty_table_is_zero():
     empty = ce.generate_customers(10, seed=1, periods_block=4).iloc[:0]
     got = ce.measure(empty, MeasureConfig(transaction_income=100.0))
     assert got.equity == 0.0 and got.counts.tolist() == [0, 0, 0, 0] and len(got.customers) == 0
+
+
+def test_without_pyarrow_the_command_says_what_to_install(tmp_path, monkeypatch, capsys):
+    """pyarrow is an optional extra: the base package stays pure Python for xlwings Lite."""
+    import sys
+
+    from customer_equity.cli import main
+
+    src = tmp_path / "customers.csv"
+    ce.generate_customers(20, seed=1).to_csv(src, index=False)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
+    out = tmp_path / "results.json"
+    assert main(["measure", str(src), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "customers.csv" in err and "pip install 'customer-equity[batch]'" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]

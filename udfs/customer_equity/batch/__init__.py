@@ -51,7 +51,7 @@ from ..model.classify import DEFAULT_TIER_QUANTILES
 from ..model.config import MeasureConfig
 from ..model.links import REQUIRED_LINKS
 from ..model.measure import Measurement, carriers_per_period, measure
-from .inputs import INPUT_FORMATS, open_source, prepare
+from .inputs import INPUT_FORMATS, open_source, prepare, require_pyarrow
 from .outputs import (EXCEL_MAX_ROWS, WRITERS, CsvWriter, JsonWriter, MemoryWriter, ParquetWriter,
                       ResultWriter, Tee, XlsxWriter, atomic)
 
@@ -400,6 +400,8 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
     if out is not None:
         suffix = Path(out).suffix.lower()
         writer_cls = WRITERS.get(suffix)
+        if suffix in (".csv", ".parquet"):
+            require_pyarrow(str(out))
         if writer_cls is None:
             raise CustomerEquityError(str(out), "unknown output format; give a file ending in "
                                       + ", ".join(WRITERS))

@@ -481,6 +481,15 @@ class _XlsxSource(_Source):
         self._book.close()
 
 
+def require_pyarrow(what):
+    """pyarrow is optional (the base package stays pure Python for xlwings Lite)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise CustomerEquityError(what, "reading customer files and writing CSV or Parquet "
+                                  "need pyarrow: pip install 'customer-equity[batch]'") from None
+
+
 def open_source(input, config, sheet=None):
     if isinstance(input, pd.DataFrame):
         return _FrameSource(input, config)
@@ -493,6 +502,7 @@ def open_source(input, config, sheet=None):
         raise CustomerEquityError(str(input), "no such file")
     if sheet is not None and fmt != "xlsx":
         raise CustomerEquityError("--sheet", "only an .xlsx input has sheets", value=sheet)
+    require_pyarrow(str(input))
     if fmt == "csv":
         return _CsvSource(input, config)
     if fmt == "parquet":
