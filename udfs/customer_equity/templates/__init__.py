@@ -33,15 +33,15 @@ def template_module(name):
 
 
 def build_all(out_dir=DEFAULT_OUT):
-    """Write every template into ``out_dir`` (created if missing); returns the paths written."""
+    """Write every template into ``out_dir`` (created if missing).
+
+    Returns one :class:`~customer_equity.templates._book.Built` per template: the path,
+    the defined names, the cross-check pairs (native cells that recompute CE_ cells) and
+    the core's result the cached values come from.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for module, filename, _ in TEMPLATES:
-        path = out / filename
-        template_module(module).build(path)
-        paths.append(path)
-    return paths
+    return [template_module(module).build(out / filename) for module, filename, _ in TEMPLATES]
 
 
 def write_measurement_workbook(customers, config, path):
@@ -50,18 +50,29 @@ def write_measurement_workbook(customers, config, path):
     return template_module("measurement").write_measurement_workbook(customers, config, path)
 
 
+def refresh_measurement(inputs):
+    """Refresher of ``measurement/1``: Python's measure() on the workbook's ``ce_in_`` values.
+
+    See :func:`customer_equity.templates.measurement.refresh` (imported on first use, so
+    that registering costs nothing).
+    """
+    return template_module("measurement").refresh(inputs)
+
+
 def refreshers():
     """The Refresh button's functions of the templates that have Python-written parts.
 
     Returns a dict ``{CE_TEMPLATE id: fn}`` where ``fn(inputs) -> {ce_out_name: 2-D list}``.
+    The LTV-models and what-if templates are formulas only: Refresh just recalculates them.
     """
-    return {"measurement/1": template_module("measurement").refresh}
+    return {"measurement/1": refresh_measurement}
 
 
 def register_refreshers():
     """Register :func:`refreshers` with ``customer_equity.refresh`` if that module exists.
 
-    Returns the ids registered (none when the refresh module is not installed).
+    Called when this package is imported (``customer_equity.refresh`` imports it before
+    looking a template up). Returns the ids registered (none without the refresh module).
     """
     try:
         from .. import refresh
@@ -75,7 +86,7 @@ def register_refreshers():
 
 
 def _run(args) -> int:
-    paths = build_all(args.out)
+    paths = [b.path for b in build_all(args.out)]
     for p in paths:
         print(p)
     if args.previews:
@@ -98,3 +109,6 @@ def add_cli(subparsers):
                    help="also render PNG previews into DIR/previews (needs LibreOffice and pdftoppm)")
     p.set_defaults(handler=_run)
     return p
+
+
+register_refreshers()

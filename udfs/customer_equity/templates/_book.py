@@ -25,8 +25,10 @@ something they depend on changes, even before the add-in is loaded.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
+from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -124,6 +126,16 @@ def _plain(v):
     return v
 
 
+@dataclasses.dataclass
+class Built:
+    """What a builder wrote: the file, its defined names, its cross-check pairs, the result."""
+
+    path: Path
+    names: dict
+    checks: list
+    result: object = None
+
+
 class Book:
     """An XlsxWriter workbook with the templates' conventions (formats, names, properties)."""
 
@@ -144,6 +156,7 @@ class Book:
         self.wb.set_size(1600, 1000)
         self._formats = {}
         self.names = {}
+        self.checks = []
         self.define("CE_TEMPLATE", f'="{template_id}"')
 
     def fmt(self, role="native", num_format=None, **extra):
@@ -177,9 +190,10 @@ class Book:
         ws.set_footer("&L&8&A&R&8Page &P of &N")
         return Sheet(self, ws, name)
 
-    def close(self):
-        """Write the file."""
+    def close(self, result=None):
+        """Write the file; returns a :class:`Built`."""
         self.wb.close()
+        return Built(Path(self.wb.filename), dict(self.names), list(self.checks), result)
 
 
 class Sheet:
@@ -200,6 +214,14 @@ class Sheet:
     def name_range(self, name, row, col, row2=None, col2=None):
         """Define a workbook name for a cell or range of this sheet."""
         self.book.define(name, "=" + self.ref(row, col, row2, col2))
+
+    def cross_check(self, check_range, ce_range, ce_sheet=None):
+        """Record that the native cells ``check_range`` recompute the CE_ cells ``ce_range``.
+
+        Ranges are A1 text on this sheet (``ce_sheet`` names another sheet for the CE_
+        cells); the tests recalculate the check cells in LibreOffice and compare.
+        """
+        self.book.checks.append((self.name, check_range, ce_sheet or self.name, ce_range))
 
     # plain cells ------------------------------------------------------------------
     def text(self, row, col, value, role="text", **extra):
@@ -353,9 +375,9 @@ class Sheet:
             self.ws.repeat_rows(*repeat)
 
 
-def legend(sheet, row, col):
-    """The colour legend block; returns the next free row."""
-    sheet.section(row, col, "Colour legend", col + 3)
+def legend(sheet, row, col, width=7):
+    """The colour legend block over ``width`` columns after ``col``; returns the next free row."""
+    sheet.section(row, col, "Colour legend", col + width)
     items = [
         ("input", "1,000", "Input: type or paste here. The only cells you can change on protected sheets."),
         ("ce", "2,345", "CE_ function of the Customer Equity add-in. Shows the value computed by the "
@@ -367,13 +389,13 @@ def legend(sheet, row, col):
                             "the only cells Python writes."),
     ]
     for i, (role, sample, text) in enumerate(items):
-        sheet.text(row + 1 + i, col, sample, role, align="right")
-        sheet.merged(row + 1 + i, col + 1, row + 1 + i, col + 3, text, "text")
+        sheet.text(row + 1 + i, col, sample, role, align="right", locked=True)
+        sheet.merged(row + 1 + i, col + 1, row + 1 + i, col + width, text, "text")
         sheet.ws.set_row(row + 1 + i, 30)
     r = row + 1 + len(items)
     sheet.text(r, col, "OK", "check", align="center", bold=True, bg_color=PALETTE["ok_fill"],
                font_color=PALETTE["ok_font"])
-    sheet.merged(r, col + 1, r, col + 3, "A check that agrees (difference below 0.005). "
+    sheet.merged(r, col + 1, r, col + width, "A check that agrees (difference below 0.005). "
                  "CHECK in red means the CE_ result and Excel's own calculation differ.", "text")
     sheet.ws.set_row(r, 30)
     return r + 2

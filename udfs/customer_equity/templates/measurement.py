@@ -104,6 +104,7 @@ TYPE_ALIASES = (
 NAMED_FORMULAS = ("ce_types", "ce_pv", "ce_ppv", "ce_tv", "ce_ltv")
 
 P0 = 11  # first data row (0-indexed) of the per-customer blocks on the step sheets
+EQ_ROW = 7  # header row (0-indexed) of the equity table on Step 3
 
 
 # --- inputs -------------------------------------------------------------------------
@@ -121,7 +122,7 @@ def _check_layout(customers: pd.DataFrame, config: MeasureConfig):
             raise CustomerEquityError(name, "the workbook computes it from its inputs; give "
                                       + ("capacity, share and margin" if name == "pv"
                                          else "influence, reach and avg_value") + " instead")
-    for c in cols:
+    for c in customers.columns:
         head, _, tail = str(c).rpartition("_")
         if tail.isdigit() and head in {"capacity", "share", "margin", "influence", "reach", "avg_value",
                                        "cv", "kv", "tv"}:
@@ -213,7 +214,8 @@ def build(path, customers: pd.DataFrame | None = None, config: MeasureConfig | N
 
     Without arguments it is the template: the bundled sample customers
     (:func:`customer_equity.load_sample`) measured with :func:`customer_equity.sample_config`.
-    Returns the :class:`~customer_equity.Measurement` whose numbers the CE_ cells cache.
+    Returns a :class:`~customer_equity.templates._book.Built` whose ``result`` is the
+    :class:`~customer_equity.Measurement` whose numbers the CE_ cells cache.
     """
     if customers is None:
         customers = load_sample()
@@ -249,8 +251,7 @@ def build(path, customers: pd.DataFrame | None = None, config: MeasureConfig | N
     _step3(book, sheets[S_STEP3], config, m, lay)
     _readme(book, sheets[S_README], config, lay)
     sheets[S_README].ws.activate()
-    book.close()
-    return m
+    return book.close(m)
 
 
 def write_measurement_workbook(customers: pd.DataFrame, config: MeasureConfig, path):
@@ -280,7 +281,7 @@ def write_measurement_workbook(customers: pd.DataFrame, config: MeasureConfig, p
     Measurement
         The core's result the workbook shows.
     """
-    return build(Path(path), customers, config)
+    return build(Path(path), customers, config).result
 
 
 # --- sheets --------------------------------------------------------------------------
@@ -384,35 +385,29 @@ def _assumptions(book, sh, config, income, lay):
     end = r + 2 + len(income) - 1
     sh.name_range("ce_transaction_periods", r + 2, 1, end, 1)
     sh.name_range("ce_in_transaction_income", r + 2, 2, end, 2)
-    sh.note(r + 2, 3, "Income earned with partner markets on the strength of the customers' trust "
-            "(joint selling, market access). Each period's income is split evenly over the customers "
-            "who carry transaction value then: type Lighthouse or Follower, tv_carrier TRUE, "
-            "still retained (Step 2 shows the allocation).", height=45)
-    sh.note(r + 3, 3, "Leave the income blank to take a tv column from the customer table instead; "
-            "do not give both.", height=30)
-    sh.formula(r + 4, 3, '=IF(AND(SUMPRODUCT(ABS(ce_in_transaction_income*1))>0,SUMPRODUCT(ABS(ce_in_tv*1))>0),'
+    sh.merged(r + 2, 3, r + 5, 3, "Income earned with partner markets on the strength of the customers' "
+              "trust (joint selling, market access). Each period's income is split evenly over the customers "
+              "who carry transaction value then: type Lighthouse or Follower, tv_carrier TRUE, still "
+              "retained (Step 2 shows the allocation).", "note")
+    sh.merged(r + 6, 3, r + 7, 3, "Leave the income blank to take a tv column from the customer table "
+              "instead; do not give both.", "note")
+    sh.formula(r + 8, 3, '=IF(AND(SUMPRODUCT(ABS(ce_in_transaction_income*1))>0,SUMPRODUCT(ABS(ce_in_tv*1))>0),'
                '"Both transaction income and a tv column are given: the workbook adds them, '
-               'Python\'s measure() refuses. Keep one.","")', "", "native", font_color="#C00000", bold=True,
+               'Python\'s measure() refuses. Keep one.","")', "", "label", font_color="#C00000", bold=True,
                text_wrap=True)
     lay.assume_end = end
 
-    # right-hand side: tiers, capabilities
+    # right-hand side: what the colours mean, capabilities, tiers
     c = 5
-    r = 3
-    sh.section(r, c, "Value tiers (customer pyramid)", c + 6)
-    sh.header(r + 1, c, ["Tier", "From LTV"])
-    tiers = config.tier_cutoffs or (None, None, None)
-    for i, (t, v) in enumerate(zip(("Platinum", "Gold", "Iron"), tiers)):
-        sh.value(r + 2 + i, c, t, "native")
-        sh.value(r + 2 + i, c + 1, v, "input", B.MONEY)
-    sh.name_range("ce_in_tier_cutoffs", r + 2, c + 1, r + 4, c + 1)
-    sh.value(r + 5, c, "Lead", "native")
-    sh.text(r + 5, c + 1, "below Iron", "note")
-    sh.merged(r + 2, c + 2, r + 5, c + 6, "Blank: the top 5 % of lifetime values are Platinum, the next "
-              "15 % Gold, the next 30 % Iron, the rest Lead (Rust, Zeithaml & Lemon 2000). "
-              "A contrast to the paper's four types.", "note")
+    sh.section(3, c, "Reading this sheet", c + 6)
+    sh.text(4, c, "0.10", "input", align="right", locked=True)
+    sh.merged(4, c + 1, 4, c + 6, "an input: change it (the only cells you can edit here)", "text")
+    sh.text(5, c, "✓", "ce", align="center")
+    sh.merged(5, c + 1, 5, c + 6, "a CE_ function of the add-in (cached result)", "text")
+    sh.text(6, c, "text", "native")
+    sh.merged(6, c + 1, 6, c + 6, "a fixed label or an ordinary formula", "text")
 
-    r = 10
+    r = 9
     sh.section(r, c, "Which kinds of value each type provides", c + 6)
     sh.header(r + 1, c, ["Customer type", *VALUE_KINDS])
     for i, t in enumerate(TYPES):
@@ -422,6 +417,20 @@ def _assumptions(book, sh, config, income, lay):
     sh.merged(r + 6, c, r + 8, c + 6, "CE_CAPABILITIES: the paper's table (Wang Tao et al. 2002). A value "
               "kind a type does not provide is left out of its customers' lifetime value even when the "
               "table holds a number for it. Every type gives Iv.", "note")
+
+    r = lay.assume_cutoff_row
+    sh.section(r, c, "Value tiers (customer pyramid)", c + 6)
+    sh.header(r + 1, c, ["Tier", "From LTV"])
+    tiers = config.tier_cutoffs or (None, None, None)
+    for i, (t, v) in enumerate(zip(("Platinum", "Gold", "Iron"), tiers)):
+        sh.value(r + 2 + i, c, t, "native")
+        sh.value(r + 2 + i, c + 1, v, "input", B.MONEY)
+    sh.name_range("ce_in_tier_cutoffs", r + 2, c + 1, r + 4, c + 1)
+    sh.value(r + 5, c, "Lead", "native")
+    sh.text(r + 5, c + 1, "below Iron", "note")
+    sh.merged(r + 1, c + 2, r + 5, c + 6, "Blank: the top 5 % of lifetime values are Platinum, the next "
+              "15 % Gold, the next 30 % Iron, the rest Lead (Rust, Zeithaml & Lemon 2000), a contrast to "
+              "the paper's four types. Step 2 shows each customer's tier (CE_TIER).", "note")
 
     sh.protect()
     sh.print_setup(0, 0, lay.assume_end + 1, 11)
@@ -444,14 +453,14 @@ def _customers(book, sh, header, rows, config, lay):
               "A per-period amount is the same in each period the customer is retained.", "note")
     descriptions = ["Customer ID"] + [f"{INDICATOR_TEXT.get(i, i)} (1-5)" for i in header[1:1 + n_ind]] \
         + [d for _, d, _ in VALUE_COLUMNS]
-    sh.ws.set_row(1, 54)
+    sh.ws.set_row(1, 68)
     for j, d in enumerate(descriptions):
         sh.text(1, j, d, "subheader")
     formats = [None] + [B.INT] * n_ind + [nf for _, _, nf in VALUE_COLUMNS]
     first, last = 2, 2 + len(rows)
     columns = [{"header": h, "format": book.fmt("input", f)} for h, f in zip(header, formats)]
     sh.ws.add_table(first, 0, last, len(header) - 1, {
-        "name": TABLE, "columns": columns, "data": rows, "style": "Table Style Light 1",
+        "name": TABLE, "columns": columns, "data": rows, "style": "Table Style Medium 2",
         "autofilter": True})
     lay.table_first_row = first + 1
     lay.table_last_row = last
@@ -546,7 +555,7 @@ def _step1(book, sh, customers, config, m, lay):
     sh.text(5, 1, "Types", "bold")
     sh.merged(5, 2, 5, 7, "Lighthouse from the first cut-off, Follower from the second, Rational from "
               "the third, Profit-seeking below", "formula_text")
-    sh.note(7, 1, "The blue columns are one CE_ formula each (=ce_types spills one row per customer); "
+    sh.note(8, 1, "The blue columns are one CE_ formula each (=ce_types spills one row per customer); "
             "the green ones recompute the same with Excel's own functions from the inputs.", 7, 30)
 
     codes = pd.Categorical(m.customers["type"], categories=list(TYPES)).codes
@@ -574,6 +583,10 @@ def _step1(book, sh, customers, config, m, lay):
     sh.spill(P0, 4, "=ce_types", types, "ce")
     sh.spill(P0, 6, "=chk_types", types, "check")
     sh.spill(P0, 7, '=IF(ce_types=chk_types,"✓","✗")', [["✓"]] * lay.n, "native", align="center")
+    last = P0 + lay.n - 1
+    if score is not None and by_score:
+        sh.cross_check(B.area(P0, 5, last, 5), B.area(P0, 3, last, 3))
+    sh.cross_check(B.area(P0, 6, last, 6), B.area(P0, 4, last, 4))
 
     # counts per type
     c = 9
@@ -586,6 +599,7 @@ def _step1(book, sh, customers, config, m, lay):
                    B.INT)
         sh.formula(5 + i, c + 2, f"=SUMPRODUCT((chk_code={i + 1})*1)", int(counts[i]), "check", B.INT)
         sh.check_status(5 + i, c + 3, f"{B.cell(5 + i, c + 1)}-{B.cell(5 + i, c + 2)}")
+    sh.cross_check(B.area(5, c + 2, 8, c + 2), B.area(EQ_ROW + 1, 2, EQ_ROW + 4, 2), S_STEP3)
     sh.ws.freeze_panes(P0, 0)
     sh.protect()
     sh.print_setup(0, 0, P0 + lay.n - 1, 12, repeat=(P0 - 1, P0 - 1))
@@ -658,6 +672,7 @@ def _step2(book, sh, customers, config, m, income, lay):
     sh.spill(P0, 13, tier_formula, _col(mc["tier"].astype(str)), "ce")
     sh.spill(P0, 14, "=chk_ltv", _col(ltv), "check", B.MONEY)
     sh.spill(P0, 15, "=ce_ltv-chk_ltv", [[0.0]] * lay.n, "native", B.DIFF)
+    sh.cross_check(B.area(P0, 14, P0 + lay.n - 1, 14), B.area(P0, 12, P0 + lay.n - 1, 12))
 
     # transaction value allocation (native)
     c = 17
@@ -713,11 +728,11 @@ def _num(customers, name):
 
 
 def _step3(book, sh, config, m, lay):
-    sh.widths([2, 16, 12, 13, 10, 12, 13, 12, 10, 3, 12, 12, 12, 12, 12, 12, 12, 12])
+    sh.widths([2, 16, 16, 13, 12, 12, 13, 12, 10, 3, 12, 12, 12, 12, 12, 12, 12, 12])
     sh.title(0, "Step 3: customer equity, by type and by kind of value",
              "Customer equity is the sum of all customers' lifetime values; here split by customer type "
-             "(CE_EQUITY_TABLE) and by value kind × type, the paper's two-dimensional model (CE_COMPOSITION).",
-             16)
+             "(CE_EQUITY_TABLE) and by value kind × type, the paper's two-dimensional model (CE_COMPOSITION). "
+             "Money is in the currency of the customer table, discounted to today.", 16)
     sh.ws.set_row(1, 30)
     r = 3
     sh.text(r, 1, "Customer equity", "bold", font_size=12)
@@ -726,6 +741,8 @@ def _step3(book, sh, config, m, lay):
     sh.text(r, 3, "check", "note", align="right")
     sh.formula(r, 4, "=SUMPRODUCT(chk_ltv)", m.equity, "big_check", B.MONEY)
     sh.check_status(r, 5, f"{B.cell(r, 2)}-{B.cell(r, 4)}")
+    sh.cross_check(B.cell(r, 4, False, False), B.cell(r, 2, False, False))
+    sh.name_range("ce_equity_total", r, 2)
     sh.formula(r + 1, 1, '=TEXT(ROWS(ce_in_periods),"#,##0")&" customers, "&TEXT(ce_in_rate,"0.0%")&'
                          '" per period, "&ce_in_timing&"-of-period discounting, classified by "&'
                          'ce_in_classify_by&", Iv "&TEXT(ce_in_iv,"#,##0")',
@@ -734,7 +751,7 @@ def _step3(book, sh, config, m, lay):
                border=0, italic=True)
 
     # equity by type
-    r = 6
+    r = EQ_ROW - 1
     lay.eq_row = r + 1
     sh.section(r, 1, "Equity by customer type", 8)
     eq = _as_table(m.by_type, "type")
@@ -749,6 +766,8 @@ def _step3(book, sh, config, m, lay):
         sh.formula(row, 6, f, float(m.by_type["equity"].iloc[i]), "check", B.MONEY)
         sh.formula(row, 7, f"={B.cell(row, 3)}-{B.cell(row, 6)}", 0.0, "native", B.DIFF)
         sh.check_status(row, 8, B.cell(row, 7))
+    sh.cross_check(B.area(r + 2, 6, r + 6, 6), B.area(r + 2, 3, r + 6, 3))
+    sh.name_range("ce_equity_by_type", r + 1, 1, r + 6, 5)
     sh.note(r + 8, 1, "share = share of total equity; average = equity per customer. Check: "
             "SUMPRODUCT((type = k) × LTV) with Excel's own classification and PV.", 8, 30)
 
@@ -757,6 +776,7 @@ def _step3(book, sh, config, m, lay):
     sh.section(r, 1, "Type structure", 8)
     sh.header(r + 1, 1, ["Type", "Customers", "Share of customers", "Equity", "Share of equity",
                          "Average value"])
+    sh.ws.set_row(r + 1, 30)
     struct = m.structure
     eq_first = lay.eq_row + 1
     for i, t in enumerate(TYPES):
@@ -797,6 +817,8 @@ def _step3(book, sh, config, m, lay):
             f = "=SUMPRODUCT(chk_ltv)"
         sh.formula(row, 7, f, float(m.composition["Total"].iloc[i]), "check", B.MONEY)
         sh.check_status(row, 8, f"{B.cell(row, 6)}-{B.cell(row, 7)}")
+    sh.cross_check(B.area(r + 2, 7, r + 8, 7), B.area(r + 2, 6, r + 8, 6))
+    sh.name_range("ce_equity_composition", r + 1, 1, r + 8, 6)
     sh.note(r + 10, 1, "Rows: purchase (PV), word-of-mouth (PPV), contact information (CV), knowledge (KV), "
             "transaction (TV) value and profile information (Iv). A type's empty cells are the kinds it does "
             "not provide. The bottom-right cell is customer equity.", 8, 42)
