@@ -445,7 +445,7 @@ def _num_text(x):
 def _customers(book, sh, header, rows, config, lay):
     n_ind = lay.k
     widths = [12] + [11] * n_ind + [14, 13, 9, 11, 9, 9, 10, 9, 10, 9, 9, 11, 10]
-    sh.widths(widths)
+    sh.widths([max(w, len(h) + 2) for w, h in zip(widths, header)])
     sh.ws.set_row(0, 24)
     sh.text(0, 0, "Customers", "title")
     sh.merged(0, 2, 0, 12, "One row per customer. Paste your own over the rows below (keep the header "
@@ -458,7 +458,9 @@ def _customers(book, sh, header, rows, config, lay):
         sh.text(1, j, d, "subheader")
     formats = [None] + [B.INT] * n_ind + [nf for _, _, nf in VALUE_COLUMNS]
     first, last = 2, 2 + len(rows)
-    columns = [{"header": h, "format": book.fmt("input", f)} for h, f in zip(header, formats)]
+    head_fmt = book.fmt("header", bg_color="#1F4E79")
+    columns = [{"header": h, "format": book.fmt("input", f), "header_format": head_fmt}
+               for h, f in zip(header, formats)]
     sh.ws.add_table(first, 0, last, len(header) - 1, {
         "name": TABLE, "columns": columns, "data": rows, "style": "Table Style Medium 2",
         "autofilter": True})
@@ -956,8 +958,8 @@ def _readme(book, sh, config, lay):
     sh.section(r, 1, "Measure your own customers", 8)
     how = [
         "1. On Customers, paste your rows over the sample (values only: Home > Paste > Values), starting "
-        "in the first row under the header. Keep the column order; delete leftover sample rows "
-        "(select them > Delete Table Rows).",
+        "in the first row under the header, in the column order of row 2's descriptions. A column you do not "
+        "have stays blank (it counts as 0). Delete leftover sample rows (select them > Delete Table Rows).",
         "2. On Assumptions, set the discount rate per period of your data, Iv, the classification method, "
         "weights, cut-offs and the transaction income.",
         "3. With the Customer Equity add-in loaded, Excel recalculates the CE_ cells. Press Refresh on the "

@@ -277,7 +277,7 @@ def _charts(book, sh, lever_rows, scenario_rows, base_first):
     })
     bar.set_title({"name": "What each lever adds to customer equity", "name_font": {"size": 11}})
     bar.set_legend({"none": True})
-    bar.set_y_axis({"reverse": True})
+    bar.set_y_axis({"reverse": True, "label_position": "low"})
     bar.set_x_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     bar.set_size({"width": 560, "height": 300})
     sh.ws.insert_chart(B.cell(3, 11, False, False), bar, {"x_offset": 5})
