@@ -24,12 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 
 import customer_equity as ce
 from customer_equity import cli, refresh
-from customer_equity.templates import TEMPLATES, build_all, measurement, what_if
+from customer_equity.templates import TEMPLATES, build_all, measurement
 from customer_equity.templates.previews import PREVIEW_AREAS, preview_name
 import templates_engine as E
 import templates_files as F
