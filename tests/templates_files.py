@@ -1,0 +1,173 @@
+"""Reading and editing template files for the tests (openpyxl and the zip package)."""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.formula import ArrayFormula
+
+from customer_equity.refresh import OpenpyxlBook
+from templates_engine import resolve_structured, _tables
+
+
+def name_area(wb, name):
+    """(sheet, min_row, min_col, max_row, max_col) of a defined name that is one range."""
+    dn = wb.defined_names[name]
+    (sheet, coord), = list(dn.destinations)
+    c1, r1, c2, r2 = range_boundaries(coord.replace("$", ""))
+    return sheet, r1, c1, r2, c2
+
+
+def name_cells(wb, name):
+    """The (SHEET, "A1") keys of a named range, row by row."""
+    sheet, r1, c1, r2, c2 = name_area(wb, name)
+    return [[(sheet.upper(), f"{get_column_letter(c)}{r}") for c in range(c1, c2 + 1)]
+            for r in range(r1, r2 + 1)]
+
+
+def name_values(wb, name):
+    """The values of a named range in ``wb`` (a data_only workbook gives cached results)."""
+    sheet, r1, c1, r2, c2 = name_area(wb, name)
+    ws = wb[sheet]
+    return [[ws.cell(r, c).value for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+
+
+def formula_cells(path):
+    """Every cell a formula computes: ``{(SHEET, "A1"): formula text}`` (spill ranges expanded)."""
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if isinstance(v, ArrayFormula):
+                    c1, r1, c2, r2 = range_boundaries(v.ref)
+                    for r in range(r1, r2 + 1):
+                        for col in range(c1, c2 + 1):
+                            out[(ws.title.upper(), f"{get_column_letter(col)}{r}")] = v.text
+                elif c.data_type == "f":
+                    out[(ws.title.upper(), c.coordinate)] = v
+    return out
+
+
+def cached_values(path):
+    """``{(SHEET, "A1"): cached value}`` of every non-empty cell."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    return {(ws.title.upper(), c.coordinate): c.value
+            for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
+
+
+def header_columns(ws, row):
+    """``{header text: column number}`` of one row."""
+    return {ws.cell(row, c).value: c for c in range(1, ws.max_column + 1)
+            if isinstance(ws.cell(row, c).value, str)}
+
+
+def _value_key(v):
+    if isinstance(v, float):
+        return round(v, 6) if math.isfinite(v) else str(v)
+    return v
+
+
+def snapshot(path):
+    """What the issue calls the content of a workbook: sheets, formulas, cached values and the
+    parts around them (names, tables, validation, protection, panes, print areas, charts)."""
+    path = Path(path)
+    wb = openpyxl.load_workbook(path)
+    values = openpyxl.load_workbook(path, data_only=True)
+    snap = {"sheets": wb.sheetnames,
+            "names": {k: v.attr_text for k, v in wb.defined_names.items()}}
+    for ws in wb.worksheets:
+        vs = values[ws.title]
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                f = c.value.text if isinstance(c.value, ArrayFormula) else (
+                    c.value if c.data_type == "f" else None)
+                v = vs[c.coordinate].value
+                if f is None and v is None:
+                    continue
+                cells[c.coordinate] = (f, _value_key(v), c.number_format, c.protection.locked,
+                                       c.fill.fgColor.rgb if c.fill and c.fill.fill_type else None)
+        snap[ws.title] = {
+            "cells": cells,
+            "tables": {t.name: (t.ref, [tc.name for tc in t.tableColumns]) for t in ws.tables.values()},
+            "validation": sorted((str(d.sqref), d.type, d.formula1) for d in ws.data_validations.dataValidation),
+            "protected": bool(ws.protection.sheet),
+            "freeze": ws.freeze_panes,
+            "print_area": ws.print_area,
+            "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "conditional": sorted(str(r.sqref) for r in ws.conditional_formatting),
+        }
+    with zipfile.ZipFile(path) as z:
+        snap["parts"] = sorted(z.namelist())
+        snap["charts"] = {n: z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/charts/")}
+    return snap
+
+
+def part_text(path, part):
+    """The text of one part of the package (``xl/workbook.xml``)."""
+    with zipfile.ZipFile(path) as z:
+        return z.read(part).decode("utf-8")
+
+
+def replace_in_part(src, dst, part, old, new):
+    """Copy ``src`` to ``dst`` with ``old`` replaced by ``new`` once in one XML part."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == part:
+                text = data.decode("utf-8")
+                if old not in text:
+                    raise ValueError(f"{old!r} not in {part}")
+                data = text.replace(old, new, 1).encode("utf-8")
+            zout.writestr(info, data)
+    return dst
+
+
+def paste_customers(template, dst, customers, table="Customers"):
+    """Paste a customer table into the template's Excel table, as Excel does when rows are
+    pasted into it: values go under the header, the table grows (or shrinks) to the rows."""
+    wb = openpyxl.load_workbook(template)
+    ws = next(w for w in wb.worksheets if table in w.tables)
+    t = ws.tables[table]
+    c1, r1, c2, r2 = range_boundaries(t.ref)
+    header = [tc.name for tc in t.tableColumns]
+    n = len(customers)
+    for r in range(r1 + 1, max(r2, r1 + n) + 1):
+        for c in range(c1, c2 + 1):
+            ws.cell(r, c).value = None
+    for k, row in enumerate(customers.itertuples(index=False)):
+        data = dict(zip(customers.columns, row))
+        for j, h in enumerate(header):
+            v = data.get(h)
+            if hasattr(v, "item"):
+                v = v.item()
+            if isinstance(v, float) and math.isnan(v):
+                v = None
+            ws.cell(r1 + 1 + k, c1 + j).value = v
+    t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r1 + n}"
+    if t.autoFilter is not None:
+        t.autoFilter.ref = t.ref
+    wb.save(dst)
+    return dst
+
+
+class TablesBook(OpenpyxlBook):
+    """``customer_equity.refresh.OpenpyxlBook`` that also reads names defined on Excel tables
+    (``=Customers[#All]``), which openpyxl cannot locate by itself (Excel can)."""
+
+    def _area(self, name):
+        text = self._defined(name).attr_text
+        if "[" in text:
+            resolved = resolve_structured(text, _tables(self.wb))
+            m = re.fullmatch(r"'?(.*?)'?!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)", resolved)
+            sheet = m.group(1).replace("''", "'")
+            c1, r1, c2, r2 = range_boundaries(f"{m.group(2)}{m.group(3)}:{m.group(4)}{m.group(5)}")
+            return sheet, r1, c1, r2, c2
+        return super()._area(name)
