@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import zipfile
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
 from customer_equity.refresh import OpenpyxlBook
-from templates_engine import resolve_structured, _tables
+
 
 
 def name_area(wb, name):
@@ -159,15 +158,4 @@ def paste_customers(template, dst, customers, table="Customers"):
 
 
 class TablesBook(OpenpyxlBook):
-    """``customer_equity.refresh.OpenpyxlBook`` that also reads names defined on Excel tables
-    (``=Customers[#All]``), which openpyxl cannot locate by itself (Excel can)."""
-
-    def _area(self, name):
-        text = self._defined(name).attr_text
-        if "[" in text:
-            resolved = resolve_structured(text, _tables(self.wb))
-            m = re.fullmatch(r"'?(.*?)'?!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)", resolved)
-            sheet = m.group(1).replace("''", "'")
-            c1, r1, c2, r2 = range_boundaries(f"{m.group(2)}{m.group(3)}:{m.group(4)}{m.group(5)}")
-            return sheet, r1, c1, r2, c2
-        return super()._area(name)
+    """Kept for the tests' readability: ``OpenpyxlBook`` itself now reads names on tables."""

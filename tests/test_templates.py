@@ -557,3 +557,21 @@ def test_previews_exist_and_are_in_the_documentation():
             png = WORKBOOKS / "previews" / preview_name(filename, sheet)
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
             assert f"workbooks/previews/{png.name}" in doc, f"{png.name} not shown in the README"
+
+
+def test_refresh_file_reads_the_customers_table_of_the_committed_template(tmp_path):
+    """Refresh outside Excel (openpyxl) resolves the template's names on the Customers table."""
+    import openpyxl
+
+    from customer_equity.refresh import refresh_file
+
+    out = tmp_path / "refreshed.xlsx"
+    refresh_file(WORKBOOKS / "customer-equity-measurement.xlsx", out)
+    expected = ce.measure(ce.load_sample(), ce.sample_config()).by_type
+    values = {d.name.lower(): d for d in openpyxl.load_workbook(out).defined_names.values()}
+    sheet, coord = next(iter(values["ce_out_by_type"].destinations))
+    ws = openpyxl.load_workbook(out)[sheet]
+    rows = [[c.value for c in row] for row in ws[coord.replace("$", "")]]
+    total = [r for r in rows if r[0] == "Total"][0]
+    assert total[1] == expected.loc["Total", "customers"]
+    assert total[2] == pytest.approx(expected.loc["Total", "equity"], rel=1e-12)

@@ -39,9 +39,9 @@ import json
 import math
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 TEMPLATE_NAME = "CE_TEMPLATE"
 IN_PREFIX = "ce_in_"
@@ -200,6 +200,16 @@ class OpenpyxlBook:
     def _area(self, name: str) -> tuple[str, int, int, int, int]:
         from openpyxl.utils.cell import range_boundaries
 
+        text = self._defined(name).attr_text or ""
+        if "[" in text:  # a name on an Excel table: =Customers[periods]
+            from .structured import resolve_structured, tables_of
+
+            text = resolve_structured(text, tables_of(self.wb))
+            m = re.fullmatch(r"'?(.*?)'?!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)", text)
+            if m is None:
+                raise RefreshError(f"The name {name} must refer to one range.")
+            c1, r1, c2, r2 = range_boundaries("".join(m.group(2, 3)) + ":" + "".join(m.group(4, 5)))
+            return m.group(1).replace("''", "'"), r1, c1, r2, c2
         areas = list(self._defined(name).destinations)
         if len(areas) != 1:
             raise RefreshError(f"The name {name} must refer to one range, not {len(areas)}.")
