@@ -246,24 +246,22 @@ def test_json_output_holds_the_summaries(files, tmp_path, reference):
 
 
 def test_xlsx_output_is_a_measurement_workbook(files, tmp_path, reference):
+    """The measurement template filled in: its cached CE_ results are the streaming answer."""
     out = tmp_path / "measurement.xlsx"
     assert sample_cli(files, files["parquet"], "--out", out, "--batch-size", BATCH) == 0
-    book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Summary", "Customers", "Config"]
-    summary = {}
-    for row in book["Summary"].iter_rows(values_only=True):
-        summary.setdefault(row[0], row[1:])  # the first row of each label
-    assert summary["Customer equity"][0] == pytest.approx(reference.equity, rel=RTOL)
-    assert summary["Customers"][0] == N
-    assert summary["Lighthouse"][:2] == (reference.counts[0], pytest.approx(reference.sums[:, 0].sum()))
-    sheet = book["Customers"]
-    (name, ref), = sheet.tables.items()
-    assert ref == f"A1:M{N + 1}"
-    rows = list(sheet.iter_rows(values_only=True))
-    back = pd.DataFrame(rows[1:], columns=rows[0])
-    assert_same_customers(back, reference.customers)
-    config = dict(book["Config"].iter_rows(min_row=2, values_only=True))
-    assert config["rate"] == 0.1 and config["iv"] == 50 and config["classify_by"] == "score"
+    book = openpyxl.load_workbook(out, data_only=True)
+    assert "CE_TEMPLATE" in book.defined_names
+    step3 = book["Step 3 Equity"]
+    assert step3["C4"].value == pytest.approx(reference.equity, rel=RTOL)
+    by_type = {row[0]: list(row[1:]) for row in step3.iter_rows(min_row=9, max_row=13, min_col=2,
+                                                              max_col=6, values_only=True)}
+    assert by_type["Lighthouse"][:2] == [reference.counts[0], pytest.approx(reference.sums[:, 0].sum())]
+    step2 = book["Step 2 Value"]
+    assert step2["M11"].value == "LTV (ce_ltv)" and step2["C11"].value == "Type"
+    rows = list(step2.iter_rows(min_row=12, max_row=11 + N, min_col=2, max_col=14, values_only=True))
+    assert [r[0] for r in rows] == list(reference.customers["customer_id"])
+    assert [r[1] for r in rows] == list(reference.customers["type"].astype(str))
+    np.testing.assert_allclose([r[11] for r in rows], reference.customers["ltv"], rtol=RTOL)
 
 
 def test_xlsx_output_refused_above_the_sheet_limit(files, tmp_path, monkeypatch, base, capsys):
@@ -463,3 +461,36 @@ def test_without_pyarrow_the_command_says_what_to_install(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert "customers.csv" in err and "pip install 'customer-equity[batch]'" in err
     assert not out.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_xlsx_output_is_the_measurement_template_filled_in(tmp_path):
+    """--out results.xlsx writes the measurement template with the customers pasted in,
+    its CE_ cells cached with the core's numbers (so it opens with results, like the template)."""
+    import openpyxl
+
+    from customer_equity.cli import main
+
+    df = ce.generate_customers(300, seed=11)
+    src, out = tmp_path / "customers.csv", tmp_path / "results.xlsx"
+    df.to_csv(src, index=False)
+    assert main(["measure", str(src), "--out", str(out), "--no-progress"]) == 0
+    expected = ce.measure(df, ce.MeasureConfig())
+    book = openpyxl.load_workbook(out)
+    assert "CE_TEMPLATE" in book.defined_names
+    assert book["Step 3 Equity"]["C4"].value == "=CE_EQUITY(ce_types,ce_ltv)"
+    cached = openpyxl.load_workbook(out, data_only=True)
+    assert cached["Step 3 Equity"]["C4"].value == pytest.approx(expected.equity, rel=1e-9)
+    table = book["Customers"].tables["Customers"]
+    assert table.ref.endswith(str(300 + table.headerRowCount + int(table.ref.split(":")[0][1:]) - 1))
+
+
+def test_xlsx_output_of_a_table_with_blocks_keeps_the_summary_workbook(tmp_path):
+    from customer_equity.cli import main
+
+    df = ce.generate_customers(50, seed=12, periods_block=4)
+    src, out = tmp_path / "customers.csv", tmp_path / "results.xlsx"
+    df.to_csv(src, index=False)
+    assert main(["measure", str(src), "--out", str(out), "--no-progress"]) == 0
+    import openpyxl
+
+    assert openpyxl.load_workbook(out).sheetnames[:2] == ["Summary", "Customers"]

@@ -432,6 +432,8 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
                                  else None)
                 result = _combine(parts, config, source.name, columns, customers, cutoffs)
                 writer.close(result)
+                if writer_cls is XlsxWriter and not dask:
+                    _fill_template(source, batch_size, config, tmp)
             except OSError as err:
                 writer.abort()
                 raise CustomerEquityError(str(out or input), f"cannot write: {err.strerror or err}") \
@@ -445,6 +447,23 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
         if hasattr(source, "close"):
             source.close()
     return result
+
+
+def _fill_template(source, batch_size, config, path):
+    """Replace the summary workbook at ``path`` by the measurement template filled in with
+    the customers, when the table fits the template (one column per input). A table
+    the template cannot hold (per-period blocks, direct pv/ppv) keeps the summary workbook.
+    """
+    from ..templates import write_measurement_workbook
+
+    frames = [prepare(raw, source.spec) for raw in source.batches(batch_size)]
+    customers = pd.concat(frames, ignore_index=True) if frames else None
+    if customers is None or customers.empty:
+        return
+    try:
+        write_measurement_workbook(customers, config, path)
+    except CustomerEquityError:
+        return
 
 
 # --------------------------------------------------------------------------- command line
