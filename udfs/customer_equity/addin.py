@@ -522,6 +522,14 @@ def _close_in_running_excel(name: str) -> None:
 _FIND = object()
 
 
+def _startup_dir(startup_dir, echo):
+    """The XLSTART folder given, or Excel's own; None (having said why) without Excel."""
+    target_dir = excel_startup_dir() if startup_dir is _FIND else startup_dir
+    if target_dir is None:
+        echo(NO_EXCEL.format(platform=sys.platform))
+    return target_dir
+
+
 def install(startup_dir: Path | None | object = _FIND, *, echo: Printer = print) -> int:
     """Build the add-in and copy it into Excel's XLSTART folder; return an exit code.
 
@@ -529,9 +537,8 @@ def install(startup_dir: Path | None | object = _FIND, *, echo: Printer = print)
     without writing anything.
     """
     found_by_excel = startup_dir is _FIND
-    target_dir = excel_startup_dir() if found_by_excel else startup_dir
+    target_dir = _startup_dir(startup_dir, echo)
     if target_dir is None:
-        echo(NO_EXCEL.format(platform=sys.platform))
         return 1
     target_dir = Path(target_dir)
     with tempfile.TemporaryDirectory() as tmp:
@@ -564,9 +571,8 @@ def install(startup_dir: Path | None | object = _FIND, *, echo: Printer = print)
 def remove(startup_dir: Path | None | object = _FIND, *, echo: Printer = print) -> int:
     """Delete the add-in from Excel's XLSTART folder; return an exit code."""
     found_by_excel = startup_dir is _FIND
-    target_dir = excel_startup_dir() if found_by_excel else startup_dir
+    target_dir = _startup_dir(startup_dir, echo)
     if target_dir is None:
-        echo(NO_EXCEL.format(platform=sys.platform))
         return 1
     path = Path(target_dir) / ADDIN_FILENAME
     if not path.exists():
@@ -588,9 +594,8 @@ def remove(startup_dir: Path | None | object = _FIND, *, echo: Printer = print) 
 
 def status(startup_dir: Path | None | object = _FIND, *, echo: Printer = print) -> int:
     """Say whether the add-in is installed (0) or not (1), and whether it matches xlwings."""
-    target_dir = excel_startup_dir() if startup_dir is _FIND else startup_dir
+    target_dir = _startup_dir(startup_dir, echo)
     if target_dir is None:
-        echo(NO_EXCEL.format(platform=sys.platform))
         return 1
     path = Path(target_dir) / ADDIN_FILENAME
     if not path.is_file():

@@ -196,6 +196,11 @@ class Book:
         return Built(Path(self.wb.filename), dict(self.names), list(self.checks), result)
 
 
+#: Said on every template's read-me: what a CE_ cell shows without the add-in.
+WITHOUT_ADDIN = ("Without the Customer Equity add-in the CE_ cells keep the values saved in the file; change an "
+                 "input and they show #NAME? until the add-in is loaded. The green checks always work.")
+
+
 class Sheet:
     """One worksheet; methods write a kind of cell with its role's look."""
 
@@ -231,6 +236,12 @@ class Sheet:
     def merged(self, row, col, row2, col2, value, role="text", **extra):
         """Text over merged cells."""
         self.ws.merge_range(row, col, row2, col2, value, self.book.fmt(role, **extra))
+
+    def paragraphs(self, row, texts, height, col=1, col2=8):
+        """One merged, wrapped paragraph per row from ``row + 1`` on (under a section title)."""
+        for i, t in enumerate(texts):
+            self.merged(row + 1 + i, col, row + 1 + i, col2, t, "text")
+            self.ws.set_row(row + 1 + i, height)
 
     def value(self, row, col, value, role="input", num_format=None, **extra):
         """A value cell (an input, or a constant of the model)."""

@@ -342,13 +342,10 @@ def _readme(book, sh):
     notes = [
         "Rates and horizons are per period. For monthly data use the monthly rate: =CE_RATE(yearly, 12).",
         "End-of-period discounting, like Excel's NPV: the first period's margin is discounted once.",
-        "Without the Customer Equity add-in the CE_ cells keep the values saved in the file; change an input "
-        "and they show #NAME? until the add-in is loaded. The green checks always work.",
+        B.WITHOUT_ADDIN,
         "Formulas use names (Formulas > Name Manager): ce_in_... are the inputs, ce_... the CE_ results, "
         "chk_... Excel's own checks.",
     ]
-    for i, t in enumerate(notes):
-        sh.merged(r + 1 + i, 1, r + 1 + i, 8, t, "text")
-        sh.ws.set_row(r + 1 + i, 30)
+    sh.paragraphs(r, notes, 30)
     sh.protect()
     sh.print_setup(0, 0, r + 1 + len(notes), 8, landscape=False, fit_tall=1)

@@ -966,9 +966,7 @@ def _readme(book, sh, config, lay):
         "add-in's ribbon to also write Python's check table on Step 3.",
         "4. Read Step 3. Every green check should say OK.",
     ]
-    for i, t in enumerate(how):
-        sh.merged(r + 1 + i, 1, r + 1 + i, 8, t, "text")
-        sh.ws.set_row(r + 1 + i, 30)
+    sh.paragraphs(r, how, 30)
     r = r + 6
     sh.section(r, 1, "Good to know", 8)
     notes = [
@@ -984,9 +982,7 @@ def _readme(book, sh, config, lay):
         "Readings of the paper: Iv is the constant profile value, CV the ongoing contact value; a value kind "
         "a type does not provide is left out even if the table holds a number for it.",
     ]
-    for i, t in enumerate(notes):
-        sh.merged(r + 1 + i, 1, r + 1 + i, 8, t, "text")
-        sh.ws.set_row(r + 1 + i, 32)
+    sh.paragraphs(r, notes, 32)
     sh.protect()
     sh.print_setup(0, 0, r + 1 + len(notes), 8, landscape=False, fit_tall=1)
 

@@ -319,21 +319,16 @@ def _readme(book, sh):
         "The lever table shows each lever alone and all together; the grid shows equity over retention "
         "changes and discount rates.",
     ]
-    for i, t in enumerate(steps):
-        sh.merged(r + 1 + i, 1, r + 1 + i, 8, t, "text")
-        sh.ws.set_row(r + 1 + i, 32)
+    sh.paragraphs(r, steps, 32)
     r = r + 5
     r = B.legend(sh, r, 1)
     sh.section(r, 1, "Good to know", 8)
     notes = [
         "A what-if is a model, not a measurement: the retention model assumes each type's customers stay with "
         "the same probability every period. Use the measurement workbook for the equity of real customers.",
-        "Without the Customer Equity add-in the CE_ cells keep the values saved in the file; change an input "
-        "and they show #NAME? until the add-in is loaded. The green checks always work.",
+        B.WITHOUT_ADDIN,
         "Formulas use names (Formulas > Name Manager): ce_in_wi_... are the inputs, ce_wi_... derived ranges.",
     ]
-    for i, t in enumerate(notes):
-        sh.merged(r + 1 + i, 1, r + 1 + i, 8, t, "text")
-        sh.ws.set_row(r + 1 + i, 32)
+    sh.paragraphs(r, notes, 32)
     sh.protect()
     sh.print_setup(0, 0, r + 1 + len(notes), 8, landscape=False, fit_tall=1)
