@@ -12,13 +12,13 @@ import contextlib
 import json
 import math
 import os
-import secrets
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._files import atomic_path
 from ..errors import CustomerEquityError
 from ..model.links import REQUIRED_LINKS
 
@@ -342,20 +342,6 @@ class Tee(ResultWriter):
             w.abort()
 
 
-@contextlib.contextmanager
-def atomic(path):
-    """A temporary path beside ``path``; renamed to ``path`` on success, deleted otherwise."""
-    path = Path(path)
-    folder = path.parent
-    if not folder.is_dir():
-        raise CustomerEquityError(str(path), "cannot write: the folder does not exist")
-    tmp = folder / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial"
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+atomic = atomic_path
 
 
