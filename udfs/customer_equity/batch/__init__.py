@@ -55,7 +55,7 @@ from .inputs import INPUT_FORMATS, open_source, prepare, require_pyarrow
 from .outputs import (EXCEL_MAX_ROWS, WRITERS, CsvWriter, JsonWriter, MemoryWriter, ParquetWriter,
                       ResultWriter, Tee, XlsxWriter, atomic)
 
-__all__ = ["measure_file", "run", "add_arguments", "BatchMeasurement", "ResultWriter", "WRITERS",
+__all__ = ["measure_file", "run", "BatchMeasurement", "ResultWriter", "WRITERS",
            "CsvWriter", "JsonWriter", "ParquetWriter", "XlsxWriter", "DEFAULT_BATCH_SIZE",
            "EXCEL_MAX_ROWS", "INPUT_FORMATS"]
 
@@ -468,47 +468,6 @@ def _fill_template(source, batch_size, config, path):
 
 # --------------------------------------------------------------------------- command line
 
-def _positive_int(text):
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def add_arguments(parser):
-    """Add the batch options to the ``measure`` sub-command's parser.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> p = argparse.ArgumentParser(); add_arguments(p)
-    >>> a = p.parse_args(["--dask", "--workers", "2", "--batch-size", "1000"])
-    >>> a.dask, a.workers, a.batch_size, a.progress
-    ('local', 2, 1000, None)
-    """
-    g = parser.add_argument_group("measuring a file (INPUT)")
-    g.add_argument("--sheet", metavar="NAME",
-                   help="sheet of an .xlsx INPUT (default: 'Customers' if present, else the first)")
-    g.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
-                   help=f"customers per batch (default {DEFAULT_BATCH_SIZE:,}); memory grows with "
-                   "it, not with the input")
-    g.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
-                   help="measure on Dask: a local cluster (--dask, put it after INPUT) or the "
-                   "scheduler at ADDRESS (tcp://host:8786), whose workers must reach INPUT")
-    g.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="workers of the local Dask cluster (default: one per core; implies --dask)")
-    g.add_argument("--progress", dest="progress", action="store_true", default=None,
-                   help="always show a progress bar on stderr")
-    g.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="never show one (default: on a terminal, or for inputs of "
-                   f"{LONG_RUN_ROWS:,}+ customers)")
-
-
 @contextlib.contextmanager
 def _terminate_as_interrupt():
     """SIGTERM (a job scheduler stopping the run) cleans up like Ctrl-C does."""
@@ -533,16 +492,15 @@ def _looks_like_address(text):
     return "://" in text or re.fullmatch(r"[\w.\-\[\]:]+:[0-9]+", text) is not None
 
 
-def run(args):
+def run(input=None, *, config=None, out=None, batch_size=DEFAULT_BATCH_SIZE, sheet=None,
+        dask=None, workers=None, progress=None):
     """The ``measure`` command with an INPUT or ``--out``: measure, write, print the summary.
 
-    ``args`` has ``input``, ``config``, ``out`` and the options of
-    :func:`add_arguments`. Without INPUT the bundled sample is measured (and
-    written to ``--out``). Returns the exit code.
+    ``input`` is the customer file (None: the bundled sample), ``config`` the
+    configuration file (None: defaults, or the sample's settings for the sample); the
+    other parameters are those of :func:`measure_file`. Returns the exit code.
     """
-    dask = getattr(args, "dask", None)
-    workers = getattr(args, "workers", None)
-    source = args.input
+    source = input
     if dask and dask != "local" and not _looks_like_address(dask):
         if source is None:  # "measure --dask customers.csv": the option took the input
             source, dask = dask, "local"
@@ -551,8 +509,9 @@ def run(args):
                                       "tcp://10.0.0.5:8786", value=dask)
     if workers and not dask:
         dask = "local"
-    if args.config:
-        config = MeasureConfig.from_file(args.config)
+    config_file = config
+    if config_file:
+        config = MeasureConfig.from_file(config_file)
     elif source is None:
         from ..model.sample import sample_config
 
@@ -566,13 +525,12 @@ def run(args):
     shown = "the bundled sample (1,000 customers)" if isinstance(source, pd.DataFrame) else source
     started = time.perf_counter()
     with _terminate_as_interrupt():
-        result = measure_file(source, config, args.out, batch_size=getattr(args, "batch_size", None)
-                              or DEFAULT_BATCH_SIZE, sheet=getattr(args, "sheet", None), dask=dask,
-                              workers=workers, progress=getattr(args, "progress", None))
+        result = measure_file(source, config, out, batch_size=batch_size, sheet=sheet, dask=dask,
+                              workers=workers, progress=progress)
     seconds = time.perf_counter() - started
     n = int(result.counts.sum())
     print(result.summary())
-    where = f"; results in {args.out}" if args.out else ""
+    where = f"; results in {out}" if out else ""
     rate = f", {n / seconds:,.0f} customers/s" if seconds > 0 else ""
     print(f"\nMeasured {n:,} customers from {shown} in {seconds:.1f} s{rate}{where}")
     return 0
