@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._files import check_writable
 from ..errors import CustomerEquityError
 from ..model.classify import DEFAULT_TIER_QUANTILES
 from ..model.config import MeasureConfig
@@ -53,7 +54,7 @@ from ..model.links import REQUIRED_LINKS
 from ..model.measure import Measurement, carriers_per_period, measure
 from .inputs import INPUT_FORMATS, open_source, prepare, require_pyarrow
 from .outputs import (EXCEL_MAX_ROWS, WRITERS, CsvWriter, JsonWriter, MemoryWriter, ParquetWriter,
-                      ResultWriter, Tee, XlsxWriter, atomic)
+                      ResultWriter, Tee, XlsxWriter, atomic, duplicate_note)
 
 __all__ = ["measure_file", "run", "BatchMeasurement", "ResultWriter", "WRITERS",
            "CsvWriter", "JsonWriter", "ParquetWriter", "XlsxWriter", "DEFAULT_BATCH_SIZE",
@@ -88,25 +89,60 @@ class BatchMeasurement(Measurement):
     at_risk_customers: int | None = None
     tier_cutoffs: tuple | None = None
     source: str = ""
+    duplicate_ids: int = 0
+    first_duplicate_row: int | None = None
 
     def summary(self) -> str:
-        """The report of :meth:`Measurement.summary`, at-risk customers included."""
+        """The report of :meth:`Measurement.summary`, at-risk customers and repeated ids included."""
+        notes = []
         if self.at_risk_customers is None or len(self.customers) == int(self.counts.sum()):
-            return super().summary()
-        # the per-customer results went to a file: the at-risk count comes from the batches
-        shown = dataclasses.replace(self, customers=self.customers.drop(columns="at_risk",
-                                                                        errors="ignore"))
-        text = Measurement.summary(shown)
-        note = (f"- {self.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
-                "solid relationship links")
-        return text + ("\n" if "\n\nNotes\n" in text else "\n\nNotes\n") + note
+            text = super().summary()
+        else:  # the per-customer results went to a file: the at-risk count comes from the batches
+            shown = dataclasses.replace(self, customers=self.customers.drop(columns="at_risk",
+                                                                            errors="ignore"))
+            text = Measurement.summary(shown)
+            notes.append(f"- {self.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
+                         "solid relationship links")
+        if self.duplicate_ids:
+            notes.append(f"- {duplicate_note(self)}")
+        if notes:
+            text += ("\n" if "\n\nNotes\n" in text else "\n\nNotes\n") + "\n".join(notes)
+        return text
 
     def to_dict(self) -> dict:
-        """The summaries as plain data, with the input, at-risk count and tier cut-offs."""
+        """The summaries as plain data, with the input, at-risk count, tier cut-offs, repeated ids."""
         out = {"input": self.source, **super().to_dict()}
         out["at_risk_customers"] = self.at_risk_customers
         out["tier_cutoffs"] = None if self.tier_cutoffs is None else list(self.tier_cutoffs)
+        out["duplicate_customer_ids"] = self.duplicate_ids
+        out["first_duplicate_row"] = self.first_duplicate_row
         return out
+
+
+def _id_hashes(frame, start=0):
+    """64-bit hashes of the non-blank customer ids of a batch, with their positions."""
+    if "customer_id" not in frame.columns:
+        return None
+    ids = frame["customer_id"]
+    given = ids.notna().to_numpy()
+    if ids.dtype == object:
+        given &= ids.astype(str).str.strip().ne("").to_numpy()
+    kept = ids[given]
+    hashes = pd.util.hash_pandas_object(kept.astype(str), index=False).to_numpy()
+    return hashes, np.flatnonzero(given).astype(np.int64) + start
+
+
+def _duplicates(found):
+    """(rows repeating an earlier id, 0-based data row of the first) from the batches' hashes."""
+    if not found:
+        return 0, None
+    hashes = np.concatenate([h for h, _ in found])
+    positions = np.concatenate([p for _, p in found])
+    _, first = np.unique(hashes, return_index=True)
+    repeated = np.ones(hashes.size, dtype=bool)
+    repeated[first] = False
+    count = int(repeated.sum())
+    return count, (int(positions[repeated].min()) if count else None)
 
 
 def _part(m):
@@ -156,7 +192,7 @@ def _partition_task(raw, spec, config, carriers, what):
         m = measure(frame, config, carriers=carriers)
     except CustomerEquityError as err:
         return {"n": n, "error": _error_state(err)}
-    out = {"n": n, "part": _part(m), "columns": list(m.customers.columns)}
+    out = {"n": n, "part": _part(m), "columns": list(m.customers.columns), "ids": _id_hashes(frame)}
     if what == "ltv":
         out["ltv"] = m.customers["ltv"].to_numpy(copy=True)  # not a view of the whole block
     elif what == "customers":
@@ -312,7 +348,7 @@ def _passes(executor, source, config, writer, progress):
         if isinstance(config.transaction_income, (list, tuple)):
             carriers = carriers[: len(config.transaction_income)]
 
-    parts, ltvs, columns, n = [], [], [], 0
+    parts, ltvs, columns, ids, n = [], [], [], [], 0
     if per_customer and need_tiers:
         writer.check_rows(rows)
     what = "ltv" if need_tiers else ("customers" if per_customer else "summary")
@@ -320,6 +356,9 @@ def _passes(executor, source, config, writer, progress):
         for result in _results(executor, source, config, carriers, what, bar):
             parts.append(result["part"])
             columns = result["columns"]
+            if result["ids"] is not None:
+                hashes, positions = result["ids"]
+                ids.append((hashes, positions + n))
             n += result["n"]
             if what == "ltv":
                 ltvs.append(result["ltv"])
@@ -338,7 +377,10 @@ def _passes(executor, source, config, writer, progress):
         with _progress(show, n, label("write")) as bar:
             for result in _results(executor, source, tiered, carriers, "customers", bar):
                 writer.write(result["customers"])
-    return parts, columns, (tuple(cutoffs) if cutoffs is not None and per_customer else None)
+    duplicates = _duplicates(ids)
+    del ids
+    return (parts, columns, (tuple(cutoffs) if cutoffs is not None and per_customer else None),
+            duplicates)
 
 
 def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE, sheet=None,
@@ -398,6 +440,7 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
         raise CustomerEquityError("batch_size", "must be a whole number >= 1", value=batch_size)
     writer_cls = None
     if out is not None:
+        check_writable(out)  # a folder, a missing folder, a read-only file: before any work
         suffix = Path(out).suffix.lower()
         writer_cls = WRITERS.get(suffix)
         if suffix in (".csv", ".parquet"):
@@ -424,13 +467,15 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
                     executor = _Dask(source, batch_size, dask, workers)
                 else:
                     executor = _Local(source, batch_size)
-                parts, columns, cutoffs = _passes(executor, source, config, writer,
-                                                  progress)
+                parts, columns, cutoffs, (repeats, first) = _passes(executor, source, config,
+                                                                    writer, progress)
                 customers = None
                 if memory is not None:
                     customers = (pd.concat(memory.frames, ignore_index=True) if memory.frames
                                  else None)
                 result = _combine(parts, config, source.name, columns, customers, cutoffs)
+                result.duplicate_ids = repeats
+                result.first_duplicate_row = None if first is None else source.display_row(first)
                 writer.close(result)
                 if writer_cls is XlsxWriter and not dask:
                     _fill_template(source, batch_size, config, tmp)

@@ -278,6 +278,13 @@ def _excel_value(v):
     return v
 
 
+def duplicate_note(result) -> str:
+    """The warning about rows that repeat a customer id (for the summary and the workbook)."""
+    rows = "row repeats" if result.duplicate_ids == 1 else "rows repeat"
+    return (f"WARNING: {result.duplicate_ids:,} {rows} a customer id of an earlier row (first at "
+            f"row {result.first_duplicate_row:,}); each row is measured as a separate customer")
+
+
 def _notes(result):
     notes = [f"{n:,} non-zero {k.upper()} cells left out: the customer's type does not provide "
              f"{k.upper()}" for k, n in result.excluded.items() if n]
@@ -287,6 +294,8 @@ def _notes(result):
     if result.at_risk_customers is not None:
         notes.append(f"{result.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
                      "solid relationship links")
+    if getattr(result, "duplicate_ids", 0):
+        notes.append(duplicate_note(result))
     if result.tier_cutoffs is not None:
         p, g, i = result.tier_cutoffs
         origin = ("the 95th, 80th and 50th percentiles of lifetime value"
