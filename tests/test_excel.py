@@ -105,7 +105,7 @@ VALID = [
 INVALID = [
     ("ce_pv", (Cells([[5000], [2000]]), Cells([[0.4], [1.5]]), 0.25), "share, row 2: must lie in [0, 1]"),
     ("ce_ppv", (0.1, -5, 200), "reach: must be >= 0"),
-    ("ce_tv_allocate", (Cells([[900]]), Cells([["maybe"]])), "carriers, row 1, column 1"),
+    ("ce_tv_allocate", (Cells([[900]]), Cells([["maybe"]])), "carriers: must be TRUE/FALSE, 1/0, yes/no or x/blank or a customer type"),
     ("ce_ltv", (0.1, Cells([[100, "n/a", 150]])), "values, row 1, column 2: expected a number, got text"),
     ("ce_ltv", (0.1, Cells([[100, CellError("#DIV/0!"), 150]])), "values, row 1, column 2: the cell holds the Excel error #DIV/0!"),
     ("ce_ltv", (-1, Cells([[100]])), "rate: a per-period rate must be > -1"),
@@ -125,7 +125,7 @@ INVALID = [
     ("ce_equity", (Cells([["Lighthouse"], ["Rational"]]), Cells([[1], [2], [3]])), "ltv: needs one value per customer type"),
     ("ce_equity_table", (Cells([["Lighthouse"], ["Boss"]]), Cells([[1], [2]])), "types, row 2: unknown customer type"),
     ("ce_composition", (Cells([["Lighthouse"]]), 0.1, 2, Cells([["x"]]), 0, 0, 0, 0), "pv: expected a number, got text"),
-    ("ce_links", (Cells([[4]]), Cells([[2]]), Cells([[0]])), "executive_link: must be TRUE/FALSE or 1/0"),
+    ("ce_links", (Cells([[4]]), Cells([[2]]), Cells([[0]])), "executive_link: must be TRUE/FALSE, 1/0, yes/no or x/blank"),
     ("ce_rate", (0.12, 0), "periods_per_year: must be > 0"),
 ]
 

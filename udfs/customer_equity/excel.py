@@ -23,6 +23,7 @@ import xlwings as xw
 from . import __version__
 from . import model as core
 from .errors import CustomerEquityError
+from .model import flags
 
 CATEGORY = "Customer Equity"
 
@@ -212,35 +213,23 @@ def ce_ppv(influence, reach, avg_value):
     return core.word_of_mouth_value(influence, reach, avg_value)
 
 
-_YES = {"true", "yes", "y", "1", "x", "是"}
-_NO = {"false", "no", "n", "0", "否", ""}
+def _carries_tv(label):
+    """A customer type standing for its carrier flag: the types that provide TV carry it."""
+    code = flags.type_code_of(label)
+    return None if code is None else bool(core.CAPABILITIES[code, 4])
 
 
 def _carrier_flags(carriers):
     arr = np.asarray(carriers, dtype=object)
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
-    out = np.zeros(arr.shape, dtype=bool)
-    for idx, v in np.ndenumerate(arr):
-        if v is None or isinstance(v, (bool, np.bool_)):
-            out[idx] = bool(v)
-        elif isinstance(v, (int, float)) and v in (0, 1):
-            out[idx] = bool(v)
-        elif isinstance(v, str) and v.strip().lower() in _YES | _NO:
-            out[idx] = v.strip().lower() in _YES
-        elif isinstance(v, str):
-            try:
-                code = core.type_codes([v], "carriers")[0]
-            except CustomerEquityError:
-                row, col = (idx[0] + 1, idx[1] + 1) if len(idx) == 2 else (idx[0] + 1, None)
-                raise CustomerEquityError("carriers", "must be TRUE/FALSE, 1/0, yes/no or a customer type",
-                                          row=row, column=col, value=v) from None
-            out[idx] = bool(core.CAPABILITIES[code, 4])
-        else:
-            row, col = (idx[0] + 1, idx[1] + 1) if len(idx) == 2 else (idx[0] + 1, None)
-            raise CustomerEquityError("carriers", "must be TRUE/FALSE, 1/0, yes/no or a customer type",
-                                      row=row, column=col, value=v)
-    return out
+    try:
+        return flags.flag_array(arr, "carriers", other=_carries_tv)
+    except CustomerEquityError as err:
+        if err.rule == flags.FLAG_RULE:
+            raise CustomerEquityError("carriers", flags.FLAG_RULE + " or a customer type",
+                                      row=err.row, column=err.column, value=err.value) from None
+        raise
 
 
 @xw.func(category=CATEGORY)

@@ -241,22 +241,61 @@ def timing_code(timing, name="timing"):
     raise CustomerEquityError(name, 'must be "end" (or 0) or "begin" (or 1)', value=timing)
 
 
+class _BoolCell:
+    """A TRUE/FALSE cell as a key that never equals the number 1/0."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return "TRUE" if self.value else "FALSE"
+
+
+_TRUE_CELL, _FALSE_CELL = _BoolCell(True), _BoolCell(False)
+
+
+def distinct_codes(values):
+    """``(inverse, firsts)``: a code per cell and the flat index of each code's first cell.
+
+    Equal cells share a code, but TRUE is never the same cell as 1 (nor FALSE as 0,
+    nor 1 as "1"), unlike ``pandas.factorize`` on its own: each distinct label is then
+    looked up once, which keeps a million labelled cells fast. Blanks (None, NaN) get -1.
+    """
+    import pandas as pd
+
+    flat = values.ravel()
+    if flat.dtype == object and flat.size and set(map(type, flat)) & {bool, np.bool_}:
+        is_bool = np.fromiter((type(x) is bool or type(x) is np.bool_ for x in flat), bool, flat.size)
+        truth = np.fromiter((bool(x) if b else False for x, b in zip(flat, is_bool)), bool, flat.size)
+        tagged = flat.copy()
+        tagged[is_bool & truth] = _TRUE_CELL
+        tagged[is_bool & ~truth] = _FALSE_CELL
+        flat = tagged
+    inverse, uniques = pd.factorize(pd.Series(flat, dtype=object) if flat.dtype == object else flat,
+                                    use_na_sentinel=True)
+    firsts = np.full(len(uniques), -1, dtype=np.int64)
+    seen = inverse >= 0
+    order = np.flatnonzero(seen)[::-1]
+    firsts[inverse[order]] = order  # the last write for a code is its first cell
+    return inverse, firsts
+
+
 def label_codes(labels, name, code_of, unknown_rule, blank_rule):
     """Small integer codes for labels, each distinct label looked up once.
 
     ``code_of(label)`` gives the code or None for an unknown label, which is refused
     with ``unknown_rule`` at its position; a blank is refused with ``blank_rule``.
     """
-    import pandas as pd
-
     arr = labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
-    inverse, uniques = pd.factorize(pd.Series(arr.ravel(), dtype=object), use_na_sentinel=True)
-    code_of_unique = np.empty(len(uniques), dtype=np.int8)
-    for u, label in enumerate(uniques):
+    inverse, firsts = distinct_codes(arr)
+    flat = arr.ravel()
+    code_of_unique = np.empty(len(firsts), dtype=np.int8)
+    for u, k in enumerate(firsts):
+        label = flat[k]
         code = code_of(label)
         if code is None:
-            k = int(np.flatnonzero(inverse == u)[0])
-            raise CustomerEquityError(name, unknown_rule, value=label, **_where(arr.shape, k))
+            shown = label.item() if isinstance(label, np.generic) else label
+            raise CustomerEquityError(name, unknown_rule, value=shown, **_where(arr.shape, int(k)))
         code_of_unique[u] = code
     if (inverse < 0).any():
         k = int(np.flatnonzero(inverse < 0)[0])

@@ -7,12 +7,11 @@ numbers for weights or cut-offs: every default below is explicit and overridable
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 
 from ..errors import CustomerEquityError
 from ._validate import as_float, check_finite, label_codes
+from .flags import stage_code_of
 from .types import TYPES, type_labels
 
 __all__ = [
@@ -37,16 +36,6 @@ TIERS = ("Platinum", "Gold", "Iron", "Lead")
 #: Default tier bounds as quantiles of lifetime value: the top 5 % platinum, the
 #: next 15 % gold, the next 30 % iron, the bottom half lead.
 DEFAULT_TIER_QUANTILES = (0.95, 0.80, 0.50)
-
-_STAGES = {
-    0: ("introduction", "intro", "导入期", "導入期", "介绍期", "介紹期", "导入", "導入", "介绍", "介紹"),
-    1: ("growth", "成长期", "成長期", "成长", "成長"),
-    2: ("maturity", "mature", "成熟期", "成熟"),
-    3: ("late maturity", "late-maturity", "decline", "declining", "成熟后期", "成熟後期",
-        "衰退期", "衰退"),
-}
-_STAGE_LOOKUP = {alias: code for code, names in _STAGES.items() for alias in names}
-
 
 def weighted_score(indicators, weights):
     """Weighted indicator score per customer: ``sum_k w_k x_k``.
@@ -118,25 +107,10 @@ def segment_by_score(score, cutoffs=DEFAULT_SCORE_CUTOFFS):
 
 def stage_codes(stage, name="stage"):
     """Type codes from the life-cycle stage of the first purchase (see :func:`segment_by_stage`)."""
-    return label_codes(np.asarray(stage, dtype=object), name, _stage_code,
+    return label_codes(np.asarray(stage, dtype=object), name, stage_code_of,
                        "unknown life-cycle stage; use introduction, growth, maturity, late "
-                       "maturity/decline (or 1-4, or 导入期, 成长期, 成熟期, 衰退期)",
+                       "maturity/decline (or 1-4, or 产品介绍期, 产品成长期, 产品成熟期, 成熟后期或衰退期)",
                        "a life-cycle stage is required, the cell is blank")
-
-
-def _stage_code(label):
-    if isinstance(label, (bool, np.bool_)):
-        return None
-    if isinstance(label, (int, float, np.integer, np.floating)):
-        return int(label) - 1 if float(label) in (1.0, 2.0, 3.0, 4.0) else None
-    if isinstance(label, str):
-        key = unicodedata.normalize("NFKC", label).strip().lower().replace("_", " ")
-        for suffix in (" stage", " phase"):
-            key = key.removesuffix(suffix)
-        if key in ("1", "2", "3", "4"):
-            return int(key) - 1
-        return _STAGE_LOOKUP.get(key)
-    return None
 
 
 def segment_by_stage(stage):
@@ -150,8 +124,10 @@ def segment_by_stage(stage):
     ----------
     stage : array_like
         English labels (introduction, growth, maturity, late maturity, decline),
-        Chinese ones (导入期/導入期 or 介绍期/介紹期, 成长期/成長期, 成熟期,
-        成熟后期/成熟後期 or 衰退期) or stage numbers 1-4.
+        Chinese ones, including the paper's own wording (产品介绍期 or 导入期,
+        产品成长期, 产品成熟期, 成熟后期或衰退期, simplified or traditional), or
+        stage numbers 1-4 (TRUE/FALSE are refused, not read as 1/0). The one list is
+        :data:`customer_equity.model.flags.STAGE_ALIASES`.
 
     References
     ----------
@@ -161,6 +137,8 @@ def segment_by_stage(stage):
     --------
     >>> segment_by_stage(["growth", 1, "成熟期", "Decline"]).tolist()
     ['Follower', 'Lighthouse', 'Rational', 'Profit-seeking']
+    >>> segment_by_stage(["产品介绍期", "產品成長期", "成熟后期或衰退期"]).tolist()
+    ['Lighthouse', 'Follower', 'Profit-seeking']
     """
     return type_labels(stage_codes(stage))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_float, check_finite, check_range
+from .flags import flag_array
 
 __all__ = ["solid_links", "REQUIRED_LINKS"]
 
@@ -55,14 +56,4 @@ def solid_links(decision_makers, executive_link, expert_link):
 
 def _flag(x, name):
     arr = np.asarray(x) if not isinstance(x, (list, tuple)) else np.array(x, dtype=object)
-    if arr.dtype.kind == "b":
-        return arr.astype(np.int64)
-    if arr.dtype == object:  # TRUE/FALSE cells among 1/0 cells
-        arr = np.array([float(v) if isinstance(v, (bool, np.bool_)) else v for v in arr.ravel()],
-                       dtype=object).reshape(arr.shape)
-    v = np.nan_to_num(check_finite(as_float(arr, name), name), nan=0.0)
-    check_range(v, name, low=0, high=1, rule="must be TRUE/FALSE or 1/0")
-    bad = (v != 0) & (v != 1)
-    if bad.any():
-        check_range(np.where(bad, 2.0, 0.0), name, high=1, rule="must be TRUE/FALSE or 1/0")
-    return v.astype(np.int64)
+    return flag_array(arr, name).astype(np.int64)

@@ -17,7 +17,8 @@ cv                  information value from two-way contact, per period
 kv                  knowledge value per period (assessed)
 tv                  transaction value per period, unless the configuration
                     gives ``transaction_income`` to allocate
-tv_carrier          optional TRUE/FALSE (1/0): carries transaction value
+tv_carrier          optional flag (TRUE/FALSE, 1/0, yes/no, x/blank: see
+                    :mod:`~customer_equity.model.flags`): carries transaction value
 income, education,  indicators (1-5) for ``classify_by = "score"``: the keys
 ...                 of the configuration's ``weights``
 stage               life-cycle stage of the first purchase (``classify_by = "stage"``)
@@ -42,6 +43,7 @@ from .classify import TIERS, score_codes, stage_codes, value_tier, weighted_scor
 from .config import MeasureConfig
 from .discount import _annuity, present_value
 from .equity import composition_from_discounted, table_from_sums
+from .flags import flag_array
 from .links import REQUIRED_LINKS, solid_links
 from .types import CAPABILITIES, TYPES, VALUE_KINDS, type_codes
 from .values import COMPONENTS, income_per_carrier
@@ -263,14 +265,7 @@ def _classify(df, config):
 
 
 def _flag_column(df, name):
-    flag = df[name].to_numpy()
-    if flag.dtype.kind == "b":
-        return flag
-    flag = v.as_float(flag, name)
-    bad = ~np.isin(np.nan_to_num(flag, nan=0.0), (0.0, 1.0))
-    if bad.any():
-        v._fail(name, "must be TRUE/FALSE or 1/0", flag, bad)
-    return np.nan_to_num(flag, nan=0.0) == 1.0
+    return flag_array(df[name].to_numpy(), name)
 
 
 def _carrier_mask(df, codes):

@@ -6,13 +6,12 @@ million customers cost a million bytes; labels are for people.
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 
 from ..errors import CustomerEquityError
 from ._validate import _where, label_codes, money_array, per_row, timing_code
 from .discount import present_value
+from .flags import type_code_of
 from .values import COMPONENTS
 
 __all__ = [
@@ -44,26 +43,6 @@ CAPABILITIES = np.array(
     ]
 )
 
-_ALIASES = {
-    0: ("lighthouse", "light house", "灯塔", "燈塔", "l"),
-    1: ("follower", "followers", "跟随", "跟隨", "追随", "追隨", "f"),
-    2: ("rational", "理性", "r"),
-    3: ("profit-seeking", "profit seeking", "profitseeking", "profit-seeker", "profit seeker",
-        "逐利", "p"),
-}
-_SUFFIXES = ("customers", "customer", "顾客", "顧客", "客户", "客戶", "型")
-_LOOKUP = {alias: code for code, names in _ALIASES.items() for alias in names}
-_LOOKUP.update({label.lower(): code for code, label in enumerate(TYPES)})
-
-
-def _normalise(label: str) -> str:
-    key = unicodedata.normalize("NFKC", label).strip().lower().replace("_", "-")
-    for suffix in _SUFFIXES:
-        if key.endswith(suffix) and key != suffix:
-            key = key[: -len(suffix)].strip()
-    return key
-
-
 def type_codes(types, name="type"):
     """Integer type codes (0 lighthouse, 1 follower, 2 rational, 3 profit-seeking) from labels.
 
@@ -71,7 +50,8 @@ def type_codes(types, name="type"):
     ----------
     types : array_like of str
         Labels in English (any case; "profit seeking" and "profit-seeking" both
-        work) or Chinese (灯塔/燈塔, 跟随/跟隨, 理性, 逐利, with or without 顾客/顧客).
+        work) or Chinese (灯塔/燈塔, 跟随/跟隨, 理性, 逐利, with or without 顾客/顧客);
+        the one list is :data:`customer_equity.model.flags.TYPE_ALIASES`.
         Integer codes 0-3 pass through.
 
     Examples
@@ -87,7 +67,7 @@ def type_codes(types, name="type"):
             raise CustomerEquityError(name, "a type code must be 0-3", value=int(arr.ravel()[k]),
                                       **_where(arr.shape, k))
         return arr.astype(np.int8)
-    return label_codes(arr, name, lambda label: _LOOKUP.get(_normalise(label)) if isinstance(label, str) else None,
+    return label_codes(arr, name, type_code_of,
                        "unknown customer type; use Lighthouse, Follower, Rational or Profit-seeking",
                        "a customer type is required, the cell is blank")
 

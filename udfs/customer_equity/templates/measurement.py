@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
+from ..model.flags import flag_array
 from ..model import (
     CAPABILITIES,
     TYPES,
@@ -716,7 +717,7 @@ def _step2(book, sh, customers, config, m, income, lay):
 def _carriers_without_income(customers, config, m, horizon):
     """Carriers per period as the native table counts them when no income is allocated."""
     codes = pd.Categorical(m.customers["type"], categories=list(TYPES)).codes
-    flag = np.asarray([bool(x) if x is not None else False for x in table_col(customers, "tv_carrier")]) \
+    flag = flag_array(np.asarray(table_col(customers, "tv_carrier"), dtype=object), "tv_carrier") \
         if "tv_carrier" in customers else np.ones(len(customers), dtype=bool)
     periods = np.asarray(customers["periods"], dtype=float)
     carrier = (codes <= 1) & flag
