@@ -153,7 +153,11 @@ def _templates(args) -> int:
     if args.previews:
         from .templates.previews import render_previews
 
-        for path in render_previews(paths, out_dir / "previews"):
+        try:
+            previews = render_previews(paths, out_dir / "previews")
+        except RuntimeError as err:  # LibreOffice or pdftoppm missing or failing
+            raise CommandError(f"previews: {err}", code=1) from None
+        for path in previews:
             print(path)
     return 0
 
@@ -297,6 +301,10 @@ def main(argv=None) -> int:
     except CommandError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return err.code
+    except OSError as err:  # the machine refused (disk full, permissions): no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"{PROG}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
