@@ -6,7 +6,7 @@ What the two xlwings runtimes hand over, cell by cell, and what this module make
 cell                     COM (pywin32)                Office.js                    read as
 =======================  ===========================  ===========================  ==================
 blank                    ``None``                     ``0`` or ``None``            blank (``None``)
-number                   ``float``                    ``int``/``float``            the number
+number                   ``float``                    ``int``/``float``            the number (float)
 TRUE/FALSE               ``bool``                     ``bool``                     the boolean
 text                     ``str``                      ``str``                      the text (a cell of
                                                                                    spaces is text)
@@ -54,8 +54,10 @@ _PLAIN = {float, str, bool, type(None)}
 def _cell(v, runtime):
     if isinstance(v, dict) and v.get("type") == "Error":  # Office.js error cell
         return str(v.get("basicValue", "#VALUE!"))
-    if type(v) is int and runtime == "com":
-        return COM_ERRORS.get(v, "#VALUE!")
+    if type(v) is int:
+        # COM: an error cell's HRESULT (numbers arrive as float); Office.js: a number that
+        # JSON made an int. Either way a number is a float, whichever runtime passed it.
+        return COM_ERRORS.get(v, "#VALUE!") if runtime == "com" else float(v)
     if isinstance(v, decimal.Decimal):  # COM: a Currency-formatted cell
         return float(v)
     if isinstance(v, dt.datetime) and type(v) is not dt.datetime:
@@ -87,8 +89,7 @@ def read(x, runtime="python"):
         raise CustomerEquityError("argument", "rows of different lengths: give a rectangular range")
     arr = np.empty((len(rows), width), dtype=object)
     arr[:] = rows
-    plain = _PLAIN | ({int} if runtime != "com" else set())
-    if set(map(type, arr.ravel())) - plain:
+    if set(map(type, arr.ravel())) - _PLAIN:
         flat = arr.reshape(-1)
         for k, v in enumerate(flat):
             flat[k] = _cell(v, runtime)

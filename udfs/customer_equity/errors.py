@@ -67,8 +67,8 @@ class CustomerEquityError(ValueError):
 def _show(value) -> str:
     """The offending value as the user typed it: text quoted, TRUE/FALSE, a date as a date.
 
-    >>> [_show(v) for v in ("12%", True, 2.0, dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 2, 9, 30))]
-    ["'12%'", 'TRUE', '2.0', '2024-01-02', '2024-01-02 09:30']
+    >>> [_show(v) for v in ("12%", True, 2.0, 0.25, dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 2, 9, 30))]
+    ["'12%'", 'TRUE', '2.0', '0.25', '2024-01-02', '2024-01-02 09:30']
     """
     if hasattr(value, "item") and type(value).__module__ == "numpy":
         value = value.item()  # np.str_('12%') is '12%' to the user

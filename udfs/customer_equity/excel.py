@@ -76,7 +76,9 @@ def _guard(f):
     @functools.wraps(f)
     def wrapper(*args):
         try:
-            return cells.write(f(*(cells.read(a, RUNTIME) for a in args)))
+            # an overflow is no warning here: cells.write refuses the non-finite result
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return cells.write(f(*(cells.read(a, RUNTIME) for a in args)))
         except CustomerEquityError as err:
             return _error_result(f.__name__, err)
 

@@ -243,6 +243,13 @@ def money_array(x, name):
     return zero_blanks(as_float(x, name), name)
 
 
+def influence_array(x, name="influence"):
+    """A word-of-mouth influence: a share of the people reached, in [-1, 1]; blanks are 0."""
+    a = zero_blanks(as_float(x, name), name)
+    return check_range(a, name, low=-1, high=1, rule="an influence (a share of the people "
+                       "reached) must lie in [-1, 1]")
+
+
 def nonnegative_array(x, name):
     """A count or amount that cannot be negative; blanks are 0."""
     a = zero_blanks(as_float(x, name), name)

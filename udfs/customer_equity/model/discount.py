@@ -169,7 +169,7 @@ def present_value(rate, values, periods=None, timing="end", *, name="values"):
     width = v.shape[-1]
     p = None if periods is None else _per_row(periods_array(periods), v.ndim)
     i = _per_row(i, v.ndim)
-    matching((name, v.shape[:-1]), ("rate", i), ("periods", () if p is None else p))
+    matching(("rate", i), ("periods", () if p is None else p), (name, v.shape[:-1]))
     if width == 1:
         a = _constant_values(v[..., 0], name)
         out = a * _annuity(i, 1.0 if p is None else p, begin)

@@ -152,7 +152,7 @@ def ltv_type(types, rate, periods=None, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0,
     ...          iv=10, periods=2)
     array([310., 210.])
     """
-    codes = per_row(np.atleast_1d(type_codes(types)))
+    codes = per_row(np.atleast_1d(type_codes(types, "types")))
     disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
     iv = per_row(money_array(iv, "iv"))
     matching(("types", codes), *disc.items(), ("iv", iv))
@@ -180,7 +180,7 @@ def excluded_cells(types, **components):
     >>> excluded_cells(["Rational", "Lighthouse"], kv=[[5, 5], [5, 5]], tv=[[1, 0], [0, 0]])
     {'kv': 2, 'tv': 1}
     """
-    codes = per_row(np.atleast_1d(type_codes(types)))
+    codes = per_row(np.atleast_1d(type_codes(types, "types")))
     counts = {}
     for name, values in components.items():
         allowed = CAPABILITIES[:, COMPONENTS.index(name)][codes]

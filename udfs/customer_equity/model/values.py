@@ -13,8 +13,8 @@ from ..errors import CustomerEquityError
 from ._validate import (
     _fail,
     as_float,
-    check_range,
     describe_shape,
+    influence_array,
     matching,
     money_array,
     nonnegative_array,
@@ -99,9 +99,7 @@ def word_of_mouth_value(influence, reach, avg_value):
     >>> float(word_of_mouth_value(-0.02, 100, 150))  # complaints cost the firm
     -300.0
     """
-    f = money_array(influence, "influence")
-    check_range(f, "influence", low=-1, high=1, rule="an influence (a share of the people reached) "
-                "must lie in [-1, 1]")
+    f = influence_array(influence, "influence")
     n, a = nonnegative_array(reach, "reach"), money_array(avg_value, "avg_value")
     matching(("influence", f), ("reach", n), ("avg_value", a))
     out = f * n * a
