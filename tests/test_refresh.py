@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
-from customer_equity import refresh
+from customer_equity import refresh, udf_sync
 
 TEST_TEMPLATE = "refresh-test/1"
 
@@ -113,8 +113,6 @@ def test_output_ranges_are_rewritten(tmp_path):
     assert ws["I1"].value == pytest.approx(2.1)
     assert ws["D1"].value.startswith("customer_equity ")
     assert TEST_TEMPLATE in ws["D1"].value
-    # openpyxl cannot calculate: the file asks Excel/LibreOffice for a full recalculation.
-    assert openpyxl.load_workbook(path).calculation.fullCalcOnLoad is True
 
 
 def test_input_cells_and_everything_else_untouched(tmp_path):
@@ -160,7 +158,6 @@ def test_workbook_without_template_is_only_recalculated(tmp_path, registered):
     assert "CE_TEMPLATE" in result.message
     assert snapshot(path) == before
     assert registered == []  # no refresher ran
-    assert openpyxl.load_workbook(path).calculation.fullCalcOnLoad is True
 
 
 def test_unknown_template_is_only_recalculated_with_a_clear_message(tmp_path):
@@ -190,7 +187,7 @@ def test_family_registration_serves_other_versions(tmp_path):
         ({"ce_in_rates": [[1], [2], [3]]}, "which is not a ce_out_"),
         ({"ce_out_table": [[1, 2, 3]]}, "do not fit"),
         ({"ce_out_total": [[1], [2]]}, "do not fit"),
-        ({"ce_out_missing": [[1]]}, "not defined here"),
+        ({"ce_out_missing": [[1]]}, "lost the output name ce_out_missing"),
         ({"ce_out_total": 5}, "2-D list"),
         ({"ce_out_table": [[1, 2], [3]]}, "same, non-zero length"),
         ({"ce_out_total": [[object()]]}, "not a cell value"),
@@ -257,12 +254,12 @@ def _helper(x):
 
 
 def test_catalogue_stamp_is_stable_and_ignores_private_and_imported_names():
-    a = refresh.catalogue_stamp(_module(BASE))
-    assert a == refresh.catalogue_stamp(_module(BASE))
-    assert a == refresh.catalogue_stamp(_module(BASE + "\ndef _other():\n    pass\n"))
-    assert a == refresh.catalogue_stamp(_module(BASE.replace("return margin", "return 0")))
+    a = udf_sync.catalogue_stamp(_module(BASE))
+    assert a == udf_sync.catalogue_stamp(_module(BASE))
+    assert a == udf_sync.catalogue_stamp(_module(BASE + "\ndef _other():\n    pass\n"))
+    assert a == udf_sync.catalogue_stamp(_module(BASE.replace("return margin", "return 0")))
     # imported functions are not part of the catalogue
-    assert a == refresh.catalogue_stamp(_module(BASE.replace("from textwrap import dedent", "")))
+    assert a == udf_sync.catalogue_stamp(_module(BASE.replace("from textwrap import dedent", "")))
 
 
 @pytest.mark.parametrize(
@@ -276,16 +273,16 @@ def test_catalogue_stamp_is_stable_and_ignores_private_and_imported_names():
     ],
 )
 def test_catalogue_stamp_changes_with_the_catalogue(change):
-    assert refresh.catalogue_stamp(_module(change(BASE))) != refresh.catalogue_stamp(
+    assert udf_sync.catalogue_stamp(_module(change(BASE))) != udf_sync.catalogue_stamp(
         _module(BASE)
     )
 
 
 def test_needs_udf_import():
-    assert refresh.needs_udf_import("abc", None)
-    assert refresh.needs_udf_import("abc", "")
-    assert refresh.needs_udf_import("abc", "abd")
-    assert not refresh.needs_udf_import("abc", "abc")
+    assert udf_sync.needs_udf_import("abc", None)
+    assert udf_sync.needs_udf_import("abc", "")
+    assert udf_sync.needs_udf_import("abc", "abd")
+    assert not udf_sync.needs_udf_import("abc", "abc")
 
 
 def test_vba_access_refusal_is_recognised_and_names_the_trust_center_setting():
@@ -298,9 +295,9 @@ def test_vba_access_refusal_is_recognised_and_names_the_trust_center_setting():
          "xlmain11.chm", 0, -2146827284),
         None,
     )
-    assert refresh.is_vba_access_refused(refused)
-    assert not refresh.is_vba_access_refused(Exception("Could not find Interpreter!"))
-    message = refresh.vba_access_message()
+    assert udf_sync.is_vba_access_refused(refused)
+    assert not udf_sync.is_vba_access_refused(Exception("Could not find Interpreter!"))
+    message = udf_sync.vba_access_message()
     assert (
         "File > Options > Trust Center > Trust Center Settings > Macro Settings > "
         "Trust access to the VBA project object model"
@@ -309,7 +306,7 @@ def test_vba_access_refusal_is_recognised_and_names_the_trust_center_setting():
 
 def test_sync_udfs_does_nothing_outside_windows(monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert refresh.sync_udfs(book=object()) is None
+    assert udf_sync.sync_udfs(book=object()) is None
 
 
 # ---------------------------------------------------------------------------------------
@@ -318,15 +315,22 @@ def test_sync_udfs_does_nothing_outside_windows(monkeypatch):
 
 
 class FakeRange:
-    def __init__(self, sheet, r0, c0, rows, cols):
-        self.sheet, self.r0, self.c0, self.shape = sheet, r0, c0, (rows, cols)
+    def __init__(self, sheet, r0, c0, rows, cols, sheet_name="Sheet"):
+        self.cells, self.r0, self.c0, self.shape = sheet, r0, c0, (rows, cols)
+        self.sheet = types.SimpleNamespace(name=sheet_name)
+        self.row, self.column = r0 + 1, c0 + 1
+        self.color = None
+
+    @property
+    def last_cell(self):
+        return types.SimpleNamespace(row=self.r0 + self.shape[0], column=self.c0 + self.shape[1])
 
     def options(self, ndim):
         assert ndim == 2
         return self
 
     def __getitem__(self, rc):
-        cell = FakeRange(self.sheet, self.r0 + rc[0], self.c0 + rc[1], 1, 1)
+        cell = FakeRange(self.cells, self.r0 + rc[0], self.c0 + rc[1], 1, 1, self.sheet.name)
         cell.scalar = True  # xlwings gives a single cell's value as a scalar
         return cell
 
@@ -336,7 +340,7 @@ class FakeRange:
     def value(self):
         rows, cols = self.shape
         values = [
-            [self.sheet.get((self.r0 + i, self.c0 + j)) for j in range(cols)]
+            [self.cells.get((self.r0 + i, self.c0 + j)) for j in range(cols)]
             for i in range(rows)
         ]
         return values[0][0] if self.scalar else values
@@ -345,7 +349,7 @@ class FakeRange:
     def value(self, values):
         for i, row in enumerate(values):
             for j, v in enumerate(row):
-                self.sheet[(self.r0 + i, self.c0 + j)] = v
+                self.cells[(self.r0 + i, self.c0 + j)] = v
 
 
 class FakeName:
@@ -383,10 +387,10 @@ class FakeBook:
 def fake_template_book(template):
     cells = {(0, 0): 0.8, (1, 0): 0.7, (2, 0): 0.6, (5, 0): "Cohort", (9, 9): "analyst note"}
     names = [
-        FakeName("ce_in_rates", "=Inputs!$A$1:$A$3", FakeRange(cells, 0, 0, 3, 1)),
-        FakeName("ce_in_label", "=Inputs!$A$6", FakeRange(cells, 5, 0, 1, 1)),
-        FakeName("ce_out_table", "=Out!$B$1:$C$3", FakeRange(cells, 0, 1, 3, 2)),
-        FakeName("ce_out_total", "=Out!$E$1", FakeRange(cells, 0, 4, 1, 1)),
+        FakeName("ce_in_rates", "=Inputs!$A$1:$A$3", FakeRange(cells, 0, 0, 3, 1, "Inputs")),
+        FakeName("ce_in_label", "=Inputs!$A$6", FakeRange(cells, 5, 0, 1, 1, "Inputs")),
+        FakeName("ce_out_table", "=Out!$B$1:$C$3", FakeRange(cells, 0, 1, 3, 2, "Out")),
+        FakeName("ce_out_total", "=Out!$E$1", FakeRange(cells, 0, 4, 1, 1, "Out")),
         FakeName("Sheet1!ce_out_local", "=Sheet1!$Z$1", FakeRange(cells, 0, 25, 1, 1)),
     ]
     if template:
