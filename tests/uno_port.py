@@ -26,6 +26,7 @@ What LibreOffice 7.4 does with our templates (checked here, relied on below):
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -115,6 +116,7 @@ class LibreOffice:
         """A :class:`UnoBook` on ``path`` (CE_ cells held as their cached values), closed after."""
         doc = self.load(path)
         try:
+            resolve_spill_names(doc, path)
             if hold_ce:
                 hold_ce_cells_as_values(doc, path)
             yield UnoBook(doc)
@@ -145,7 +147,57 @@ def save_xlsx(doc, path) -> Path:
     return path
 
 
+# --- spill references: LibreOffice 7.4 predates them -------------------------------------------
+
+_ANCHOR = re.compile(r"^_xlfn\.anchorarray\(\$?'?((?:[^']|'')*?)'?\.\$?([A-Z]+)\$?(\d+)\)$", re.IGNORECASE)
+
+
+def resolve_spill_names(doc, path) -> int:
+    """Point each name defined as a spill range (``=Sheet!$A$1#``) at that spill range.
+
+    LibreOffice 7.4 reads ``_xlfn.ANCHORARRAY`` as an unknown function (#NAME?); Excel 365
+    (and LibreOffice from 24.8) reads it as the range the anchor's dynamic array fills,
+    which is the array formula's ``ref`` in the file. Returns the number of names rewritten.
+    """
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    wb = None
+    done = 0
+    names = doc.NamedRanges
+    for n in names.ElementNames:
+        named = names.getByName(n)
+        m = _ANCHOR.match(named.Content.strip())
+        if not m:
+            continue
+        if wb is None:
+            wb = _workbooks(path)[0]
+        sheet, col, row = m.group(1).replace("''", "'"), m.group(2), m.group(3)
+        anchor = wb[sheet][f"{col}{row}"].value
+        ref = anchor.ref if isinstance(anchor, ArrayFormula) else f"{col}{row}"
+        first, _, last = ref.partition(":")
+        last = last or first
+        a = re.match(r"([A-Z]+)(\d+)", first)
+        b = re.match(r"([A-Z]+)(\d+)", last)
+        quoted = "$'" + sheet.replace("'", "''") + "'"
+        named.setContent(f"{quoted}.${a.group(1)}${a.group(2)}:${b.group(1)}${b.group(2)}")
+        done += 1
+    return done
+
+
 # --- CE_ cells held as values ------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _read_file(path, mtime):
+    import openpyxl
+
+    return openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+
+
+def _workbooks(path):
+    """The file as openpyxl reads it (formulas, cached values), read once per file version."""
+    path = str(Path(path).resolve())
+    return _read_file(path, os.stat(path).st_mtime_ns)
 
 
 def ce_cells(path):
@@ -153,11 +205,9 @@ def ce_cells(path):
 
     A dynamic-array formula is one entry covering its whole spill range.
     """
-    import openpyxl
     from openpyxl.worksheet.formula import ArrayFormula
 
-    wb = openpyxl.load_workbook(path)
-    values = openpyxl.load_workbook(path, data_only=True)
+    wb, values = _workbooks(path)
     out = {}
     for ws in wb.worksheets:
         for row in ws.iter_rows():

@@ -72,9 +72,10 @@ class RefreshError(RuntimeError):
     adds where it points (``Assumptions!C5``) to the message.
     """
 
-    def __init__(self, message: str, name: str | None = None) -> None:
+    def __init__(self, message: str, name: str | None = None, row: int | None = None) -> None:
         super().__init__(message)
         self.name = name
+        self.row = row  # 1-based row inside the named range (a customer of a table column)
 
 
 # --------------------------------------------------------------------------------------
@@ -496,9 +497,9 @@ def _located(book: WorkbookPort, exc: BaseException, names: Mapping[str, str]) -
     if isinstance(exc, RefreshError):
         if exc.name and "(" not in str(exc).split(":", 1)[0]:
             msg = str(exc)
-            head = where(book, names.get(exc.name.lower(), exc.name))
+            head = where(book, names.get(exc.name.lower(), exc.name), row=exc.row)
             msg = msg.replace(exc.name, head, 1) if exc.name in msg else f"{head}: {msg}"
-            return RefreshError(msg, exc.name)
+            return RefreshError(msg, exc.name, exc.row)
         return exc
     if isinstance(exc, CustomerEquityError):
         key = f"{IN_PREFIX}{exc.argument}".lower()
