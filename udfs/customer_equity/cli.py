@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
         batch.add_arguments(m)
     m.set_defaults(handler=_measure)
 
+    # forecast (issue 12): arguments and handler in customer_equity.forecast_file
+    from . import forecast_file
+
+    f = sub.add_parser("forecast", help="forecast purchases, spend and equity from a transaction log",
+                       description="Summarise a transaction log per customer, fit BG/NBD and "
+                       "Gamma-Gamma, forecast each customer's purchases, spend and lifetime value; "
+                       "with --customers, measure customer equity by type.")
+    forecast_file.add_arguments(f)
+    f.set_defaults(handler=forecast_file.run)
+
     for module_name in ("templates", "addin"):
         try:
             module = __import__(f"{__package__}.{module_name}", fromlist=["add_cli"])
