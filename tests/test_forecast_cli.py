@@ -278,3 +278,68 @@ def test_outputs_have_no_nan(tmp_path, capsys):
     assert not got.isna().any().any() and np.isfinite(got.drop(columns="customer_id")).all().all()
     assert got.set_index("customer_id").loc[90002, "T"] == 0
     assert got.set_index("customer_id").loc[90001, "monetary_value"] == 0
+
+
+# --------------------------------------------------------------------------- generated bad input
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+BAD_CELLS = {
+    "customer_id": st.sampled_from(["", " "]),
+    "date": st.one_of(st.sampled_from(["", "2024-02-30", "tomorrow", "31/12/2024", "2024-1",
+                                       "99999999", "#N/A"]),
+                      st.text(alphabet="abc/-:0123456789 ", min_size=1, max_size=12)),
+    "amount": st.one_of(st.sampled_from(["", "1.5.0", "twelve", "#VALUE!", "TRUE", "nan", "inf"]),
+                        st.text(alphabet="abc$%", min_size=1, max_size=6)),
+}
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(column=st.sampled_from(list(BAD_CELLS)), data=st.data(),
+       row=st.integers(min_value=0, max_value=len(GOOD) - 1),
+       suffix=st.sampled_from([".csv", ".json"]))
+def test_generated_bad_cells_give_a_located_error_and_no_file(tmp_path_factory, capsys, column,
+                                                               data, row, suffix):
+    value = data.draw(BAD_CELLS[column])
+    tmp = tmp_path_factory.mktemp("bad")
+    cells = [r.split(",") for r in GOOD]
+    k = ["customer_id", "date", "amount"].index(column)
+    cells[row][k] = value
+    path = tmp / "log.csv"
+    path.write_text("customer_id,date,amount\n" + "\n".join(",".join(c) for c in cells) + "\n")
+    out_file = tmp / f"out{suffix}"
+    code, _, err = run(capsys, path, "--calibration-end", "2024-09-30", "--out", out_file)
+    if code == 0:  # the value was acceptable after all ("99999999" is not a date; " 5" is)
+        assert out_file.exists()
+        return
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"customer-equity: error: {path}, row ") or "bgnbd" in err or \
+        "calibration" in err, err
+    if err.startswith(f"customer-equity: error: {path}, row "):
+        assert f"row {row + 2}, column {column}:" in err, err
+    assert not out_file.exists()
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(n=st.integers(min_value=1, max_value=40), seed=st.integers(0, 10_000),
+       calibration=st.integers(min_value=0, max_value=500))
+def test_generated_small_logs_give_numbers_or_a_clear_error(tmp_path_factory, capsys, n, seed,
+                                                            calibration):
+    """Tiny customer bases: the fit may be impossible, but never a traceback or NaN."""
+    log = generate_log(n, seed=seed)
+    tmp = tmp_path_factory.mktemp("small")
+    path = tmp / "log.csv"
+    log.to_csv(path, index=False)
+    end = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=calibration)).strftime("%Y-%m-%d")
+    out_file = tmp / "out.csv"
+    code, out, err = run(capsys, path, "--calibration-end", end, "--out", out_file)
+    if code == 0:
+        got = pd.read_csv(out_file)
+        assert np.isfinite(got.drop(columns="customer_id").to_numpy(dtype=float)).all()
+        assert "nan" not in out.lower().replace("n/a", "")
+    else:
+        assert code == 2 and err.startswith("customer-equity: error: ") and "Traceback" not in err
+        assert not out_file.exists()

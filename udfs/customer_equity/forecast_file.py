@@ -523,7 +523,7 @@ class ForecastRun:
                  ""]
 
         def params(title, fit):
-            rows = [f"  {k:<6} {v:>12.6g}  (se {fit.standard_errors[k]:.3g})"
+            rows = [f"  {k:<6} {v:>12.6g}  (se {_se(fit.standard_errors[k])})"
                     for k, v in fit.params.items()]
             return [(f"{title}: log-likelihood {fit.log_likelihood:,.4f} on {fit.customers:,} "
                     "customers")] + rows
@@ -561,6 +561,10 @@ class ForecastRun:
         if notes:
             lines += ["", "Notes on the log"] + [f"- {n}" for n in notes]
         return "\n".join(lines)
+
+
+def _se(x):
+    return f"{x:.3g}" if math.isfinite(x) else "n/a: the information matrix is singular"
 
 
 def _fmt2(x):
@@ -864,7 +868,7 @@ def add_arguments(parser):
     >>> a.unit, a.dask, a.horizon, a.customer
     ('month', 'local', None, 'customer_id')
     """
-    parser.add_argument("log", help="transaction log: .csv, .parquet or .xlsx, one row per "
+    parser.add_argument("log", metavar="LOG", help="transaction log: .csv, .parquet or .xlsx, one row per "
                         "transaction")
     parser.add_argument("--customer", default="customer_id", metavar="COL",
                         help="customer id column (default customer_id)")

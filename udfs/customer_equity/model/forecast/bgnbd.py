@@ -324,7 +324,15 @@ def expected_purchases(params: Params, t, frequency, recency, T) -> np.ndarray:
         (ux, uT), inverse = group_rows(x, T)
         num = _expected_numerator(r, alpha, a, b, tk, ux, uT)
     num = np.take(num, inverse, axis=-1)
-    return num / (1.0 + _alive_odds(r, alpha, a, b, x, t_x, T)) + 0.0
+    out = num / (1.0 + _alive_odds(r, alpha, a, b, x, t_x, T)) + 0.0
+    bad = ~np.isfinite(out)
+    if bad.any():
+        row = int(np.flatnonzero(bad.reshape(-1, x.size).any(axis=0))[0]) + 1
+        raise CustomerEquityError("bgnbd", f"the expected purchases cannot be evaluated at r = "
+                                  f"{r:.3g}, alpha = {alpha:.3g}, a = {a:.3g}, b = {b:.3g} (the "
+                                  "hypergeometric term overflows); such an estimate comes from "
+                                  f"too few customers to fit the model (first at customer {row})")
+    return out
 
 
 def _mismatch(horizons, customers):
