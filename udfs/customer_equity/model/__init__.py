@@ -31,4 +31,24 @@ from .types import (
 )
 from .values import allocate_transaction_value, ltv_values, purchase_value, word_of_mouth_value
 
+# --- issue 14: the papers' decisions (structure, what-if, prospects, retention) -----------
+from .structure import (
+    MIX_COLUMNS,
+    STRUCTURE_COLUMNS,
+    compare_structures,
+    decompose_change,
+    structure_from_counts,
+    structure_table,
+)
+
+_DECISIONS = [
+    "MIX_COLUMNS",
+    "STRUCTURE_COLUMNS",
+    "compare_structures",
+    "decompose_change",
+    "structure_from_counts",
+    "structure_table",
+]
+# --- end issue 14 ---------------------------------------------------------------------------
+
 __all__ = [name for name in dir() if not name.startswith("_")]
