@@ -40,6 +40,7 @@ from .structure import (
     structure_from_counts,
     structure_table,
 )
+from .whatif import LEVERS, WhatIf, implied_retention, what_if, what_if_grid
 
 _DECISIONS = [
     "MIX_COLUMNS",
@@ -48,6 +49,11 @@ _DECISIONS = [
     "decompose_change",
     "structure_from_counts",
     "structure_table",
+    "LEVERS",
+    "WhatIf",
+    "implied_retention",
+    "what_if",
+    "what_if_grid",
 ]
 # --- end issue 14 ---------------------------------------------------------------------------
 
