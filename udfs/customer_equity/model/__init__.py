@@ -40,6 +40,7 @@ from .structure import (
     structure_from_counts,
     structure_table,
 )
+from .prospects import encode_traits, prospect_weights, screen_prospects
 from .whatif import LEVERS, WhatIf, implied_retention, what_if, what_if_grid
 
 _DECISIONS = [
@@ -54,6 +55,9 @@ _DECISIONS = [
     "implied_retention",
     "what_if",
     "what_if_grid",
+    "encode_traits",
+    "prospect_weights",
+    "screen_prospects",
 ]
 # --- end issue 14 ---------------------------------------------------------------------------
 
