@@ -112,12 +112,12 @@ def test_screening_from_a_measurement_ranks_the_best_customers_first():
 
 
 @pytest.mark.parametrize("kwargs, argument", [
-    (dict(best=0.0), "best"),
-    (dict(best=1.0), "best"),
-    (dict(weights={"height": 1.0}), "weights"),
-    (dict(weights=[1.0, 2.0]), "weights"),
-    (dict(neighbours=0), "neighbours"),
-    (dict(traits=["age", "shoe_size"]), "shoe_size"),
+    ({"best": 0.0}, "best"),
+    ({"best": 1.0}, "best"),
+    ({"weights": {"height": 1.0}}, "weights"),
+    ({"weights": [1.0, 2.0]}, "weights"),
+    ({"neighbours": 0}, "neighbours"),
+    ({"traits": ["age", "shoe_size"]}, "shoe_size"),
 ])
 def test_bad_input_is_named(kwargs, argument):
     with pytest.raises(CustomerEquityError) as err:

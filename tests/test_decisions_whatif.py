@@ -34,10 +34,10 @@ def hand_changed_table():
     added periods repeat the last period's values; B's CV block ends at period 3."""
     c = 5 / 6
     rows = {
-        "A": dict(periods=3, capacity=[1000, 1000, 500], reach=[10, 10, 5], cv=[10, 20, 10]),
-        "B": dict(periods=8, capacity=[2000] * 7 + [1000], reach=[0] * 8, cv=[5, 5, 5, 0, 0, 0, 0, 0]),
-        "C": dict(periods=1, capacity=[500 * c], reach=[4 * c], cv=[30 * c]),
-        "D": dict(periods=3, capacity=[400, 400, 200], reach=[0, 0, 0], cv=[1, 2, 1.5]),
+        "A": {"periods": 3, "capacity": [1000, 1000, 500], "reach": [10, 10, 5], "cv": [10, 20, 10]},
+        "B": {"periods": 8, "capacity": [2000] * 7 + [1000], "reach": [0] * 8, "cv": [5, 5, 5, 0, 0, 0, 0, 0]},
+        "C": {"periods": 1, "capacity": [500 * c], "reach": [4 * c], "cv": [30 * c]},
+        "D": {"periods": 3, "capacity": [400, 400, 200], "reach": [0, 0, 0], "cv": [1, 2, 1.5]},
     }
     base = four_customers()
     out = base[["customer_id", "type"]].copy()
@@ -174,13 +174,13 @@ def test_grid_of_two_levers_is_the_what_if_of_each_cell():
 
 
 @pytest.mark.parametrize("kwargs, argument", [
-    (dict(retention_change=0.3), "retention_change"),      # lighthouse 0.75 + 0.3 >= 1
-    (dict(retention_change=[0.1, 0.1]), "retention_change"),
-    (dict(retention_change={"Gold": 0.1}), "retention_change"),
-    (dict(rate=-1.5), "rate"),
-    (dict(moves={"Rational": 1}), "moves"),
-    (dict(moves={("Rational", "Follower"): 1.5}), "moves"),
-    (dict(new_types=["Rational"]), "new_types"),
+    ({"retention_change": 0.3}, "retention_change"),      # lighthouse 0.75 + 0.3 >= 1
+    ({"retention_change": [0.1, 0.1]}, "retention_change"),
+    ({"retention_change": {"Gold": 0.1}}, "retention_change"),
+    ({"rate": -1.5}, "rate"),
+    ({"moves": {"Rational": 1}}, "moves"),
+    ({"moves": {("Rational", "Follower"): 1.5}}, "moves"),
+    ({"new_types": ["Rational"]}, "new_types"),
 ])
 def test_bad_levers_are_named(kwargs, argument):
     with pytest.raises(CustomerEquityError) as err:
@@ -189,10 +189,10 @@ def test_bad_levers_are_named(kwargs, argument):
 
 
 def test_bad_grid_levers_are_named():
-    for kwargs, argument in ((dict(row_lever="mix"), "row_lever"), (dict(column_lever="retention_change"),
+    for kwargs, argument in (({"row_lever": "mix"}, "row_lever"), ({"column_lever": "retention_change"},
                                                                     "column_lever")):
-        args = dict(row_lever="retention_change", row_values=[0.0], column_lever="rate",
-                    column_values=[0.1]) | kwargs
+        args = {"row_lever": "retention_change", "row_values": [0.0], "column_lever": "rate",
+                    "column_values": [0.1]} | kwargs
         with pytest.raises(CustomerEquityError) as err:
             ce.what_if_grid(four_customers(), FLAT, **args)
         assert err.value.argument == argument

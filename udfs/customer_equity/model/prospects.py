@@ -21,7 +21,7 @@ from .measure import Measurement
 from .types import TYPES
 from .whatif import codes_of
 
-__all__ = ["prospect_weights", "screen_prospects", "encode_traits"]
+__all__ = ["encode_traits", "prospect_weights", "screen_prospects"]
 
 _ID_COLUMNS = ("customer_id", "prospect_id", "id")
 

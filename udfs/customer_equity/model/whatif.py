@@ -263,7 +263,7 @@ def _moved_types(base, moves):
                                       f"{members.size}", value=wanted)
         order = members[np.argsort(-key[members], kind="stable")]  # closest to a higher type first
         top, bottom = 0, members.size
-        for dst, n in sorted((t for t in targets if t[0] < src)):  # highest target takes the best
+        for dst, n in sorted(t for t in targets if t[0] < src):  # highest target takes the best
             new[order[top: top + n]] = dst
             top += n
         for dst, n in sorted((t for t in targets if t[0] > src), reverse=True):  # lowest the worst
