@@ -32,6 +32,7 @@ from .types import (
 from .values import allocate_transaction_value, ltv_values, purchase_value, word_of_mouth_value
 
 # --- issue 14: the papers' decisions (structure, what-if, prospects, retention) -----------
+from .retention import customers_at_stake, retention_from_p_alive, retention_watch
 from .structure import (
     MIX_COLUMNS,
     STRUCTURE_COLUMNS,
@@ -58,6 +59,9 @@ _DECISIONS = [
     "encode_traits",
     "prospect_weights",
     "screen_prospects",
+    "customers_at_stake",
+    "retention_from_p_alive",
+    "retention_watch",
 ]
 # --- end issue 14 ---------------------------------------------------------------------------
 

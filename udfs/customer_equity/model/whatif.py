@@ -274,7 +274,7 @@ def _moved_types(base, moves):
 
 def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
             retention_change=None, rate=None, margin_change=None, transaction_income=None,
-            moves: Mapping | None = None, new_types=None,
+            moves: Mapping | None = None, new_types=None, base_retention=None,
             base: Measurement | None = None) -> WhatIf:
     """Customer equity under a change of retention, discount rate, type mix, margin or income.
 
@@ -305,6 +305,11 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
     new_types : array_like, optional
         The type of every customer after the change, when the firm names them
         itself (instead of ``moves``).
+    base_retention : 4 floats, optional
+        The retention rate per period of each type that ``retention_change`` starts
+        from, when known otherwise (e.g. from P(alive), see
+        :func:`~customer_equity.model.retention.retention_from_p_alive`); NaN or
+        omitted: :func:`implied_retention` of the ``periods`` column.
     base : Measurement, optional
         ``measure(customers, config)`` when already computed (saves a measurement).
 
@@ -377,6 +382,16 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
         if np.any(delta != 0):
             periods = _periods(customers)
             r = implied_retention(periods, codes)
+            if base_retention is not None:
+                given = check_finite(as_float(base_retention, "base_retention"),
+                                     "base_retention").reshape(-1)
+                if given.size != 4:
+                    raise CustomerEquityError("base_retention", "needs one retention rate per type: "
+                                              f"4, got {given.size}")
+                if np.any((given < 0) | (given >= 1)):
+                    raise CustomerEquityError("base_retention", "a retention rate must lie in [0, 1)",
+                                              value=given.tolist())
+                r = np.where(np.isnan(given), r, given)
             r_new = r + delta
             present = np.bincount(new_codes, minlength=4) > 0
             bad = present & ~((r_new >= 0) & (r_new < 1))
