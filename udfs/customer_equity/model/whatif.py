@@ -194,7 +194,12 @@ def _field_block(df, name):
 
 
 def _stretched(df, periods, new_periods):
-    """The table with each customer retained ``new_periods`` (fractional) instead of ``periods``."""
+    """The table with each customer retained ``new_periods`` (fractional) instead of ``periods``.
+
+    Only what must change becomes a block of per-period columns: the input that
+    carries the partial last period, and blocks that need more periods. A column
+    that is not scaled stays a column (the same amount in every period retained).
+    """
     whole = np.round(new_periods)
     new_periods = np.where(np.abs(new_periods - whole) < 1e-9, whole, new_periods)
     full = np.floor(new_periods)
@@ -202,34 +207,37 @@ def _stretched(df, periods, new_periods):
     last = np.ceil(new_periods).astype(np.int64)
     width = int(last.max(initial=0))
     t = np.arange(1, width + 1)
+    kept = t[None, :] <= last[:, None]
+    # value multiplier per customer and period: 1 while retained, the fraction in a partial
+    # last period, 0 afterwards
+    weight = np.where(kept, 1.0, 0.0)
+    partial = (t[None, :] == last[:, None]) & (frac[:, None] > 0)
+    weight[partial] = np.broadcast_to(frac[:, None], weight.shape)[partial]
     scaled = {products[1] if any(c in df.columns or f"{c}_1" in df.columns for c in products[0])
               else result for result, products in _PRODUCTS.items()} | set(_SINGLE)
     names = [c for inputs, _ in _PRODUCTS.values() for c in inputs] + list(_PRODUCTS) + list(_SINGLE)
-    out = df.copy()
-    # the last period a customer was retained (0: never), its value repeats afterwards
-    last_kept = periods.astype(np.int64)
+    # the last period a customer was retained (0: never); its values repeat afterwards
+    source = np.minimum(t[None, :], np.maximum(periods.astype(np.int64), 1)[:, None]) - 1
+    dropped, blocks = [], []
     for name in names:
         got = _field_block(df, name)
         if got is None:
             continue
         values, columns, is_column = got
+        if is_column and name not in scaled:
+            continue
         values = np.nan_to_num(values, nan=0.0)
         if is_column:
-            block = np.repeat(values, width, axis=1)
+            block = values * weight
         else:
             w0 = values.shape[1]
             padded = np.concatenate([values, np.zeros((len(df), 1))], axis=1)
-            # period t reads period min(t, T_n); a period beyond the block holds nothing
-            src = np.minimum(t[None, :], np.maximum(last_kept, 1)[:, None]) - 1
-            src = np.where(src < w0, src, w0)
-            block = np.take_along_axis(padded, src, axis=1) if width else np.zeros((len(df), 0))
-        block = np.where(t[None, :] <= last[:, None], block, 0.0)
-        if name in scaled:
-            partial = (t[None, :] == last[:, None]) & (frac[:, None] > 0)
-            block = np.where(partial, block * frac[:, None], block)
-        out = out.drop(columns=columns)
-        out = pd.concat([out, pd.DataFrame(block, index=df.index,
-                                           columns=[f"{name}_{k}" for k in t])], axis=1)
+            # a period beyond the block holds nothing
+            block = np.take_along_axis(padded, np.where(source < w0, source, w0), axis=1)
+            block *= weight if name in scaled else kept
+        dropped += columns
+        blocks.append(pd.DataFrame(block, index=df.index, columns=[f"{name}_{k}" for k in t]))
+    out = pd.concat([df.drop(columns=dropped), *blocks], axis=1)
     out["periods"] = last
     return out
 
