@@ -137,3 +137,15 @@ def test_blank_or_missing_traits_are_named():
     with pytest.raises(CustomerEquityError) as err:
         ce.screen_prospects(PROSPECTS, CUSTOMERS, LTV[:3], TYPES)
     assert err.value.argument == "ltv"
+
+
+def test_nearest_customers_by_score_equal_a_full_sort():
+    from customer_equity.model.prospects import _nearest
+
+    rng = np.random.default_rng(5)
+    scores = rng.integers(-4, 5, 200) / 2.0      # many ties, as with 1-5 ratings
+    targets = np.concatenate([rng.integers(-6, 7, 50) / 2.0, rng.normal(0, 2, 50)])
+    got = _nearest(scores, targets, 7)
+    for row, target in zip(got, targets):
+        expected = sorted(range(scores.size), key=lambda n: (abs(scores[n] - target), -scores[n], n))[:7]
+        assert row.tolist() == expected

@@ -234,7 +234,8 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv, type
         Share of current customers, by lifetime value, that are the best (0.2).
     neighbours : int
         How many current customers with the closest scores give a prospect's
-        expected type and value (default 10, at most the number of customers).
+        expected type and value (default 10, at most the number of customers); at
+        equal distance the higher score first, then the earlier customer.
     cutoff : float, optional
         Score below which a prospect is flagged to avoid. Default: the score that
         ``avoid_share`` of the current customers fall below.
@@ -295,7 +296,8 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv, type
     2     3           p  Profit-seeking            75.0   True
 
     ``r`` (income 3) is as close to the follower (4) as to the rational customer
-    (2): the tie goes to the first of them; its value is their mean, 400.
+    (2): both are its neighbours, and the tie of types goes to the nearer, which at
+    equal distance is the higher score; its value is their mean, 400.
     """
     frame, names_in = _trait_frame(customers, traits)
     x, names, cats = encode_traits(frame)
@@ -333,7 +335,7 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv, type
         if not 0 <= avoid_share < 1:
             raise CustomerEquityError("avoid_share", "must lie in [0, 1)", value=avoid_share)
         cutoff = float(np.quantile(s_cust, avoid_share)) if avoid_share > 0 else -np.inf
-    near = np.argsort(np.abs(s_pros[:, None] - s_cust[None, :]), axis=1, kind="stable")[:, :k]
+    near = _nearest(s_cust, s_pros, k)
     value_estimate = v[near].mean(axis=1)
     out = pd.DataFrame({"row": np.arange(1, len(prospects) + 1)})
     for col in _ID_COLUMNS:
@@ -348,6 +350,31 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv, type
     order = np.argsort(-np.round(s_pros, 12), kind="stable")
     out = out.iloc[order].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+def _nearest(scores, targets, k):
+    """Indices of the ``k`` scores nearest each target, nearest first: shape (P, k).
+
+    At equal distance the higher score comes first, then the earlier customer. A
+    walk outwards from each target's place in the sorted scores: O((N + P) log N + P k)
+    time and O(P k) memory, where the full distance matrix would take O(P N).
+    """
+    n = scores.size
+    index = np.arange(n)
+    down = np.lexsort((index, -scores))  # scores <= target, walked from the highest down
+    up = np.lexsort((index, scores))     # scores > target, walked from the lowest up
+    down_scores, up_scores = scores[down], scores[up]
+    left = n - np.searchsorted(scores[up], targets, side="right")  # first in `down` with score <= target
+    right = np.searchsorted(up_scores, targets, side="right")       # first in `up` with score > target
+    out = np.empty((targets.size, k), dtype=np.int64)
+    for j in range(k):
+        d_left = np.where(left < n, targets - down_scores[np.minimum(left, n - 1)], np.inf)
+        d_right = np.where(right < n, up_scores[np.minimum(right, n - 1)] - targets, np.inf)
+        take_right = d_right <= d_left
+        out[:, j] = np.where(take_right, up[np.minimum(right, n - 1)], down[np.minimum(left, n - 1)])
+        right = right + take_right
+        left = left + ~take_right
     return out
 
 
