@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
 from ._validate import _where, as_float, check_finite
@@ -39,7 +40,8 @@ def _numeric_text(v):
     return True
 
 
-def encode_traits(traits: pd.DataFrame, categories: Mapping | None = None):
+def encode_traits(traits: pd.DataFrame, categories: Mapping | None = None
+                  ) -> tuple[np.ndarray, list[str], dict]:
     """Traits as numbers: numeric columns as they are, a text column as one 0/1 column per category.
 
     Parameters
@@ -155,7 +157,7 @@ def _trait_frame(customers, traits):
     return customers[list(traits)], list(traits)
 
 
-def prospect_weights(customers: pd.DataFrame, ltv, *, traits: Sequence[str] | None = None,
+def prospect_weights(customers: pd.DataFrame, ltv: ArrayLike | Measurement, *, traits: Sequence[str] | None = None,
                      best: float = 0.2) -> pd.Series:
     """Weights of the traits that set the best current customers apart from the rest.
 
@@ -205,8 +207,10 @@ def prospect_weights(customers: pd.DataFrame, ltv, *, traits: Sequence[str] | No
     return pd.Series(_learned_weights(x, v, best), index=names, name="weight")
 
 
-def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv, types=None, *,
-                     traits: Sequence[str] | None = None, weights=None, best: float = 0.2,
+def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv: ArrayLike | Measurement,
+                     types: ArrayLike | None = None, *,
+                     traits: Sequence[str] | None = None,
+                     weights: Mapping[str, float] | ArrayLike | None = None, best: float = 0.2,
                      neighbours: int = 10, cutoff: float | None = None,
                      avoid_share: float = 0.2) -> pd.DataFrame:
     """Score and rank prospects by the traits of the best current customers; flag those to avoid.

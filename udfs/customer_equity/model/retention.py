@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
 from ._validate import as_float, check_finite, check_range, share_array
@@ -21,7 +22,7 @@ from .whatif import codes_of, implied_retention, what_if
 __all__ = ["customers_at_stake", "retention_from_p_alive", "retention_watch"]
 
 
-def retention_from_p_alive(p_alive, age, types) -> np.ndarray:
+def retention_from_p_alive(p_alive: ArrayLike, age: ArrayLike, types: ArrayLike) -> np.ndarray:
     """Retention rate per period of each type implied by the customers' P(alive).
 
     Parameters
@@ -85,7 +86,8 @@ def retention_from_p_alive(p_alive, age, types) -> np.ndarray:
 
 
 def retention_watch(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
-                    p_alive=None, age=None, point: float = 0.01,
+                    p_alive: ArrayLike | None = None, age: ArrayLike | None = None,
+                    point: float = 0.01,
                     base: Measurement | None = None) -> pd.DataFrame:
     """Per type: the retention the data implies and the equity at stake if it falls by a point.
 

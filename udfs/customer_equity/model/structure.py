@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
 from ._validate import as_float, check_finite, check_range
@@ -65,7 +66,7 @@ def _table(counts, sums):
     return out
 
 
-def structure_table(source) -> pd.DataFrame:
+def structure_table(source: Measurement | Mapping | pd.DataFrame) -> pd.DataFrame:
     """The structure of customer equity: per type, customer share, equity share, average value, value mix.
 
     Parameters
@@ -173,7 +174,8 @@ def _from_frame(frame):
     return structure_from_counts(counts, np.nan_to_num(average, nan=0.0), mix=mix)
 
 
-def structure_from_counts(customers, average, *, mix=None) -> pd.DataFrame:
+def structure_from_counts(customers: ArrayLike, average: ArrayLike, *,
+                          mix: ArrayLike | None = None) -> pd.DataFrame:
     """A structure from customers and average value per type alone (a competitor's estimate).
 
     Parameters
@@ -240,7 +242,8 @@ def _per_type(x, name):
     return np.nan_to_num(arr, nan=0.0)
 
 
-def decompose_change(customers_from, average_from, customers_to, average_to):
+def decompose_change(customers_from: ArrayLike, average_from: ArrayLike, customers_to: ArrayLike,
+                     average_to: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split each type's change in equity into volume, mix and value effects that add up exactly.
 
     Equity of type ``k`` is a product of three factors: the size of the customer

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
 from ._validate import as_float, check_finite, rate_array
@@ -59,7 +60,7 @@ _PRODUCTS = {"pv": (("capacity", "share", "margin"), "capacity"),
 _SINGLE = ("cv", "kv", "tv")
 
 
-def implied_retention(periods, types) -> np.ndarray:
+def implied_retention(periods: ArrayLike, types: ArrayLike) -> np.ndarray:
     """Retention rate per period implied by the customers' retention times, per type.
 
     Parameters
@@ -153,7 +154,7 @@ class WhatIf:
                              "difference": a["equity"] - b["equity"]}, index=b.index)
 
 
-def codes_of(types, name) -> np.ndarray:
+def codes_of(types: ArrayLike, name: str) -> np.ndarray:
     """Type codes (int64, shape (N,)) from labels, codes or a measured ``type`` column."""
     if isinstance(types, pd.Series) and isinstance(types.dtype, pd.CategoricalDtype) \
             and list(types.cat.categories) == list(TYPES):
@@ -281,8 +282,11 @@ def _moved_types(base, moves):
 
 
 def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
-            retention_change=None, rate=None, margin_change=None, transaction_income=None,
-            moves: Mapping | None = None, new_types=None, base_retention=None,
+            retention_change: float | ArrayLike | Mapping | None = None, rate: float | None = None,
+            margin_change: float | ArrayLike | Mapping | None = None,
+            transaction_income: float | Sequence[float] | None = None,
+            moves: Mapping | None = None, new_types: ArrayLike | None = None,
+            base_retention: ArrayLike | None = None,
             base: Measurement | None = None) -> WhatIf:
     """Customer equity under a change of retention, discount rate, type mix, margin or income.
 
