@@ -213,3 +213,19 @@ def test_bad_input_is_named(call, argument):
     with pytest.raises(CustomerEquityError) as err:
         call()
     assert err.value.argument == argument
+
+
+cells = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**6),
+                  st.text(max_size=3), st.booleans())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(cells, min_size=0, max_size=6), st.lists(cells, min_size=0, max_size=6))
+def test_any_counts_and_averages_give_a_structure_or_a_named_error(customers, average):
+    try:
+        s = ce.structure_from_counts(customers, average)
+    except CustomerEquityError as err:
+        assert err.argument in ("customers", "average")
+    else:
+        assert s.loc["Total", "customers"] == pytest.approx(s["customers"].iloc[:4].sum())
+        assert np.isfinite(s["equity"]).all()

@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import customer_equity as ce
 from customer_equity import CustomerEquityError, MeasureConfig
@@ -178,6 +180,10 @@ def test_grid_of_two_levers_is_the_what_if_of_each_cell():
     ({"retention_change": [0.1, 0.1]}, "retention_change"),
     ({"retention_change": {"Gold": 0.1}}, "retention_change"),
     ({"rate": -1.5}, "rate"),
+    ({"rate": [0.1, 0.2]}, "rate"),
+    ({"transaction_income": "lots"}, "transaction_income"),
+    ({"transaction_income": [1.0, None]}, "transaction_income"),
+    ({"margin_change": "x"}, "margin_change"),
     ({"moves": {"Rational": 1}}, "moves"),
     ({"moves": {("Rational", "Follower"): 1.5}}, "moves"),
     ({"new_types": ["Rational"]}, "new_types"),
@@ -207,3 +213,27 @@ def test_income_of_periods_left_without_carriers_is_not_earned():
     assert w.dropped_income == 100.0
     assert w.after.customers["tv"].tolist() == [200.0, 0.0]
     assert w.difference == pytest.approx(-100.0)
+
+
+lever_values = st.one_of(
+    st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 5),
+    st.text(max_size=3), st.booleans(),
+    st.lists(st.one_of(st.floats(-1, 1), st.none(), st.text(max_size=2)), max_size=5),
+    st.dictionaries(st.sampled_from(["Lighthouse", "Rational", "Gold", ""]), st.floats(-1, 1), max_size=2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["retention_change", "rate", "margin_change", "transaction_income",
+                        "base_retention"]), lever_values)
+def test_any_lever_value_gives_a_result_or_a_named_error(lever, value):
+    config = MeasureConfig(rate=0.05, classify_by="type", transaction_income=[10.0, 10.0])
+    df = four_customers().drop(columns=["cv_1", "cv_2", "cv_3"])
+    kwargs = {lever: value}
+    if lever == "base_retention":
+        kwargs["retention_change"] = 0.01
+    try:
+        w = ce.what_if(df, config, **kwargs)
+    except CustomerEquityError as err:
+        assert err.argument in (lever, "retention_change", "rate", "transaction_income")
+    else:
+        assert np.isfinite(w.equity)

@@ -214,7 +214,10 @@ def structure_from_counts(customers: ArrayLike, average: ArrayLike, *,
     n = _per_type(customers, "customers")
     check_range(n, "customers", low=0, rule="a number of customers must be >= 0")
     a = _per_type(average, "average")
-    equity = np.where(n > 0, n * a, 0.0)
+    with np.errstate(over="ignore"):
+        equity = np.where(n > 0, n * a, 0.0)
+    if not np.isfinite(equity).all() or not np.isfinite(equity.sum()):
+        raise CustomerEquityError("average", "customers x average value overflows: check the units")
     if mix is None:
         sums = np.vstack([np.full((len(VALUE_KINDS) - 1, 4), np.nan), equity[None, :]])
         out = _table(n, np.nan_to_num(sums, nan=0.0))

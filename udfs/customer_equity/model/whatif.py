@@ -53,6 +53,7 @@ __all__ = [
 
 #: The levers :func:`what_if_grid` can vary (keywords of :func:`what_if`).
 LEVERS = ("retention_change", "rate", "margin_change", "transaction_income")
+_TABLE_LEVERS = ("retention_change", "margin_change")
 
 # Per-period inputs of measure(), and the one of each product that carries a partial period.
 _PRODUCTS = {"pv": (("capacity", "share", "margin"), "capacity"),
@@ -365,14 +366,17 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
     """
     config = config or MeasureConfig()
     base = measure(customers, config) if base is None else base
+    df, retyped = _changed_table(customers, base, retention_change=retention_change,
+                                 margin_change=margin_change, moves=moves, new_types=new_types,
+                                 base_retention=base_retention)
+    return _measured(df, retyped, config, base, rate=rate, transaction_income=transaction_income)
+
+
+def _changed_table(customers, base, *, retention_change=None, margin_change=None, moves=None,
+                   new_types=None, base_retention=None):
+    """The customer table under the levers that change it; and whether types were reassigned."""
     df = customers
-    changes = {}
-    if rate is not None:
-        changes["rate"] = float(rate_array(rate, "rate"))
-    if transaction_income is not None:
-        changes["transaction_income"] = (list(map(float, transaction_income))
-                                         if isinstance(transaction_income, (list, tuple, np.ndarray))
-                                         else float(transaction_income))
+    retyped = False
     codes = codes_of(base.customers["type"], "type")
     if moves is not None and new_types is not None:
         raise CustomerEquityError("moves", "give either moves or new_types, not both")
@@ -386,7 +390,7 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
                                           f"got {new_codes.size}")
         df = df.copy()
         df["type"] = type_labels(new_codes)
-        changes["classify_by"] = "type"
+        retyped = True
     else:
         new_codes = codes
     if retention_change is not None:
@@ -424,6 +428,22 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
         values, columns, _ = got
         df = df.copy() if df is customers else df
         df[columns] = np.nan_to_num(values, nan=0.0) + delta[new_codes][:, None]
+    return df, retyped
+
+
+def _measured(df, retyped, config, base, *, rate=None, transaction_income=None):
+    """Measure a changed table under the configuration levers: the WhatIf."""
+    changes = {"classify_by": "type"} if retyped else {}
+    if rate is not None:
+        new_rate = np.asarray(rate_array(rate, "rate"))
+        if new_rate.size != 1:
+            raise CustomerEquityError("rate", "one discount rate per period, got "
+                                      f"{new_rate.size} numbers")
+        changes["rate"] = float(new_rate.reshape(-1)[0])
+    if transaction_income is not None:
+        income = check_finite(as_float(transaction_income, "transaction_income", blank_ok=False),
+                              "transaction_income")
+        changes["transaction_income"] = income.reshape(-1).tolist() if income.ndim else float(income)
     new_config = dataclasses.replace(config, **changes) if changes else config
     new_config, dropped = _income_without_carriers(df, new_config)
     after = measure(df, new_config)
@@ -494,9 +514,16 @@ def what_if_grid(customers: pd.DataFrame, config: MeasureConfig | None, row_leve
     rows = list(np.asarray(row_values, dtype=object).reshape(-1))
     cols = list(np.asarray(column_values, dtype=object).reshape(-1))
     grid = np.empty((len(rows), len(cols)))
+    tables = {}  # a changed table serves every value of a lever that changes only the configuration
     for a, x in enumerate(rows):
         for b, y in enumerate(cols):
-            w = what_if(customers, config, base=base, **{row_lever: x, column_lever: y})
+            levers = {row_lever: x, column_lever: y}
+            on_table = {k: v for k, v in levers.items() if k in _TABLE_LEVERS}
+            key = tuple(sorted((k, repr(v)) for k, v in on_table.items()))
+            if key not in tables:
+                tables[key] = _changed_table(customers, base, **on_table)
+            on_config = {k: v for k, v in levers.items() if k not in _TABLE_LEVERS}
+            w = _measured(*tables[key], config, base, **on_config)
             grid[a, b] = w.equity if result == "equity" else w.difference
     return pd.DataFrame(grid, index=pd.Index(_plain(rows), name=row_lever),
                         columns=pd.Index(_plain(cols), name=column_lever))
