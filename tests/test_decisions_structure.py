@@ -46,6 +46,14 @@ def test_structure_from_a_measurement_by_hand():
     assert s.loc["Total", "pv_share"] == pytest.approx(410 / 585)
 
 
+def test_structure_from_values_agrees_with_the_measurement():
+    df = small_table()
+    m = ce.measure(df, MeasureConfig(rate=0.1, classify_by="type", iv=10.0))
+    s = ce.structure_from_values(df["type"], 0.1, pv=df[["pv"]], ppv=df[["ppv"]], kv=df[["kv"]],
+                                 iv=10.0, periods=df[["periods"]])
+    pd.testing.assert_frame_equal(s, ce.structure_table(m))
+
+
 def test_structure_of_the_sample_agrees_with_the_measurement():
     m = ce.measure(ce.load_sample(), ce.sample_config())
     s = ce.structure_table(m)

@@ -39,6 +39,7 @@ from .structure import (
     compare_structures,
     decompose_change,
     structure_from_counts,
+    structure_from_values,
     structure_table,
 )
 from .prospects import encode_traits, prospect_weights, screen_prospects
@@ -50,6 +51,7 @@ _DECISIONS = [
     "compare_structures",
     "decompose_change",
     "structure_from_counts",
+    "structure_from_values",
     "structure_table",
     "LEVERS",
     "WhatIf",

@@ -19,9 +19,10 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
-from ._validate import as_float, check_finite, check_range
+from ._validate import as_float, check_finite, check_range, money_array, per_row
+from .equity import composition_sums
 from .measure import Measurement
-from .types import TYPES, VALUE_KINDS, type_codes
+from .types import TYPES, VALUE_KINDS, discounted_components, type_codes
 
 __all__ = [
     "MIX_COLUMNS",
@@ -29,6 +30,7 @@ __all__ = [
     "compare_structures",
     "decompose_change",
     "structure_from_counts",
+    "structure_from_values",
     "structure_table",
 ]
 
@@ -235,6 +237,43 @@ def structure_from_counts(customers: ArrayLike, average: ArrayLike, *,
         raise CustomerEquityError("mix", "the shares of a type's value kinds must add up to 1",
                                   row=k + 1, value=float(m[k].sum()))
     return _table(n, (m * equity[:, None]).T)
+
+
+def structure_from_values(types: ArrayLike, rate: ArrayLike, pv: ArrayLike = 0.0, ppv: ArrayLike = 0.0,
+                          cv: ArrayLike = 0.0, kv: ArrayLike = 0.0, tv: ArrayLike = 0.0,
+                          iv: ArrayLike = 0.0, periods: ArrayLike | None = None,
+                          timing: str = "end") -> pd.DataFrame:
+    """The structure from per-customer types and values (the arguments of the composition matrix).
+
+    Parameters
+    ----------
+    types : array_like, shape (N,)
+        Customer type per customer.
+    rate, pv, ppv, cv, kv, tv, iv, periods, timing
+        As in :func:`customer_equity.model.equity.composition_matrix`: rate per
+        period, per-period values (a column or a block of periods), Iv once per
+        customer, retention time in periods.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`structure_table`.
+
+    References
+    ----------
+    Wang Tao et al. (2002), *The composition and measurement of customer equity*.
+
+    Examples
+    --------
+    >>> s = structure_from_values(["Lighthouse", "Rational", "Rational"], 0.0,
+    ...                           pv=[[100], [40], [20]], kv=[[50], [0], [0]], iv=10, periods=2)
+    >>> s["equity"].tolist(), round(float(s.loc["Lighthouse", "kv_share"]), 4)
+    ([310.0, 0.0, 140.0, 0.0, 450.0], 0.3226)
+    """
+    codes = np.atleast_1d(type_codes(types, "types")).reshape(-1)
+    disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
+    iv_arr = np.broadcast_to(per_row(money_array(iv, "iv")), codes.shape)
+    return _table(np.bincount(codes, minlength=4), composition_sums(codes, disc, iv_arr))
 
 
 def _per_type(x, name):
