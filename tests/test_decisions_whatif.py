@@ -237,3 +237,35 @@ def test_any_lever_value_gives_a_result_or_a_named_error(lever, value):
         assert err.argument in (lever, "retention_change", "rate", "transaction_income")
     else:
         assert np.isfinite(w.equity)
+
+
+def test_moves_to_a_target_mix_by_hand():
+    # 1,000 customers 100/300/350/250 to 12/30/36/22 %: targets 120/300/360/220
+    # boundary L|F: cumulative surplus -20 -> 20 followers move up; F|R: -20 -> 20 rationals up;
+    # R|P: -30 -> 30 profit-seeking customers up
+    assert ce.moves_to_mix([100, 300, 350, 250], [0.12, 0.30, 0.36, 0.22]) == {
+        ("Follower", "Lighthouse"): 20, ("Rational", "Follower"): 20, ("Profit-seeking", "Rational"): 30}
+    # largest remainder: 3 customers at 1/3 each: targets 1, 1, 1 and 0
+    assert ce.moves_to_mix([3, 0, 0, 0], [1 / 3, 1 / 3, 1 / 3, 0]) == {
+        ("Lighthouse", "Follower"): 1, ("Lighthouse", "Rational"): 1}
+    for mix in ([0.5, 0.5, 0.5, 0.0], [0.2, 0.3, 0.5]):
+        with pytest.raises(CustomerEquityError) as err:
+            ce.moves_to_mix([1, 1, 1, 1], mix)
+        assert err.value.argument == "mix"
+
+
+def test_mix_lever_reaches_the_target_mix():
+    df, config = ce.load_sample(), ce.sample_config()
+    base = ce.measure(df, config)
+    mix = [0.12, 0.30, 0.36, 0.22]
+    w = ce.what_if(df, config, mix=mix, base=base)
+    assert w.after.counts.tolist() == [120, 300, 360, 220]
+    same = ce.what_if(df, config, moves=ce.moves_to_mix(base.counts, mix), base=base)
+    assert same.equity == w.equity
+
+
+def test_a_mix_shift_through_an_empty_type():
+    df = pd.DataFrame({"type": ["Lighthouse"] * 3, "periods": 1, "pv": [30.0, 20.0, 10.0]})
+    w = ce.what_if(df, FLAT, mix=[1 / 3, 1 / 3, 1 / 3, 0])
+    # the best stays lighthouse, the next becomes a follower, the worst goes two bands down
+    assert w.after.customers["type"].astype(str).tolist() == ["Lighthouse", "Follower", "Rational"]

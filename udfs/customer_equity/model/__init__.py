@@ -43,7 +43,7 @@ from .structure import (
     structure_table,
 )
 from .prospects import encode_traits, prospect_weights, screen_prospects
-from .whatif import LEVERS, WhatIf, implied_retention, what_if, what_if_grid
+from .whatif import LEVERS, WhatIf, implied_retention, moves_to_mix, what_if, what_if_grid
 
 _DECISIONS = [
     "MIX_COLUMNS",
@@ -56,6 +56,7 @@ _DECISIONS = [
     "LEVERS",
     "WhatIf",
     "implied_retention",
+    "moves_to_mix",
     "what_if",
     "what_if_grid",
     "encode_traits",

@@ -47,6 +47,7 @@ __all__ = [
     "LEVERS",
     "WhatIf",
     "implied_retention",
+    "moves_to_mix",
     "what_if",
     "what_if_grid",
 ]
@@ -244,6 +245,64 @@ def _stretched(df, periods, new_periods):
     return out
 
 
+def moves_to_mix(customers: ArrayLike, mix: ArrayLike) -> dict:
+    """The moves of whole customers between types that turn today's counts into a target mix.
+
+    Parameters
+    ----------
+    customers : array_like, shape (4,)
+        Customers per type today (whole numbers >= 0).
+    mix : array_like, shape (4,)
+        Target share of each type, in [0, 1], adding up to 1.
+
+    Returns
+    -------
+    dict
+        ``{(from type, to type): customers}`` for :func:`what_if`'s ``moves``.
+
+    Notes
+    -----
+    Target counts are ``mix x N`` rounded by largest remainder (so that they add up
+    to ``N``). The customers are lined up by type, lighthouse to profit-seeking,
+    and the line is cut again at the target counts: a customer moves only as far
+    as the new mix requires, to a neighbouring type where it can, and no more
+    customers move than the change of mix needs. With :func:`what_if` the best of a
+    type (by score, else value) are the ones that move up and the worst the ones
+    that move down. The customer base keeps its size.
+
+    Examples
+    --------
+    >>> moves_to_mix([100, 300, 350, 250], [0.12, 0.30, 0.36, 0.22])
+    {('Follower', 'Lighthouse'): 20, ('Profit-seeking', 'Rational'): 30, ('Rational', 'Follower'): 20}
+    """
+    n = check_finite(as_float(customers, "customers", blank_ok=False), "customers").reshape(-1)
+    m = check_finite(as_float(mix, "mix", blank_ok=False), "mix").reshape(-1)
+    for arr, name in ((n, "customers"), (m, "mix")):
+        if arr.size != 4:
+            raise CustomerEquityError(name, f"needs one value per customer type: 4, got {arr.size}")
+    if np.any(n < 0) or np.any(n != np.floor(n)):
+        raise CustomerEquityError("customers", "numbers of customers must be whole numbers >= 0",
+                                  value=n.tolist())
+    if np.any((m < 0) | (m > 1)) or abs(m.sum() - 1.0) > 1e-9:
+        raise CustomerEquityError("mix", "shares must lie in [0, 1] and add up to 1", value=m.tolist())
+    total = int(n.sum())
+    exact = m * total
+    target = np.floor(exact).astype(np.int64)
+    for k in np.argsort(-(exact - target), kind="stable")[: total - int(target.sum())]:
+        target[k] += 1
+    # customers lined up by type (best of each type first) and cut into the target counts:
+    # type i holds places [start_i, end_i) today, type j's target places [lo_j, hi_j)
+    end, hi = np.cumsum(n.astype(np.int64)), np.cumsum(target)
+    start, lo = end - n.astype(np.int64), hi - target
+    moves = {}
+    for i in range(4):
+        for j in range(4):
+            overlap = int(min(end[i], hi[j]) - max(start[i], lo[j]))
+            if i != j and overlap > 0:
+                moves[(TYPES[i], TYPES[j])] = overlap
+    return dict(sorted(moves.items()))
+
+
 def _moved_types(base, moves):
     """New type codes after moving whole customers between types.
 
@@ -286,7 +345,8 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
             retention_change: float | ArrayLike | Mapping | None = None, rate: float | None = None,
             margin_change: float | ArrayLike | Mapping | None = None,
             transaction_income: float | Sequence[float] | None = None,
-            moves: Mapping | None = None, new_types: ArrayLike | None = None,
+            moves: Mapping | None = None, mix: ArrayLike | None = None,
+            new_types: ArrayLike | None = None,
             base_retention: ArrayLike | None = None,
             base: Measurement | None = None) -> WhatIf:
     """Customer equity under a change of retention, discount rate, type mix, margin or income.
@@ -315,6 +375,9 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
         becomes profit-seeking provides only PV and Iv). Moving up takes the
         customers with the highest classification score (else lifetime value)
         first; moving down, the lowest.
+    mix : 4 floats, optional
+        A target type mix (shares adding up to 1), reached by the moves of
+        :func:`moves_to_mix` (instead of ``moves``).
     new_types : array_like, optional
         The type of every customer after the change, when the firm names them
         itself (instead of ``moves``).
@@ -366,6 +429,10 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
     """
     config = config or MeasureConfig()
     base = measure(customers, config) if base is None else base
+    if mix is not None:
+        if moves is not None:
+            raise CustomerEquityError("mix", "give either moves or mix, not both")
+        moves = moves_to_mix(base.counts, mix)
     df, retyped = _changed_table(customers, base, retention_change=retention_change,
                                  margin_change=margin_change, moves=moves, new_types=new_types,
                                  base_retention=base_retention)
