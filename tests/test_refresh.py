@@ -526,7 +526,7 @@ def test_every_output_cell_is_unlocked_on_its_protected_sheet(libreoffice, templ
         # the engine does enforce protection: a locked cell next to the outputs refuses a write
         locked = book.sheet(sheet_name).getCellByPosition(c2, r1 - 1)
         assert locked.CellProtection.IsLocked
-        with pytest.raises(Exception):  # com.sun.star.uno.RuntimeException
+        with pytest.raises(Exception):  # noqa: B017 - com.sun.star.uno.RuntimeException, not importable as a class here
             locked.setDataArray((("x",),))
 
 

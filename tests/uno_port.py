@@ -96,7 +96,7 @@ class LibreOffice:
             except Exception:  # noqa: BLE001 - NoConnectException until soffice listens
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     self.close()
-                    raise RuntimeError("LibreOffice did not start listening")
+                    raise RuntimeError("LibreOffice did not start listening") from None
                 time.sleep(0.25)
         self.desktop = self.context.ServiceManager.createInstanceWithContext(
             "com.sun.star.frame.Desktop", self.context)

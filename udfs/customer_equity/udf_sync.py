@@ -87,13 +87,15 @@ def sync_udfs(book: Any, module_name: str = UDF_MODULE) -> str | None:
     """
     if not sys.platform.startswith("win"):
         return None  # COM functions exist only on Windows; macOS uses xlwings Lite
-    from customer_equity.addin import ADDIN_FILENAME
+    from customer_equity.addin import ADDIN_FILENAME, functions_in_addin
     from customer_equity.refresh import parse_constant
 
     try:
         addin = book.app.books[ADDIN_FILENAME]
     except Exception:  # noqa: BLE001 - Refresh called without the add-in loaded
         return f"The {ADDIN_FILENAME} add-in is not loaded, so its functions were not updated."
+    if not functions_in_addin(addin):
+        return None  # xlwings Lite route: the add-in serves Refresh only, its VBA stays untouched
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
