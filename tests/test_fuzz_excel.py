@@ -326,13 +326,19 @@ def valid_ltv_indirect(draw):
 
 
 def retention_value(m, r, i, T, begin, g, cost):
-    terms = 20_000 if T is None else T
-    total = 0.0
-    for t in range(1, terms + 1):
-        # the margin of period t, (1+g)^(t-1) m, received if the customer survives t periods
-        # ("end", discounted t periods) or t-1 periods ("begin", discounted t-1 periods)
-        k = t - 1 if begin else t
-        total += m * (1 + g) ** (t - 1) * r ** k * (1 + i) ** -k
+    """Period by period: the margin of period t, m (1+g)^(t-1), received if the customer
+    survives t periods ("end", discounted t periods) or t-1 periods ("begin", t-1)."""
+    total, t, survive_discount = 0.0, 1, 1.0  # survive_discount = r^k (1+i)^-k so far
+    growth = 1.0
+    while T is None or t <= T:
+        k_factor = r / (1 + i)
+        term = m * growth * (survive_discount if begin else survive_discount * k_factor)
+        total += term
+        survive_discount *= k_factor
+        growth *= 1 + g
+        if T is None and (abs(growth * survive_discount) < 1e-20 or t > 100_000):
+            break
+        t += 1
     return total - cost
 
 
