@@ -15,6 +15,8 @@ import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import customer_equity as ce
 from customer_equity import CustomerEquityError, MeasureConfig, batch
@@ -436,6 +438,37 @@ def test_csv_placeholder_text_is_refused_on_dask(tmp_path, base):
     with pytest.raises(CustomerEquityError, match=r"customers\.csv, row 11, column capacity: "
                        r"expected a number, got text \(got '#N/A'\)"):
         batch.measure_file(path, MeasureConfig(), dask="local", workers=1)
+
+
+CELL_TEXT = st.one_of(
+    st.sampled_from(PLACEHOLDERS + ["", " ", "12,5", "1e3", " 7 ", "0x10", "1_000", "+3", "−4"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters='"\r\n,'),
+            max_size=8))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=CELL_TEXT)
+def test_any_text_in_a_number_cell_is_a_number_a_blank_or_refused_by_place(text, tmp_path, base):
+    """Generated cell text: a finite number, an empty cell, or refused naming row and column."""
+    df = base.iloc[:12].copy()
+    df["capacity"] = df["capacity"].astype(object)
+    df.loc[4, "capacity"] = text
+    path = tmp_path / "generated.csv"
+    df.to_csv(path, index=False, na_rep="", encoding="utf-8")
+    stripped = text.strip()
+    try:
+        number = float(stripped) if stripped else None
+    except ValueError:
+        number = "text"
+    if number == "text" or (number is not None and not np.isfinite(number)):
+        with pytest.raises(CustomerEquityError) as info:
+            batch.measure_file(path, MeasureConfig())
+        assert str(info.value).startswith(f"{path}, row 6, column capacity: expected a number")
+    else:
+        try:
+            batch.measure_file(path, MeasureConfig())
+        except CustomerEquityError as err:  # a number may still break a rule, never silently
+            assert "row 6, column capacity" in str(err) and "expected a number" not in str(err)
 
 
 def test_xlsx_formulas_without_saved_results_are_refused(tmp_path, base):
