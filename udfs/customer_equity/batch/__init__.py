@@ -48,7 +48,7 @@ import pandas as pd
 
 from .._files import check_writable
 from ..errors import CustomerEquityError
-from ..model.classify import DEFAULT_TIER_QUANTILES
+from ..model.classify import tier_cutoffs
 from ..model.config import MeasureConfig
 from ..model.links import REQUIRED_LINKS
 from ..model.measure import Measurement, carriers_per_period, measure
@@ -374,7 +374,7 @@ def _passes(executor, source, config, writer, progress):
         ltv = np.concatenate(ltvs) if ltvs else np.zeros(0)
         del ltvs
         if ltv.size:
-            cutoffs = tuple(float(x) for x in np.quantile(ltv, DEFAULT_TIER_QUANTILES))
+            cutoffs = tier_cutoffs(ltv)
         del ltv
         tiered = dataclasses.replace(config, tier_cutoffs=cutoffs) if cutoffs else config
         with _progress(show, n, label("write")) as bar:

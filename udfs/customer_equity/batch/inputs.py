@@ -9,8 +9,6 @@ names, with CSV text parsed into numbers and TRUE/FALSE flags.
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 import re
 import unicodedata
 from pathlib import Path
@@ -19,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
+from ..model.flags import flag_value
 
 # A cell whose formula has no saved result: <c r="B2"><f>2*3</f></c> or <f .../><v/>.
 _UNCACHED_FORMULA = re.compile(
@@ -35,8 +34,6 @@ INPUT_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parqu
 _FLOWS = ("capacity", "share", "margin", "pv", "influence", "reach", "avg_value", "ppv",
           "cv", "kv", "tv")
 _FLAGS = ("tv_carrier", "key_customer", "executive_link", "expert_link")
-_TRUE = ("true", "1", "1.0")
-_FALSE = ("false", "0", "0.0")
 _BLOCK = re.compile(r"(.+)_([0-9]+)")
 NOT_A_NUMBER = "expected a number, got text"
 
@@ -98,19 +95,7 @@ class Spec:
 
 def _flag_value(v):
     """1.0 / 0.0 / NaN for a TRUE/FALSE cell; None when it is none of these."""
-    if v is None:
-        return np.nan
-    if isinstance(v, (bool, np.bool_)):
-        return float(v)
-    if isinstance(v, numbers.Real):
-        f = float(v)
-        return np.nan if math.isnan(f) else (f if f in (0.0, 1.0) else None)
-    if isinstance(v, str):
-        key = v.strip().lower()
-        if key == "":
-            return np.nan
-        return 1.0 if key in _TRUE else 0.0 if key in _FALSE else None
-    return None
+    return flag_value(v)
 
 
 def _flags_from_codes(codes, uniques, name):
