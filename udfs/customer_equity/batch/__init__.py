@@ -104,7 +104,7 @@ class BatchMeasurement(Measurement):
             shown = dataclasses.replace(self, customers=self.customers.drop(columns="at_risk",
                                                                             errors="ignore"))
             text = Measurement.summary(shown)
-            notes.append(f"- {self.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
+            notes.append(f"- {self.at_risk_customers:,} key customers have fewer than {REQUIRED_LINKS} "
                          "solid relationship links")
         if self.duplicate_ids:
             notes.append(f"- {duplicate_note(self)}")

@@ -416,7 +416,7 @@ def _notes(result):
         notes.append(f"{result.ignored_after_last_period:,} non-zero cells after a customer's "
                      "last period left out")
     if result.at_risk_customers is not None:
-        notes.append(f"{result.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
+        notes.append(f"{result.at_risk_customers:,} key customers have fewer than {REQUIRED_LINKS} "
                      "solid relationship links")
     if getattr(result, "duplicate_ids", 0):
         notes.append(duplicate_note(result))
