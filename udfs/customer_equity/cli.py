@@ -5,8 +5,7 @@ All argparse wiring lives here, with one convention: every subcommand is added b
 sets ``handler=<function(args) -> exit code>``. A command with actions (``addin build``)
 sets the handler on each action; the group itself prints its help. To add a subcommand,
 write its ``_add_<name>`` function and its handler and list the function in
-:data:`COMMANDS`. Handlers import the room they drive when they run, so that ``--help``
-stays quick.
+:data:`COMMANDS`. Handlers import the room they drive when they run.
 
 Errors: bad input raises :class:`~customer_equity.errors.CustomerEquityError` and anything
 the user must fix (Excel missing, a file in the way) raises :class:`CommandError`; both are
