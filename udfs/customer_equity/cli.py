@@ -184,6 +184,11 @@ def _addin_call(fn, *args, **kwargs):
         raise CommandError(str(err), code=1) from None
 
 
+def _default_route() -> str:
+    """COM functions exist only in Windows desktop Excel; elsewhere the functions come from Lite."""
+    return "com" if sys.platform.startswith("win") else "lite"
+
+
 def _addin_build(args) -> int:
     from . import addin
 
@@ -240,10 +245,11 @@ def _add_addin(commands) -> None:
                             help="the startup folder to use (default: ask Excel, as xlwings does)")
 
     def functions(parser):
-        parser.add_argument("--functions", choices=("com", "lite"), default="com",
+        parser.add_argument("--functions", choices=("com", "lite"), default=_default_route(),
                             help="com: the add-in imports the functions (Windows; needs 'Trust "
                             "access to the VBA project object model'); lite: functions from "
-                            "xlwings Lite, the add-in serves Refresh only (default: com)")
+                            "xlwings Lite, the add-in serves Refresh only (default: com on Windows, "
+                            "lite elsewhere, where Excel has no COM functions)")
 
     b = actions.add_parser("build", help="write customer_equity.xlam into a folder")
     _folder_option(b, ".", "customer_equity.xlam")
