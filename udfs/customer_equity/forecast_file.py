@@ -58,11 +58,13 @@ DEFAULT_BATCH_SIZE = 1_000_000
 #: Purchase occasions per part of the group-by (step 2 holds one part in memory).
 PART_ROWS = 4_000_000
 #: Customers predicted and written at a time.
-CHUNK = 200_000
+CHUNK = 50_000
 #: One year in each unit: the default horizon.
 YEAR = {"day": 365, "week": 52, "month": 12, "year": 1}
 #: The default discount rate: 10 % a year, converted to the unit.
 YEARLY_RATE = 0.10
+#: The bundled sample's calibration end: the 39 weeks of Fader, Hardie & Lee (2005).
+SAMPLE_CALIBRATION_END = "1997-09-30"
 OUTPUTS = (".csv", ".parquet", ".xlsx", ".json")
 EXCEL_MAX_ROWS = 1_048_575
 
@@ -222,7 +224,7 @@ def _batch_task(raw, columns, observation_end, parts):
 
 def _part_task(pieces, calibration_end, observation_end, unit):
     """Step 2 on one part: every occasion of its customers, summarised exactly."""
-    from .model.forecast.data import summarise_days
+    from .model.forecast.data import id_order, summarise_days
 
     pieces = [p for p in pieces if p is not None and len(p["day"])]
     if not pieces:
@@ -230,37 +232,16 @@ def _part_task(pieces, calibration_end, observation_end, unit):
     ids = np.concatenate([p["id"] for p in pieces])
     days = np.concatenate([p["day"] for p in pieces])
     amounts = np.concatenate([p["amount"] for p in pieces])
-    codes, uniques = pd.factorize(ids, sort=True)
-    order = _natural_order(uniques)
-    if order is not None:
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        codes, uniques = rank[codes], uniques[order]
+    codes, uniques = pd.factorize(ids)
+    order = id_order(uniques)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    codes, uniques = rank[codes], uniques[order]
     summary = summarise_days(codes, days, amounts, calibration_end, observation_end, unit,
                              n_codes=len(uniques))
     if uniques.dtype == object:  # compact text ids: about 10 bytes a customer, not 60
         uniques = pd.array(uniques, dtype="string[pyarrow]")
     return uniques, summary
-
-
-def _natural_order(ids):
-    """The order of text ids that are all digits as numbers (a CSV's ids); None otherwise."""
-    if len(ids) == 0 or getattr(ids, "dtype", None) is None or ids.dtype.kind in "iuf":
-        return None
-    text = pd.Series(np.asarray(ids, dtype=object))
-    if not text.str.isdigit().all():
-        return None
-    return np.lexsort((text.to_numpy(), text.str.len().to_numpy()))
-
-
-def _in_order(summary):
-    """Customers of several parts in one id order (the order a single part would give)."""
-    c = summary.customers
-    order = _natural_order(c.index.to_numpy())
-    if order is None:
-        order = np.argsort(c.index.to_numpy(), kind="stable")
-    summary.customers = c.iloc[order]
-    return summary
 
 
 def _located(state, source, columns, start):
@@ -383,9 +364,8 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
                     bar.update(1)
     finally:
         spill.close()
-    summary = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
-                       columns.customer, counts)
-    return _in_order(summary) if len(results) > 1 else summary
+    return assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
+                    columns.customer, counts, sort=True)
 
 
 def _empty_summary(holdout):
@@ -458,9 +438,8 @@ def _summarise_dask(source, columns, unit, c_given, e_given, batch_size, dask, w
         del batches
     finally:
         executor.close()
-    summary = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
-                       columns.customer, counts)
-    return _in_order(summary) if len(results) > 1 else summary
+    return assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
+                    columns.customer, counts, sort=True)
 
 
 # --------------------------------------------------------------------------- the run
@@ -868,8 +847,9 @@ def add_arguments(parser):
     >>> a.unit, a.dask, a.horizon, a.customer
     ('month', 'local', None, 'customer_id')
     """
-    parser.add_argument("log", metavar="LOG", help="transaction log: .csv, .parquet or .xlsx, one row per "
-                        "transaction")
+    parser.add_argument("log", metavar="LOG", nargs="?",
+                        help="transaction log: .csv, .parquet or .xlsx, one row per transaction "
+                        "(default: the bundled CDNOW sample, calibrated to 1997-09-30)")
     parser.add_argument("--customer", default="customer_id", metavar="COL",
                         help="customer id column (default customer_id)")
     parser.add_argument("--date", default="date", metavar="COL", help="date column (default date)")
@@ -920,16 +900,25 @@ def run(args) -> int:
     if args.workers and not dask:
         dask = "local"
     config = MeasureConfig.from_file(args.config) if args.config else None
+    log, calibration_end = args.log, args.calibration_end
+    if log is None:
+        from .model.forecast.sample import cdnow_path
+
+        log = str(cdnow_path())
+        calibration_end = calibration_end or SAMPLE_CALIBRATION_END
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     started = time.perf_counter()
     with _terminate_as_interrupt():
         result = forecast_file(
-            args.log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
-            calibration_end=args.calibration_end, observation_end=args.observation_end,
+            log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
+            calibration_end=calibration_end, observation_end=args.observation_end,
             horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
             config=config, out=args.out, sheet=args.sheet, batch_size=args.batch_size, dask=dask,
             workers=args.workers, progress=progress)
     seconds = time.perf_counter() - started
+    if args.log is None:
+        result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
+                         "2005)")
     print(result.report())
     where = f"; results in {args.out}" if args.out else ""
     n = result.forecast.summary.counts["transactions"]
