@@ -54,9 +54,9 @@ UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 __all__ = ["DEFAULT_BATCH_SIZE", "PART_ROWS", "ForecastRun", "add_arguments", "forecast_file", "run"]
 
 #: Transactions per batch read from the log.
-DEFAULT_BATCH_SIZE = 1_000_000
+DEFAULT_BATCH_SIZE = 500_000
 #: Purchase occasions per part of the group-by (step 2 holds one part in memory).
-PART_ROWS = 4_000_000
+PART_ROWS = 2_000_000
 #: Customers predicted and written at a time.
 CHUNK = 50_000
 #: One year in each unit: the default horizon.
@@ -585,9 +585,8 @@ def _prediction_chunks(run, customers_measured):
     f = run.forecast
     c = f.summary.customers
     for start in range(0, max(len(c), 1), CHUNK):
-        part = dataclasses.replace(f, summary=dataclasses.replace(
-            f.summary, customers=c.iloc[start:start + CHUNK]))
-        frame = part.predict(run.horizon, run.rate, run.margin, run.timing)
+        frame = f.predict(run.horizon, run.rate, run.margin, run.timing,
+                          rows=slice(start, start + CHUNK))
         frame = frame.drop(columns=["actual_amount"], errors="ignore")
         if customers_measured is not None:
             frame = frame.join(customers_measured, how="left")
@@ -793,9 +792,8 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     clv_total = 0.0
     c = summary.customers
     for start in range(0, len(c), CHUNK):
-        part = dataclasses.replace(forecast, summary=dataclasses.replace(
-            summary, customers=c.iloc[start:start + CHUNK]))
-        clv_total += float(forecast_clv(part.values(horizon, margin), rate, config.timing).sum())
+        values = forecast.values(horizon, margin, rows=slice(start, start + CHUNK))
+        clv_total += float(forecast_clv(values, rate, config.timing).sum())
     seconds["predict"] = time.perf_counter() - started
     run = ForecastRun(forecast=forecast, horizon=int(horizon), rate=float(rate),
                       margin=float(margin), timing=config.timing, clv_total=clv_total,
