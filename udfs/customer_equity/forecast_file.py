@@ -78,6 +78,8 @@ class LogColumns:
     customer: str
     date: str
     amount: str
+    #: Read every id as text: an Excel sheet's batches may guess numbers in one, text in another.
+    text_ids: bool = False
 
     def name(self, kind):
         return getattr(self, kind)
@@ -127,7 +129,7 @@ def open_log(log, customer="customer_id", date="date", amount="amount", sheet=No
     if len(set(chosen.values())) < 3:
         raise CustomerEquityError(source.name, "the customer, date and amount columns must be "
                                   "three different columns", value=", ".join(chosen.values()))
-    columns = LogColumns(**chosen)
+    columns = LogColumns(**chosen, text_ids=source.kind == "Excel")
     source.spec = Spec(names=(columns.customer, columns.date, columns.amount), renames={},
                        kinds={}, text=source.text)
     source.kind = {"CSV": "CSV", "Parquet": "Parquet", "Excel": "Excel"}.get(source.kind, "log")
@@ -140,18 +142,26 @@ def _column(raw, name):
     return raw.column(name).combine_chunks()
 
 
-def _ids(col, name):
-    """Customer ids: whole numbers stay numbers; anything else is text, trimmed."""
+def _ids(col, name, text=False):
+    """Customer ids: whole numbers stay numbers (unless ``text``); anything else is text, trimmed."""
     if not isinstance(col, pd.Series):
         import pyarrow as pa
+        import pyarrow.compute as pc
 
-        if pa.types.is_integer(col.type) and col.null_count == 0:
+        if pa.types.is_integer(col.type) and col.null_count == 0 and not text:
             return col.to_numpy().astype(np.int64)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            trimmed = pc.utf8_trim_whitespace(col)  # the fast path of a CSV's text ids
+            blank = pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
+            if blank.any():
+                raise CustomerEquityError(name, "a customer id is required here, the cell is "
+                                          "blank", row=int(np.flatnonzero(blank)[0]) + 1)
+            return trimmed.to_numpy(zero_copy_only=False)
         col = col.to_pandas()
     values = col.to_numpy()
-    if values.dtype.kind in "iu":
+    if values.dtype.kind in "iu" and not text:
         return values.astype(np.int64)
-    if values.dtype.kind == "f":
+    if values.dtype.kind == "f" and not text:
         blank = np.isnan(values)
         if not blank.any() and (values == np.floor(values)).all():
             return values.astype(np.int64)
@@ -189,7 +199,7 @@ def _batch_task(raw, columns, observation_end, parts):
         out["pieces"] = [None] * parts
         return out
     try:
-        ids = _ids(_column(raw, columns.customer), "customer")
+        ids = _ids(_column(raw, columns.customer), "customer", columns.text_ids)
         days = to_days(_column(raw, columns.date), "date")
         amounts = to_amounts(_column(raw, columns.amount), "amount")
     except CustomerEquityError as err:
