@@ -38,6 +38,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ...errors import CustomerEquityError
 from .. import _validate as v
@@ -63,7 +64,7 @@ COUNT_NAMES = ("transactions", "returns", "zero_amounts", "after_observation_end
 _EPOCH = _dt.date(1970, 1, 1)
 
 
-def date_to_day(value, name="date") -> int:
+def date_to_day(value: object, name: str = "date") -> int:
     """A date (``YYYY-MM-DD``, ``YYYYMMDD``, a ``date`` or a ``Timestamp``) as days since 1970-01-01.
 
     >>> date_to_day("1970-01-11"), date_to_day("19700102")
@@ -101,7 +102,7 @@ def _first_bad(mask, values, name, rule):
     raise CustomerEquityError(name, rule, row=row + 1, value=shown)
 
 
-def to_days(values, name: str = "date") -> np.ndarray:
+def to_days(values: ArrayLike, name: str = "date") -> np.ndarray:
     """Dates as whole days since 1970-01-01 (int64); times of day are dropped.
 
     Accepts datetimes, ``date`` objects, text in ISO 8601 (``1997-01-31``,
@@ -195,7 +196,7 @@ def _arrow_days(values):
     return None
 
 
-def to_amounts(values, name: str = "amount") -> np.ndarray:
+def to_amounts(values: ArrayLike, name: str = "amount") -> np.ndarray:
     """Transaction amounts as float64: numbers, blanks refused, text refused by row.
 
     >>> to_amounts(["12.5", 3]).tolist()
@@ -265,8 +266,8 @@ class LogSummary:
         return (self.observation_end - self.calibration_end).days / UNITS[self.unit]
 
 
-def summarise_days(codes, days, amounts, calibration_end: int, observation_end: int,
-                   unit: str = "week", n_codes: int | None = None) -> dict:
+def summarise_days(codes: ArrayLike, days: ArrayLike, amounts: ArrayLike, calibration_end: int,
+                   observation_end: int, unit: str = "week", n_codes: int | None = None) -> dict:
     """The summary of customers numbered ``0..n_codes-1`` from their transaction days.
 
     ``days`` and the two ends are days since 1970-01-01; transactions must already
@@ -360,8 +361,8 @@ def _column_of(log, name, what):
 
 
 def summary_data(log: pd.DataFrame, customer: str = "customer_id", date: str = "date",
-                 amount: str = "amount", *, unit: str = "week", calibration_end=None,
-                 observation_end=None) -> LogSummary:
+                 amount: str = "amount", *, unit: str = "week", calibration_end: object = None,
+                 observation_end: object = None) -> LogSummary:
     """Summarise a transaction log per customer (SPEC 7; lifetimes' definitions).
 
     Parameters
@@ -438,7 +439,7 @@ def summary_from_codes(codes, uniques, days, amounts, *, unit, calibration_end, 
     return assemble([(uniques, parts)], unit, c, e, index_name, counts)
 
 
-def id_order(ids):
+def id_order(ids: ArrayLike) -> np.ndarray:
     """The order of customer ids: numbers as numbers, text of digits only as numbers
     (a CSV's ids), other text as text.
 
