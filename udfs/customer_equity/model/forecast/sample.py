@@ -10,7 +10,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-__all__ = ["cdnow_path", "load_cdnow"]
+__all__ = ["CDNOW_BGNBD", "CDNOW_GAMMA_GAMMA", "cdnow_path", "generate_log", "load_cdnow"]
 
 
 def cdnow_path() -> Traversable:
