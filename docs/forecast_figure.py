@@ -17,7 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "udfs"))
 
-from customer_equity.model.forecast import fit_forecast, load_cdnow, summary_data  # noqa: E402
+from customer_equity.model.forecast import fit_forecast, load_cdnow, summary_data
 
 
 def main(out=HERE / "forecast-holdout.png"):

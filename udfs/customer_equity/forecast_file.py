@@ -328,6 +328,15 @@ class _Spill:
             self._dir.cleanup()
 
 
+def _release_arrow_memory():
+    """Hand the memory Arrow's allocator keeps for reuse back to the system: a part read
+    from its spill file is not needed once summarised, and the next is as large."""
+    with contextlib.suppress(Exception):
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+
+
 def _progress(show, total, desc, unit=" transactions"):
     if not show:
         return contextlib.nullcontext(None)
@@ -361,6 +370,8 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
                     counts[key] += n
                 if bar is not None:
                     bar.update(result["n"])
+                del raw, result
+                _release_arrow_memory()
         if last is None:
             raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
         c, e = _resolve_ends(first, last, c_given, e_given)
@@ -368,6 +379,7 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
         with _progress(show and parts > 1, parts, f"{source.kind}: summarising", " parts") as bar:
             for k in range(parts):
                 uniques, summary = _part_task(spill.pieces(k), c, e, unit)
+                _release_arrow_memory()
                 if summary is not None:
                     results.append((uniques, summary))
                 if bar is not None:

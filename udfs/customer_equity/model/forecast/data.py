@@ -474,25 +474,29 @@ def assemble(parts, unit, c, e, index_name, counts, sort=False) -> LogSummary:
     columns = ["frequency", "recency", "T", "monetary_value"]
     if e > c:
         columns += ["actual_purchases", "actual_amount"]
-    ids, kept = [], []
-    for uniques, p in parts:
+    parts = list(parts)
+    keeps = [p["in_calibration"] for _, p in parts]
+    n = int(sum(int(k.sum()) for k in keeps))
+    block = np.empty((len(columns), n))
+    ids, at = [], 0
+    for (uniques, p), keep in zip(parts, keeps):
         present = p["first"] != np.iinfo(np.int64).max
-        keep = p["in_calibration"]
         late += int((present & ~keep).sum())
+        m = int(keep.sum())
+        for j, k in enumerate(columns):
+            block[j, at:at + m] = p[k][keep]
         ids.append(uniques[keep])
-        kept.append({k: p[k][keep] for k in columns})
-        p.clear()
+        p.clear()  # each part is released as soon as it is copied in
+        at += m
+    del keeps
     index = _concat_ids(ids)
     del ids
-    order = id_order(index) if sort and len(parts) > 1 else None
-    if order is not None:
+    if sort and len(parts) > 1:
+        order = id_order(index)
         index = index[order]
-    n = len(index)
-    block = np.empty((len(columns), n))
-    for j, k in enumerate(columns):
-        column = np.concatenate([part.pop(k) for part in kept]) if kept else np.zeros(0)
-        block[j] = column if order is None else column[order]
-        del column
+        for j in range(len(columns)):
+            block[j] = block[j][order]
+        del order
     customers = pd.DataFrame(block.T, index=pd.Index(index, name=index_name), columns=columns,
                              copy=False)
     counts = dict(counts)
