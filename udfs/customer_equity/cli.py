@@ -299,8 +299,9 @@ def _add_forecast(commands) -> None:
         description="Summarise a transaction log per customer, fit BG/NBD and Gamma-Gamma, "
                     "forecast each customer's purchases, spend and lifetime value; with "
                     "--customers, measure customer equity by type.")
-    p.add_argument("log", metavar="LOG", help="transaction log: .csv, .parquet or .xlsx, one row per "
-                        "transaction")
+    p.add_argument("log", metavar="LOG", nargs="?",
+                   help="transaction log: .csv, .parquet or .xlsx, one row per transaction "
+                   "(default: the bundled CDNOW sample, calibrated to 1997-09-30)")
     p.add_argument("--customer", default="customer_id", metavar="COL",
                         help="customer id column (default customer_id)")
     p.add_argument("--date", default="date", metavar="COL", help="date column (default date)")
