@@ -43,8 +43,8 @@ ALL = subcommands()
 
 
 def test_every_registered_command_is_found():
-    assert len(COMMANDS) == 3
-    assert set(ALL) == {("measure",), ("templates",), ("addin",), ("addin", "build"),
+    assert len(COMMANDS) == 4
+    assert set(ALL) == {("measure",), ("forecast",), ("templates",), ("addin",), ("addin", "build"),
                         ("addin", "install"), ("addin", "remove"), ("addin", "status")}
 
 

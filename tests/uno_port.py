@@ -50,21 +50,35 @@ LOGICAL_FORMAT = 1024  # com.sun.star.util.NumberFormat.LOGICAL
 XLSX_FILTER = "Calc MS Excel 2007 XML"
 
 
+def _uno():
+    """LibreOffice's ``uno`` module, with Python's own import put back.
+
+    Importing ``uno`` replaces ``builtins.__import__`` with a hook (for ``from com.sun.star...
+    import X``) that turns every failed import into a plain ImportError, so libraries that
+    probe an optional module with ``except ModuleNotFoundError`` (tqdm) then fail to import.
+    We create structs with ``uno.createUnoStruct`` instead and keep the standard import.
+    """
+    import builtins
+
+    import uno
+
+    builtins.__import__ = uno._builtin_import
+    return uno
+
+
 def available() -> str | None:
     """Why LibreOffice over UNO cannot run here, or None when it can."""
     if shutil.which("soffice") is None:
         return "LibreOffice (soffice) is not installed"
     try:
-        import uno  # noqa: F401
+        _uno()
     except ImportError:
         return "python3-uno is not installed"
     return None
 
 
 def _prop(name, value):
-    from com.sun.star.beans import PropertyValue
-
-    p = PropertyValue()
+    p = _uno().createUnoStruct("com.sun.star.beans.PropertyValue")
     p.Name, p.Value = name, value
     return p
 
@@ -73,7 +87,7 @@ class LibreOffice:
     """A headless LibreOffice with its own profile, listening on a free local port."""
 
     def __init__(self, timeout: float = 90.0) -> None:
-        import uno
+        uno = _uno()
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -103,7 +117,7 @@ class LibreOffice:
 
     def load(self, path):
         """Open a workbook file (hidden); the caller closes it with ``doc.close(True)``."""
-        import uno
+        uno = _uno()
 
         url = uno.systemPathToFileUrl(str(Path(path).resolve()))
         doc = self.desktop.loadComponentFromURL(url, "_blank", 0, (_prop("Hidden", True),))
@@ -140,7 +154,7 @@ class LibreOffice:
 
 def save_xlsx(doc, path) -> Path:
     """Store an open document as ``.xlsx``."""
-    import uno
+    uno = _uno()
 
     path = Path(path).resolve()
     doc.storeToURL(uno.systemPathToFileUrl(str(path)), (_prop("FilterName", XLSX_FILTER),))
