@@ -551,11 +551,12 @@ def _set(book, sheet, cell, formula):
 
 def _type_true(book, sheet, cell):
     """TRUE typed into a cell: a boolean (LibreOffice, like Excel, gives it a logical format)."""
-    from com.sun.star.lang import Locale
+    import uno_port
 
     target = book.sheet(sheet).getCellRangeByName(cell)
     target.setFormula("=TRUE()")
-    target.NumberFormat = book.doc.NumberFormats.getStandardFormat(1024, Locale())  # LOGICAL
+    locale = uno_port.struct("com.sun.star.lang.Locale")
+    target.NumberFormat = book.doc.NumberFormats.getStandardFormat(1024, locale)  # LOGICAL
 
 
 def _redefine(book, name, content):
