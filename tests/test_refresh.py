@@ -203,9 +203,10 @@ def test_contract_violations_write_nothing(tmp_path, outputs, complaint):
         before = snapshot(path)
         with pytest.raises(refresh.RefreshError, match=complaint):
             refresh.refresh_workbook(book)
-        book.wb.save(path)
-        after = snapshot(path)
-        assert after == before
+        assert book.written == {}  # refused before any write
+        with pytest.raises(refresh.RefreshError, match=complaint):
+            refresh.refresh_file(path)
+        assert snapshot(path) == before
     finally:
         refresh.unregister("bad-test/1")
 

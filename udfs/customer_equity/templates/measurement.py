@@ -732,7 +732,9 @@ def _step2(book, sh, customers, config, m, income, lay):
     tier_formula = TIER_FORMULA
     sh.spill(P0, 13, tier_formula, _col(mc["tier"].astype(str)), "ce")
     sh.spill(P0, 14, "=chk_ltv", _col(lay.chk.ltv), "check", B.MONEY)
-    sh.spill(P0, 15, "=ce_ltv-chk_ltv", _col(ltv - lay.chk.ltv), "native", B.DIFF)
+    # rounded: float noise between two ways of adding up would show as a red -0.00
+    sh.spill(P0, 15, "=ROUND(ce_ltv-chk_ltv,6)", _col(np.round(ltv - lay.chk.ltv, 6) + 0.0), "native",
+             B.DIFF)
     sh.cross_check(B.area(P0, 14, P0 + lay.n - 1, 14), B.area(P0, 12, P0 + lay.n - 1, 12))
 
     # transaction value allocation (native)
@@ -813,7 +815,8 @@ def _step3(book, sh, config, m, lay):
         chk = float(np.sum(lay.chk.ltv if i == 4 else lay.chk.ltv * (lay.chk.code == i + 1)))
         diff = float(m.by_type["equity"].iloc[i]) - chk
         sh.formula(row, 6, f, chk, "check", B.MONEY)
-        sh.formula(row, 7, f"={B.cell(row, 3)}-{B.cell(row, 6)}", diff, "native", B.DIFF)
+        sh.formula(row, 7, f"=ROUND({B.cell(row, 3)}-{B.cell(row, 6)},6)", round(diff, 6) + 0.0, "native",
+                   B.DIFF)
         sh.check_status(row, 8, B.cell(row, 7), diff)
     sh.cross_check(B.area(r + 2, 6, r + 6, 6), B.area(r + 2, 3, r + 6, 3))
     sh.name_range("ce_equity_by_type", r + 1, 1, r + 6, 5)
