@@ -50,8 +50,7 @@ from .._files import check_writable
 from ..errors import CustomerEquityError
 from ..model.classify import tier_cutoffs
 from ..model.config import MeasureConfig
-from ..model.links import REQUIRED_LINKS
-from ..model.measure import Measurement, carriers_per_period, measure
+from ..model.measure import Measurement, at_risk_note, carriers_per_period, measure
 from .inputs import INPUT_FORMATS, open_source, prepare, require_pyarrow
 from .outputs import (EXCEL_MAX_ROWS, WRITERS, CsvWriter, JsonWriter, MemoryWriter, ParquetWriter,
                       ResultWriter, Tee, XlsxWriter, atomic, duplicate_note)
@@ -104,8 +103,7 @@ class BatchMeasurement(Measurement):
             shown = dataclasses.replace(self, customers=self.customers.drop(columns="at_risk",
                                                                             errors="ignore"))
             text = Measurement.summary(shown)
-            notes.append(f"- {self.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
-                         "solid relationship links")
+            notes.append(f"- {at_risk_note(self.at_risk_customers)}")
         if self.duplicate_ids:
             notes.append(f"- {duplicate_note(self)}")
         if notes:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .._files import atomic_path
 from ..errors import CustomerEquityError
-from ..model.links import REQUIRED_LINKS
+from ..model.measure import at_risk_note
 
 #: Data rows an Excel sheet holds below its header row (1,048,576 rows in all).
 EXCEL_MAX_ROWS = 1_048_575
@@ -416,8 +416,7 @@ def _notes(result):
         notes.append(f"{result.ignored_after_last_period:,} non-zero cells after a customer's "
                      "last period left out")
     if result.at_risk_customers is not None:
-        notes.append(f"{result.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
-                     "solid relationship links")
+        notes.append(at_risk_note(result.at_risk_customers))
     if getattr(result, "duplicate_ids", 0):
         notes.append(duplicate_note(result))
     if result.tier_cutoffs is not None:
