@@ -43,9 +43,10 @@ ALL = subcommands()
 
 
 def test_every_registered_command_is_found():
-    assert len(COMMANDS) == 4
-    assert set(ALL) == {("measure",), ("forecast",), ("templates",), ("addin",), ("addin", "build"),
-                        ("addin", "install"), ("addin", "remove"), ("addin", "status")}
+    top = [path for path in ALL if len(path) == 1]
+    assert len(top) == len(COMMANDS)  # one _add_<name> function per command
+    assert {("measure",), ("forecast",), ("templates",), ("addin",), ("addin", "build"),
+            ("addin", "install"), ("addin", "remove"), ("addin", "status")} <= set(ALL)
 
 
 @pytest.mark.parametrize("path", [(), *ALL], ids=lambda p: " ".join(p) or "top")

@@ -25,6 +25,7 @@ NEEDS_EXCEL = {("addin", "install"), ("addin", "remove"), ("addin", "status")}
 SKIPPED = {
     "tcp://": "needs a Dask scheduler on another host",
     " /shared/": "names a shared folder of another machine",
+    " [--": "a usage synopsis ([--option VALUE] placeholders), not a command",
 }
 
 
