@@ -168,8 +168,10 @@ def test_catalogue_is_complete():
 
     import customer_equity.excel as excel
 
+    from test_forecast_excel import CATALOGUE as FORECASTING  # issue 13's block, tested there
+
     exposed = {n for n, f in inspect.getmembers(excel, inspect.isfunction)
-               if n.startswith("ce_") and f.__module__ == excel.__name__}
+               if n.startswith("ce_") and f.__module__ == excel.__name__} - set(FORECASTING)
     assert exposed == set(CATALOGUE)
     assert {c[0] for c in VALID} | {"ce_version"} == set(CATALOGUE)
     assert {c[0] for c in INVALID} | {"ce_version"} == set(CATALOGUE)
@@ -241,7 +243,9 @@ def test_officejs_metadata_names_descriptions_and_optional_flags():
     with OfficeJsRuntime() as ojs:
         meta = ojs.meta(M)
     funcs = {f["name"]: f for f in meta["functions"]}
-    assert set(funcs) == {f.upper() for f in CATALOGUE}
+    from test_forecast_excel import CATALOGUE as FORECASTING  # issue 13's block, tested there
+
+    assert set(funcs) - {f.upper() for f in FORECASTING} == {f.upper() for f in CATALOGUE}
     for func, params in CATALOGUE.items():
         f = funcs[func.upper()]
         assert len(f["description"]) > 10
