@@ -50,7 +50,7 @@ DATE_FMT = "yyyy-mm-dd"
 #: Where each spilled CE_ quantity is anchored (sheet, row, col; 0-indexed).
 SUMMARY_AT = (S_SUMMARY, 4, 1)
 BGNBD_AT = (S_FIT, 16, 1)
-GG_AT = (S_FIT, 16, 5)
+GG_AT = (S_FIT, 16, 6)
 P0 = 5  # header row of the per-customer block on Forecasts (0-indexed); data from P0 + 1
 FORECAST_COLS = {"customer": 1, "p_alive": 2, "p_alive_chk": 3, "p_alive_diff": 4, "expected": 5,
                  "holdout_pred": 6, "actual": 7, "spend": 8, "spend_chk": 9, "spend_diff": 10,
@@ -292,7 +292,7 @@ def _id_value(v):
 
 
 def _fit(book, sh, res, s):
-    sh.widths([2, 30, 13, 13, 3, 28, 13, 13, 3, 12, 12, 12, 12])
+    sh.widths([2, 34, 14, 14, 14, 3, 28, 14, 14, 3, 10, 10, 10, 10])
     sh.title(0, "Fit: the purchase and spend models",
              "Settings in yellow. The two CE_ fits are computed once per recalculation; every prediction reads "
              "them by name (ce_bgnbd, ce_gamma_gamma). Below: how the fitted model predicts the holdout "
@@ -318,7 +318,7 @@ def _fit(book, sh, res, s):
         else:
             sh.value(r + 1 + i, 2, value, "input", nf)
         sh.name_range(name, r + 1 + i, 2)
-        sh.note(r + 1 + i, 3, note, 7)
+        sh.note(r + 1 + i, 3, note, 8)
     sh.ws.data_validation(r + 1, 2, r + 1, 2, {"validate": "list", "source": list(fc.UNITS)})
     days = fc.UNITS[s["unit"]]
     r2 = r + 1 + len(rows)
@@ -339,19 +339,23 @@ def _fit(book, sh, res, s):
     sh.section(r, 1, "Purchases: BG/NBD (CE_BGNBD_FIT)", 3)
     sh.spill(BGNBD_AT[1], BGNBD_AT[2], "=CE_BGNBD_FIT(ce_frequency,ce_recency,ce_T)",
              _fit_rows(res["bgnbd"]), "ce", [None, "0.0000", "0.0000"], header={}, label_col=True)
-    sh.section(r, 5, "Spend: Gamma-Gamma (CE_GAMMA_GAMMA_FIT)", 7)
+    sh.section(r, 6, "Spend: Gamma-Gamma (CE_GAMMA_GAMMA_FIT)", 8)
     corr = res["correlation"]
     sh.spill(GG_AT[1], GG_AT[2], "=CE_GAMMA_GAMMA_FIT(ce_frequency,ce_monetary_value)",
              _fit_rows(res["gamma_gamma"], [("frequency-spend correlation", corr if np.isfinite(corr) else "")]),
              "ce", [None, "0.0000", "0.0000"], header={}, label_col=True)
+    for at, fit in ((BGNBD_AT, res["bgnbd"]), (GG_AT, res["gamma_gamma"])):
+        k = len(fc.PARAMETER_NAMES[fit.model])
+        sh.value(at[1] + k + 1, at[2] + 1, fit.log_likelihood, "ce", "#,##0.00")
+        sh.value(at[1] + k + 2, at[2] + 1, fit.customers, "ce", "#,##0")
     sh.note(GG_AT[1] + 9, 1, "r, alpha: purchase rates ~ Gamma(r, alpha), alpha in time units; a, b: drop-out "
             "probability ~ Beta(a, b). p, q, v: spend per purchase ~ Gamma(p, nu), nu ~ Gamma(q, v). Standard "
             "errors from the observed information. The spend model assumes spend independent of frequency: "
-            "a correlation near 0 supports it.", 7, 45)
+            "a correlation near 0 supports it.", 8, 45)
 
     # calibration vs holdout by frequency ---------------------------------------------------------
     r = 28
-    sh.section(r, 1, "Calibration vs holdout: mean purchases in the holdout period by calibration frequency", 7)
+    sh.section(r, 1, "Calibration vs holdout: purchases in the holdout by calibration frequency", 4)
     sh.header(r + 1, 1, ["Repeat purchases in calibration", "Customers", "Actual (mean)", "Predicted (mean)"])
     x, actual, pred = res["x"], res["actual"], res["holdout_pred"]
     for k in range(HOLDOUT_GROUPS + 1):
@@ -386,25 +390,25 @@ def _fit(book, sh, res, s):
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "top"})
     chart.set_size({"width": 560, "height": 300})
-    sh.ws.insert_chart(B.cell(r + 1, 6, False, False), chart)
+    sh.ws.insert_chart(B.cell(r, 6, False, False), chart)
 
     # expected purchases over time -----------------------------------------------------------------
     r = tot + 4
-    sh.section(r, 1, "Expected purchases of today's customers over the coming periods (cumulative)", 10)
-    sh.text(r + 1, 1, "Periods ahead (units)", "label")
-    for j, h in enumerate(TIME_HORIZONS):
-        sh.value(r + 1, 2 + j, h, "input", B.INT, align="center")
-    sh.name_range("ce_in_time_horizons", r + 1, 2, r + 1, 1 + len(TIME_HORIZONS))
-    sh.text(r + 2, 1, "Expected purchases, all customers", "label")
+    sh.section(r, 1, "Expected purchases of today's customers over the coming periods", 4)
+    sh.header(r + 1, 1, ["Periods ahead (units)", "Expected purchases, all customers (cumulative)"])
+    sh.ws.set_row(r + 1, 45)
     totals = res["grid"].sum(axis=0)
-    for j, v in enumerate(totals):
-        _formula(sh, r + 2, 2 + j, f"=SUM(_xlfn.CHOOSECOLS(ce_grid,{j + 1}))", float(v), "native", "#,##0")
-    sh.note(r + 3, 1, "Sums of CE_EXPECTED_PURCHASES for a row of horizons (Forecasts sheet, right-hand block).",
-            10)
+    for j, (h, v) in enumerate(zip(TIME_HORIZONS, totals)):
+        sh.value(r + 2 + j, 1, h, "input", B.INT, align="center")
+        _formula(sh, r + 2 + j, 2, f"=SUM(_xlfn.CHOOSECOLS(ce_grid,{j + 1}))", float(v), "native", "#,##0")
+    last = r + 1 + len(TIME_HORIZONS)
+    sh.name_range("ce_in_time_horizons", r + 2, 1, last, 1)
+    sh.note(last + 1, 1, "Sums of CE_EXPECTED_PURCHASES for a row of horizons (Forecasts sheet, right-hand "
+            "block): what the customers of the summary are expected to buy, not new customers.", 4, 30)
     chart = book.wb.add_chart({"type": "line"})
     chart.add_series({"name": "Expected purchases (cumulative)",
-                      "categories": "=" + B.sheet_ref(sh.name, B.area(r + 1, 2, r + 1, 1 + len(TIME_HORIZONS))),
-                      "values": "=" + B.sheet_ref(sh.name, B.area(r + 2, 2, r + 2, 1 + len(TIME_HORIZONS))),
+                      "categories": "=" + B.sheet_ref(sh.name, B.area(r + 2, 1, last, 1)),
+                      "values": "=" + B.sheet_ref(sh.name, B.area(r + 2, 2, last, 2)),
                       "line": {"color": "#2E75B6", "width": 2.25},
                       "marker": {"type": "circle", "size": 5, "fill": {"color": "#2E75B6"},
                                  "border": {"color": "#2E75B6"}}})
@@ -413,10 +417,10 @@ def _fit(book, sh, res, s):
     chart.set_y_axis({"name": "Purchases (cumulative)", "num_format": "#,##0",
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"none": True})
-    chart.set_size({"width": 760, "height": 280})
-    sh.ws.insert_chart(B.cell(r + 5, 1, False, False), chart)
+    chart.set_size({"width": 560, "height": 300})
+    sh.ws.insert_chart(B.cell(r, 6, False, False), chart)
     sh.protect()
-    sh.print_setup(0, 0, r + 20, 13, landscape=True)
+    sh.print_setup(0, 0, last + 2, 13, landscape=True)
 
 
 def _summary(book, sh, res):
@@ -457,14 +461,13 @@ def _forecasts(book, sh, res):
     n = len(res["x"])
     pa_diff = float(np.max(np.abs(res["p_alive"] - res["p_alive_chk"]))) if n else 0.0
     sp_diff = float(np.max(np.abs(res["spend"] - res["spend_chk"]))) if n else 0.0
-    sh.text(2, 1, "Largest |difference|", "bold")
-    sh.text(2, 2, "P(alive)", "label", align="right")
+    sh.merged(2, 1, 2, 2, "P(alive): largest |difference|", "bold")
     _formula(sh, 2, 3, "=MAX(ABS(ce_p_alive-chk_p_alive))", pa_diff, "native", "0.0E+00")
     _status(sh, 2, 4, B.cell(2, 3), pa_diff)
-    sh.text(2, 7, "E[M]", "label", align="right")
+    sh.merged(2, 6, 2, 7, "E[M]: largest |difference|", "bold")
     _formula(sh, 2, 8, "=MAX(ABS(ce_spend-chk_spend))", sp_diff, "native", "0.0E+00")
     _status(sh, 2, 9, B.cell(2, 8), sp_diff)
-    sh.text(3, 1, "Customer equity (forecast lifetime values, all customers)", "bold")
+    sh.merged(3, 1, 3, 4, "Customer equity: Σ forecast lifetime values, all customers", "bold")
     _formula(sh, 3, 5, "=SUM(ce_clv)", float(res["clv"].sum()), "native", B.MONEY, bold=True)
     colour = {"ce": "#2E75B6", "check": "#548235", "native": "#1F4E79"}
     heads = [("customer", "customer_id", "native"), ("p_alive", "P(alive)", "ce"),
@@ -506,8 +509,9 @@ def _forecasts(book, sh, res):
     g = C["grid"]
     sh.merged(P0 - 1, g, P0 - 1, g + len(TIME_HORIZONS) - 1, "E[Y(t)]: expected purchases in the next t units "
               "(CE_EXPECTED_PURCHASES with a row of horizons)", "subheader")
-    sh.spill(P0, g, "=ce_in_time_horizons", [TIME_HORIZONS], "native", B.INT, bold=True, align="center")
-    sh.spill(d, g, "=CE_EXPECTED_PURCHASES(ce_bgnbd,ce_in_time_horizons,ce_frequency,ce_recency,ce_T)",
+    sh.spill(P0, g, "=TRANSPOSE(ce_in_time_horizons)", [TIME_HORIZONS], "native", B.INT, bold=True,
+             align="center")
+    sh.spill(d, g, "=CE_EXPECTED_PURCHASES(ce_bgnbd,TRANSPOSE(ce_in_time_horizons),ce_frequency,ce_recency,ce_T)",
              res["grid"].tolist(), "ce", "0.00")
     sh.ws.freeze_panes(d, 2)
     sh.protect()
@@ -515,7 +519,7 @@ def _forecasts(book, sh, res):
 
 
 def _ey_check(book, sh, res):
-    sh.widths([2, 10, 11, 8, 8, 8, 7, 8, 13, 12, 12, 11, 8])
+    sh.widths([2, 10, 11, 8, 8, 8, 7, 8, 16, 12, 12, 11, 8])
     sh.title(0, "E[Y] check: expected purchases from a series written with Excel's functions",
              "E[Y(t)] needs the hypergeometric function 2F1, which Excel lacks. Here it is summed as a series, "
              f"2F1(a, b; c; z) = Σ_k (a)_k (b)_k / ((c)_k k!) z^k for k = 0 … {SERIES_TERMS - 1}, each term "
@@ -525,7 +529,7 @@ def _ey_check(book, sh, res):
     r = 3
     sh.merged(r, 1, r, 12, "E[Y(t)] = (a+b+x-1)/(a-1) × [1 - ((α+T)/(α+T+t))^(r+x) × 2F1(r+x, b+x; a+b+x-1; z)] "
               "/ (1 + [x>0] a/(b+x-1) ((α+T)/(α+t_x))^(r+x)),   z = t/(α+T+t)", "formula_text", bold=True)
-    sh.ws.set_row(r, 20)
+    sh.ws.set_row(r, 32)
     head = ["Summary row", "customer_id", "x", "t_x", "T", "t", "z", "2F1 (series)", "E[Y] check",
             "E[Y] (CE_)", "difference", "status"]
     sh.header(r + 2, 1, head)
