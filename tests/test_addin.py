@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -224,7 +223,7 @@ def test_config_sheet_is_active_and_holds_the_settings(built, parts, vba):
     ]
     # xlwings' VBA reads the sheet called PROJECT_NAME & ".conf" (GetConfigFromSheet).
     assert sheet_names == [project + ".conf"]
-    assert f'Set sht = wb.Sheets(PROJECT_NAME & ".conf")' in vba["xlwings"]
+    assert 'Set sht = wb.Sheets(PROJECT_NAME & ".conf")' in vba["xlwings"]
     config = addin.read_config_sheet(built)
     assert config["Interpreter_Win"] == sys.executable
     assert config["Interpreter_Mac"] == sys.executable

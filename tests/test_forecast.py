@@ -20,6 +20,7 @@ from customer_equity.model.forecast import (
     expected_spend,
     fit_bgnbd,
     fit_forecast,
+    fit_gamma_gamma,
     forecast_clv,
     forecast_values,
     gamma_gamma_log_likelihood,
@@ -28,8 +29,6 @@ from customer_equity.model.forecast import (
     p_alive,
     summary_data,
 )
-
-lifetimes = pytest.importorskip("lifetimes")
 
 CAL, OBS = "1997-09-30", "1998-06-30"
 
@@ -46,6 +45,7 @@ def summary(cdnow):
 
 @pytest.fixture(scope="module")
 def oracle(cdnow):
+    pytest.importorskip("lifetimes")
     from lifetimes.utils import calibration_and_holdout_data
 
     return calibration_and_holdout_data(cdnow, "customer_id", "date", calibration_period_end=CAL,
@@ -335,3 +335,38 @@ def test_join_needs_ids_and_refuses_duplicates():
         join_forecast(pd.DataFrame({"type": [1]}), ["1"], [[1.0]])
     with pytest.raises(CustomerEquityError, match="customer_id, row 2: the same customer twice"):
         join_forecast(pd.DataFrame({"customer_id": [1, "1"]}), ["1"], [[1.0]])
+
+
+# --------------------------------------------------------------------------- bad input (API)
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: p_alive(PARAMS, [1, -1], [1, 0], [5, 5]), "frequency, row 2: must be a whole number >= 0"),
+    (lambda: p_alive(PARAMS, [1, 1.5], [1, 1], [5, 5]), "frequency, row 2: must be a whole number"),
+    (lambda: p_alive(PARAMS, [1, 2], [1, 6], [5, 5]), "recency, row 2: must be <= T"),
+    (lambda: p_alive(PARAMS, [0, 0], [0, 2], [5, 5]), "recency, row 2: must be 0 when frequency is 0"),
+    (lambda: p_alive(PARAMS, [0, 0], [0, 0], [5, -1]), "T, row 2: must be >= 0"),
+    (lambda: p_alive(PARAMS, [0, 0, 0], [0, 0], [5, 5]), "recency: has 2 values where the other columns have 3"),
+    (lambda: p_alive(PARAMS, ["x", 0], [0, 0], [5, 5]), "frequency, row 1: expected a number, got text"),
+    (lambda: p_alive(PARAMS, [None, 0], [0, 0], [5, 5]), "frequency, row 1: a value is required"),
+    (lambda: p_alive((0.2, 4, 0.8, -2), 0, 0, 5), "params: b: must be a finite number > 0"),
+    (lambda: p_alive((0.2, 4, 0.8), 0, 0, 5), "bgnbd needs 4 parameters"),
+    (lambda: p_alive({"r": 1, "alpha": 1, "a": 1}, 0, 0, 5), "params: missing 'b'"),
+    (lambda: expected_purchases(PARAMS, -1, 0, 0, 5), "t: must be >= 0"),
+    (lambda: expected_purchases(PARAMS, [1, 2, 3], [0, 0], [0, 0], [5, 5]), "3 horizons for 2 customers"),
+    (lambda: expected_spend((6, 1.0, 15), 1, 10.0), "gamma_gamma: q: must be > 1"),
+    (lambda: expected_spend((6, 3, 15), 1, -10.0), "monetary_value: must be >= 0"),
+    (lambda: fit_bgnbd([0, 0, 1], [0, 0, 1], [5, 5, 5]), "too few repeat buyers to fit the BG/NBD"),
+    (lambda: fit_gamma_gamma([1, 2, 0], [5.0, 0.0, 0.0]), "too few repeat buyers with a positive spend"),
+    (lambda: forecast_values(PARAMS, (6, 3, 15), 1, 1, 5, 10.0, periods=2.5), "periods"),
+    (lambda: forecast_clv([1.0, 2.0], 0.1), "values: must be a table"),
+    (lambda: summary_data(pd.DataFrame({"customer_id": [1], "date": ["2024-01-01"]})),
+     "amount: column missing"),
+    (lambda: summary_data(pd.DataFrame({"customer_id": [1, None], "date": ["2024-01-01"] * 2,
+                                        "amount": [1, 2]})), "customer_id, row 2: a customer id is required"),
+    (lambda: summary_data(pd.DataFrame({"customer_id": [1], "date": ["2024-01-01"], "amount": [1]}),
+                          unit="fortnight"), "unit: must be one of day, week, month, year"),
+])
+def test_bad_input_to_the_python_api(call, message):
+    with pytest.raises(CustomerEquityError, match=None) as err:
+        call()
+    assert message in str(err.value)

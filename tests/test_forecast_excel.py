@@ -15,6 +15,7 @@ from customer_equity import excel
 from customer_equity.model import forecast as fc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_fuzz_excel import WILD, com_outcome, officejs_view, ojs_outcome
 from xlwings_harness import (
     OFFICEJS_EMPTY_CELLS,
     OMITTED,
@@ -400,3 +401,74 @@ def test_every_argument_has_wizard_help_in_the_category(com):
 def test_optional_arguments_may_be_left_out(runtime):
     got = call(runtime, "ce_log_summary", IDS3, DATES3, AMOUNTS3, OMITTED, OMITTED, OMITTED)
     assert got[0] == excel._SUMMARY_HEADER and len(got) == 3
+
+
+# --- 6. anything (the fuzz test's wild cells) through both runtimes ------------------------------
+
+
+def _wild_outcomes(com, ojs, func, args):
+    """COM's outcome and Office.js' for each blank convention, with what each must be."""
+    outcome = com_outcome(com, func, args)
+    assert outcome[0] != "crash", (func, args, outcome)
+    if outcome[0] == "error":
+        assert outcome[1].startswith(func.upper() + ": ") and "Traceback" not in outcome[1]
+    else:
+        _check_cells(func, outcome[1])
+    for empty in (None, 0):
+        seen = officejs_view(args, empty)
+        same = com_outcome(com, func, seen) if seen is not args else outcome
+        got = ojs_outcome(ojs, func, args, empty)
+        assert got[0] != "crash", (func, args, empty, got)
+        assert got[0] == same[0], (func, args, empty, got, same)
+        if got[0] == "error":
+            assert got[1] == same[1], (func, args, empty, got, same)
+
+
+def _check_cells(func, rows):
+    """A value is finite numbers, except the labels of a table (header, row names, ids)."""
+    import math
+
+    tables = {"ce_log_summary": (1, 1), "ce_bgnbd_fit": (1, 1), "ce_gamma_gamma_fit": (1, 1)}
+    skip_rows, skip_cols = tables.get(func, (0, 0))
+    for i, row in enumerate(rows):
+        for j, c in enumerate(row):
+            if i < skip_rows or j < skip_cols:
+                continue
+            if c == "" and func in ("ce_bgnbd_fit", "ce_gamma_gamma_fit"):
+                continue  # an undefined standard error, or the label rows' empty column
+            assert isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c), (func, rows)
+
+
+@st.composite
+def _wild_forecast_args(draw, func):
+    extra = st.sampled_from(["1997-01-31", "31/01/1997", 35431, 19970131, 60, 0.0, "r", "alpha",
+                             "week", "#VALUE! CE_BGNBD_FIT: x", 1e6, -3.0])
+    cell = st.one_of(WILD, extra)
+    args = []
+    for _ in CATALOGUE[func]:
+        kind = draw(st.sampled_from(["omitted", "scalar", "range", "range"]))
+        if kind == "omitted":
+            args.append(OMITTED)
+        elif kind == "scalar":
+            v = draw(cell)
+            # a blank is a referenced blank cell (a formula cannot hold a blank literal)
+            args.append(v if isinstance(v, (str, bool, int, float)) else Cells([[v]]))
+        else:
+            rows, cols = draw(st.integers(1, 4)), draw(st.integers(1, 2))
+            args.append(Cells([[draw(cell) for _ in range(cols)] for _ in range(rows)]))
+    return args
+
+
+@pytest.mark.parametrize("func", sorted(CATALOGUE))
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(data=st.data())
+def test_anything_is_a_value_or_a_readable_error_alike_on_both_runtimes(com, func, data):
+    args = data.draw(_wild_forecast_args(func))
+    declared = com.module(M).__dict__[func].__xlfunc__["args"]
+    for k, a in enumerate(declared):  # a formula cannot leave a required argument out
+        if args[k] is OMITTED and "optional" not in a:
+            args[k] = Cells([[None]])
+    with OfficeJsRuntime() as ojs:
+        _wild_outcomes(com, ojs, func, args)

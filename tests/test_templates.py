@@ -78,7 +78,7 @@ def lo_copies(tmp_path_factory):
     if LO.soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     out = tmp_path_factory.mktemp("lo")
-    return {name: LO.recalculated(path, out / name) for name, path in FILES.items()}
+    return {name: LO.recalculated(path, out / name) for name, path in FILES.items() if name != "transactions"}
 
 
 # --- comparisons -------------------------------------------------------------------------------
@@ -379,7 +379,8 @@ def test_what_if_engine_equals_the_retention_model():
 
 
 @needs_soffice
-@pytest.mark.parametrize("module", [m for m, _, _ in TEMPLATES])
+# issue 13's checks read the CE_ cells: tested with them held as values in test_transactions_template.py
+@pytest.mark.parametrize("module", [m for m, _, _ in TEMPLATES if m != "transactions"])
 def test_libreoffice_native_checks_equal_the_ce_results(module, built, lo_copies):
     path = FILES[module]
     checks = built[path.name].checks

@@ -289,7 +289,7 @@ def generated_log(n, seed=2024, weeks=78, params=(0.25, 4.0, 0.8, 2.5)):
     active, a coin of p after each purchase, Gamma amounts (dates from 2024-01-01)."""
     r, alpha, a, b = params
     rng = np.random.default_rng(seed)
-    lam = rng.gamma(r, 1 / alpha, n) * 7  # per week -> per day below (/7)
+    lam = rng.gamma(r, 1 / alpha, n)  # purchases per week while active
     drop = rng.beta(a, b, n)
     first = rng.integers(0, 84, n)
     spend = rng.gamma(6.0, 1 / rng.gamma(4.0, 1 / 15.0, n))

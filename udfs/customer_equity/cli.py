@@ -153,7 +153,11 @@ def _templates(args) -> int:
     if args.previews:
         from .templates.previews import render_previews
 
-        for path in render_previews(paths, out_dir / "previews"):
+        try:
+            previews = render_previews(paths, out_dir / "previews")
+        except RuntimeError as err:  # LibreOffice or pdftoppm missing or failing
+            raise CommandError(f"previews: {err}", code=1) from None
+        for path in previews:
             print(path)
     return 0
 
@@ -262,7 +266,77 @@ def _add_addin(commands) -> None:
 # --------------------------------------------------------------------------- the command
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS = (_add_measure, _add_templates, _add_addin)
+# --------------------------------------------------------------------------- forecast
+
+def _finite_number(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _forecast(args) -> int:
+    from .forecast_file import run
+
+    return run(args)
+
+
+def _add_forecast(commands) -> None:
+    from .forecast_file import DEFAULT_BATCH_SIZE, UNITS
+
+    p = commands.add_parser(
+        "forecast", help="forecast purchases, spend and equity from a transaction log",
+        description="Summarise a transaction log per customer, fit BG/NBD and Gamma-Gamma, "
+                    "forecast each customer's purchases, spend and lifetime value; with "
+                    "--customers, measure customer equity by type.")
+    p.add_argument("log", metavar="LOG", help="transaction log: .csv, .parquet or .xlsx, one row per "
+                        "transaction")
+    p.add_argument("--customer", default="customer_id", metavar="COL",
+                        help="customer id column (default customer_id)")
+    p.add_argument("--date", default="date", metavar="COL", help="date column (default date)")
+    p.add_argument("--amount", default="amount", metavar="COL",
+                        help="amount column (default amount; negative amounts are returns, left out)")
+    p.add_argument("--unit", default="week", choices=list(UNITS),
+                        help="time unit of the summary and of a forecast period (default week)")
+    p.add_argument("--calibration-end", metavar="DATE",
+                        help="last day of the calibration period (default: the observation end)")
+    p.add_argument("--observation-end", metavar="DATE",
+                        help="last day observed; after --calibration-end it opens a holdout "
+                        "period (default: the last date in the log)")
+    p.add_argument("--horizon", type=_positive_int, metavar="N",
+                        help="periods (units) to forecast (default: one year)")
+    p.add_argument("--rate", type=_finite_number, metavar="R",
+                        help="discount rate per period (default: the --config rate, else 10%% a "
+                        "year converted to the unit)")
+    p.add_argument("--margin", type=_finite_number, default=1.0, metavar="M",
+                        help="margin per unit of revenue (default 1: the revenue itself)")
+    p.add_argument("--customers", metavar="TABLE",
+                        help="customer table (.csv, .parquet, .xlsx) with customer_id: equity by "
+                        "type from the forecast")
+    p.add_argument("--config", metavar="FILE", help="measurement configuration (.toml, .json)")
+    p.add_argument("--out", metavar="FILE",
+                        help="per customer: .csv, .parquet, .xlsx; the summary: .json")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx LOG")
+    p.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                        help=f"transactions per batch (default {DEFAULT_BATCH_SIZE:,})")
+    p.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
+                        help="summarise on Dask: a local cluster (--dask, put it after LOG) or the "
+                        "scheduler at ADDRESS, whose workers must reach LOG")
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                        help="workers of the local Dask cluster (implies --dask)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                        help="always show a progress bar on stderr")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                        help="never show one (default: on a terminal)")
+    p.set_defaults(handler=_forecast)
+
+
+COMMANDS = (_add_measure, _add_forecast, _add_templates, _add_addin)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -297,6 +371,10 @@ def main(argv=None) -> int:
     except CommandError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return err.code
+    except OSError as err:  # the machine refused (disk full, permissions): no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"{PROG}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

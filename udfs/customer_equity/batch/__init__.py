@@ -48,20 +48,22 @@ import pandas as pd
 
 from .._files import check_writable
 from ..errors import CustomerEquityError
-from ..model.classify import DEFAULT_TIER_QUANTILES
+from ..model.classify import tier_cutoffs
 from ..model.config import MeasureConfig
-from ..model.links import REQUIRED_LINKS
-from ..model.measure import Measurement, carriers_per_period, measure
+from ..model.measure import Measurement, at_risk_note, carriers_per_period, measure
 from .inputs import INPUT_FORMATS, open_source, prepare, require_pyarrow
 from .outputs import (EXCEL_MAX_ROWS, WRITERS, CsvWriter, JsonWriter, MemoryWriter, ParquetWriter,
                       ResultWriter, Tee, XlsxWriter, atomic, duplicate_note)
 
 __all__ = ["measure_file", "run", "BatchMeasurement", "ResultWriter", "WRITERS",
            "CsvWriter", "JsonWriter", "ParquetWriter", "XlsxWriter", "DEFAULT_BATCH_SIZE",
-           "EXCEL_MAX_ROWS", "INPUT_FORMATS"]
+           "EXCEL_MAX_ROWS", "INPUT_FORMATS", "TEMPLATE_MAX_CUSTOMERS"]
 
 #: Customers per batch when streaming (about 100-200 MB of working memory).
 DEFAULT_BATCH_SIZE = 250_000
+#: Up to this many customers, ``--out x.xlsx`` writes the measurement template filled in (its
+#: formulas recompute in Excel); above, the results workbook streamed with bounded memory.
+TEMPLATE_MAX_CUSTOMERS = 10_000
 #: Without a terminal, a progress bar is shown only for inputs at least this large.
 LONG_RUN_ROWS = 5_000_000
 
@@ -101,8 +103,7 @@ class BatchMeasurement(Measurement):
             shown = dataclasses.replace(self, customers=self.customers.drop(columns="at_risk",
                                                                             errors="ignore"))
             text = Measurement.summary(shown)
-            notes.append(f"- {self.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
-                         "solid relationship links")
+            notes.append(f"- {at_risk_note(self.at_risk_customers)}")
         if self.duplicate_ids:
             notes.append(f"- {duplicate_note(self)}")
         if notes:
@@ -371,7 +372,7 @@ def _passes(executor, source, config, writer, progress):
         ltv = np.concatenate(ltvs) if ltvs else np.zeros(0)
         del ltvs
         if ltv.size:
-            cutoffs = tuple(float(x) for x in np.quantile(ltv, DEFAULT_TIER_QUANTILES))
+            cutoffs = tier_cutoffs(ltv)
         del ltv
         tiered = dataclasses.replace(config, tier_cutoffs=cutoffs) if cutoffs else config
         with _progress(show, n, label("write")) as bar:
@@ -443,7 +444,7 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
         check_writable(out)  # a folder, a missing folder, a read-only file: before any work
         suffix = Path(out).suffix.lower()
         writer_cls = WRITERS.get(suffix)
-        if suffix in (".csv", ".parquet"):
+        if suffix in (".csv", ".parquet", ".xlsx"):
             require_pyarrow(str(out))
         if writer_cls is None:
             raise CustomerEquityError(str(out), "unknown output format; give a file ending in "
@@ -477,7 +478,8 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
                 result.duplicate_ids = repeats
                 result.first_duplicate_row = None if first is None else source.display_row(first)
                 writer.close(result)
-                if writer_cls is XlsxWriter and not dask:
+                if (writer_cls is XlsxWriter and not dask
+                        and int(result.counts.sum()) <= TEMPLATE_MAX_CUSTOMERS):
                     _fill_template(source, batch_size, config, tmp)
             except OSError as err:
                 writer.abort()
@@ -495,9 +497,10 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
 
 
 def _fill_template(source, batch_size, config, path):
-    """Replace the summary workbook at ``path`` by the measurement template filled in with
-    the customers, when the table fits the template (one column per input). A table
-    the template cannot hold (per-period blocks, direct pv/ppv) keeps the summary workbook.
+    """Replace the results workbook at ``path`` by the measurement template filled in with
+    the customers, when the table fits the template (one column per input, at most
+    :data:`TEMPLATE_MAX_CUSTOMERS` customers). A table the template cannot hold (per-period
+    blocks, direct pv/ppv) keeps the results workbook.
     """
     from ..templates import write_measurement_workbook
 

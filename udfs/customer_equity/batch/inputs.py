@@ -411,7 +411,7 @@ class _XlsxSource(_Source):
 
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as err:  # openpyxl raises many types for a damaged file
+        except Exception as err:  # noqa: BLE001 - openpyxl raises many types for a damaged file
             raise CustomerEquityError(self.name, f"cannot read the workbook: {err}") from None
         names = self._book.sheetnames
         if sheet is None:

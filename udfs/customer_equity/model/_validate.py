@@ -7,6 +7,7 @@ common 1-D case in a worksheet); a scalar has no position.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import math
 import numbers
@@ -110,8 +111,8 @@ def _slow_float(arr, name):
     out = np.empty(arr.shape, dtype=np.float64)
     flat_in, flat_out = arr.ravel(), out.ravel()
     for k, v in enumerate(flat_in):
-        if v is None or (isinstance(v, str) and v.strip() == ""):
-            flat_out[k] = np.nan
+        if v is None or (isinstance(v, str) and v == ""):
+            flat_out[k] = np.nan  # a cell of spaces is text, not a blank
         elif isinstance(v, (bool, np.bool_)):
             raise CustomerEquityError(name, "expected a number, got a TRUE/FALSE value",
                                       value=bool(v), **_where(arr.shape, k))
@@ -120,12 +121,59 @@ def _slow_float(arr, name):
         elif isinstance(v, str) and v.strip() in EXCEL_ERRORS:
             raise CustomerEquityError(name, f"the cell holds the Excel error {v.strip()}",
                                       **_where(arr.shape, k))
+        elif isinstance(v, (dt.date, dt.time)):
+            raise CustomerEquityError(name, "expected a number, got a date", value=v,
+                                      **_where(arr.shape, k))
         elif isinstance(v, (list, tuple)):
             raise CustomerEquityError(name, "rows of different lengths: give a rectangular range")
         else:
             raise CustomerEquityError(name, "expected a number, got text", value=v,
                                       **_where(arr.shape, k))
     return out
+
+
+def describe_shape(shape):
+    """A shape in a worksheet's words: "3 rows", "4 columns", "3 rows and 4 columns"."""
+    shape = tuple(shape)
+    if len(shape) == 0 or int(np.prod(shape)) == 1:
+        return "one value"
+    if len(shape) == 1:
+        return f"{shape[0]} rows"
+    rows, cols = int(np.prod(shape[:-1])), shape[-1]
+    if cols == 1:
+        return f"{rows} rows"
+    if rows == 1:
+        return f"{cols} columns"
+    return f"{rows} rows and {cols} columns"
+
+
+def matching(*named):
+    """The common shape of ``(name, array_or_shape)`` pairs, or a refusal naming the first
+    argument whose rows or columns do not match the ones before it.
+
+    A single value goes with anything; a column goes with a block of as many rows.
+
+    Examples
+    --------
+    >>> matching(("capacity", np.zeros((3, 1))), ("share", 0.5))
+    (3, 1)
+    >>> matching(("capacity", np.zeros((3, 1))), ("share", np.zeros((2, 1))))
+    Traceback (most recent call last):
+    ...
+    customer_equity.errors.CustomerEquityError: share: has 2 rows, which do not match capacity (3 rows)
+    """
+    shape, seen = (), []
+    for name, x in named:
+        s = tuple(x) if isinstance(x, tuple) else np.shape(x)
+        try:
+            shape = np.broadcast_shapes(shape, s)
+        except ValueError:
+            raise CustomerEquityError(
+                name, f"has {describe_shape(s)}, which do not match {', '.join(seen)} "
+                f"({describe_shape(shape)})") from None
+        if int(np.prod(s)) != 1:
+            seen.append(name)
+    return shape
 
 
 def check_finite(arr, name):
@@ -193,6 +241,13 @@ def share_array(x, name):
 def money_array(x, name):
     """A money amount (any sign); blanks are 0."""
     return zero_blanks(as_float(x, name), name)
+
+
+def influence_array(x, name="influence"):
+    """A word-of-mouth influence: a share of the people reached, in [-1, 1]; blanks are 0."""
+    a = zero_blanks(as_float(x, name), name)
+    return check_range(a, name, low=-1, high=1, rule="an influence (a share of the people "
+                       "reached) must lie in [-1, 1]")
 
 
 def nonnegative_array(x, name):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float, check_finite, check_range
+from ._validate import _fail, as_float, check_finite, check_range, matching
 from .flags import flag_array
 
 __all__ = ["solid_links", "REQUIRED_LINKS"]
@@ -20,10 +20,12 @@ def solid_links(decision_makers, executive_link, expert_link):
     ----------
     decision_makers : array_like
         Number of the customer's decision makers the sales side has consulted and
-        recorded in the firm's database; the sales link is solid from 3 on.
-    executive_link : array_like of bool or 0/1
-        An executive-to-executive relationship exists.
-    expert_link : array_like of bool or 0/1
+        recorded in the firm's database, a whole number >= 0 (a blank is 0); the
+        sales link is solid from 3 on.
+    executive_link : array_like of flags
+        An executive-to-executive relationship exists (TRUE/FALSE, 1/0, yes/no,
+        x/blank: :mod:`customer_equity.model.flags`).
+    expert_link : array_like of flags
         An expert-to-expert relationship (R&D, finance) exists.
 
     Returns
@@ -48,8 +50,12 @@ def solid_links(decision_makers, executive_link, expert_link):
     dm = check_range(np.nan_to_num(check_finite(as_float(decision_makers, "decision_makers"),
                                                 "decision_makers"), nan=0.0),
                      "decision_makers", low=0, rule="a number of people must be >= 0")
+    fractional = dm != np.floor(dm)
+    if fractional.any():
+        _fail("decision_makers", "a number of people must be a whole number", dm, fractional)
     ex = _flag(executive_link, "executive_link")
     ep = _flag(expert_link, "expert_link")
+    matching(("decision_makers", dm), ("executive_link", ex), ("expert_link", ep))
     out = (dm >= 3).astype(np.int64) + ex + ep
     return out
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CustomerEquityError
-from ._validate import _where, label_codes, money_array, per_row, timing_code
+from ._validate import (
+    _where,
+    as_float,
+    label_codes,
+    matching,
+    money_array,
+    per_row,
+    timing_code,
+    zero_blanks,
+)
 from .discount import present_value
 from .flags import type_code_of
 from .values import COMPONENTS
@@ -112,7 +121,7 @@ def discounted_components(rate, periods=None, timing="end", **components):
             for k, v in components.items()}
 
 
-def ltv_type(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, periods=None,
+def ltv_type(types, rate, periods=None, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0,
              timing="end"):
     """Lifetime value from only the kinds of value the customer's type provides.
 
@@ -120,8 +129,8 @@ def ltv_type(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, perio
     ----------
     types : array_like of str or int
         Customer type per row (see :func:`type_codes`).
-    rate, pv, ppv, cv, kv, tv, iv, periods, timing
-        As in :func:`customer_equity.model.values.ltv_values`.
+    rate, periods, pv, ppv, cv, kv, tv, iv, timing
+        As in :func:`customer_equity.model.values.ltv_values` (the order of CE_LTV_TYPE).
 
     Notes
     -----
@@ -143,9 +152,11 @@ def ltv_type(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, perio
     ...          iv=10, periods=2)
     array([310., 210.])
     """
-    codes = per_row(np.atleast_1d(type_codes(types)))
+    codes = per_row(np.atleast_1d(type_codes(types, "types")))
     disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
-    return _combine(codes, disc, per_row(money_array(iv, "iv")))
+    iv = per_row(money_array(iv, "iv"))
+    matching(("types", codes), *disc.items(), ("iv", iv))
+    return _combine(codes, disc, iv)
 
 
 def _combine(codes, disc, iv):
@@ -159,17 +170,24 @@ def _combine(codes, disc, iv):
 def excluded_cells(types, **components):
     """Count, per component, the non-zero cells a customer's type does not provide.
 
+    These cells hold data that :func:`ltv_type` leaves out of the value, as the model
+    requires; :func:`~customer_equity.model.measure` reports the same counts, and
+    CE_EXCLUDED shows them in Excel. Each component has one row per customer (or one
+    value for all); blanks are 0.
+
     Examples
     --------
     >>> excluded_cells(["Rational", "Lighthouse"], kv=[[5, 5], [5, 5]], tv=[[1, 0], [0, 0]])
     {'kv': 2, 'tv': 1}
     """
-    codes = per_row(np.atleast_1d(type_codes(types)))
+    codes = per_row(np.atleast_1d(type_codes(types, "types")))
     counts = {}
     for name, values in components.items():
         allowed = CAPABILITIES[:, COMPONENTS.index(name)][codes]
-        v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
-        v = v.reshape(v.shape[:1] + (-1,)) if v.ndim >= 1 and v.shape[0] == codes.shape[0] \
-            else np.broadcast_to(v.reshape(-1), (codes.shape[0], v.size))
+        v = zero_blanks(as_float(values, name), name)
+        if v.ndim < 2:
+            v = v.reshape(-1, 1) if v.size == codes.shape[0] and v.size > 1 else v.reshape(1, -1)
+        matching(("types", (codes.shape[0], 1)), (name, v.shape[:-1] + (1,)))
+        v = np.broadcast_to(v, (codes.shape[0], v.shape[-1]))
         counts[name] = int(np.count_nonzero(v[~allowed] != 0))
     return counts

@@ -172,18 +172,13 @@ def expected_by_series(params, t, x, t_x, T):
 
 
 def _formula(sh, row, col, formula, cached, role="native", num_format=None, **extra):
-    """A one-cell dynamic-array formula with its cached result (never implicit intersection)."""
-    cached = B._plain(cached)
-    sh.ws.write_dynamic_array_formula(row, col, row, col, formula,
-                                      sh.book.fmt(role, num_format, **extra),
-                                      "" if cached is None else cached)
+    """A one-cell formula (a dynamic array, see :meth:`~._book.Sheet.formula`)."""
+    sh.formula(row, col, formula, cached, role, num_format, **extra)
 
 
 def _status(sh, row, col, diff_ref, difference):
-    ok = "OK" if abs(difference) < 0.005 else "CHECK"
-    _formula(sh, row, col, f'=IF(ABS({diff_ref})<0.005,"OK","CHECK")', ok, "check", align="center",
-             bold=True)
-    sh.ok_bad_format(row, col, row, col)
+    """OK / CHECK from the real cached difference (see :meth:`~._book.Sheet.check_status`)."""
+    sh.check_status(row, col, diff_ref, difference)
 
 
 def _col(values):

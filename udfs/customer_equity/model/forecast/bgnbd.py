@@ -23,7 +23,8 @@ from ._base import (
     summary_arrays,
     weights_array,
 )
-from ._mle import distinct_rows, maximise
+from ._mle import distinct_rows, group_rows, maximise
+from ._mle import dot as _dot
 
 __all__ = [
     "bgnbd_log_likelihood",
@@ -49,22 +50,47 @@ def _terms(r, alpha, a, b, x, t_x, T):
     return a1, a2, a3, repeat, x1
 
 
-def _loglik_grad(phi, x, t_x, T, w):
-    """Summed weighted log-likelihood and its gradient in log-parameters (analytic)."""
+def _loglik_grad(phi, x, t_x, T, w, distinct=None):
+    """Summed weighted log-likelihood and its gradient in log-parameters (analytic).
+
+    The special functions depend on the parameters and ``x`` only: they are
+    evaluated once per distinct ``x`` (``distinct = np.unique(x, return_inverse=True)``)
+    and gathered, leaving two logarithms and an exponential per row.
+    """
     r, alpha, a, b = np.exp(phi)
-    a1, a2, a3, repeat, x1 = _terms(r, alpha, a, b, x, t_x, T)
+    ux, xi = distinct if distinct is not None else np.unique(x, return_inverse=True)
+    xi = xi.reshape(-1)
+    rep_u = ux > 0
+    ux1 = np.where(rep_u, ux, 1.0)
+    beta_ab = betaln(a, b)
+    psi_ab = digamma(a + b)
+    psi_abx = digamma(a + b + ux)
+    a1_u = gammaln(r + ux) - gammaln(r) + r * np.log(alpha)
+    b2_u = betaln(a, b + ux) - beta_ab
+    b3_u = np.where(rep_u, betaln(a + 1, b + ux1 - 1) - beta_ab, -np.inf)
+    dr_u = digamma(r + ux) - digamma(r) + np.log(alpha)
+    da2_u = psi_ab - psi_abx
+    da3_u = digamma(a + 1) - digamma(a) + psi_ab - psi_abx
+    db2_u = digamma(b + ux) - psi_abx - digamma(b) + psi_ab
+    db3_u = digamma(b + ux1 - 1) - psi_abx - digamma(b) + psi_ab
+
+    rx = r + x
+    log_T = np.log(alpha + T)
+    log_tx = np.log(alpha + t_x)
+    a2 = b2_u[xi] - rx * log_T
+    a3 = b3_u[xi] - rx * log_tx
     lse = np.logaddexp(a2, a3)
-    ll = np.dot(w, a1 + lse)
+    ll = _dot(w, a1_u[xi] + lse)
     w2 = np.exp(a2 - lse)
-    w3 = np.where(repeat, np.exp(a3 - lse), 0.0)
-    psi_ab, psi_abx = digamma(a + b), digamma(a + b + x)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w2 * np.log(alpha + T) \
-        - w3 * np.log(alpha + t_x)
-    d_alpha = r / alpha - w2 * (r + x) / (alpha + T) - w3 * (r + x) / (alpha + t_x)
-    d_a = w2 * (psi_ab - psi_abx) + w3 * (digamma(a + 1) - digamma(a) + psi_ab - psi_abx)
-    d_b = w2 * (digamma(b + x) - psi_abx - digamma(b) + psi_ab) \
-        + w3 * (digamma(b + x1 - 1) - psi_abx - digamma(b) + psi_ab)
-    grad = np.array([np.dot(w, d) for d in (d_r, d_alpha, d_a, d_b)]) * np.array([r, alpha, a, b])
+    w3 = np.exp(a3 - lse)  # 0 where x = 0 (a3 = -inf)
+    ww2, ww3 = w * w2, w * w3
+    d_r = _dot(w, dr_u[xi]) - _dot(ww2, log_T) - _dot(ww3, log_tx)
+    d_alpha = r / alpha * w.sum() - _dot(ww2, rx / (alpha + T)) - _dot(ww3, rx / (alpha + t_x))
+    n2 = np.bincount(xi, weights=ww2, minlength=ux.size)
+    n3 = np.bincount(xi, weights=ww3, minlength=ux.size)
+    d_a = _dot(n2, da2_u) + _dot(n3, np.where(rep_u, da3_u, 0.0))
+    d_b = _dot(n2, db2_u) + _dot(n3, np.where(rep_u, db3_u, 0.0))
+    grad = np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
     return ll, grad
 
 
@@ -156,9 +182,10 @@ def fit_bgnbd(frequency, recency, T, weights=None) -> FittedModel:
                                   f"{repeat_buyers:g} customers with a repeat purchase, at least "
                                   f"{MIN_REPEAT_BUYERS} needed")
     (x, t_x, T), w = distinct_rows(x, t_x, T, weights=w)
-    mean_rate = np.dot(w, x) / max(np.dot(w, T), 1e-12)
+    mean_rate = _dot(w, x) / max(_dot(w, T), 1e-12)
     phi0 = np.log([1.0, 1.0 / max(mean_rate, 1e-12), 1.0, 1.0])
-    return maximise("bgnbd", lambda phi: _loglik_grad(phi, x, t_x, T, w), phi0, w.sum())
+    distinct = np.unique(x, return_inverse=True)
+    return maximise("bgnbd", lambda phi: _loglik_grad(phi, x, t_x, T, w, distinct), phi0, w.sum())
 
 
 def _alive_odds(r, alpha, a, b, x, t_x, T):
@@ -290,14 +317,22 @@ def expected_purchases(params: Params, t, frequency, recency, T) -> np.ndarray:
     if t.ndim == 1 and t.size > 1:  # one horizon per customer
         (x, t_x, T, t), = [np.broadcast_arrays(x, t_x, T, t)] if x.size in (1, t.size) else \
             [_mismatch(t.size, x.size)]
-        keys, inverse = np.unique(np.column_stack([x, T, t]), axis=0, return_inverse=True)
-        num = _expected_numerator(r, alpha, a, b, keys[:, 2], keys[:, 0], keys[:, 1])
+        (ux, uT, ut), inverse = group_rows(x, T, t)
+        num = _expected_numerator(r, alpha, a, b, ut, ux, uT)
     else:
         tk = t.reshape(-1, 1) if grid else t.reshape(())
-        keys, inverse = np.unique(np.column_stack([x, T]), axis=0, return_inverse=True)
-        num = _expected_numerator(r, alpha, a, b, tk, keys[:, 0], keys[:, 1])
-    num = np.take(num, inverse.reshape(-1), axis=-1)
-    return num / (1.0 + _alive_odds(r, alpha, a, b, x, t_x, T)) + 0.0
+        (ux, uT), inverse = group_rows(x, T)
+        num = _expected_numerator(r, alpha, a, b, tk, ux, uT)
+    num = np.take(num, inverse, axis=-1)
+    out = num / (1.0 + _alive_odds(r, alpha, a, b, x, t_x, T)) + 0.0
+    bad = ~np.isfinite(out)
+    if bad.any():
+        row = int(np.flatnonzero(bad.reshape(-1, x.size).any(axis=0))[0]) + 1
+        raise CustomerEquityError("bgnbd", f"the expected purchases cannot be evaluated at r = "
+                                  f"{r:.3g}, alpha = {alpha:.3g}, a = {a:.3g}, b = {b:.3g} (the "
+                                  "hypergeometric term overflows); such an estimate comes from "
+                                  f"too few customers to fit the model (first at customer {row})")
+    return out
 
 
 def _mismatch(horizons, customers):

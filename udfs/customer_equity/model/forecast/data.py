@@ -71,7 +71,10 @@ def date_to_day(value, name="date") -> int:
     """
     if value is None:
         raise CustomerEquityError(name, "a date is required")
-    return int(to_days(np.array([value], dtype=object), name)[0])
+    try:
+        return int(to_days(np.array([value], dtype=object), name)[0])
+    except CustomerEquityError as err:  # one value: no row to name
+        raise CustomerEquityError(name, err.rule, value=value) from None
 
 
 def day_to_date(day: int) -> _dt.date:

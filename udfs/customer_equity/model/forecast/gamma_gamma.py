@@ -17,6 +17,7 @@ from scipy.special import digamma, gammaln
 from ...errors import CustomerEquityError
 from ._base import FittedModel, Params, parameters, spend_arrays, weights_array
 from ._mle import distinct_rows, maximise
+from ._mle import dot as _dot
 
 __all__ = [
     "expected_spend",
@@ -35,16 +36,25 @@ def _loglik(p, q, v, x, m):
             + px * np.log(x) - (px + q) * np.log(v + x * m))
 
 
-def _loglik_grad(phi, x, m, w):
+def _loglik_grad(phi, x, m, w, distinct=None):
+    """Summed weighted log-likelihood and gradient in log-parameters; the special
+    functions once per distinct ``x``, one logarithm per row."""
     p, q, v = np.exp(phi)
+    ux, xi = distinct if distinct is not None else np.unique(x, return_inverse=True)
+    xi = xi.reshape(-1)
+    pu = p * ux
+    psi_u = digamma(pu + q)
+    const_u = gammaln(pu + q) - gammaln(pu) - gammaln(q) + q * np.log(v) + pu * np.log(ux)
     px = p * x
-    ll = np.dot(w, _loglik(p, q, v, x, m))
-    psi = digamma(px + q)
-    log_vxm = np.log(v + x * m)
-    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - log_vxm)
-    d_q = psi - digamma(q) + np.log(v) - log_vxm
-    d_v = q / v - (px + q) / (v + x * m)
-    grad = np.array([np.dot(w, d) for d in (d_p, d_q, d_v)]) * np.array([p, q, v])
+    log_m = np.log(m)
+    vxm = v + x * m
+    log_vxm = np.log(vxm)
+    ll = _dot(w, const_u[xi] + (px - 1) * log_m - (px + q) * log_vxm)
+    n_u = np.bincount(xi, weights=w, minlength=ux.size)
+    d_p = _dot(n_u, ux * (psi_u - digamma(pu) + np.log(ux))) + _dot(w, x * (log_m - log_vxm))
+    d_q = _dot(n_u, psi_u) - w.sum() * digamma(q) + w.sum() * np.log(v) - _dot(w, log_vxm)
+    d_v = q / v * w.sum() - _dot(w, (px + q) / vxm)
+    grad = np.array([d_p, d_q, d_v]) * np.array([p, q, v])
     return ll, grad
 
 
@@ -124,9 +134,11 @@ def fit_gamma_gamma(frequency, monetary_value, weights=None) -> FittedModel:
                                   f"to fit the Gamma-Gamma model: {w.sum():g}, at least "
                                   f"{MIN_SPENDERS} needed")
     (x, m), w = distinct_rows(x, m, weights=w)
-    mean = np.dot(w, m) / w.sum()
+    mean = _dot(w, m) / w.sum()
     phi0 = np.log([1.0, 2.0, mean])
-    return maximise("gamma_gamma", lambda phi: _loglik_grad(phi, x, m, w), phi0, w.sum())
+    distinct = np.unique(x, return_inverse=True)
+    return maximise("gamma_gamma", lambda phi: _loglik_grad(phi, x, m, w, distinct), phi0,
+                    w.sum())
 
 
 def expected_spend(params: Params, frequency, monetary_value) -> np.ndarray:

@@ -138,7 +138,7 @@ class CustomerForecast:
             "customers": {"calibration": len(c),
                           "repeat_buyers": int((c["frequency"] > 0).sum()),
                           "spend_model": self.gamma_gamma.customers},
-            "excluded": dict(s.counts),
+            "log": dict(s.counts),
             "holdout": self.holdout_totals() or None,
         }
 
