@@ -6,15 +6,55 @@ and returns a value or a spilled array. The same module serves the Windows add-i
 Server (Office.js: Excel on Mac, Windows and the web), because the decorators come
 from the top-level ``xlwings`` package, which picks the runtime's implementation.
 
-Arguments arrive as 2-D lists of cell values (``ndim=2``), never pre-converted, so
-that the core sees blanks (None on COM, "" on Office.js), text and TRUE/FALSE as
-they are and can name the argument and the cell's position when one is wrong.
+Arguments arrive raw, never pre-converted by xlwings; :mod:`customer_equity.cells` reads
+them (blanks, text, TRUE/FALSE, error values, dates) so that the core can name the
+argument and the cell's position when one is wrong, and writes the results back.
+
+Names
+-----
+Each function's docstring (the description Excel shows) ends with the Python function
+of :mod:`customer_equity.model` behind it, which takes the same arguments in the same
+order. The Excel names are short and follow the papers' abbreviations (PV, PPV, TV,
+LTV); the Python names spell the formula out, numpy-financial style:
+
+==================  ==========================  ==========================================
+Excel               Python                      why the name differs
+==================  ==========================  ==========================================
+CE_PV               purchase_value              PV is the paper's purchase value
+CE_PPV              word_of_mouth_value         PPV is the paper's word-of-mouth value
+CE_TV_ALLOCATE      allocate_transaction_value  carriers may also be types in Excel
+CE_LTV              ltv_contribution            the plain LTV (NPV of margins) in Excel
+CE_LTV_SOW          ltv_share_of_wallet
+CE_LTV_INDIRECT     ltv_indirect
+CE_LTV_RETENTION    ltv_retention
+CE_LTV_VALUES       ltv_values                  (periods second, required in Excel)
+CE_LTV_TYPE         ltv_type
+CE_EXCLUDED         excluded_cells              Excel adds a header row
+CE_CAPABILITIES     capabilities                Excel takes a column of types
+CE_SCORE            weighted_score
+CE_SEGMENT          segment_by_score
+CE_SEGMENT_STAGE    segment_by_stage
+CE_TIER             value_tier
+CE_EQUITY           customer_equity
+CE_EQUITY_TABLE     equity_table
+CE_COMPOSITION      composition_matrix
+CE_LINKS            solid_links
+CE_RATE             per_period_rate             Excel's RATE family is short
+CE_LOG_SUMMARY      forecast.summary_data       Excel adds a header row, ids as they came
+CE_BGNBD_FIT        forecast.fit_bgnbd          Excel spills a labelled table
+CE_P_ALIVE          forecast.p_alive
+CE_EXPECTED_...     forecast.expected_purchases (CE_EXPECTED_PURCHASES; horizon second)
+CE_GAMMA_GAMMA_FIT  forecast.fit_gamma_gamma    Excel spills a labelled table
+CE_EXPECTED_SPEND   forecast.expected_spend
+CE_FORECAST_LTV     forecast.forecast_clv       of forecast_values: one call in Excel
+==================  ==========================  ==========================================
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import functools
+import inspect
 import math
 
 import numpy as np
@@ -82,12 +122,14 @@ def _guard(f):
     """Read the raw cells, call, write the result as rows of cells, and turn our
     CustomerEquityError into a readable error in the cell on either runtime."""
 
+    names = list(inspect.signature(f).parameters)
+
     @functools.wraps(f)
     def wrapper(*args):
         try:
             # an overflow is no warning here: cells.write refuses the non-finite result
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                return cells.write(f(*(cells.read(a, RUNTIME) for a in args)))
+                return cells.write(f(*(cells.read(a, RUNTIME, n) for n, a in zip(names, args))))
         except CustomerEquityError as err:
             return _error_result(f.__name__, err)
 
@@ -492,7 +534,7 @@ def _same_rows(arrays):
     observation_end="Last day observed (a date). Default: the last date of the log. After the "
                     "calibration end it opens a holdout period and adds actual_purchases and actual_amount.")
 def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, observation_end=None):
-    """Per-customer summary of a transaction log with a header row: customer_id, frequency, recency, T, monetary_value."""
+    """Per-customer summary of a transaction log, with a header row: customer_id, frequency, recency, T, monetary_value (and the holdout). Python: forecast.summary_data."""
     ids = _customer_ids(customer, "customer")
     days = _date_column(date, "date")
     amounts = _amounts(amount)
@@ -580,7 +622,7 @@ _MON = "Mean amount m_x of the repeat purchases per customer (0 when frequency i
                 recency=_REC,
                 T=_T)
 def ce_bgnbd_fit(frequency, recency, T):
-    """BG/NBD fit by maximum likelihood: r, alpha, a, b with standard errors, log-likelihood and customers (a labelled table)."""
+    """BG/NBD fit by maximum likelihood: r, alpha, a, b with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_bgnbd."""
     return _fit_table(_fc.fit_bgnbd(frequency, recency, T))
 
 
@@ -589,7 +631,7 @@ def ce_bgnbd_fit(frequency, recency, T):
                 recency=_REC,
                 T=_T)
 def ce_p_alive(params, frequency, recency, T):
-    """Probability each customer is still active at the calibration end (BG/NBD), per row."""
+    """Probability each customer is still active at the calibration end (BG/NBD), per row. Python: forecast.p_alive."""
     return _fc.p_alive(_fit_params(params, "bgnbd", "params"), frequency, recency, T)
 
 
@@ -600,7 +642,7 @@ def ce_p_alive(params, frequency, recency, T):
                 recency=_REC,
                 T=_T)
 def ce_expected_purchases(params, horizon, frequency, recency, T):
-    """Expected purchases of each customer in the next t units (BG/NBD E[Y(t)]), per row."""
+    """Expected purchases of each customer in the next t units (BG/NBD E[Y(t)]), per row. Python: forecast.expected_purchases."""
     p = _fit_params(params, "bgnbd", "params")
     h = np.asarray(horizon, dtype=object)
     if h.ndim == 2 and h.shape[0] == 1 and h.shape[1] > 1:  # a row of horizons: N x K
@@ -622,7 +664,7 @@ def _horizons(h):
 @excel_function(frequency=_FREQ,
                 monetary_value=_MON)
 def ce_gamma_gamma_fit(frequency, monetary_value):
-    """Gamma-Gamma spend fit on the repeat buyers: p, q, v with standard errors, log-likelihood, customers and the frequency-spend correlation."""
+    """Gamma-Gamma spend fit on the repeat buyers: p, q, v with standard errors, log-likelihood, customers, frequency-spend correlation. Python: forecast.fit_gamma_gamma."""
     fit = _fc.fit_gamma_gamma(frequency, monetary_value)
     corr = _fc.frequency_spend_correlation(frequency, monetary_value)
     return _fit_table(fit, [("frequency-spend correlation", corr if math.isfinite(corr) else "")])
@@ -632,7 +674,7 @@ def ce_gamma_gamma_fit(frequency, monetary_value):
                 frequency=_FREQ,
                 monetary_value=_MON)
 def ce_expected_spend(params, frequency, monetary_value):
-    """Expected amount of each customer's future purchases (Gamma-Gamma E[M]), per row."""
+    """Expected amount of each customer's future purchases (Gamma-Gamma E[M]), per row. Python: forecast.expected_spend."""
     return _fc.expected_spend(_fit_params(params, "gamma_gamma", "params"), frequency,
                               monetary_value)
 
@@ -649,7 +691,7 @@ def ce_expected_spend(params, frequency, monetary_value):
                 timing=_TIMING)
 def ce_forecast_ltv(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, margin, rate, periods,
                     timing=None):
-    """Forecast lifetime value per row: sum over periods k of (E[Y(k)] - E[Y(k-1)]) x E[M] x margin, discounted."""
+    """Forecast lifetime value per row: sum over periods k of (E[Y(k)] - E[Y(k-1)]) x E[M] x margin, discounted. Python: forecast.forecast_clv."""
     values = _fc.forecast_values(_fit_params(bgnbd, "bgnbd", "bgnbd"),
                                  _fit_params(gamma_gamma, "gamma_gamma", "gamma_gamma"),
                                  frequency, recency, T, monetary_value,
