@@ -13,6 +13,7 @@ import customer_equity as ce
 from customer_equity import CustomerEquityError, MeasureConfig
 
 TYPES = ["Lighthouse", "Follower", "Rational", "Profit-seeking"]
+FLAT_TYPE = MeasureConfig(rate=0.0, classify_by="type")
 
 
 def small_table():
@@ -176,9 +177,25 @@ def test_compare_this_year_with_last_year():
     assert c["volume_effect"].abs().max() == 0.0   # same 1,000 customers
     assert c["customer_share_change"].iloc[:4].sum() == pytest.approx(0.0, abs=1e-12)
     assert c["equity_share_change"].iloc[:4].sum() == pytest.approx(0.0, abs=1e-12)
+    # the value effect by kind adds up to the value effect
+    kinds = c[[f"value_effect_{k}" for k in ("pv", "ppv", "cv", "kv", "tv", "iv")]].sum(axis=1)
+    assert kinds.to_numpy() == pytest.approx(c["value_effect"].to_numpy(), rel=1e-9, abs=1e-6)
     # differences are to minus from, type by type
     assert c["customer_share_change"].iloc[:4].to_numpy() == pytest.approx(
         this.structure["customer_share"].to_numpy() - last.structure["customer_share"].to_numpy())
+
+
+def test_value_effect_by_kind_by_hand():
+    # one lighthouse customer both years (no volume or mix effect): PV 100 -> 150, KV 50 -> 30
+    last = pd.DataFrame({"type": ["Lighthouse"], "periods": [1], "pv": [100.0], "kv": [50.0]})
+    this = pd.DataFrame({"type": ["Lighthouse"], "periods": [1], "pv": [150.0], "kv": [30.0]})
+    c = ce.compare_structures([ce.measure(last, FLAT_TYPE), ce.measure(this, FLAT_TYPE)])
+    row = c.set_index("type").loc["Lighthouse"]
+    assert (row["equity_change"], row["value_effect"]) == (30.0, 30.0)
+    assert (row["value_effect_pv"], row["value_effect_kv"], row["value_effect_ppv"]) == (50.0, -20.0, 0.0)
+    # a competitor estimate has no composition: no split by kind
+    guess = ce.structure_from_counts([1, 0, 0, 0], [200.0, 0, 0, 0])
+    assert ce.compare_structures([ce.measure(last, FLAT_TYPE), guess])["value_effect_pv"].isna().all()
 
 
 def test_compare_with_a_competitor_estimate_and_three_structures():
