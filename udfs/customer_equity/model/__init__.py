@@ -32,6 +32,8 @@ from .types import (
 from .values import allocate_transaction_value, ltv_values, purchase_value, word_of_mouth_value
 
 # --- issue 14: the papers' decisions (structure, what-if, prospects, retention) -----------
+# An explicit __all__ takes these names with `*_DECISIONS`.
+from .prospects import encode_traits, prospect_weights, screen_prospects
 from .retention import customers_at_stake, retention_from_p_alive, retention_watch
 from .structure import (
     MIX_COLUMNS,
@@ -42,7 +44,6 @@ from .structure import (
     structure_from_values,
     structure_table,
 )
-from .prospects import encode_traits, prospect_weights, screen_prospects
 from .whatif import LEVERS, WhatIf, implied_retention, moves_to_mix, what_if, what_if_grid
 
 _DECISIONS = [
