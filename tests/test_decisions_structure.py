@@ -254,3 +254,20 @@ def test_any_counts_and_averages_give_a_structure_or_a_named_error(customers, av
     else:
         assert s.loc["Total", "customers"] == pytest.approx(s["customers"].iloc[:4].sum())
         assert np.isfinite(s["equity"]).all()
+
+
+def spilled(frame, first_header):
+    """A table as a worksheet holds it after a spill: a header row, labels, '' for NaN."""
+    rows = [[first_header] + list(frame.columns)]
+    for label, row in zip(frame.index, frame.itertuples(index=False)):
+        rows.append([str(label)] + ["" if isinstance(v, float) and np.isnan(v) else v for v in row])
+    return rows
+
+
+def test_a_spilled_structure_reads_back():
+    m = ce.measure(ce.load_sample(), ce.sample_config())
+    guess = ce.structure_from_counts([150, 250, 350, 250], [9000, 4500, 1800, 400])
+    for source in (ce.structure_table(m), guess):
+        rows = spilled(source, "type")
+        again = ce.structure_table(pd.DataFrame(rows[1:], columns=rows[0]))
+        pd.testing.assert_frame_equal(again, source, check_dtype=False)
