@@ -159,3 +159,52 @@ def paste_customers(template, dst, customers, table="Customers"):
 
 class TablesBook(OpenpyxlBook):
     """Kept for the tests' readability: ``OpenpyxlBook`` itself now reads names on tables."""
+
+
+# --- CE_ evaluations per recalculation ------------------------------------------------------
+
+import re  # noqa: E402
+
+_CE_CALL = re.compile(r"(?<![\w.])CE_[A-Z0-9_.]*\s*\(", re.IGNORECASE)
+_IDENT = re.compile(r"(?<![\w.!'\[])([A-Za-z_][\w.]*)(?![\w.]*[\[(!])")
+
+
+def _strip_strings(formula):
+    return re.sub(r'"(?:[^"]|"")*"', '""', formula)
+
+
+def ce_evaluations(path):
+    """CE_ function calls Excel makes in one full recalculation of a workbook.
+
+    Every formula cell is evaluated once (a dynamic array once for its whole spill range);
+    a defined name that is a formula is evaluated afresh at each reference, so its CE_
+    calls count once per reference, recursively. A name that refers to cells (a range, a
+    table column, a spill range ``A1#``) costs nothing. Both branches of an IF count.
+    Returns ``(total, {(sheet, cell): calls})``.
+    """
+    wb = openpyxl.load_workbook(path)
+    names = {k.lower(): (dn.attr_text or "") for k, dn in wb.defined_names.items()}
+    memo = {}
+
+    def cost(formula, stack=()):
+        text = _strip_strings(formula)
+        n = len(_CE_CALL.findall(text))
+        for ident in _IDENT.findall(text):
+            key = ident.lower()
+            if key in names and key not in stack:
+                if key not in memo:
+                    memo[key] = cost(names[key], stack + (key,))
+                n += memo[key]
+        return n
+
+    per_cell = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                text = v.text if isinstance(v, ArrayFormula) else v if c.data_type == "f" else None
+                if isinstance(text, str):
+                    calls = cost(text)
+                    if calls:
+                        per_cell[(ws.title, c.coordinate)] = calls
+    return sum(per_cell.values()), per_cell

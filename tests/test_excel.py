@@ -30,7 +30,8 @@ CATALOGUE = {
     "ce_ltv_indirect": ["rate", "market_size", "share", "margin", "indirect", "periods", "timing"],
     "ce_ltv_retention": ["margin", "retention", "rate", "periods", "timing", "growth", "acquisition_cost"],
     "ce_ltv_values": ["rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv", "timing"],
-    "ce_ltv_type": ["type", "rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv", "timing"],
+    "ce_ltv_type": ["types", "rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv", "timing"],
+    "ce_excluded": ["types", "pv", "ppv", "cv", "kv", "tv"],
     "ce_capabilities": ["type"],
     "ce_score": ["indicators", "weights"],
     "ce_segment": ["score", "cutoffs"],
@@ -70,6 +71,11 @@ VALID = [
     ("ce_ltv_type", (Cells([["Lighthouse"], ["profit-seeking"], ["理性"]]), 0.1, 2,
                      Cells([[100], [100], [100]]), -10, 5, 20, 15, 30),
      [[130 * (d1 + d2) + 30], [100 * (d1 + d2) + 30], [95 * (d1 + d2) + 30]]),
+    # Rational provides no KV and no TV; Profit-seeking only PV: 2 KV cells, 1 TV, 1 PPV, 1 CV left out
+    ("ce_excluded", (Cells([["Rational"], ["Profit-seeking"], ["Lighthouse"]]), OMITTED,
+                     Cells([[0], [7], [7]]), Cells([[0], [3], [0]]), Cells([[5], [5], [5]]),
+                     Cells([[2], [0], [2]])),
+     [["PV", "PPV", "CV", "KV", "TV"], [0, 1, 1, 2, 1]]),
     ("ce_capabilities", ("Follower",), [[True, True, True, False, True, True]]),
     ("ce_score", (Cells([[5, 4], [2, 1]]), Cells([[0.6, 0.4]])), [[0.6 * 5 + 0.4 * 4], [0.6 * 2 + 0.4 * 1]]),
     ("ce_segment", (Cells([[4.6], [3.0], [2.5], [1.6]]),),
@@ -105,7 +111,7 @@ VALID = [
 INVALID = [
     ("ce_pv", (Cells([[5000], [2000]]), Cells([[0.4], [1.5]]), 0.25), "share, row 2: must lie in [0, 1]"),
     ("ce_ppv", (0.1, -5, 200), "reach: must be >= 0"),
-    ("ce_tv_allocate", (Cells([[900]]), Cells([["maybe"]])), "carriers, row 1, column 1"),
+    ("ce_tv_allocate", (Cells([[900]]), Cells([["maybe"]])), "carriers: must be TRUE/FALSE, 1/0, yes/no or x/blank or a customer type"),
     ("ce_ltv", (0.1, Cells([[100, "n/a", 150]])), "values, row 1, column 2: expected a number, got text"),
     ("ce_ltv", (0.1, Cells([[100, CellError("#DIV/0!"), 150]])), "values, row 1, column 2: the cell holds the Excel error #DIV/0!"),
     ("ce_ltv", (-1, Cells([[100]])), "rate: a per-period rate must be > -1"),
@@ -116,7 +122,9 @@ INVALID = [
     ("ce_ltv_retention", (100, Cells([[0.7, 1.2]]), 0.1), "retention, row 1, column 2: must lie in [0, 1]"),
     ("ce_ltv_retention", (100, 1.0, 0.0), "retention: the infinite-horizon value is defined only while"),
     ("ce_ltv_values", (0.1, -2, 100, 0, 0, 0, 0), "periods: a number of periods must be >= 0"),
-    ("ce_ltv_type", (Cells([["Lighthouse"], ["VIP"]]), 0.1, 2, 100, 0, 0, 0, 0), "type, row 2: unknown customer type"),
+    ("ce_ltv_type", (Cells([["Lighthouse"], ["VIP"]]), 0.1, 2, 100, 0, 0, 0, 0), "types, row 2: unknown customer type"),
+    ("ce_excluded", (Cells([["Rational"], ["Lighthouse"]]), 0, 0, 0, Cells([[1], [2], [3]]), 0),
+     "kv: has 3 rows, which do not match types (2 rows)"),
     ("ce_capabilities", ("Gold",), "type: unknown customer type"),
     ("ce_score", (Cells([[5, 4], [2, 1]]), Cells([[0.6, 0.3, 0.1]])), "weights: needs one weight per indicator column"),
     ("ce_segment", (Cells([[3.0]]), Cells([[2, 3, 4]])), "cutoffs: cut-offs must be in descending order"),
@@ -125,7 +133,7 @@ INVALID = [
     ("ce_equity", (Cells([["Lighthouse"], ["Rational"]]), Cells([[1], [2], [3]])), "ltv: needs one value per customer type"),
     ("ce_equity_table", (Cells([["Lighthouse"], ["Boss"]]), Cells([[1], [2]])), "types, row 2: unknown customer type"),
     ("ce_composition", (Cells([["Lighthouse"]]), 0.1, 2, Cells([["x"]]), 0, 0, 0, 0), "pv: expected a number, got text"),
-    ("ce_links", (Cells([[4]]), Cells([[2]]), Cells([[0]])), "executive_link: must be TRUE/FALSE or 1/0"),
+    ("ce_links", (Cells([[4]]), Cells([[2]]), Cells([[0]])), "executive_link: must be TRUE/FALSE, 1/0, yes/no or x/blank"),
     ("ce_rate", (0.12, 0), "periods_per_year: must be > 0"),
 ]
 
@@ -304,3 +312,169 @@ def test_xlwings_lite_main_py_with_the_readme_import_line(monkeypatch):
         meta = ojs.meta("main")
         assert {f["name"] for f in meta["functions"]} == {f.upper() for f in CATALOGUE}
         assert_grid_equal(ojs.call("main", "ce_ltv_retention", 100, 0.8, 0.1), [[100 * 0.8 / 0.3]])
+
+
+# --- the cases of issue 11 -------------------------------------------------------------
+
+
+def both(com, ojs, func, *args):
+    """What the cell shows on COM and on Office.js (blank as null)."""
+    ojs_shown = ojs.call_cell(M, func, *args)
+    return com.call_cell(M, func, *args), (ojs_shown.message if isinstance(ojs_shown, CellError)
+                                           else ojs_shown)
+
+
+@pytest.mark.parametrize("func,args,message", [
+    ("ce_pv", (Cells([[1], [2], [3]]), Cells([[0.1], [0.2]]), 1),
+     "CE_PV: share: has 2 rows, which do not match capacity (3 rows)"),
+    ("ce_ltv", (Cells([[0.1], [0.2]]), Cells([[1, 2], [3, 4], [5, 6]])),
+     "CE_LTV: values: has 3 rows, which do not match rate (2 rows)"),
+    ("ce_ltv_values", (0.1, Cells([[1], [2]]), Cells([[1], [2]]), Cells([[1], [2], [3]]), 0, 0, 0),
+     "CE_LTV_VALUES: ppv: has 3 rows, which do not match periods (2 rows)"),
+    ("ce_links", (Cells([[3], [3]]), Cells([[True]]), Cells([[True], [False], [True]])),
+     "CE_LINKS: expert_link: has 3 rows, which do not match decision_makers (2 rows)"),
+    ("ce_ltv_retention", (Cells([[1, 2]]), Cells([[0.5, 0.6, 0.7]]), 0.1),
+     "CE_LTV_RETENTION: retention: has 3 columns, which do not match margin (2 columns)"),
+])
+def test_mismatched_shapes_are_refused_naming_the_argument(com, ojs, func, args, message):
+    shown_com, shown_ojs = both(com, ojs, func, *args)
+    assert shown_com == "#VALUE! " + message
+    assert shown_ojs == message
+
+
+def test_score_of_one_cell_and_one_weight(com, ojs):
+    assert grid(com.call(M, "ce_score", 5, 0.5)) == [[2.5]]
+    assert grid(ojs.call(M, "ce_score", 5, 0.5)) == [[2.5]]
+
+
+@pytest.mark.parametrize("func,args", [
+    ("ce_pv", (1e300, 1, 1e300)),
+    ("ce_ltv", (-0.9999999, Cells([[0.0] * 60]))),
+    ("ce_ppv", (1, 1e308, 10)),
+    ("ce_ltv_values", (0.0, 2, 1e308, 1e308, 0, 0, 0)),
+])
+def test_no_function_returns_inf_nan_or_a_blank_for_a_number(com, ojs, func, args):
+    shown_com, shown_ojs = both(com, ojs, func, *args)
+    assert shown_com.startswith(f"#VALUE! {func.upper()}: result: the value ")
+    assert shown_ojs.startswith(f"{func.upper()}: result: the value ")
+
+
+def test_ppv_refuses_an_influence_above_100_percent(com, ojs):
+    shown_com, shown_ojs = both(com, ojs, "ce_ppv", 5, 10, 100)
+    assert "influence: an influence (a share of the people reached) must lie in [-1, 1] (got 5" in shown_com
+    assert "must lie in [-1, 1]" in shown_ojs
+
+
+@pytest.mark.parametrize("cell", ["   ", " "])
+def test_a_cell_of_spaces_is_text_not_a_blank(com, ojs, cell):
+    for shown in both(com, ojs, "ce_ltv", 0.1, Cells([[100, cell, 100]])):
+        assert "values, row 1, column 2: expected a number, got text" in shown
+
+
+@pytest.mark.parametrize("func,args", [
+    ("ce_ltv_values", (0.1, Cells([[None]]), 100, 0, 0, 0, 0)),
+    ("ce_ltv_type", ("Lighthouse", 0.1, Cells([[None]]), 100, 0, 0, 0, 0)),
+    ("ce_composition", ("Lighthouse", 0.1, Cells([[None]]), 100, 0, 0, 0, 0)),
+])
+def test_a_blank_required_periods_is_refused(com, ojs, func, args):
+    """COM and Office.js with a blank as null refuse; Office.js with a blank as 0 cannot tell
+    the blank from a typed 0 (Excel's convention there): 0 periods, only Iv."""
+    shown_com, shown_ojs = both(com, ojs, func, *args)
+    if ojs.empty_cell is None:
+        assert "periods: a number of periods is required, the cell is blank" in shown_ojs
+    assert "periods: a number of periods is required, the cell is blank" in shown_com
+
+
+def test_a_date_where_money_belongs_is_refused_on_com_as_the_user_typed_it(com):
+    import datetime as dt
+
+    shown = com.call_cell(M, "ce_ltv", 0.1, Cells([[100.0, dt.datetime(2024, 1, 2)]]))
+    assert shown == ("#VALUE! CE_LTV: values, row 1, column 2: expected a number, got a date "
+                     "(got 2024-01-02)")
+
+
+def test_single_cell_messages_show_the_value_as_typed(com, ojs):
+    for shown in both(com, ojs, "ce_ltv", "12%", 100):
+        assert "rate: expected a number, got text (got '12%')" in shown
+        assert "np.str_" not in shown
+    for shown in both(com, ojs, "ce_pv", True, 0.5, 0.2):
+        assert "capacity: expected a number, got a TRUE/FALSE value (got TRUE)" in shown
+
+
+def test_fractional_decision_makers_are_refused(com, ojs):
+    for shown in both(com, ojs, "ce_links", Cells([[2.5], [3]]), Cells([[True], [True]]),
+                      Cells([[False], [False]])):
+        assert "decision_makers, row 1: a number of people must be a whole number (got 2.5)" in shown
+
+
+def test_type_excluded_cells_are_counted_for_the_excel_user(com, ojs):
+    """measure() counts data a type does not provide; CE_EXCLUDED gives Excel the same count."""
+    import pandas as pd
+
+    types = ["Rational", "Profit-seeking", "Follower"]
+    kv, ppv = [[10.0, 0.0], [5.0, 5.0], [0.0, 7.0]], [[1.0], [2.0], [0.0]]
+    m = customer_equity.measure(pd.DataFrame({"type": types, "periods": [2, 2, 2], "pv": [1.0] * 3,
+                                              "ppv": [1.0, 2.0, 0.0], "kv_1": [10.0, 5.0, 0.0],
+                                              "kv_2": [0.0, 5.0, 7.0]}),
+                                customer_equity.MeasureConfig(classify_by="type"))
+    want = [["PV", "PPV", "CV", "KV", "TV"], [0, m.excluded["ppv"], 0, m.excluded["kv"], 0]]
+    assert want == [["PV", "PPV", "CV", "KV", "TV"], [0, 1, 0, 4, 0]]
+    args = (Cells([[t] for t in types]), 0, Cells(ppv), 0, Cells(kv), 0)
+    assert grid(com.call(M, "ce_excluded", *args)) == want
+    assert grid(ojs.call(M, "ce_excluded", *args)) == want
+
+
+@pytest.mark.parametrize("ltv,tiers", [
+    ([100.0] * 10, ["Iron"] * 10),
+    ([0.0] * 12 + [100.0] * 8, ["Lead"] * 12 + ["Gold"] * 8),
+    ([float(k) for k in range(20)], ["Lead"] * 10 + ["Iron"] * 6 + ["Gold"] * 3 + ["Platinum"]),
+])
+def test_default_tiers_give_equal_values_one_tier_by_mid_rank_percentile(com, ojs, ltv, tiers):
+    args = (Cells([[v] for v in ltv]),)
+    assert grid(com.call(M, "ce_tier", *args)) == [[t] for t in tiers]
+    assert grid(ojs.call(M, "ce_tier", *args)) == [[t] for t in tiers]
+
+
+# --- names ----------------------------------------------------------------------------
+
+#: CE_ function -> the Python function its docstring names; arguments agree unless listed
+#: here with the reason (stated in customer_equity.excel's module docstring).
+PYTHON_NAMES = {
+    "ce_pv": "purchase_value", "ce_ppv": "word_of_mouth_value",
+    "ce_tv_allocate": "allocate_transaction_value", "ce_ltv": "ltv_contribution",
+    "ce_ltv_sow": "ltv_share_of_wallet", "ce_ltv_indirect": "ltv_indirect",
+    "ce_ltv_retention": "ltv_retention", "ce_ltv_values": "ltv_values", "ce_ltv_type": "ltv_type",
+    "ce_excluded": "excluded_cells", "ce_capabilities": "capabilities", "ce_score": "weighted_score",
+    "ce_segment": "segment_by_score", "ce_segment_stage": "segment_by_stage", "ce_tier": "value_tier",
+    "ce_equity": "customer_equity", "ce_equity_table": "equity_table",
+    "ce_composition": "composition_matrix", "ce_links": "solid_links", "ce_rate": "per_period_rate",
+}
+DIFFERENT_ARGUMENTS = {"ce_excluded", "ce_capabilities", "ce_version"}
+
+
+def test_each_function_names_its_python_function_with_the_same_arguments():
+    import inspect
+
+    import customer_equity.excel as excel
+    import customer_equity.model as model
+
+    for func, python in PYTHON_NAMES.items():
+        doc = getattr(excel, func).__doc__
+        assert doc.rstrip().endswith(f"Python: {python}."), func
+        target = getattr(model, python)
+        assert python in model.__all__
+        if func in DIFFERENT_ARGUMENTS:
+            continue
+        excel_args = list(inspect.signature(getattr(excel, func)).parameters)
+        python_args = list(inspect.signature(target).parameters)
+        assert python_args[: len(excel_args)] == excel_args, (func, excel_args, python_args)
+
+
+def test_model_all_lists_functions_not_submodules():
+    import types
+
+    import customer_equity.model as model
+
+    assert not [n for n in model.__all__ if isinstance(getattr(model, n), types.ModuleType)]
+    assert {"ltv_contribution", "measure", "value_tier", "flag_value"} <= set(model.__all__)
+    assert not {"ltv", "values", "types", "discount", "sample", "flags"} & set(model.__all__)

@@ -551,12 +551,12 @@ def test_refresher_follows_the_assumptions(sample_measurement):
 
 
 def test_previews_exist_and_are_in_the_documentation():
-    doc = (ROOT / "README.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")
     for filename, sheets in PREVIEW_AREAS.items():
         for sheet in sheets:
             png = WORKBOOKS / "previews" / preview_name(filename, sheet)
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
-            assert f"workbooks/previews/{png.name}" in doc, f"{png.name} not shown in the README"
+            assert f"workbooks/previews/{png.name}" in doc, f"{png.name} not shown in docs/templates.md"
 
 
 def test_refresh_file_reads_the_customers_table_of_the_committed_template(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class CustomerEquityError(ValueError):
     """Invalid input: names the argument, the offending position and the rule broken.
@@ -63,6 +65,19 @@ class CustomerEquityError(ValueError):
 
 
 def _show(value) -> str:
+    """The offending value as the user typed it: text quoted, TRUE/FALSE, a date as a date.
+
+    >>> [_show(v) for v in ("12%", True, 2.0, 0.25, dt.datetime(2024, 1, 2), dt.datetime(2024, 1, 2, 9, 30))]
+    ["'12%'", 'TRUE', '2.0', '0.25', '2024-01-02', '2024-01-02 09:30']
+    """
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        value = value.item()  # np.str_('12%') is '12%' to the user
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d" if value.time() == dt.time() else "%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return repr(value)
     if isinstance(value, str):

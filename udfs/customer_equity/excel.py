@@ -13,22 +13,22 @@ they are and can name the argument and the cell's position when one is wrong.
 
 from __future__ import annotations
 
-import decimal
 import functools
-import math
 
 import numpy as np
 import xlwings as xw
 
 from . import __version__
+from . import cells
 from . import model as core
 from .errors import CustomerEquityError
+from .model import flags
 
 CATEGORY = "Customer Equity"
 
 #: What ``from customer_equity.excel import *`` brings into xlwings Lite's main.py.
 __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_indirect",
-           "ce_ltv_retention", "ce_ltv_values", "ce_ltv_type", "ce_capabilities", "ce_score",
+           "ce_ltv_retention", "ce_ltv_values", "ce_ltv_type", "ce_excluded", "ce_capabilities", "ce_score",
            "ce_segment", "ce_segment_stage", "ce_tier", "ce_equity", "ce_equity_table",
            "ce_composition", "ce_links", "ce_rate", "ce_version"]
 
@@ -54,7 +54,6 @@ def _runtime():
 
 
 RUNTIME = _runtime()
-_PLAIN = {float, str, bool, type(None)} | ({int} if RUNTIME != "com" else set())
 
 
 def _error_result(func_name, err):
@@ -70,419 +69,271 @@ def _error_result(func_name, err):
     raise err
 
 
-def _arg(name, doc):
-    """Raw cell values, converted by :func:`_cells` in :func:`_guard`.
-
-    xlwings' ``raw`` converter hands over what the runtime delivers without a Python
-    pass over every cell (on 100,000 rows xlwings' cleaning costs more than our whole
-    calculation): a scalar for one cell, rows of values for a range.
-    """
-    return xw.arg(name, "raw", doc=doc)
-
-
 def _guard(f):
-    """Convert the raw cells, call, turn the result into rows of cells, and turn our
+    """Read the raw cells, call, write the result as rows of cells, and turn our
     CustomerEquityError into a readable error in the cell on either runtime."""
 
     @functools.wraps(f)
     def wrapper(*args):
         try:
-            return _grid(f(*(_cells(a) for a in args)))
+            # an overflow is no warning here: cells.write refuses the non-finite result
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return cells.write(f(*(cells.read(a, RUNTIME) for a in args)))
         except CustomerEquityError as err:
             return _error_result(f.__name__, err)
 
     return wrapper
 
 
-#: pywin32 delivers an error cell as its HRESULT (real numbers always arrive as float).
-COM_ERRORS = {-2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?",
-              -2146826288: "#NULL!", -2146826252: "#NUM!", -2146826265: "#REF!",
-              -2146826273: "#VALUE!"}
+def excel_function(**arg_docs):
+    """The one decorator of a CE_ function: xlwings' ``func``, ``ret`` and one ``arg`` per
+    parameter (raw values, with its help text), around :func:`_guard`.
+
+    xlwings' ``raw`` converter hands over what the runtime delivers without a Python
+    pass over every cell (on 100,000 rows xlwings' cleaning costs more than our whole
+    calculation): a scalar for one cell, rows of values for a range;
+    :func:`customer_equity.cells.read` does the rest.
+    """
+
+    def decorate(f):
+        wrapped = _guard(f)
+        for name, doc in reversed(arg_docs.items()):
+            wrapped = xw.arg(name, "raw", doc=doc)(wrapped)
+        return xw.func(category=CATEGORY)(xw.ret("raw")(wrapped))
+
+    return decorate
 
 
-def _clean(v):
-    if isinstance(v, dict) and v.get("type") == "Error":  # Office.js error cell
-        return str(v.get("basicValue", "#VALUE!"))
-    if type(v) is int and RUNTIME == "com":
-        return COM_ERRORS.get(v, "#VALUE!")
-    if isinstance(v, decimal.Decimal):  # COM: a Currency-formatted cell
-        return float(v)
-    return v
+def _optional(x):
+    return None if cells.is_blank(x) else x
 
 
-def _cells(x):
-    """A raw argument as the core reads it: a scalar stays a scalar, a range becomes a
-    2-D object array; error cells become their text ("#N/A"), currency cells floats."""
-    if not isinstance(x, (list, tuple)):
-        return _clean(x)
-    arr = np.array(x, dtype=object)
-    if arr.ndim != 2:
-        arr = arr.reshape(len(x), -1) if arr.ndim == 1 and arr.size and isinstance(x[0], (list, tuple)) \
-            else arr.reshape(1, -1)
-    if set(map(type, arr.ravel())) - _PLAIN:
-        flat = arr.reshape(-1)
-        for k, v in enumerate(flat):
-            flat[k] = _clean(v)
-    return arr
-
-
-def _grid(result):
-    """Any result as rows of plain Python cells (what both runtimes write as they are);
-    NaN becomes an empty cell."""
-    if isinstance(result, list) and result and isinstance(result[0], list):
-        return result
-    arr = np.asarray(result)
-    if arr.ndim == 0:
-        arr = arr.reshape(1, 1)
-    elif arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.dtype.kind == "f" and np.isnan(arr).any():
-        arr = np.where(np.isnan(arr), "", arr.astype(object))
-    return arr.tolist()
-
-
-def _omitted(x):
-    """An omitted optional argument (None), or a blank referenced cell."""
-    if x is None or (isinstance(x, str) and x == ""):
-        return True
-    return isinstance(x, np.ndarray) and all(c is None or c == "" for c in x.ravel())
-
-
-def _scalar(x, name):
-    """One cell's value."""
-    if isinstance(x, np.ndarray):
-        if x.size != 1:
-            raise CustomerEquityError(name, "must be a single cell")
-        return x.reshape(-1)[0]
-    return x
-
-
-def _text_or_none(x, name):
-    x = _scalar(x, name)
-    return None if x is None or x == "" else x
-
-
-def _list(x):
-    """A row or column of settings (weights, cut-offs) as a flat list."""
-    return np.asarray(x, dtype=object).reshape(-1).tolist()
-
-
-def _rows_of(x, name):
-    """Per-customer labels (types, stages): one column, one row or one cell."""
-    arr = np.asarray(x, dtype=object)
-    if arr.ndim == 0:
-        return arr.reshape(1)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        return arr[:, 0]
-    if arr.ndim == 2 and arr.shape[0] == 1:
-        return arr[0, :]
-    raise CustomerEquityError(name, "must be one column (one cell per customer)")
-
-
-def _table(frame, first_header):
-    header = [first_header] + [str(c) for c in frame.columns]
-    body = [[str(idx)] + ["" if isinstance(v, float) and math.isnan(v) else v
-                          for v in np.asarray(row, dtype=object).tolist()]
-            for idx, row in zip(frame.index, frame.itertuples(index=False))]
-    return [header] + body
+def _required_periods(periods):
+    """``periods`` where the formula requires it: a blank cell is refused, not read as 1."""
+    if cells.is_blank(periods):
+        raise CustomerEquityError("periods", "a number of periods is required, the cell is blank",
+                                  value="")
+    return periods
 
 
 # --- values per period -----------------------------------------------------------
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("capacity", doc="Spending capacity in the category per period (money, >= 0).")
-@_arg("share", doc="The firm's share of that spending (share of wallet), 0 to 1.")
-@_arg("margin", doc="Margin per unit of revenue (0.25 for 25 %).")
-@_guard
+@excel_function(capacity="Spending capacity in the category per period (money, >= 0).",
+                share="The firm's share of that spending (share of wallet), 0 to 1.",
+                margin="Margin per unit of revenue (0.25 for 25 %).")
 def ce_pv(capacity, share, margin):
-    """Purchase value per period: capacity x share of wallet x unit margin (element-wise)."""
+    """Purchase value per period: capacity x share of wallet x unit margin (element-wise). Python: purchase_value."""
     return core.purchase_value(capacity, share, margin)
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("influence", doc="Share of the people reached who act on the word; negative for complaints.")
-@_arg("reach", doc="Number of people influenced per period (>= 0).")
-@_arg("avg_value", doc="Average purchase value of those influenced (money per period).")
-@_guard
+@excel_function(influence="Share of the people reached who act on the word, -1 to 1 (negative for "
+                          "complaints).",
+                reach="Number of people influenced per period (>= 0).",
+                avg_value="Average purchase value of those influenced (money per period).")
 def ce_ppv(influence, reach, avg_value):
-    """Word-of-mouth value per period: influence x reach x average purchase value (may be negative)."""
+    """Word-of-mouth value per period: influence x reach x average purchase value (may be negative). Python: word_of_mouth_value."""
     return core.word_of_mouth_value(influence, reach, avg_value)
 
 
-_YES = {"true", "yes", "y", "1", "x", "是"}
-_NO = {"false", "no", "n", "0", "否", ""}
+def _carries_tv(label):
+    """A customer type standing for its carrier flag: the types that provide TV carry it."""
+    code = flags.type_code_of(label)
+    return None if code is None else bool(core.CAPABILITIES[code, 4])
 
 
 def _carrier_flags(carriers):
-    arr = np.asarray(carriers, dtype=object)
-    if arr.ndim == 0:
-        arr = arr.reshape(1, 1)
-    out = np.zeros(arr.shape, dtype=bool)
-    for idx, v in np.ndenumerate(arr):
-        if v is None or isinstance(v, (bool, np.bool_)):
-            out[idx] = bool(v)
-        elif isinstance(v, (int, float)) and v in (0, 1):
-            out[idx] = bool(v)
-        elif isinstance(v, str) and v.strip().lower() in _YES | _NO:
-            out[idx] = v.strip().lower() in _YES
-        elif isinstance(v, str):
-            try:
-                code = core.type_codes([v], "carriers")[0]
-            except CustomerEquityError:
-                row, col = (idx[0] + 1, idx[1] + 1) if len(idx) == 2 else (idx[0] + 1, None)
-                raise CustomerEquityError("carriers", "must be TRUE/FALSE, 1/0, yes/no or a customer type",
-                                          row=row, column=col, value=v) from None
-            out[idx] = bool(core.CAPABILITIES[code, 4])
-        else:
-            row, col = (idx[0] + 1, idx[1] + 1) if len(idx) == 2 else (idx[0] + 1, None)
-            raise CustomerEquityError("carriers", "must be TRUE/FALSE, 1/0, yes/no or a customer type",
-                                      row=row, column=col, value=v)
-    return out
+    try:
+        return cells.flags(carriers, "carriers", other=_carries_tv)
+    except CustomerEquityError as err:
+        if err.rule == flags.FLAG_RULE:
+            raise CustomerEquityError("carriers", flags.FLAG_RULE + " or a customer type",
+                                      row=err.row, column=err.column, value=err.value) from None
+        raise
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("income", doc="Transaction income per period: one row, one cell per period.")
-@_arg("carriers", doc="Per customer: TRUE/1/yes if they carry transaction value, or their type "
-        "(types that provide TV carry it). One column, or one column per period.")
-@_guard
+@excel_function(income="Transaction income per period: one row, one cell per period.",
+                carriers="Per customer: TRUE/1/yes/x if they carry transaction value, or their type "
+                         "(types that provide TV carry it). One column, or one column per period.")
 def ce_tv_allocate(income, carriers):
-    """Transaction value per customer and period: each period's income split evenly over its carriers."""
-    flags = _carrier_flags(carriers)
-    if flags.ndim == 2 and flags.shape[1] == 1:
-        flags = flags[:, 0]
-    return core.allocate_transaction_value(income, flags)
+    """Transaction value per customer and period: each period's income split evenly over its carriers. Python: allocate_transaction_value."""
+    carrier = _carrier_flags(carriers)
+    if carrier.ndim == 2 and carrier.shape[1] == 1:
+        carrier = carrier[:, 0]
+    return core.allocate_transaction_value(income, carrier)
 
 
 # --- lifetime value ----------------------------------------------------------------
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("rate", doc=_RATE)
-@_arg("values", doc="Margin per period, one row per customer. " + _VALUES)
-@_arg("periods", doc=_PERIODS)
-@_arg("timing", doc=_TIMING)
-@_guard
+@excel_function(rate=_RATE, values="Margin per period, one row per customer. " + _VALUES,
+                periods=_PERIODS, timing=_TIMING)
 def ce_ltv(rate, values, periods=None, timing=None):
-    """Contribution lifetime value per row: the discounted margins (Excel NPV per row)."""
-    return core.ltv_contribution(rate, values, None if _omitted(periods) else periods,
-                                         _text_or_none(timing, "timing"))
+    """Contribution lifetime value per row: the discounted margins (Excel NPV per row). Python: ltv_contribution."""
+    return core.ltv_contribution(rate, values, _optional(periods), cells.text_or_none(timing, "timing"))
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("rate", doc=_RATE)
-@_arg("capacity", doc="Spending capacity per period. " + _VALUES)
-@_arg("share", doc="Share of wallet, 0 to 1.")
-@_arg("margin", doc="Unit margin (0.25 for 25 %).")
-@_arg("periods", doc=_PERIODS)
-@_arg("timing", doc=_TIMING)
-@_guard
+@excel_function(rate=_RATE, capacity="Spending capacity per period. " + _VALUES,
+                share="Share of wallet, 0 to 1.", margin="Unit margin (0.25 for 25 %).",
+                periods=_PERIODS, timing=_TIMING)
 def ce_ltv_sow(rate, capacity, share, margin, periods=None, timing=None):
-    """Share-of-wallet lifetime value per row: sum of capacity x share x margin, discounted."""
-    return core.ltv_share_of_wallet(rate, capacity, share, margin,
-                                            None if _omitted(periods) else periods,
-                                            _text_or_none(timing, "timing"))
+    """Share-of-wallet lifetime value per row: sum of capacity x share x margin, discounted. Python: ltv_share_of_wallet."""
+    return core.ltv_share_of_wallet(rate, capacity, share, margin, _optional(periods),
+                                    cells.text_or_none(timing, "timing"))
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("rate", doc=_RATE)
-@_arg("market_size", doc="The single customer's market size per period (money, >= 0). " + _VALUES)
-@_arg("share", doc="The firm's share, 0 to 1.")
-@_arg("margin", doc="Unit margin.")
-@_arg("indirect", doc="Indirect contribution as a multiplier: 1 none, 1.2 word of mouth adds 20 %.")
-@_arg("periods", doc=_PERIODS)
-@_arg("timing", doc=_TIMING)
-@_guard
+@excel_function(rate=_RATE,
+                market_size="The single customer's market size per period (money, >= 0). " + _VALUES,
+                share="The firm's share, 0 to 1.", margin="Unit margin.",
+                indirect="Indirect contribution as a multiplier: 1 none, 1.2 word of mouth adds 20 %.",
+                periods=_PERIODS, timing=_TIMING)
 def ce_ltv_indirect(rate, market_size, share, margin, indirect, periods=None, timing=None):
-    """Indirect-contribution lifetime value per row (customer-product line): P x S x M x A, discounted."""
-    return core.ltv_indirect(rate, market_size, share, margin, indirect,
-                                     None if _omitted(periods) else periods,
-                                     _text_or_none(timing, "timing"))
+    """Indirect-contribution lifetime value per row (customer-product line): P x S x M x A, discounted. Python: ltv_indirect."""
+    return core.ltv_indirect(rate, market_size, share, margin, indirect, _optional(periods),
+                             cells.text_or_none(timing, "timing"))
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("margin", doc="Margin per period of a retained customer (money).")
-@_arg("retention", doc="Retention rate per period, 0 to 1. A row of rates against a column of "
-        "discount rates spills the grid.")
-@_arg("rate", doc=_RATE)
-@_arg("periods", doc="Horizon in periods; leave out for an infinite horizon.")
-@_arg("timing", doc='"end" (default: first margin after one period) or "begin" (first margin at once).')
-@_arg("growth", doc="Margin growth per period (default 0).")
-@_arg("acquisition_cost", doc="Subtracted once (default 0).")
-@_guard
+@excel_function(margin="Margin per period of a retained customer (money).",
+                retention="Retention rate per period, 0 to 1. A row of rates against a column of "
+                          "discount rates spills the grid.",
+                rate=_RATE, periods="Horizon in periods; leave out for an infinite horizon.",
+                timing='"end" (default: first margin after one period) or "begin" (first margin at once).',
+                growth="Margin growth per period (default 0).",
+                acquisition_cost="Subtracted once (default 0).")
 def ce_ltv_retention(margin, retention, rate, periods=None, timing=None, growth=None, acquisition_cost=None):
-    """Retention-based lifetime value (Gupta & Lehmann): m r / (1 + i - r) for an infinite horizon."""
+    """Retention-based lifetime value (Gupta & Lehmann): m r / (1 + i - r) for an infinite horizon. Python: ltv_retention."""
     return core.ltv_retention(
-        margin, retention, rate,
-        None if _omitted(periods) else periods,
-        _text_or_none(timing, "timing"),
-        0.0 if _omitted(growth) else growth,
-        0.0 if _omitted(acquisition_cost) else acquisition_cost)
+        margin, retention, rate, _optional(periods), cells.text_or_none(timing, "timing"),
+        0.0 if cells.is_blank(growth) else growth,
+        0.0 if cells.is_blank(acquisition_cost) else acquisition_cost)
 
 
 def _components(pv, ppv, cv, kv, tv):
-    return {k: (0.0 if _omitted(x) else x) for k, x in
+    return {k: (0.0 if cells.is_blank(x) else x) for k, x in
             (("pv", pv), ("ppv", ppv), ("cv", cv), ("kv", kv), ("tv", tv))}
 
 
-def _five_value_args(f):
-    for name, doc in reversed((
-            ("rate", _RATE),
-            ("periods", "Retention time in periods, one per row or one for all."),
-            ("pv", "Purchase value per period. " + _VALUES),
-            ("ppv", "Word-of-mouth value per period (may be negative)."),
-            ("cv", "Information value from two-way contact per period."),
-            ("kv", "Knowledge value per period."),
-            ("tv", "Transaction value per period."),
-            ("iv", "Profile information value: added once, not discounted (default 0)."))):
-        f = _arg(name, doc)(f)
-    return _arg("timing", _TIMING)(f)
+_KIND_DOCS = dict(
+    pv="Purchase value per period. " + _VALUES,
+    ppv="Word-of-mouth value per period (may be negative).",
+    cv="Information value from two-way contact per period.",
+    kv="Knowledge value per period.",
+    tv="Transaction value per period.")
+_FIVE_VALUES = dict(
+    rate=_RATE,
+    periods="Retention time in periods, one per row or one for all (required).",
+    **_KIND_DOCS,
+    iv="Profile information value: added once, not discounted (default 0).",
+    timing=_TIMING)
+_TYPES = "Customer type per row: Lighthouse, Follower, Rational or Profit-seeking."
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_five_value_args
-@_guard
+@excel_function(**_FIVE_VALUES)
 def ce_ltv_values(rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
-    """Five-value lifetime value per row: sum of (PV+PPV+CV+KV+TV) discounted, plus Iv."""
-    return core.ltv_values(rate, iv=0.0 if _omitted(iv) else iv, periods=periods,
-                                   timing=_text_or_none(timing, "timing"), **_components(pv, ppv, cv, kv, tv))
+    """Five-value lifetime value per row: sum of (PV+PPV+CV+KV+TV) discounted, plus Iv. Python: ltv_values."""
+    return core.ltv_values(rate, _required_periods(periods), iv=0.0 if cells.is_blank(iv) else iv,
+                           timing=cells.text_or_none(timing, "timing"), **_components(pv, ppv, cv, kv, tv))
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("type", doc="Customer type per row: Lighthouse, Follower, Rational or Profit-seeking.")
-@_five_value_args
-@_guard
-def ce_ltv_type(type, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
-    """Lifetime value per row from only the kinds of value the customer's type provides."""
-    return core.ltv_type(_rows_of(type, "type"), rate, iv=0.0 if _omitted(iv) else iv,
-                                 periods=periods, timing=_text_or_none(timing, "timing"),
-                                 **_components(pv, ppv, cv, kv, tv))
+@excel_function(types=_TYPES, **_FIVE_VALUES)
+def ce_ltv_type(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
+    """Lifetime value per row from only the kinds of value the customer's type provides (CE_EXCLUDED counts the rest). Python: ltv_type."""
+    return core.ltv_type(cells.column(types, "types"), rate, _required_periods(periods),
+                         iv=0.0 if cells.is_blank(iv) else iv, timing=cells.text_or_none(timing, "timing"),
+                         **_components(pv, ppv, cv, kv, tv))
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("type", doc="Customer type (or a column of types).")
-@_guard
+@excel_function(types=_TYPES, **_KIND_DOCS)
+def ce_excluded(types, pv, ppv, cv, kv, tv):
+    """Non-zero value cells left out because the customer's type does not provide that kind: a header row PV..TV and the counts. Python: excluded_cells."""
+    counts = core.excluded_cells(cells.column(types, "types"), **_components(pv, ppv, cv, kv, tv))
+    return [[k.upper() for k in counts], [counts[k] for k in counts]]
+
+
+@excel_function(type="Customer type (or a column of types).")
 def ce_capabilities(type):
-    """The type's row of the capability matrix: does it provide PV, PPV, CV, KV, TV, Iv (TRUE/FALSE)?"""
-    return core.CAPABILITIES[core.type_codes(_rows_of(type, "type"), "type")]
+    """The type's row of the capability matrix: does it provide PV, PPV, CV, KV, TV, Iv (TRUE/FALSE)? Python: capabilities."""
+    return core.CAPABILITIES[core.type_codes(cells.column(type, "type"), "type")]
 
 
 # --- classification ------------------------------------------------------------
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("indicators", doc="One row per customer, one column per indicator (e.g. rated 1-5).")
-@_arg("weights", doc="One weight per indicator column (a row or a column).")
-@_guard
+@excel_function(indicators="One row per customer, one column per indicator (e.g. rated 1-5).",
+                weights="One weight per indicator column (a row or a column).")
 def ce_score(indicators, weights):
-    """Weighted indicator score per row: the sum of indicator x weight."""
-    return core.weighted_score(indicators, _list(weights))
+    """Weighted indicator score per row: the sum of indicator x weight. Python: weighted_score."""
+    return core.weighted_score(indicators, cells.as_list(weights))
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("score", doc="Weighted score per customer.")
-@_arg("cutoffs", doc="Lowest score of the Lighthouse, Follower and Rational bands, highest first. "
-        "Default 4, 3, 2.")
-@_guard
+@excel_function(score="Weighted score per customer.",
+                cutoffs="Lowest score of the Lighthouse, Follower and Rational bands, highest first. "
+                        "Default 4, 3, 2.")
 def ce_segment(score, cutoffs=None):
-    """Customer type per row from a score and three cut-offs (below the last: Profit-seeking)."""
-    c = core.DEFAULT_SCORE_CUTOFFS if _omitted(cutoffs) else _list(cutoffs)
+    """Customer type per row from a score and three cut-offs (below the last: Profit-seeking). Python: segment_by_score."""
+    c = core.DEFAULT_SCORE_CUTOFFS if cells.is_blank(cutoffs) else cells.as_list(cutoffs)
     return core.segment_by_score(score, c)
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("stage", doc="Life-cycle stage of the first purchase: introduction, growth, maturity, "
-        "late maturity / decline (or 1-4, or 导入期, 成长期, 成熟期, 衰退期).")
-@_guard
+@excel_function(stage="Life-cycle stage of the first purchase: introduction, growth, maturity, "
+                      "late maturity / decline (or 1-4, or 产品介绍期, 产品成长期, 产品成熟期, 成熟后期或衰退期).")
 def ce_segment_stage(stage):
-    """Customer type per row from the life-cycle stage of the first purchase."""
+    """Customer type per row from the life-cycle stage of the first purchase. Python: segment_by_stage."""
     return core.segment_by_stage(np.asarray(stage, dtype=object))
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("ltv", doc="Lifetime value per customer.")
-@_arg("cutoffs", doc="Lowest value of Platinum, Gold and Iron, highest first. Default: the "
-        "95th, 80th and 50th percentiles of ltv.")
-@_guard
+@excel_function(ltv="Lifetime value per customer.",
+                cutoffs="Lowest value of Platinum, Gold and Iron, highest first. Default: by mid-rank "
+                        "percentile, top 5 % Platinum, next 15 % Gold, next 30 % Iron.")
 def ce_tier(ltv, cutoffs=None):
-    """Value tier of the customer pyramid per row: Platinum, Gold, Iron or Lead."""
-    c = None if _omitted(cutoffs) else _list(cutoffs)
-    return core.value_tier(ltv, c)
+    """Value tier of the customer pyramid per row: Platinum, Gold, Iron or Lead (equal values, equal tier). Python: value_tier."""
+    return core.value_tier(ltv, None if cells.is_blank(cutoffs) else cells.as_list(cutoffs))
 
 
 # --- customer equity -------------------------------------------------------------
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("types", doc="Customer type per customer (one column).")
-@_arg("ltv", doc="Lifetime value per customer (one column).")
-@_guard
+@excel_function(types="Customer type per customer (one column).",
+                ltv="Lifetime value per customer (one column).")
 def ce_equity(types, ltv):
-    """Total customer equity: the sum of the customers' lifetime values."""
-    return core.customer_equity(_rows_of(types, "types"), ltv)
+    """Total customer equity: the sum of the customers' lifetime values. Python: customer_equity."""
+    return core.customer_equity(cells.column(types, "types"), ltv)
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("types", doc="Customer type per customer (one column).")
-@_arg("ltv", doc="Lifetime value per customer (one column).")
-@_guard
+@excel_function(types="Customer type per customer (one column).",
+                ltv="Lifetime value per customer (one column).")
 def ce_equity_table(types, ltv):
-    """Equity per type with headers: type, customers, equity, share, average, and a Total row."""
-    return _table(core.equity_table(_rows_of(types, "types"), ltv), "type")
+    """Equity per type with headers: type, customers, equity, share, average, and a Total row. Python: equity_table."""
+    return cells.table(core.equity_table(cells.column(types, "types"), ltv), "type")
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("types", doc="Customer type per row.")
-@_five_value_args
-@_guard
+@excel_function(types=_TYPES, **_FIVE_VALUES)
 def ce_composition(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
-    """Composition matrix with headers: value kinds (PV ... Iv) x customer types, with totals."""
-    frame = core.composition_matrix(_rows_of(types, "types"), rate, iv=0.0 if _omitted(iv) else iv,
-                                    periods=periods, timing=_text_or_none(timing, "timing"),
+    """Composition matrix with headers: value kinds (PV ... Iv) x customer types, with totals. Python: composition_matrix."""
+    frame = core.composition_matrix(cells.column(types, "types"), rate, _required_periods(periods),
+                                    iv=0.0 if cells.is_blank(iv) else iv,
+                                    timing=cells.text_or_none(timing, "timing"),
                                     **_components(pv, ppv, cv, kv, tv))
-    return _table(frame, "kind")
+    return cells.table(frame, "kind")
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("decision_makers", doc="Decision makers consulted and recorded (solid from 3).")
-@_arg("executive_link", doc="TRUE if an executive-to-executive link exists.")
-@_arg("expert_link", doc="TRUE if an expert-to-expert link (R&D, finance) exists.")
-@_guard
+@excel_function(decision_makers="Decision makers consulted and recorded, a whole number >= 0 (solid "
+                                "from 3).",
+                executive_link="TRUE if an executive-to-executive link exists.",
+                expert_link="TRUE if an expert-to-expert link (R&D, finance) exists.")
 def ce_links(decision_makers, executive_link, expert_link):
-    """Solid relationship links (0-3) of a key customer; fewer than 3 means at risk."""
+    """Solid relationship links (0-3) of a key customer; fewer than 3 means at risk. Python: solid_links."""
     return core.solid_links(decision_makers, executive_link, expert_link)
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
-@_arg("yearly_rate", doc="Discount rate per year (0.12 for 12 %).")
-@_arg("periods_per_year", doc="12 for months, 4 for quarters.")
-@_guard
+@excel_function(yearly_rate="Discount rate per year (0.12 for 12 %).",
+                periods_per_year="12 for months, 4 for quarters.")
 def ce_rate(yearly_rate, periods_per_year):
-    """Per-period rate equivalent to a yearly rate: (1 + yearly)^(1/k) - 1."""
+    """Per-period rate equivalent to a yearly rate: (1 + yearly)^(1/k) - 1. Python: per_period_rate."""
     return core.per_period_rate(yearly_rate, periods_per_year)
 
 
-@xw.func(category=CATEGORY)
-@xw.ret("raw")
+@excel_function()
 def ce_version():
-    """Versions of customer-equity and xlwings, for support."""
+    """Versions of customer-equity and xlwings, for support. Python: customer_equity.__version__."""
     return [[f"customer-equity {__version__}; xlwings {xw.__version__}"]]

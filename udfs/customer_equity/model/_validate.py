@@ -7,6 +7,7 @@ common 1-D case in a worksheet); a scalar has no position.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import math
 import numbers
@@ -110,8 +111,8 @@ def _slow_float(arr, name):
     out = np.empty(arr.shape, dtype=np.float64)
     flat_in, flat_out = arr.ravel(), out.ravel()
     for k, v in enumerate(flat_in):
-        if v is None or (isinstance(v, str) and v.strip() == ""):
-            flat_out[k] = np.nan
+        if v is None or (isinstance(v, str) and v == ""):
+            flat_out[k] = np.nan  # a cell of spaces is text, not a blank
         elif isinstance(v, (bool, np.bool_)):
             raise CustomerEquityError(name, "expected a number, got a TRUE/FALSE value",
                                       value=bool(v), **_where(arr.shape, k))
@@ -120,12 +121,59 @@ def _slow_float(arr, name):
         elif isinstance(v, str) and v.strip() in EXCEL_ERRORS:
             raise CustomerEquityError(name, f"the cell holds the Excel error {v.strip()}",
                                       **_where(arr.shape, k))
+        elif isinstance(v, (dt.date, dt.time)):
+            raise CustomerEquityError(name, "expected a number, got a date", value=v,
+                                      **_where(arr.shape, k))
         elif isinstance(v, (list, tuple)):
             raise CustomerEquityError(name, "rows of different lengths: give a rectangular range")
         else:
             raise CustomerEquityError(name, "expected a number, got text", value=v,
                                       **_where(arr.shape, k))
     return out
+
+
+def describe_shape(shape):
+    """A shape in a worksheet's words: "3 rows", "4 columns", "3 rows and 4 columns"."""
+    shape = tuple(shape)
+    if len(shape) == 0 or int(np.prod(shape)) == 1:
+        return "one value"
+    if len(shape) == 1:
+        return f"{shape[0]} rows"
+    rows, cols = int(np.prod(shape[:-1])), shape[-1]
+    if cols == 1:
+        return f"{rows} rows"
+    if rows == 1:
+        return f"{cols} columns"
+    return f"{rows} rows and {cols} columns"
+
+
+def matching(*named):
+    """The common shape of ``(name, array_or_shape)`` pairs, or a refusal naming the first
+    argument whose rows or columns do not match the ones before it.
+
+    A single value goes with anything; a column goes with a block of as many rows.
+
+    Examples
+    --------
+    >>> matching(("capacity", np.zeros((3, 1))), ("share", 0.5))
+    (3, 1)
+    >>> matching(("capacity", np.zeros((3, 1))), ("share", np.zeros((2, 1))))
+    Traceback (most recent call last):
+    ...
+    customer_equity.errors.CustomerEquityError: share: has 2 rows, which do not match capacity (3 rows)
+    """
+    shape, seen = (), []
+    for name, x in named:
+        s = tuple(x) if isinstance(x, tuple) else np.shape(x)
+        try:
+            shape = np.broadcast_shapes(shape, s)
+        except ValueError:
+            raise CustomerEquityError(
+                name, f"has {describe_shape(s)}, which do not match {', '.join(seen)} "
+                f"({describe_shape(shape)})") from None
+        if int(np.prod(s)) != 1:
+            seen.append(name)
+    return shape
 
 
 def check_finite(arr, name):
@@ -195,6 +243,13 @@ def money_array(x, name):
     return zero_blanks(as_float(x, name), name)
 
 
+def influence_array(x, name="influence"):
+    """A word-of-mouth influence: a share of the people reached, in [-1, 1]; blanks are 0."""
+    a = zero_blanks(as_float(x, name), name)
+    return check_range(a, name, low=-1, high=1, rule="an influence (a share of the people "
+                       "reached) must lie in [-1, 1]")
+
+
 def nonnegative_array(x, name):
     """A count or amount that cannot be negative; blanks are 0."""
     a = zero_blanks(as_float(x, name), name)
@@ -241,22 +296,61 @@ def timing_code(timing, name="timing"):
     raise CustomerEquityError(name, 'must be "end" (or 0) or "begin" (or 1)', value=timing)
 
 
+class _BoolCell:
+    """A TRUE/FALSE cell as a key that never equals the number 1/0."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return "TRUE" if self.value else "FALSE"
+
+
+_TRUE_CELL, _FALSE_CELL = _BoolCell(True), _BoolCell(False)
+
+
+def distinct_codes(values):
+    """``(inverse, firsts)``: a code per cell and the flat index of each code's first cell.
+
+    Equal cells share a code, but TRUE is never the same cell as 1 (nor FALSE as 0,
+    nor 1 as "1"), unlike ``pandas.factorize`` on its own: each distinct label is then
+    looked up once, which keeps a million labelled cells fast. Blanks (None, NaN) get -1.
+    """
+    import pandas as pd
+
+    flat = values.ravel()
+    if flat.dtype == object and flat.size and set(map(type, flat)) & {bool, np.bool_}:
+        is_bool = np.fromiter((type(x) is bool or type(x) is np.bool_ for x in flat), bool, flat.size)
+        truth = np.fromiter((bool(x) if b else False for x, b in zip(flat, is_bool)), bool, flat.size)
+        tagged = flat.copy()
+        tagged[is_bool & truth] = _TRUE_CELL
+        tagged[is_bool & ~truth] = _FALSE_CELL
+        flat = tagged
+    inverse, uniques = pd.factorize(pd.Series(flat, dtype=object) if flat.dtype == object else flat,
+                                    use_na_sentinel=True)
+    firsts = np.full(len(uniques), -1, dtype=np.int64)
+    seen = inverse >= 0
+    order = np.flatnonzero(seen)[::-1]
+    firsts[inverse[order]] = order  # the last write for a code is its first cell
+    return inverse, firsts
+
+
 def label_codes(labels, name, code_of, unknown_rule, blank_rule):
     """Small integer codes for labels, each distinct label looked up once.
 
     ``code_of(label)`` gives the code or None for an unknown label, which is refused
     with ``unknown_rule`` at its position; a blank is refused with ``blank_rule``.
     """
-    import pandas as pd
-
     arr = labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
-    inverse, uniques = pd.factorize(pd.Series(arr.ravel(), dtype=object), use_na_sentinel=True)
-    code_of_unique = np.empty(len(uniques), dtype=np.int8)
-    for u, label in enumerate(uniques):
+    inverse, firsts = distinct_codes(arr)
+    flat = arr.ravel()
+    code_of_unique = np.empty(len(firsts), dtype=np.int8)
+    for u, k in enumerate(firsts):
+        label = flat[k]
         code = code_of(label)
         if code is None:
-            k = int(np.flatnonzero(inverse == u)[0])
-            raise CustomerEquityError(name, unknown_rule, value=label, **_where(arr.shape, k))
+            shown = label.item() if isinstance(label, np.generic) else label
+            raise CustomerEquityError(name, unknown_rule, value=shown, **_where(arr.shape, int(k)))
         code_of_unique[u] = code
     if (inverse < 0).any():
         k = int(np.flatnonzero(inverse < 0)[0])

@@ -7,12 +7,13 @@ numbers for weights or cut-offs: every default below is explicit and overridable
 
 from __future__ import annotations
 
-import unicodedata
+from fractions import Fraction
 
 import numpy as np
 
 from ..errors import CustomerEquityError
 from ._validate import as_float, check_finite, label_codes
+from .flags import stage_code_of
 from .types import TYPES, type_labels
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "segment_by_score",
     "segment_by_stage",
     "value_tier",
+    "tier_cutoffs",
+    "mid_rank_percentile",
     "score_codes",
     "stage_codes",
 ]
@@ -34,19 +37,9 @@ DEFAULT_SCORE_CUTOFFS = (4.0, 3.0, 2.0)
 #: Value tiers of the customer pyramid (Rust, Zeithaml & Lemon 2000), top first.
 TIERS = ("Platinum", "Gold", "Iron", "Lead")
 
-#: Default tier bounds as quantiles of lifetime value: the top 5 % platinum, the
-#: next 15 % gold, the next 30 % iron, the bottom half lead.
+#: Default tier bounds as mid-rank percentiles of lifetime value: the top 5 % platinum,
+#: the next 15 % gold, the next 30 % iron, the bottom half lead (see :func:`value_tier`).
 DEFAULT_TIER_QUANTILES = (0.95, 0.80, 0.50)
-
-_STAGES = {
-    0: ("introduction", "intro", "导入期", "導入期", "介绍期", "介紹期", "导入", "導入", "介绍", "介紹"),
-    1: ("growth", "成长期", "成長期", "成长", "成長"),
-    2: ("maturity", "mature", "成熟期", "成熟"),
-    3: ("late maturity", "late-maturity", "decline", "declining", "成熟后期", "成熟後期",
-        "衰退期", "衰退"),
-}
-_STAGE_LOOKUP = {alias: code for code, names in _STAGES.items() for alias in names}
-
 
 def weighted_score(indicators, weights):
     """Weighted indicator score per customer: ``sum_k w_k x_k``.
@@ -66,11 +59,13 @@ def weighted_score(indicators, weights):
     --------
     >>> weighted_score([[5, 4], [2, 1]], [0.6, 0.4])
     array([4.6, 1.6])
+    >>> weighted_score(5, 0.5)
+    array([2.5])
     """
     x = check_finite(as_float(indicators, "indicators", blank_ok=False), "indicators")
     w = check_finite(as_float(weights, "weights", blank_ok=False), "weights").reshape(-1)
-    if x.ndim == 1:
-        x = x.reshape(1, -1)
+    if x.ndim <= 1:
+        x = x.reshape(1, -1)  # one customer (a single cell is one indicator)
     if x.shape[-1] != w.shape[0]:
         raise CustomerEquityError("weights", f"needs one weight per indicator column "
                                   f"({x.shape[-1]}), got {w.shape[0]}")
@@ -118,25 +113,10 @@ def segment_by_score(score, cutoffs=DEFAULT_SCORE_CUTOFFS):
 
 def stage_codes(stage, name="stage"):
     """Type codes from the life-cycle stage of the first purchase (see :func:`segment_by_stage`)."""
-    return label_codes(np.asarray(stage, dtype=object), name, _stage_code,
+    return label_codes(np.asarray(stage, dtype=object), name, stage_code_of,
                        "unknown life-cycle stage; use introduction, growth, maturity, late "
-                       "maturity/decline (or 1-4, or 导入期, 成长期, 成熟期, 衰退期)",
+                       "maturity/decline (or 1-4, or 产品介绍期, 产品成长期, 产品成熟期, 成熟后期或衰退期)",
                        "a life-cycle stage is required, the cell is blank")
-
-
-def _stage_code(label):
-    if isinstance(label, (bool, np.bool_)):
-        return None
-    if isinstance(label, (int, float, np.integer, np.floating)):
-        return int(label) - 1 if float(label) in (1.0, 2.0, 3.0, 4.0) else None
-    if isinstance(label, str):
-        key = unicodedata.normalize("NFKC", label).strip().lower().replace("_", " ")
-        for suffix in (" stage", " phase"):
-            key = key.removesuffix(suffix)
-        if key in ("1", "2", "3", "4"):
-            return int(key) - 1
-        return _STAGE_LOOKUP.get(key)
-    return None
 
 
 def segment_by_stage(stage):
@@ -150,8 +130,10 @@ def segment_by_stage(stage):
     ----------
     stage : array_like
         English labels (introduction, growth, maturity, late maturity, decline),
-        Chinese ones (导入期/導入期 or 介绍期/介紹期, 成长期/成長期, 成熟期,
-        成熟后期/成熟後期 or 衰退期) or stage numbers 1-4.
+        Chinese ones, including the paper's own wording (产品介绍期 or 导入期,
+        产品成长期, 产品成熟期, 成熟后期或衰退期, simplified or traditional), or
+        stage numbers 1-4 (TRUE/FALSE are refused, not read as 1/0). The one list is
+        :data:`customer_equity.model.flags.STAGE_ALIASES`.
 
     References
     ----------
@@ -161,8 +143,58 @@ def segment_by_stage(stage):
     --------
     >>> segment_by_stage(["growth", 1, "成熟期", "Decline"]).tolist()
     ['Follower', 'Lighthouse', 'Rational', 'Profit-seeking']
+    >>> segment_by_stage(["产品介绍期", "產品成長期", "成熟后期或衰退期"]).tolist()
+    ['Lighthouse', 'Follower', 'Profit-seeking']
     """
     return type_labels(stage_codes(stage))
+
+
+def mid_rank_percentile(ltv):
+    """Each value's mid-rank percentile: customers below it plus half of those tied, over N.
+
+    Examples
+    --------
+    >>> mid_rank_percentile([10, 20, 20, 40]).tolist()
+    [0.125, 0.5, 0.5, 0.875]
+    """
+    v = check_finite(as_float(ltv, "ltv", blank_ok=False), "ltv").reshape(-1)
+    s = np.sort(v)
+    below = np.searchsorted(s, v, side="left")
+    tied = np.searchsorted(s, v, side="right") - below
+    return (below + 0.5 * tied) / max(v.size, 1)
+
+
+def _tier_index(v, quantiles):
+    """Tier codes 0-3 by mid-rank percentile, compared in whole numbers (no rounding at 95 %)."""
+    s = np.sort(v)
+    below = np.searchsorted(s, v, side="left")
+    twice_mid = 2 * below + (np.searchsorted(s, v, side="right") - below)  # 2 x mid-rank
+    codes = np.full(v.shape, 3, dtype=np.int64)
+    for tier, q in reversed(list(enumerate(quantiles))):
+        f = Fraction(q).limit_denominator(10_000)
+        codes[twice_mid * f.denominator >= 2 * v.size * f.numerator] = tier
+    return codes
+
+
+def tier_cutoffs(ltv, quantiles=DEFAULT_TIER_QUANTILES):
+    """The lowest lifetime value of the platinum, gold and iron tiers under the default rule.
+
+    Given as ``cutoffs`` to :func:`value_tier`, these reproduce the default tiers exactly,
+    so that a customer base measured in batches is tiered as a whole. A tier nobody
+    reaches gets a cut-off just above the largest value.
+
+    Examples
+    --------
+    >>> tier_cutoffs([float(x) for x in range(1, 21)])
+    (20.0, 17.0, 11.0)
+    """
+    v = check_finite(as_float(ltv, "ltv", blank_ok=False), "ltv").reshape(-1)
+    if v.size == 0:
+        return (0.0, 0.0, 0.0)
+    codes = _tier_index(v, quantiles)
+    above_all = float(np.nextafter(v.max(), np.inf))
+    return tuple(float(v[codes <= tier].min()) if (codes <= tier).any() else above_all
+                 for tier in range(3))
 
 
 def value_tier(ltv, cutoffs=None):
@@ -174,8 +206,16 @@ def value_tier(ltv, cutoffs=None):
         Lifetime value per customer (money).
     cutoffs : sequence of 3 numbers, optional
         Lowest lifetime value of the platinum, gold and iron tiers, descending.
-        Default: the 95th, 80th and 50th percentiles of ``ltv`` itself (top 5 %
-        platinum, next 15 % gold, next 30 % iron, the rest lead).
+        Default: by mid-rank percentile.
+
+    Notes
+    -----
+    The default rule ranks the customers by lifetime value and gives each its
+    mid-rank percentile ``p = (customers below + half of those tied) / N``:
+    ``p >= 0.95`` is Platinum, ``p >= 0.80`` Gold, ``p >= 0.50`` Iron, the rest
+    Lead. With distinct values that is the top 5 % Platinum, the next 15 % Gold,
+    the next 30 % Iron and the bottom half Lead; equal values always share a tier
+    (ten equal values sit at the 50th percentile: all Iron).
 
     References
     ----------
@@ -186,13 +226,17 @@ def value_tier(ltv, cutoffs=None):
     --------
     >>> value_tier([5000, 1200, 300, -40], cutoffs=[2000, 1000, 0]).tolist()
     ['Platinum', 'Gold', 'Iron', 'Lead']
+    >>> sorted(set(value_tier([100.0] * 10)))
+    ['Iron']
+    >>> value_tier([0.0] * 12 + [100.0] * 8).tolist()[10:14]
+    ['Lead', 'Lead', 'Gold', 'Gold']
     """
     v = check_finite(as_float(ltv, "ltv", blank_ok=False), "ltv")
     if cutoffs is None:
-        c = np.quantile(v, DEFAULT_TIER_QUANTILES) if v.size else np.zeros(3)
+        codes = _tier_index(v.reshape(-1), DEFAULT_TIER_QUANTILES).reshape(v.shape)
     else:
         c = _cutoffs(cutoffs, "cutoffs")
-    codes = 3 - np.searchsorted(c[::-1], v, side="right")
+        codes = 3 - np.searchsorted(c[::-1], v, side="right")
     return np.asarray(TIERS, dtype=object)[codes]
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float, check_finite, periods_array, rate_array, timing_code, zero_blanks
+from ._validate import (
+    as_float,
+    check_finite,
+    matching,
+    periods_array,
+    rate_array,
+    timing_code,
+    zero_blanks,
+)
 
 __all__ = ["per_period_rate", "discount_factors", "annuity_factor", "present_value"]
 
@@ -48,6 +56,7 @@ def per_period_rate(yearly_rate, periods_per_year):
     if np.any(k <= 0):
         from ._validate import _fail
         _fail("periods_per_year", "must be > 0", k, k <= 0)
+    matching(("yearly_rate", i), ("periods_per_year", k))
     out = np.expm1(np.log1p(i) / k)
     return out.item() if out.ndim == 0 else out
 
@@ -160,6 +169,7 @@ def present_value(rate, values, periods=None, timing="end", *, name="values"):
     width = v.shape[-1]
     p = None if periods is None else _per_row(periods_array(periods), v.ndim)
     i = _per_row(i, v.ndim)
+    matching(("rate", i), ("periods", () if p is None else p), (name, v.shape[:-1]))
     if width == 1:
         a = _constant_values(v[..., 0], name)
         out = a * _annuity(i, 1.0 if p is None else p, begin)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
-from ._validate import as_float, check_finite, money_array, per_row
+from ._validate import as_float, check_finite, matching, money_array, per_row
 from .types import CAPABILITIES, TYPES, VALUE_KINDS, discounted_components, type_codes
 from .values import COMPONENTS
 
@@ -83,8 +83,8 @@ def table_from_sums(counts, sums):
                         index=index)
 
 
-def composition_matrix(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0,
-                       periods=None, timing="end"):
+def composition_matrix(types, rate, periods=None, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0,
+                       timing="end"):
     """The two-dimensional composition of customer equity: value kind x customer type.
 
     Each cell is the discounted value of one kind (PV, PPV, CV, KV, TV, Iv) summed over
@@ -109,7 +109,9 @@ def composition_matrix(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=
     """
     codes = np.atleast_1d(type_codes(types, "types")).reshape(-1)
     disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
-    iv_arr = np.broadcast_to(per_row(money_array(iv, "iv")), codes.shape)
+    iv_arr = per_row(money_array(iv, "iv"))
+    matching(("types", codes), *disc.items(), ("iv", iv_arr))
+    iv_arr = np.broadcast_to(iv_arr, codes.shape)
     return composition_from_discounted(composition_sums(codes, disc, iv_arr))
 
 

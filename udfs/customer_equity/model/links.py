@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float, check_finite, check_range
+from ._validate import _fail, as_float, check_finite, check_range, matching
+from .flags import flag_array
 
 __all__ = ["solid_links", "REQUIRED_LINKS"]
 
@@ -19,10 +20,12 @@ def solid_links(decision_makers, executive_link, expert_link):
     ----------
     decision_makers : array_like
         Number of the customer's decision makers the sales side has consulted and
-        recorded in the firm's database; the sales link is solid from 3 on.
-    executive_link : array_like of bool or 0/1
-        An executive-to-executive relationship exists.
-    expert_link : array_like of bool or 0/1
+        recorded in the firm's database, a whole number >= 0 (a blank is 0); the
+        sales link is solid from 3 on.
+    executive_link : array_like of flags
+        An executive-to-executive relationship exists (TRUE/FALSE, 1/0, yes/no,
+        x/blank: :mod:`customer_equity.model.flags`).
+    expert_link : array_like of flags
         An expert-to-expert relationship (R&D, finance) exists.
 
     Returns
@@ -47,22 +50,16 @@ def solid_links(decision_makers, executive_link, expert_link):
     dm = check_range(np.nan_to_num(check_finite(as_float(decision_makers, "decision_makers"),
                                                 "decision_makers"), nan=0.0),
                      "decision_makers", low=0, rule="a number of people must be >= 0")
+    fractional = dm != np.floor(dm)
+    if fractional.any():
+        _fail("decision_makers", "a number of people must be a whole number", dm, fractional)
     ex = _flag(executive_link, "executive_link")
     ep = _flag(expert_link, "expert_link")
+    matching(("decision_makers", dm), ("executive_link", ex), ("expert_link", ep))
     out = (dm >= 3).astype(np.int64) + ex + ep
     return out
 
 
 def _flag(x, name):
     arr = np.asarray(x) if not isinstance(x, (list, tuple)) else np.array(x, dtype=object)
-    if arr.dtype.kind == "b":
-        return arr.astype(np.int64)
-    if arr.dtype == object:  # TRUE/FALSE cells among 1/0 cells
-        arr = np.array([float(v) if isinstance(v, (bool, np.bool_)) else v for v in arr.ravel()],
-                       dtype=object).reshape(arr.shape)
-    v = np.nan_to_num(check_finite(as_float(arr, name), name), nan=0.0)
-    check_range(v, name, low=0, high=1, rule="must be TRUE/FALSE or 1/0")
-    bad = (v != 0) & (v != 1)
-    if bad.any():
-        check_range(np.where(bad, 2.0, 0.0), name, high=1, rule="must be TRUE/FALSE or 1/0")
-    return v.astype(np.int64)
+    return flag_array(arr, name).astype(np.int64)

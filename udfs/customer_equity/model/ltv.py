@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import CustomerEquityError
 from ._validate import (
+    matching,
     _fail,
     as_float,
     check_finite,
@@ -235,6 +236,8 @@ def ltv_retention(margin, retention, rate, periods=None, timing="end", growth=0.
     begin = timing_code(timing)
     T = np.inf if periods is None else periods_array(periods, allow_infinite=True, blank=np.inf)
 
+    matching(("margin", m), ("retention", r), ("rate", i), ("growth", g),
+             ("acquisition_cost", cost), ("periods", T))
     m, r, i, g, cost, T = np.broadcast_arrays(m, r, i, g, cost, T)
     q = r * (1.0 + g) / (1.0 + i)
     infinite = np.isinf(T)

@@ -17,15 +17,18 @@ cv                  information value from two-way contact, per period
 kv                  knowledge value per period (assessed)
 tv                  transaction value per period, unless the configuration
                     gives ``transaction_income`` to allocate
-tv_carrier          optional TRUE/FALSE (1/0): carries transaction value
+tv_carrier          optional flag (TRUE/FALSE, 1/0, yes/no, x/blank: see
+                    :mod:`~customer_equity.model.flags`): carries transaction value
 income, education,  indicators (1-5) for ``classify_by = "score"``: the keys
 ...                 of the configuration's ``weights``
 stage               life-cycle stage of the first purchase (``classify_by = "stage"``)
 type                customer type (``classify_by = "type"``)
 key_customer,       optional relationship links (SPEC section 6); a key
-decision_makers,    customer with fewer than 3 solid links is at risk
-executive_link,
-expert_link
+decision_makers,    customer with fewer than 3 solid links is at risk. Without a
+executive_link,     ``key_customer`` column, a customer is a key customer when
+expert_link         any of the three link cells is filled in (links are recorded
+                    for key customers only); a row of blank link cells is not
+                    at risk. ``decision_makers`` is a whole number >= 0.
 ==================  =========================================================
 """
 
@@ -42,6 +45,7 @@ from .classify import TIERS, score_codes, stage_codes, value_tier, weighted_scor
 from .config import MeasureConfig
 from .discount import _annuity, present_value
 from .equity import composition_from_discounted, table_from_sums
+from .flags import flag_array
 from .links import REQUIRED_LINKS, solid_links
 from .types import CAPABILITIES, TYPES, VALUE_KINDS, type_codes
 from .values import COMPONENTS, income_per_carrier
@@ -54,6 +58,11 @@ INPUT_COLUMNS = ("customer_id", "periods", "capacity", "share", "margin", "pv", 
 
 _TV = COMPONENTS.index("tv")
 _LINK_COLUMNS = ("decision_makers", "executive_link", "expert_link")
+
+
+def at_risk_note(count: int) -> str:
+    """The summary's note on key customers at risk (SPEC 6: fewer than three solid links)."""
+    return f"{count:,} key customers have fewer than {REQUIRED_LINKS} solid relationship links"
 
 
 @dataclasses.dataclass
@@ -134,8 +143,7 @@ class Measurement:
             notes.append(f"{self.ignored_after_last_period:,} non-zero cells after a customer's last "
                          "period left out")
         if "at_risk" in self.customers:
-            notes.append(f"{int(self.customers['at_risk'].sum()):,} customers have fewer than "
-                         f"{REQUIRED_LINKS} solid relationship links")
+            notes.append(at_risk_note(int(self.customers["at_risk"].sum())))
         if notes:
             lines += ["", "Notes"] + [f"- {n}" for n in notes]
         return "\n".join(lines)
@@ -236,7 +244,7 @@ def _flows(df):
         "pv": _product(df, "pv", ("capacity", "share", "margin"),
                        (v.nonnegative_array, v.share_array, v.money_array)),
         "ppv": _product(df, "ppv", ("influence", "reach", "avg_value"),
-                        (v.money_array, v.nonnegative_array, v.money_array)),
+                        (v.influence_array, v.nonnegative_array, v.money_array)),
     }
     for name in ("cv", "kv", "tv"):
         flows[name] = _field(df, name, v.money_array)
@@ -263,14 +271,16 @@ def _classify(df, config):
 
 
 def _flag_column(df, name):
-    flag = df[name].to_numpy()
-    if flag.dtype.kind == "b":
-        return flag
-    flag = v.as_float(flag, name)
-    bad = ~np.isin(np.nan_to_num(flag, nan=0.0), (0.0, 1.0))
-    if bad.any():
-        v._fail(name, "must be TRUE/FALSE or 1/0", flag, bad)
-    return np.nan_to_num(flag, nan=0.0) == 1.0
+    return flag_array(df[name].to_numpy(), name)
+
+
+def _key_customers(df):
+    """Who is a key customer: the ``key_customer`` flag; without that column, the customers
+    whose links were recorded at all (any of the three link cells filled in)."""
+    if "key_customer" in df.columns:
+        return _flag_column(df, "key_customer")
+    return np.asarray(df[list(_LINK_COLUMNS)].notna().to_numpy().any(axis=1)
+                      & ~df[list(_LINK_COLUMNS)].isin([""]).to_numpy().all(axis=1))
 
 
 def _carrier_mask(df, codes):
@@ -296,7 +306,10 @@ def carriers_per_period(customers, config):
     codes, _ = _classify(customers, config)
     periods = _periods(customers)
     p = periods[_carrier_mask(customers, codes)].astype(np.int64)
-    counts = np.bincount(p, minlength=1)[::-1].cumsum()[::-1][1:]
+    # one count per period of the whole horizon (the longest retention of any customer), so
+    # that income in a period nobody carries is refused rather than dropped
+    horizon = int(periods.max(initial=0))
+    counts = np.bincount(p, minlength=horizon + 1)[::-1].cumsum()[::-1][1:]
     if isinstance(config.transaction_income, (list, tuple)):
         n = len(config.transaction_income)
         counts = np.concatenate([counts, np.zeros(max(0, n - counts.size), dtype=np.int64)])[:n]
@@ -421,10 +434,7 @@ def measure(customers, config=None, *, carriers=None):
     if all(c in df.columns for c in _LINK_COLUMNS):
         links = solid_links(*(df[c].to_numpy() for c in _LINK_COLUMNS))
         out["links"] = links
-        at_risk = links < REQUIRED_LINKS
-        if "key_customer" in df.columns:
-            at_risk &= _flag_column(df, "key_customer")
-        out["at_risk"] = at_risk
+        out["at_risk"] = (links < REQUIRED_LINKS) & _key_customers(df)
     result = pd.DataFrame(out, index=df.index)
 
     sums = np.zeros((len(VALUE_KINDS), len(TYPES)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 
 import numpy as np
@@ -9,10 +10,14 @@ import pandas as pd
 
 from .config import DEFAULT_WEIGHTS, MeasureConfig
 
-__all__ = ["generate_customers", "load_sample", "sample_config", "SAMPLE_SEED", "SAMPLE_SIZE"]
+__all__ = ["generate_customers", "load_sample", "sample_config", "SAMPLE_SEED", "SAMPLE_SIZE",
+           "SAMPLE_INCOME_PER_CARRIER"]
 
 SAMPLE_SEED = 2002
 SAMPLE_SIZE = 1000
+
+#: Transaction income per carrier and year in :func:`sample_config` (money).
+SAMPLE_INCOME_PER_CARRIER = 500.0
 
 # Per type (lighthouse, follower, rational, profit-seeking): share of customers, mean
 # indicator rating (1-5), mean yearly spending capacity, share of wallet, retention years.
@@ -117,8 +122,23 @@ def load_sample():
 def sample_config():
     """The configuration the bundled sample is measured with (yearly periods).
 
-    10 % a year, end-of-period discounting, Iv 50 per customer, classification by
-    the default weighted indicators, and 120,000 a year of transaction income from
-    partner markets allocated over the transaction-value carriers for 20 years.
+    10 % a year, end-of-period discounting, Iv 50 per customer, classification by the
+    default weighted indicators, and transaction income from partner markets that
+    follows its carriers: :data:`SAMPLE_INCOME_PER_CARRIER` (500) a year for each
+    customer who carries transaction value that year. Income earned on the customers'
+    trust shrinks as they leave, so each year's income is 500 times that year's
+    carriers in the sample (about 121,000 in year 1, 5,500 in year 20), not a flat
+    amount that would make the last carriers worth a fortune.
+
+    Examples
+    --------
+    >>> cfg = sample_config()
+    >>> len(cfg.transaction_income), cfg.transaction_income[0] > cfg.transaction_income[-1] > 0
+    (20, True)
     """
-    return MeasureConfig(rate=0.10, iv=50.0, transaction_income=[120000.0] * 20)
+    from .measure import carriers_per_period
+
+    base = MeasureConfig(rate=0.10, iv=50.0)
+    carriers = carriers_per_period(load_sample(), base)
+    return dataclasses.replace(base, transaction_income=[SAMPLE_INCOME_PER_CARRIER * float(c)
+                                                         for c in carriers])

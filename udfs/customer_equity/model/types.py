@@ -6,13 +6,21 @@ million customers cost a million bytes; labels are for people.
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 
 from ..errors import CustomerEquityError
-from ._validate import _where, label_codes, money_array, per_row, timing_code
+from ._validate import (
+    _where,
+    as_float,
+    label_codes,
+    matching,
+    money_array,
+    per_row,
+    timing_code,
+    zero_blanks,
+)
 from .discount import present_value
+from .flags import type_code_of
 from .values import COMPONENTS
 
 __all__ = [
@@ -44,26 +52,6 @@ CAPABILITIES = np.array(
     ]
 )
 
-_ALIASES = {
-    0: ("lighthouse", "light house", "灯塔", "燈塔", "l"),
-    1: ("follower", "followers", "跟随", "跟隨", "追随", "追隨", "f"),
-    2: ("rational", "理性", "r"),
-    3: ("profit-seeking", "profit seeking", "profitseeking", "profit-seeker", "profit seeker",
-        "逐利", "p"),
-}
-_SUFFIXES = ("customers", "customer", "顾客", "顧客", "客户", "客戶", "型")
-_LOOKUP = {alias: code for code, names in _ALIASES.items() for alias in names}
-_LOOKUP.update({label.lower(): code for code, label in enumerate(TYPES)})
-
-
-def _normalise(label: str) -> str:
-    key = unicodedata.normalize("NFKC", label).strip().lower().replace("_", "-")
-    for suffix in _SUFFIXES:
-        if key.endswith(suffix) and key != suffix:
-            key = key[: -len(suffix)].strip()
-    return key
-
-
 def type_codes(types, name="type"):
     """Integer type codes (0 lighthouse, 1 follower, 2 rational, 3 profit-seeking) from labels.
 
@@ -71,7 +59,8 @@ def type_codes(types, name="type"):
     ----------
     types : array_like of str
         Labels in English (any case; "profit seeking" and "profit-seeking" both
-        work) or Chinese (灯塔/燈塔, 跟随/跟隨, 理性, 逐利, with or without 顾客/顧客).
+        work) or Chinese (灯塔/燈塔, 跟随/跟隨, 理性, 逐利, with or without 顾客/顧客);
+        the one list is :data:`customer_equity.model.flags.TYPE_ALIASES`.
         Integer codes 0-3 pass through.
 
     Examples
@@ -87,7 +76,7 @@ def type_codes(types, name="type"):
             raise CustomerEquityError(name, "a type code must be 0-3", value=int(arr.ravel()[k]),
                                       **_where(arr.shape, k))
         return arr.astype(np.int8)
-    return label_codes(arr, name, lambda label: _LOOKUP.get(_normalise(label)) if isinstance(label, str) else None,
+    return label_codes(arr, name, type_code_of,
                        "unknown customer type; use Lighthouse, Follower, Rational or Profit-seeking",
                        "a customer type is required, the cell is blank")
 
@@ -132,7 +121,7 @@ def discounted_components(rate, periods=None, timing="end", **components):
             for k, v in components.items()}
 
 
-def ltv_type(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, periods=None,
+def ltv_type(types, rate, periods=None, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0,
              timing="end"):
     """Lifetime value from only the kinds of value the customer's type provides.
 
@@ -140,8 +129,8 @@ def ltv_type(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, perio
     ----------
     types : array_like of str or int
         Customer type per row (see :func:`type_codes`).
-    rate, pv, ppv, cv, kv, tv, iv, periods, timing
-        As in :func:`customer_equity.model.values.ltv_values`.
+    rate, periods, pv, ppv, cv, kv, tv, iv, timing
+        As in :func:`customer_equity.model.values.ltv_values` (the order of CE_LTV_TYPE).
 
     Notes
     -----
@@ -163,9 +152,11 @@ def ltv_type(types, rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, perio
     ...          iv=10, periods=2)
     array([310., 210.])
     """
-    codes = per_row(np.atleast_1d(type_codes(types)))
+    codes = per_row(np.atleast_1d(type_codes(types, "types")))
     disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
-    return _combine(codes, disc, per_row(money_array(iv, "iv")))
+    iv = per_row(money_array(iv, "iv"))
+    matching(("types", codes), *disc.items(), ("iv", iv))
+    return _combine(codes, disc, iv)
 
 
 def _combine(codes, disc, iv):
@@ -179,17 +170,24 @@ def _combine(codes, disc, iv):
 def excluded_cells(types, **components):
     """Count, per component, the non-zero cells a customer's type does not provide.
 
+    These cells hold data that :func:`ltv_type` leaves out of the value, as the model
+    requires; :func:`~customer_equity.model.measure` reports the same counts, and
+    CE_EXCLUDED shows them in Excel. Each component has one row per customer (or one
+    value for all); blanks are 0.
+
     Examples
     --------
     >>> excluded_cells(["Rational", "Lighthouse"], kv=[[5, 5], [5, 5]], tv=[[1, 0], [0, 0]])
     {'kv': 2, 'tv': 1}
     """
-    codes = per_row(np.atleast_1d(type_codes(types)))
+    codes = per_row(np.atleast_1d(type_codes(types, "types")))
     counts = {}
     for name, values in components.items():
         allowed = CAPABILITIES[:, COMPONENTS.index(name)][codes]
-        v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
-        v = v.reshape(v.shape[:1] + (-1,)) if v.ndim >= 1 and v.shape[0] == codes.shape[0] \
-            else np.broadcast_to(v.reshape(-1), (codes.shape[0], v.size))
+        v = zero_blanks(as_float(values, name), name)
+        if v.ndim < 2:
+            v = v.reshape(-1, 1) if v.size == codes.shape[0] and v.size > 1 else v.reshape(1, -1)
+        matching(("types", (codes.shape[0], 1)), (name, v.shape[:-1] + (1,)))
+        v = np.broadcast_to(v, (codes.shape[0], v.shape[-1]))
         counts[name] = int(np.count_nonzero(v[~allowed] != 0))
     return counts

@@ -13,6 +13,9 @@ from ..errors import CustomerEquityError
 from ._validate import (
     _fail,
     as_float,
+    describe_shape,
+    influence_array,
+    matching,
     money_array,
     nonnegative_array,
     per_row,
@@ -63,7 +66,10 @@ def purchase_value(capacity, share, margin, *, names=("capacity", "share", "marg
     array([[100.],
            [ 60.]])
     """
-    out = nonnegative_array(capacity, names[0]) * share_array(share, names[1]) * money_array(margin, names[2])
+    c, s, m = (nonnegative_array(capacity, names[0]), share_array(share, names[1]),
+               money_array(margin, names[2]))
+    matching((names[0], c), (names[1], s), (names[2], m))
+    out = c * s * m
     return out.item() if np.ndim(out) == 0 else out
 
 
@@ -73,8 +79,10 @@ def word_of_mouth_value(influence, reach, avg_value):
     Parameters
     ----------
     influence : array_like
-        The share of the people reached who act on the customer's word; negative
-        for complaints that drive prospects and customers to competitors.
+        The share of the people reached who act on the customer's word, in
+        [-1, 1]; negative for complaints that drive prospects and customers to
+        competitors (-1: everyone reached is driven away). A share above 100 % is
+        refused (a reading of the paper: influence is a share of the people reached).
     reach : array_like
         Number of people influenced per period, >= 0.
     avg_value : array_like
@@ -91,7 +99,10 @@ def word_of_mouth_value(influence, reach, avg_value):
     >>> float(word_of_mouth_value(-0.02, 100, 150))  # complaints cost the firm
     -300.0
     """
-    out = money_array(influence, "influence") * nonnegative_array(reach, "reach") * money_array(avg_value, "avg_value")
+    f = influence_array(influence, "influence")
+    n, a = nonnegative_array(reach, "reach"), money_array(avg_value, "avg_value")
+    matching(("influence", f), ("reach", n), ("avg_value", a))
+    out = f * n * a
     return out.item() if np.ndim(out) == 0 else out
 
 
@@ -126,7 +137,10 @@ def allocate_transaction_value(income, carriers):
            [150., 300.]])
     """
     inc = money_array(income, "income")
-    inc = inc.reshape(-1) if inc.ndim <= 1 else inc.reshape(-1)
+    if inc.ndim == 2 and min(inc.shape) > 1:
+        raise CustomerEquityError("income", f"must be one row (one cell per period), got "
+                                  f"{describe_shape(inc.shape)}")
+    inc = inc.reshape(-1)
     c = np.asarray(carriers, dtype=bool)
     if c.ndim == 1:
         c = np.broadcast_to(c[:, None], (c.shape[0], inc.shape[0]))
@@ -155,21 +169,22 @@ def income_per_carrier(income, carriers, name="income"):
     return np.divide(income, carriers, out=np.zeros_like(income, dtype=np.float64), where=carriers > 0)
 
 
-def ltv_values(rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, periods=None, timing="end"):
+def ltv_values(rate, periods=None, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, timing="end"):
     """Five-value lifetime value: all five discounted components plus the constant Iv.
 
     Parameters
     ----------
     rate : array_like
         Discount rate per period, > -1.
+    periods : array_like, optional
+        Retention time in periods (see :func:`ltv_contribution`); required in
+        CE_LTV_VALUES, whose arguments come in this same order.
     pv, ppv, cv, kv, tv : array_like
         Purchase, word-of-mouth, information (contact), knowledge and transaction
         value per period: each a column (same every period for ``periods`` periods)
-        or a block (one column per period). Blanks are 0.
+        or a block (one column per period). Blanks are 0. Their rows must match.
     iv : array_like
         Profile information value, added once per customer, not discounted.
-    periods : array_like, optional
-        Retention time in periods (see :func:`ltv_contribution`).
     timing : {"end", "begin"}
 
     Notes
@@ -185,7 +200,9 @@ def ltv_values(rate, pv=0.0, ppv=0.0, cv=0.0, kv=0.0, tv=0.0, iv=0.0, periods=No
     >>> round(float(ltv_values(0.10, pv=100, ppv=10, cv=5, kv=0, tv=5, iv=20, periods=2)), 2)
     228.26
     """
-    total = sum(present_value(rate, x, periods, timing, name=n) for n, x in
-                zip(COMPONENTS, (pv, ppv, cv, kv, tv)))
-    out = total + per_row(money_array(iv, "iv"))
+    parts = [(n, present_value(rate, x, periods, timing, name=n)) for n, x in
+             zip(COMPONENTS, (pv, ppv, cv, kv, tv))]
+    parts.append(("iv", per_row(money_array(iv, "iv"))))
+    matching(*parts)
+    out = sum(p for _, p in parts)
     return out.item() if np.ndim(out) == 0 else out

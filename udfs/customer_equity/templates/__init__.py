@@ -53,34 +53,44 @@ def write_measurement_workbook(customers, config, path):
 def refresh_measurement(inputs):
     """Refresher of ``measurement/1``: Python's measure() on the workbook's ``ce_in_`` values.
 
-    See :func:`customer_equity.templates.measurement.refresh` (imported on first use, so
-    that registering costs nothing).
+    See :func:`customer_equity.templates.measurement_refresh.refresh` (imported on first
+    use, so that registering costs nothing; it never imports XlsxWriter or the builders).
     """
-    return template_module("measurement").refresh(inputs)
+    from .measurement_refresh import refresh
+
+    return refresh(inputs)
+
+
+def recalculate_only(inputs):
+    """Refresher of a template made of formulas only: Refresh recalculates it, writes nothing."""
+    return {}
 
 
 def refreshers():
-    """The Refresh button's functions of the templates that have Python-written parts.
+    """The Refresh button's function of each template, with the inputs it needs.
 
-    Returns a dict ``{CE_TEMPLATE id: fn}`` where ``fn(inputs) -> {ce_out_name: 2-D list}``.
-    The LTV-models and what-if templates are formulas only: Refresh just recalculates them.
+    Returns a dict ``{CE_TEMPLATE id: (fn, required input names)}`` where
+    ``fn(inputs) -> {ce_out_name: 2-D list}``. The LTV-models and what-if templates are
+    formulas only: Refresh recalculates them (:func:`recalculate_only`).
     """
-    return {"measurement/1": refresh_measurement}
+    from .measurement_contract import REQUIRED_INPUTS
+
+    return {"measurement/1": (refresh_measurement, REQUIRED_INPUTS),
+            "ltv-models/1": (recalculate_only, ()),
+            "what-if/1": (recalculate_only, ())}
 
 
 def register_refreshers():
-    """Register :func:`refreshers` with ``customer_equity.refresh`` if that module exists.
+    """Register :func:`refreshers` with ``customer_equity.refresh``.
 
     Called when this package is imported (``customer_equity.refresh`` imports it before
-    looking a template up). Returns the ids registered (none without the refresh module).
+    looking a template up). Returns the ids registered.
     """
-    try:
-        from .. import refresh
-    except ImportError:
-        return []
+    from .. import refresh
+
     done = []
-    for template_id, fn in refreshers().items():
-        refresh.register(template_id)(fn)
+    for template_id, (fn, inputs) in refreshers().items():
+        refresh.register(template_id, inputs=inputs)(fn)
         done.append(template_id)
     return done
 

@@ -1,0 +1,201 @@
+"""The one place where cell values are read and written.
+
+What the two xlwings runtimes hand over, cell by cell, and what this module makes of it:
+
+=======================  ===========================  ===========================  ==================
+cell                     COM (pywin32)                Office.js                    read as
+=======================  ===========================  ===========================  ==================
+blank                    ``None``                     ``0`` or ``None``            blank (``None``)
+number                   ``float``                    ``int``/``float``            the number (float)
+TRUE/FALSE               ``bool``                     ``bool``                     the boolean
+text                     ``str``                      ``str``                      the text (a cell of
+                                                                                   spaces is text)
+error value (#N/A)       ``int`` (HRESULT)            ``{"type": "Error", ...}``   ``"#N/A"``
+Currency-formatted       ``decimal.Decimal``          ``float``                    ``float``
+date-formatted           ``datetime``                 its serial number            COM: the date, refused
+                                                                                   where a number belongs;
+                                                                                   Office.js: the number
+=======================  ===========================  ===========================  ==================
+
+Office.js cannot tell a date-formatted cell from a number (Excel passes the serial
+number, without its format), nor a blank cell from a 0 when the runtime sends 0: those
+two differences between the runtimes are Excel's, not ours. Flags (TRUE/FALSE, 1/0,
+yes/no, x/blank) are read with the one vocabulary of :mod:`customer_equity.model.flags`.
+
+Results go back as rows of plain cells: numbers as ``float``, labels as ``str``,
+flags as ``bool``. A result that is not a finite number (an overflow to infinity, or
+NaN from infinity times zero) is refused with a message rather than written as a
+blank or an ``inf`` that Office.js cannot even encode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+
+import numpy as np
+
+from .errors import CustomerEquityError
+from .model._validate import EXCEL_ERRORS
+from .model.flags import flag_array
+
+__all__ = ["COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "single", "text_or_none", "as_list",
+           "column", "flags", "write", "table"]
+
+#: pywin32 delivers an error cell as its HRESULT (real numbers always arrive as float).
+COM_ERRORS = {-2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?",
+              -2146826288: "#NULL!", -2146826252: "#NUM!", -2146826265: "#REF!",
+              -2146826273: "#VALUE!"}
+
+_PLAIN = {float, str, bool, type(None)}
+
+
+def _cell(v, runtime):
+    if isinstance(v, dict) and v.get("type") == "Error":  # Office.js error cell
+        return str(v.get("basicValue", "#VALUE!"))
+    if type(v) is int:
+        # COM: an error cell's HRESULT (numbers arrive as float); Office.js: a number that
+        # JSON made an int. Either way a number is a float, whichever runtime passed it.
+        return COM_ERRORS.get(v, "#VALUE!") if runtime == "com" else float(v)
+    if isinstance(v, decimal.Decimal):  # COM: a Currency-formatted cell
+        return float(v)
+    if isinstance(v, dt.datetime) and type(v) is not dt.datetime:
+        # pywintypes.datetime: keep the date, drop pywin32's subclass
+        return dt.datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
+    return v
+
+
+def read(x, runtime="python"):
+    """A raw argument as the core reads it.
+
+    A scalar stays a scalar, a range becomes a 2-D object array; error cells become
+    their text ("#N/A"), Currency cells floats. Rows of different lengths (which no
+    worksheet range has, but a hand-made call may) are refused.
+
+    Examples
+    --------
+    >>> read([[1.0, None], ["a", True]]).tolist()
+    [[1.0, None], ['a', True]]
+    >>> read(-2146826246, "com")
+    '#N/A'
+    """
+    if not isinstance(x, (list, tuple)):
+        return _cell(x, runtime)
+    rows = [r if isinstance(r, (list, tuple)) else [r] for r in x] if any(
+        isinstance(r, (list, tuple)) for r in x) else [list(x)]
+    width = len(rows[0]) if rows else 0
+    if any(len(r) != width for r in rows) or width == 0:
+        raise CustomerEquityError("argument", "rows of different lengths: give a rectangular range")
+    arr = np.empty((len(rows), width), dtype=object)
+    arr[:] = rows
+    if set(map(type, arr.ravel())) - _PLAIN:
+        flat = arr.reshape(-1)
+        for k, v in enumerate(flat):
+            flat[k] = _cell(v, runtime)
+    return arr
+
+
+def is_blank(x):
+    """An omitted optional argument (None), or a blank referenced cell or range."""
+    if x is None or (isinstance(x, str) and x == ""):
+        return True
+    return isinstance(x, np.ndarray) and all(c is None or c == "" for c in x.ravel())
+
+
+def single(x, name):
+    """One cell's value; a range of several cells is refused."""
+    if isinstance(x, np.ndarray):
+        if x.size != 1:
+            raise CustomerEquityError(name, "must be a single cell")
+        return x.reshape(-1)[0]
+    return x
+
+
+def text_or_none(x, name):
+    """A single setting cell (e.g. timing); None when blank."""
+    x = single(x, name)
+    return None if x is None or x == "" else x
+
+
+def as_list(x):
+    """A row or column of settings (weights, cut-offs) as a flat list."""
+    return np.asarray(x, dtype=object).reshape(-1).tolist()
+
+
+def column(x, name):
+    """Per-customer labels (types, stages): one column, one row or one cell."""
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim == 0:
+        return arr.reshape(1)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        return arr[:, 0]
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        return arr[0, :]
+    raise CustomerEquityError(name, "must be one column (one cell per customer)")
+
+
+def flags(x, name, other=None):
+    """TRUE/FALSE cells (the one vocabulary) as a boolean array of the range's shape."""
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    return flag_array(arr, name, other=other)
+
+
+def _where(shape, flat):
+    if int(np.prod(shape)) <= 1:
+        return {}
+    r, c = np.unravel_index(flat, shape)
+    return {"row": int(r) + 1, "column": int(c) + 1}
+
+
+def write(result):
+    """Any result as rows of plain Python cells, refusing a number that is not finite.
+
+    Examples
+    --------
+    >>> write(np.array([1.5, 2.0]))
+    [[1.5], [2.0]]
+    >>> write(np.float64("inf"))
+    Traceback (most recent call last):
+    ...
+    customer_equity.errors.CustomerEquityError: result: the value overflows (too large to compute); check the size of the inputs
+    """
+    if isinstance(result, list) and result and isinstance(result[0], list):
+        return result
+    arr = np.asarray(result)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            k = int(np.flatnonzero(bad.ravel())[0])
+            rule = ("the value overflows (too large to compute); check the size of the inputs"
+                    if np.isinf(arr.ravel()[k]) else
+                    "the value is undefined (an overflow met a zero); check the size of the inputs")
+            raise CustomerEquityError("result", rule, **_where(arr.shape, k))
+    return arr.tolist()
+
+
+def table(frame, first_header):
+    """A pandas table with its header row and index column as rows of cells.
+
+    An undefined entry (the average of a type without customers, a share of a total
+    of 0) is an empty cell: it is no number, and the table says so by leaving it out.
+    Any other non-finite number is refused as in :func:`write`.
+    """
+    header = [first_header] + [str(c) for c in frame.columns]
+    body = []
+    for idx, row in zip(frame.index, frame.itertuples(index=False)):
+        cells = []
+        for v in np.asarray(row, dtype=object).tolist():
+            if isinstance(v, float) and math.isnan(v):
+                v = ""
+            elif isinstance(v, float) and math.isinf(v):
+                write(np.array([v]))
+            cells.append(v)
+        body.append([str(idx)] + cells)
+    return [header] + body
