@@ -138,6 +138,15 @@ INVALID = [
 ]
 
 
+# issue 14's decisions (tables in, tables out): their cases live in test_decisions_excel.py
+from test_decisions_excel import CATALOGUE as _DECISIONS, INVALID as _DECISIONS_INVALID  # noqa: E402
+from test_decisions_excel import OPTIONAL as _DECISIONS_OPTIONAL, VALID as _DECISIONS_VALID  # noqa: E402
+
+CATALOGUE.update(_DECISIONS)
+OPTIONAL.update(_DECISIONS_OPTIONAL)
+VALID += _DECISIONS_VALID
+INVALID += _DECISIONS_INVALID
+
 def grid(result):
     """COM hands a 1x1 result back as a scalar and one row as a 1-D list."""
     if not isinstance(result, (list, tuple)):
