@@ -91,6 +91,16 @@ def _out_dir(args) -> Path:
 # --------------------------------------------------------------------------- measure
 
 def _measure(args) -> int:
+    if len(args.input) >= 2:  # two or more inputs: their structures and the comparison
+        from .decisions_file import compare_files
+        from .model import MeasureConfig
+
+        if args.dask is not None or args.workers is not None:
+            raise CommandError("comparing inputs measures them in this process: leave out --dask")
+        return compare_files(args.input, config=MeasureConfig.from_file(args.config) if args.config
+                             else None, out=args.out, sheet=args.sheet, batch_size=args.batch_size,
+                             against=args.against, progress=args.progress)
+    args.input = args.input[0] if args.input else None
     if args.input is None and args.out is None and args.dask is None and args.workers is None:
         return _measure_sample(args)
     from . import batch
@@ -117,11 +127,17 @@ def _add_measure(commands) -> None:
         "measure", help="measure customer equity (the bundled sample without INPUT)",
         description="Measure customer equity of the customers in INPUT (or of the bundled "
                     "sample) and print the summary; --out also writes the results.")
-    p.add_argument("input", nargs="?", metavar="INPUT",
-                   help="customer table: .csv, .parquet or .xlsx")
+    p.add_argument("input", nargs="*", metavar="INPUT",
+                   help="customer table: .csv, .parquet or .xlsx. Two or more: print each "
+                   "structure and the comparison (an input may also be a saved result .json or "
+                   "an estimate of customers and average per type, .json or .csv)")
+    p.add_argument("--against", choices=("previous", "first"), default="previous",
+                   help="with two or more inputs: compare each with the one before it (default) "
+                   "or with the first")
     p.add_argument("--config", metavar="FILE", help="configuration file (.toml or .json)")
     p.add_argument("--out", metavar="FILE",
-                   help="results file: .xlsx, .csv, .parquet (per customer) or .json (summaries)")
+                   help="results file: .xlsx, .csv, .parquet (per customer) or .json (summaries); "
+                   "comparing inputs: .csv (the comparison) or .json (structures and comparison)")
     g = p.add_argument_group("measuring a file (INPUT)")
     g.add_argument("--sheet", metavar="NAME",
                    help="sheet of an .xlsx INPUT (default: 'Customers' if present, else the first)")
