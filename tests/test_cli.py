@@ -43,8 +43,9 @@ ALL = subcommands()
 
 
 def test_every_registered_command_is_found():
-    assert len(COMMANDS) == 3
-    assert set(ALL) == {("measure",), ("templates",), ("addin",), ("addin", "build"),
+    assert len(COMMANDS) == 7
+    assert set(ALL) == {("measure",), ("forecast",), ("whatif",), ("retention",), ("prospects",),
+                        ("templates",), ("addin",), ("addin", "build"),
                         ("addin", "install"), ("addin", "remove"), ("addin", "status")}
 
 

@@ -148,3 +148,119 @@ def test_one_input_is_still_one_measurement(two_years, capsys):
     a, *_ = two_years
     code, out, _ = run(["measure", a, "--no-progress"], capsys)
     assert code == 0 and "Measured 300 customers" in out and "Change from" not in out
+
+
+# --------------------------------------------------------------------------- whatif, retention, prospects
+
+@pytest.fixture()
+def fifty(tmp_path):
+    table = ce.load_sample().head(50)
+    path = tmp_path / "customers.csv"
+    table.to_csv(path, index=False)
+    config = tmp_path / "config.json"
+    config.write_text('{"rate": 0.1, "iv": 50}')
+    return path, config, table, ce.MeasureConfig(rate=0.1, iv=50.0)
+
+
+def frame_of(data):
+    return pd.DataFrame(data["rows"], index=data["index"])
+
+
+def test_whatif_equals_the_core(fifty, tmp_path, capsys):
+    path, config, table, cfg = fifty
+    out_file = tmp_path / "w.json"
+    code, out, _ = run(["whatif", path, "--config", config, "--retention-change", "0.02,0,0.05,0",
+                        "--rate", "0.08", "--out", out_file], capsys)
+    assert code == 0
+    w = ce.what_if(table, cfg, retention_change=[0.02, 0, 0.05, 0], rate=0.08)
+    got = frame_of(json.loads(out_file.read_text())["whatif"])
+    pd.testing.assert_frame_equal(got, w.table.rename_axis(None), check_dtype=False, rtol=1e-12)
+    assert f"Customer equity {w.before.equity:,.0f} -> {w.equity:,.0f} ({w.difference:+,.0f})" in out
+
+
+def test_whatif_mix_and_margin(fifty, capsys, tmp_path):
+    path, config, table, cfg = fifty
+    out_file = tmp_path / "w.csv"
+    code, _, _ = run(["whatif", path, "--config", config, "--mix", "0.1,0.3,0.4,0.2",
+                      "--margin-change", "0.01", "--out", out_file], capsys)
+    assert code == 0
+    w = ce.what_if(table, cfg, mix=[0.1, 0.3, 0.4, 0.2], margin_change=0.01)
+    got = pd.read_csv(out_file, index_col=0)
+    assert got["equity_after"].tolist() == pytest.approx(w.table["equity_after"].tolist(), rel=1e-12)
+    assert got["customers_after"].tolist() == w.table["customers_after"].tolist()
+
+
+def test_whatif_grid_equals_the_core(fifty, tmp_path, capsys):
+    path, config, table, cfg = fifty
+    out_file = tmp_path / "g.json"
+    code, out, _ = run(["whatif", path, "--config", config, "--grid", "rate=0.08,0.12",
+                        "retention_change=0,0.05", "--result", "difference", "--out", out_file], capsys)
+    assert code == 0
+    expected = ce.what_if_grid(table, cfg, "rate", [0.08, 0.12], "retention_change", [0.0, 0.05],
+                               result="difference")
+    got = frame_of(json.loads(out_file.read_text())["grid"])
+    assert got.to_numpy().ravel().tolist() == pytest.approx(expected.to_numpy().ravel().tolist(), rel=1e-12)
+    assert f"{expected.iloc[1, 1]:,.0f}" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--retention-change", "0.5"], "retention_change: Lighthouse retention 0.75 + change must stay in [0, 1)"),
+    ([], "give a lever"),
+    (["--grid", "rate=0.1", "colour=1"], "column_lever: must be one of"),
+    (["--grid", "rate", "margin_change=1"], "expected LEVER=v1,v2,..."),
+    (["--mix", "0.5,0.5"], "mix: needs one value per customer type: 4, got 2"),
+])
+def test_whatif_refusals_are_one_line(fifty, capsys, argv, message):
+    path, config, *_ = fifty
+    code, _, err = run(["whatif", path, "--config", config, *argv], capsys)
+    assert code == 2 and message in err, err
+
+
+def test_retention_equals_the_core(fifty, tmp_path, capsys):
+    path, config, table, cfg = fifty
+    out_file = tmp_path / "r.json"
+    code, out, _ = run(["retention", path, "--config", config, "--point", "0.02", "--top", "3",
+                        "--out", out_file], capsys)
+    assert code == 0
+    data = json.loads(out_file.read_text())
+    watch = ce.retention_watch(table, cfg, point=0.02)
+    got = frame_of(data["watch"])
+    assert got["at_stake"].tolist() == pytest.approx(watch["at_stake"].tolist(), rel=1e-12)
+    assert got["retention"].iloc[:4].tolist() == pytest.approx(watch["retention"].iloc[:4].tolist())
+    stake = ce.customers_at_stake(ce.measure(table, cfg), top=3)
+    assert [r["customer_id"] for r in data["at_stake"]["rows"]] == stake["customer_id"].tolist()
+    assert "(-2 pt)" in out and stake["customer_id"].iloc[0] in out
+
+
+def test_prospects_ranked_by_hand(tmp_path, capsys):
+    """Customers worth 900, 700, 100, 50 with income 5, 4, 2, 1; the best half earns more.
+    Prospects q (income 5) > r (3) > p (1); with 2 neighbours q is like the lighthouse and
+    the follower customer (800), r like the follower and the rational one (400, the tie of
+    types to the higher score), p like the two lowest (75) and below the 20 % cut-off."""
+    customers = tmp_path / "customers.csv"
+    pd.DataFrame({"customer_id": ["A", "B", "C", "D"],
+                  "type": ["Lighthouse", "Follower", "Rational", "Profit-seeking"],
+                  "periods": [1, 1, 1, 1], "pv": [900.0, 700.0, 100.0, 50.0],
+                  "income": [5, 4, 2, 1]}).to_csv(customers, index=False)
+    prospects = tmp_path / "prospects.csv"
+    pd.DataFrame({"prospect_id": ["p", "q", "r"], "income": [1, 5, 3]}).to_csv(prospects, index=False)
+    config = tmp_path / "config.json"
+    config.write_text('{"rate": 0.0, "classify_by": "type"}')
+    out_file = tmp_path / "ranked.csv"
+    code, out, _ = run(["prospects", prospects, "--customers", customers, "--config", config,
+                        "--best", "0.5", "--neighbours", "2", "--out", out_file], capsys)
+    assert code == 0, out
+    got = pd.read_csv(out_file)
+    assert got["prospect_id"].tolist() == ["q", "r", "p"]
+    assert got["expected_type"].tolist() == ["Lighthouse", "Follower", "Profit-seeking"]
+    assert got["value_estimate"].tolist() == [800.0, 400.0, 75.0]
+    assert got["avoid"].tolist() == [False, False, True]
+    assert "income    1.0" in out and "1 to avoid" in out
+
+
+def test_prospects_with_a_missing_trait_names_the_file(fifty, tmp_path, capsys):
+    path, config, *_ = fifty
+    prospects = tmp_path / "p.csv"
+    prospects.write_text("prospect_id,income\nP1,3\n")
+    code, _, err = run(["prospects", prospects, "--customers", path, "--traits", "income,colour"], capsys)
+    assert code == 2 and f"{path}: no such trait column (got 'colour')" in err

@@ -33,7 +33,8 @@ from .errors import CustomerEquityError
 from .model import MeasureConfig, compare_structures, structure_from_counts, structure_table
 from .model.types import TYPES, type_codes
 
-__all__ = ["OUT_FORMATS", "compare_files", "read_structure"]
+__all__ = ["OUT_FORMATS", "compare_files", "load_customers", "prospects_file", "read_structure",
+           "retention_file", "whatif_file"]
 
 #: What ``--out`` can write when two or more inputs are compared.
 OUT_FORMATS = (".csv", ".json")
@@ -193,15 +194,19 @@ def format_comparison(part) -> str:
             f"volume + mix + value effect = change of equity, per type):\n{shown.to_string()}")
 
 
-def _records(frame):
-    def plain(v):
-        if isinstance(v, (np.integer,)):
-            return int(v)
-        if isinstance(v, (float, np.floating)):
-            return None if np.isnan(v) else float(v)
-        return v
+def _plain(v):
+    """A cell as JSON has it: NaN is null, numpy numbers plain."""
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if np.isnan(v) else float(v)
+    return v
 
-    return [{str(k): plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+def _records(frame):
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def compare_files(inputs, *, config=None, out=None, sheet=None, batch_size=None,
@@ -240,4 +245,196 @@ def compare_files(inputs, *, config=None, out=None, sheet=None, batch_size=None,
                         "comparison": _records(comparison)}
                 tmp.write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
         print(f"Comparison written to {out}")
+    return 0
+
+
+# --------------------------------------------------------------------------- whatif, retention, prospects
+
+def load_customers(path, config, *, sheet=None, batch_size=None):
+    """A whole customer table in memory, validated as ``measure INPUT`` validates it.
+
+    Errors name the file, the row as the user sees it and the column (the batch
+    readers of :mod:`customer_equity.batch`); the table then holds the columns the
+    measurement reads, under their canonical names.
+    """
+    from .batch import DEFAULT_BATCH_SIZE, measure_file
+    from .batch.inputs import open_source, prepare
+
+    size = batch_size or DEFAULT_BATCH_SIZE
+    measure_file(str(path), config, batch_size=size, sheet=sheet, progress=False)  # named errors
+    source = open_source(str(path), config, sheet)
+    frames = [prepare(raw, source.spec) for raw in source.batches(size)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _raw_table(path, sheet=None):
+    """Any table as it is in the file (every column, e.g. the traits of prospects)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CustomerEquityError(str(path), "no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, encoding="utf-8-sig", sep=None, engine="python")
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        if suffix == ".xlsx":
+            return pd.read_excel(path, sheet_name=sheet or 0)
+    except (ValueError, UnicodeDecodeError, ImportError, pd.errors.ParserError) as err:
+        raise CustomerEquityError(str(path), f"cannot read the table: {err}") from None
+    raise CustomerEquityError(str(path), "unknown input format; give a .csv, .parquet or .xlsx file")
+
+
+def _in_file(path, frame):
+    """Point a core error about a column of ``frame`` at the file, its row (after the header) and column."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def located():
+        try:
+            yield
+        except CustomerEquityError as err:
+            if err.argument in frame.columns:
+                kwargs = {"value": err.value} if err.has_value else {}
+                raise CustomerEquityError(str(path), err.rule, row=None if err.row is None else err.row + 1,
+                                          column=err.argument, **kwargs) from None
+            raise
+
+    return located()
+
+
+def _write(out, frames: dict, csv_key: str):
+    """``--out``: one table as .csv, or every table as .json; temporary file, then renamed."""
+    with atomic_path(out) as tmp:
+        if Path(out).suffix.lower() == ".csv":
+            frames[csv_key].to_csv(tmp)
+        else:
+            data = {k: {"columns": [str(c) for c in f.columns],
+                        "index": [_plain(v) for v in f.index],
+                        "rows": _records(f)} for k, f in frames.items()}
+            tmp.write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
+    print(f"Written to {out}")
+
+
+def _check_out(out, inputs):
+    if out is None:
+        return
+    if Path(out).suffix.lower() not in OUT_FORMATS:
+        raise CustomerEquityError(str(out), "unknown output format; give a file ending in "
+                                  + " or ".join(OUT_FORMATS))
+    check_writable(out)
+    if any(Path(out).resolve() == Path(p).resolve() for p in inputs if p is not None):
+        raise CustomerEquityError(str(out), "is one of the inputs; choose another output file")
+
+
+def _money_table(frame):
+    return frame.apply(lambda c: c.map(lambda x: _money(float(x))))
+
+
+def whatif_file(input, *, config=None, sheet=None, batch_size=None, levers=None, grid=None,
+                result="equity", out=None) -> int:
+    """``customer-equity whatif INPUT``: equity under the levers (or a grid of two levers)."""
+    from .model import what_if, what_if_grid
+
+    _check_out(out, [input])
+    levers = {k: v for k, v in (levers or {}).items() if v is not None}
+    if not levers and grid is None:
+        raise CustomerEquityError("whatif", "give a lever (--retention-change, --rate, "
+                                  "--margin-change, --transaction-income, --mix) or --grid")
+    config = config or MeasureConfig()
+    table = load_customers(input, config, sheet=sheet, batch_size=batch_size)
+    with _in_file(input, table):
+        if grid is not None:
+            (row_lever, row_values), (col_lever, col_values) = grid
+            frame = what_if_grid(table, config, row_lever, row_values, col_lever, col_values,
+                                 result=result, base=None)
+            print(f"Customer equity{' difference' if result == 'difference' else ''} by "
+                  f"{row_lever} (rows) and {col_lever} (columns), {input}:")
+            print(_money_table(frame).to_string())
+            if out is not None:
+                _write(out, {"grid": frame}, "grid")
+            return 0
+        w = what_if(table, config, **levers)
+    shown = ", ".join(f"{k} {v}" for k, v in levers.items())
+    print(f"What-if for {input} ({shown}):")
+    print(_money_table(w.table).to_string())
+    print(f"\nCustomer equity {_money(w.before.equity)} -> {_money(w.equity)} "
+          f"({_signed(w.difference)})")
+    if w.dropped_income:
+        print(f"Note: {_money(w.dropped_income)} of transaction income falls in periods without "
+              "carriers after the change and is not earned.")
+    if out is not None:
+        _write(out, {"whatif": w.table}, "whatif")
+    return 0
+
+
+def retention_file(input, *, config=None, sheet=None, batch_size=None, point=0.01, top=10,
+                   out=None) -> int:
+    """``customer-equity retention INPUT``: the retention watch and the customers at stake."""
+    from .model import customers_at_stake, measure, retention_watch
+
+    _check_out(out, [input])
+    config = config or MeasureConfig()
+    table = load_customers(input, config, sheet=sheet, batch_size=batch_size)
+    with _in_file(input, table):
+        base = measure(table, config)
+        watch = retention_watch(table, config, point=point, base=base)
+        stake = customers_at_stake(base, top=top)
+    shown = pd.DataFrame({
+        "customers": watch["customers"].map(lambda x: f"{x:,.0f}"),
+        "mean periods": watch["mean_periods"].map(lambda x: "" if math.isnan(x) else f"{x:.2f}"),
+        "retention": watch["retention"].map(_share),
+        "equity": watch["equity"].map(_money),
+        f"at stake (-{100 * point:g} pt)": watch["at_stake"].map(_money),
+        "share": watch["at_stake_share"].map(_share),
+        "at risk": watch["at_risk"].map(lambda x: "" if math.isnan(x) else f"{x:,.0f}"),
+        "at-risk equity": watch["at_risk_equity"].map(_money),
+    }, index=watch.index)
+    print(f"Retention watch, {input}:")
+    print(shown.to_string())
+    print(f"\nThe {len(stake)} customers whose loss costs most (key customers with fewer than "
+          "three links first):")
+    print(stake.to_string(index=False, float_format=lambda x: f"{x:,.0f}"))
+    if out is not None:
+        _write(out, {"watch": watch, "at_stake": stake.set_index("rank")}, "watch")
+    return 0
+
+
+def prospects_file(prospects, *, customers, config=None, sheet=None, batch_size=None, traits=None,
+                   best=0.2, neighbours=10, cutoff=None, avoid_share=0.2, top=20, out=None) -> int:
+    """``customer-equity prospects PROSPECTS --customers FILE``: weights, ranking, customers to avoid."""
+    from .model import measure, prospect_weights, screen_prospects
+
+    _check_out(out, [prospects, customers])
+    config = config or MeasureConfig()
+    table = load_customers(customers, config, sheet=sheet, batch_size=batch_size)
+    with _in_file(customers, table):
+        m = measure(table, config)
+    current = _raw_table(customers, sheet)
+    pros = _raw_table(prospects)
+    if traits is None:
+        ids = {"customer_id", "prospect_id", "id"}
+        traits = [c for c in pros.columns if c in current.columns and str(c).lower() not in ids]
+        if not traits:
+            raise CustomerEquityError(str(prospects), "no trait column in common with the customers "
+                                      f"({customers}); name them with --traits")
+    for name, frame in ((customers, current), (prospects, pros)):
+        missing = [t for t in traits if t not in frame.columns]
+        if missing:
+            raise CustomerEquityError(str(name), "no such trait column", value=missing[0])
+    with _in_file(customers, current):
+        weights = prospect_weights(current, m, traits=traits, best=best)
+    with _in_file(prospects, pros):
+        ranked = screen_prospects(pros, current, m, traits=traits, best=best, neighbours=neighbours,
+                                  cutoff=cutoff, avoid_share=avoid_share)
+    print(f"Trait weights (best {100 * best:g} % of {len(current):,} current customers by "
+          "lifetime value against the rest):")
+    print(weights.round(4).to_string())
+    avoid = int(ranked["avoid"].sum())
+    print(f"\nProspects ranked ({len(ranked):,}; {avoid:,} to avoid)"
+          + (f", the first {top}:" if top and len(ranked) > top else ":"))
+    print((ranked.head(top) if top else ranked).to_string(
+        index=False, float_format=lambda x: f"{x:,.2f}"))
+    if out is not None:
+        _write(out, {"prospects": ranked.set_index("rank"), "weights": weights.to_frame()}, "prospects")
     return 0
