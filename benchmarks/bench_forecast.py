@@ -36,9 +36,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "udfs"))
 
-from customer_equity.model.forecast import (expected_purchases, expected_spend,  # noqa: E402
-                                            fit_bgnbd, fit_gamma_gamma, p_alive, summary_data)
-from customer_equity.model.forecast.sample import generate_log  # noqa: E402
+from customer_equity.model.forecast import (
+    expected_purchases,
+    expected_spend,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    p_alive,
+    summary_data,
+)
+from customer_equity.model.forecast.sample import generate_log
 
 CALIBRATION_END = "2024-07-01"
 CHUNK = 1_000_000
@@ -75,7 +81,8 @@ def child(argv):
             "print('BENCH', rc, time.perf_counter() - t, "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "udfs")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=False)
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH")), None)
     if line is None:
         raise RuntimeError(out.stderr[-2000:])

@@ -151,6 +151,19 @@ def paste_customers(template, dst, customers, table="Customers"):
                 v = None
             ws.cell(r1 + 1 + k, c1 + j).value = v
     t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r1 + n}"
+    # Excel re-spills each per-customer dynamic array to the new number of rows when it
+    # recalculates (and saves that range); the formulas engine keeps the saved one, so the
+    # saved ranges are updated here as Excel would write them
+    old_n = r2 - r1
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                v = cell.value
+                if isinstance(v, ArrayFormula) and ":" in v.ref:
+                    a1, a2 = v.ref.split(":")
+                    ac1, ar1, ac2, ar2 = range_boundaries(v.ref)
+                    if ar2 - ar1 + 1 == old_n and ac1 == ac2:
+                        v.ref = f"{a1}:{get_column_letter(ac2)}{ar1 + n - 1}"
     if t.autoFilter is not None:
         t.autoFilter.ref = t.ref
     wb.save(dst)

@@ -142,7 +142,7 @@ def test_addin_build_install_status_remove(tmp_path, capsys):
     xlstart = tmp_path / "XLSTART"
     code, out, _ = run(["addin", "status", "--xlstart", xlstart], capsys)
     assert code == 1 and "not installed" in out
-    code, out, _ = run(["addin", "install", "--xlstart", xlstart], capsys)
+    code, out, _ = run(["addin", "install", "--xlstart", xlstart, "--functions", "com"], capsys)
     assert code == 0 and (xlstart / "customer_equity.xlam").is_file()
     assert "Trust access to the VBA project object model" in out and "--functions lite" in out
     code, out, _ = run(["addin", "status", "--xlstart", xlstart], capsys)
@@ -151,6 +151,9 @@ def test_addin_build_install_status_remove(tmp_path, capsys):
     assert code == 0
     code, out, _ = run(["addin", "status", "--xlstart", xlstart], capsys)
     assert "Functions route: lite" in out and "Refresh only" in out
+    default = "com" if sys.platform.startswith("win") else "lite"  # COM functions: Windows only
+    assert run(["addin", "install", "--xlstart", xlstart], capsys)[0] == 0
+    assert f"Functions route: {default}" in run(["addin", "status", "--xlstart", xlstart], capsys)[1]
     code, out, _ = run(["addin", "remove", "--xlstart", xlstart], capsys)
     assert code == 0 and not (xlstart / "customer_equity.xlam").exists()
     code, out, err = run(["addin", "remove", "--xlstart", xlstart], capsys)

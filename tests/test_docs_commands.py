@@ -69,8 +69,16 @@ def test_the_pages_document_the_commands():
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    """A working folder with the files the documented commands name."""
+    """A working folder with the files the documented commands name.
+
+    The repository's source and data folders are linked in, so that a command naming a
+    file of the repository by its relative path finds it; folders a command writes into
+    (workbooks/) are not, so that no test rewrites a committed file.
+    """
     where = tmp_path_factory.mktemp("docs")
+    for name in ("udfs", "data"):
+        if (REPO / name).is_dir():
+            (where / name).symlink_to(REPO / name, target_is_directory=True)
     customers = ce.generate_customers(500, seed=3)
     customers.to_csv(where / "customers.csv", index=False)
     customers.to_parquet(where / "customers.parquet", index=False)

@@ -487,3 +487,14 @@ def test_model_all_lists_functions_not_submodules():
     assert not [n for n in model.__all__ if isinstance(getattr(model, n), types.ModuleType)]
     assert {"ltv_contribution", "measure", "value_tier", "flag_value"} <= set(model.__all__)
     assert not {"ltv", "values", "types", "discount", "sample", "flags"} & set(model.__all__)
+
+
+def test_ragged_rows_from_a_hand_made_office_js_call_are_refused(ojs):
+    """No worksheet range is ragged, but a hand-made xlwings Server request can be."""
+    import asyncio
+
+    data = ojs.body(M, "ce_ltv", 0.1, Cells([[1.0, 2.0]]))
+    data["args"][1] = [[1.0, 2.0], [3.0]]
+    with pytest.raises(Exception) as err:
+        asyncio.run(ojs.server.custom_functions_call(data, ojs.module(M)))
+    assert str(err.value) == "CE_LTV: values: rows of different lengths: give a rectangular range"

@@ -139,3 +139,79 @@ def test_sample_has_all_four_types_losses_and_complaints():
     assert (m.customers["ltv"] < 0).any()  # ...that make some customers worth less than nothing
     regenerated = ce.generate_customers(1000, 2002)
     pd.testing.assert_frame_equal(regenerated, df, check_dtype=False)
+
+
+# --- the cases of issue 11 -------------------------------------------------------------
+
+def _carriers_table():
+    return pd.DataFrame({"type": ["Lighthouse", "Follower", "Rational"], "periods": [1, 2, 3],
+                         "pv": 0.0, "tv_carrier": [True, True, False]})
+
+
+def test_one_number_of_transaction_income_covers_every_period_of_the_horizon():
+    """5000 a period for the horizon of the base (3 periods: the rational customer stays 3),
+    which is refused in period 3, where nobody carries it, rather than stopping at period 2."""
+    with pytest.raises(CustomerEquityError, match=r"transaction_income, column 3: transaction income "
+                                                  r"in a period in which no customer carries"):
+        ce.measure(_carriers_table(), MeasureConfig(rate=0.0, classify_by="type", transaction_income=5000.0))
+    df = _carriers_table().assign(periods=[1, 2, 2])
+    got = ce.measure(df, MeasureConfig(rate=0.0, classify_by="type", transaction_income=5000.0))
+    # period 1: two carriers, 2500 each; period 2: the follower alone, 5000
+    assert got.customers["tv"].tolist() == [2500.0, 7500.0, 0.0]
+    assert got.equity == 10_000.0
+
+
+@pytest.mark.parametrize("income", [5000.0, [5000.0, 5000.0]])
+def test_transaction_income_with_no_carrier_is_refused_not_dropped(income):
+    df = _carriers_table().assign(tv_carrier=False)
+    with pytest.raises(CustomerEquityError, match="no customer carries transaction value"):
+        ce.measure(df, MeasureConfig(classify_by="type", transaction_income=income))
+
+
+def test_influence_beyond_100_percent_is_refused_in_measure():
+    df = pd.DataFrame({"type": ["Lighthouse"] * 2, "periods": [1, 1], "influence": [0.05, 5.0],
+                       "reach": [10, 10], "avg_value": [100.0, 100.0]})
+    with pytest.raises(CustomerEquityError, match=r"influence, row 2: an influence .* must lie in \[-1, 1\]"):
+        ce.measure(df, MeasureConfig(classify_by="type"))
+
+
+def test_without_a_key_customer_column_only_customers_with_recorded_links_are_at_risk():
+    df = pd.DataFrame({"type": ["Lighthouse"] * 4, "periods": [1] * 4, "pv": 1.0,
+                       "decision_makers": [3, 1, None, 3], "executive_link": [True, None, None, True],
+                       "expert_link": [True, None, None, False]})
+    m = ce.measure(df, MeasureConfig(classify_by="type"))
+    # row 3 recorded no link at all: not a key customer; row 2 has one weak link: at risk
+    assert m.customers["links"].tolist() == [3, 0, 0, 2]
+    assert m.customers["at_risk"].tolist() == [False, True, False, True]
+    assert "2 key customers have fewer than 3 solid relationship links" in m.summary()
+
+
+def test_fractional_decision_makers_are_refused_in_measure():
+    df = pd.DataFrame({"type": ["Lighthouse"], "periods": [1], "decision_makers": [2.5],
+                       "executive_link": [True], "expert_link": [False]})
+    with pytest.raises(CustomerEquityError, match="decision_makers: a number of people must be a whole number"):
+        ce.measure(df, MeasureConfig(classify_by="type"))
+
+
+def test_the_samples_transaction_income_follows_its_carriers():
+    """500 per carrier and year: every carrier gets 500 a year while retained, so no lighthouse
+    is worth a fortune for being among the last carriers."""
+    df = ce.load_sample()
+    cfg = ce.sample_config()
+    m = ce.measure(df, cfg)
+    carrier = m.customers["type"].isin(["Lighthouse", "Follower"]).to_numpy() & df["tv_carrier"].to_numpy()
+    counts = [int(np.sum(carrier & (df["periods"].to_numpy() >= t))) for t in range(1, 21)]
+    assert cfg.transaction_income == [500.0 * c for c in counts]
+    annuity = [sum(1.1 ** -t for t in range(1, int(p) + 1)) for p in df["periods"]]
+    want = np.where(carrier, 500.0 * np.array(annuity), 0.0)
+    assert m.customers["tv"].to_numpy() == pytest.approx(want, rel=1e-12)
+    assert m.customers["tv"].max() < 500.0 / 0.1  # below a perpetuity of 500
+
+
+def test_default_tiers_in_measure_and_in_batches_agree_with_ties():
+    from customer_equity.model import tier_cutoffs, value_tier
+
+    ltv = np.array([0.0] * 12 + [100.0] * 8 + [50.0] * 5)
+    by_rank = value_tier(ltv)
+    assert value_tier(ltv, tier_cutoffs(ltv)).tolist() == by_rank.tolist()
+    assert set(by_rank[ltv == 100.0]) == {"Gold"} and set(by_rank[ltv == 0.0]) == {"Lead"}

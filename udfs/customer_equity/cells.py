@@ -66,7 +66,7 @@ def _cell(v, runtime):
     return v
 
 
-def read(x, runtime="python"):
+def read(x, runtime="python", name="argument"):
     """A raw argument as the core reads it.
 
     A scalar stays a scalar, a range becomes a 2-D object array; error cells become
@@ -82,13 +82,13 @@ def read(x, runtime="python"):
     """
     if not isinstance(x, (list, tuple)):
         return _cell(x, runtime)
-    rows = [r if isinstance(r, (list, tuple)) else [r] for r in x] if any(
-        isinstance(r, (list, tuple)) for r in x) else [list(x)]
-    width = len(rows[0]) if rows else 0
-    if any(len(r) != width for r in rows) or width == 0:
-        raise CustomerEquityError("argument", "rows of different lengths: give a rectangular range")
-    arr = np.empty((len(rows), width), dtype=object)
-    arr[:] = rows
+    arr = np.array(x, dtype=object)
+    if arr.ndim == 1 and arr.size and isinstance(x[0], (list, tuple)):
+        raise CustomerEquityError(name, "rows of different lengths: give a rectangular range")
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1)  # one row given as a flat list
+    if arr.ndim != 2 or arr.size == 0:
+        raise CustomerEquityError(name, "give a rectangular range of cells")
     if set(map(type, arr.ravel())) - _PLAIN:
         flat = arr.reshape(-1)
         for k, v in enumerate(flat):

@@ -5,8 +5,7 @@ All argparse wiring lives here, with one convention: every subcommand is added b
 sets ``handler=<function(args) -> exit code>``. A command with actions (``addin build``)
 sets the handler on each action; the group itself prints its help. To add a subcommand,
 write its ``_add_<name>`` function and its handler and list the function in
-:data:`COMMANDS`. Handlers import the room they drive when they run, so that ``--help``
-stays quick.
+:data:`COMMANDS`. Handlers import the room they drive when they run.
 
 Errors: bad input raises :class:`~customer_equity.errors.CustomerEquityError` and anything
 the user must fix (Excel missing, a file in the way) raises :class:`CommandError`; both are
@@ -201,6 +200,11 @@ def _addin_call(fn, *args, **kwargs):
         raise CommandError(str(err), code=1) from None
 
 
+def _default_route() -> str:
+    """COM functions exist only in Windows desktop Excel; elsewhere the functions come from Lite."""
+    return "com" if sys.platform.startswith("win") else "lite"
+
+
 def _addin_build(args) -> int:
     from . import addin
 
@@ -257,10 +261,11 @@ def _add_addin(commands) -> None:
                             help="the startup folder to use (default: ask Excel, as xlwings does)")
 
     def functions(parser):
-        parser.add_argument("--functions", choices=("com", "lite"), default="com",
+        parser.add_argument("--functions", choices=("com", "lite"), default=_default_route(),
                             help="com: the add-in imports the functions (Windows; needs 'Trust "
                             "access to the VBA project object model'); lite: functions from "
-                            "xlwings Lite, the add-in serves Refresh only (default: com)")
+                            "xlwings Lite, the add-in serves Refresh only (default: com on Windows, "
+                            "lite elsewhere, where Excel has no COM functions)")
 
     b = actions.add_parser("build", help="write customer_equity.xlam into a folder")
     _folder_option(b, ".", "customer_equity.xlam")
@@ -310,8 +315,9 @@ def _add_forecast(commands) -> None:
         description="Summarise a transaction log per customer, fit BG/NBD and Gamma-Gamma, "
                     "forecast each customer's purchases, spend and lifetime value; with "
                     "--customers, measure customer equity by type.")
-    p.add_argument("log", metavar="LOG", help="transaction log: .csv, .parquet or .xlsx, one row per "
-                        "transaction")
+    p.add_argument("log", metavar="LOG", nargs="?",
+                   help="transaction log: .csv, .parquet or .xlsx, one row per transaction "
+                   "(default: the bundled CDNOW sample, calibrated to 1997-09-30)")
     p.add_argument("--customer", default="customer_id", metavar="COL",
                         help="customer id column (default customer_id)")
     p.add_argument("--date", default="date", metavar="COL", help="date column (default date)")

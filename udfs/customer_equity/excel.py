@@ -6,15 +6,48 @@ and returns a value or a spilled array. The same module serves the Windows add-i
 Server (Office.js: Excel on Mac, Windows and the web), because the decorators come
 from the top-level ``xlwings`` package, which picks the runtime's implementation.
 
-Arguments arrive as 2-D lists of cell values (``ndim=2``), never pre-converted, so
-that the core sees blanks (None on COM, "" on Office.js), text and TRUE/FALSE as
-they are and can name the argument and the cell's position when one is wrong.
+Arguments arrive raw, never pre-converted by xlwings; :mod:`customer_equity.cells` reads
+them (blanks, text, TRUE/FALSE, error values, dates) so that the core can name the
+argument and the cell's position when one is wrong, and writes the results back.
+
+Names
+-----
+Each function's docstring (the description Excel shows) ends with the Python function
+of :mod:`customer_equity.model` behind it, which takes the same arguments in the same
+order. The Excel names are short and follow the papers' abbreviations (PV, PPV, TV,
+LTV); the Python names spell the formula out, numpy-financial style:
+
+==================  ==========================  ==========================================
+Excel               Python                      why the name differs
+==================  ==========================  ==========================================
+CE_PV               purchase_value              PV is the paper's purchase value
+CE_PPV              word_of_mouth_value         PPV is the paper's word-of-mouth value
+CE_TV_ALLOCATE      allocate_transaction_value  carriers may also be types in Excel
+CE_LTV              ltv_contribution            the plain LTV (NPV of margins) in Excel
+CE_LTV_SOW          ltv_share_of_wallet
+CE_LTV_INDIRECT     ltv_indirect
+CE_LTV_RETENTION    ltv_retention
+CE_LTV_VALUES       ltv_values                  (periods second, required in Excel)
+CE_LTV_TYPE         ltv_type
+CE_EXCLUDED         excluded_cells              Excel adds a header row
+CE_CAPABILITIES     capabilities                Excel takes a column of types
+CE_SCORE            weighted_score
+CE_SEGMENT          segment_by_score
+CE_SEGMENT_STAGE    segment_by_stage
+CE_TIER             value_tier
+CE_EQUITY           customer_equity
+CE_EQUITY_TABLE     equity_table
+CE_COMPOSITION      composition_matrix
+CE_LINKS            solid_links
+CE_RATE             per_period_rate             Excel's RATE family is short
+==================  ==========================  ==========================================
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import math
 
 import numpy as np
@@ -79,12 +112,14 @@ def _guard(f):
     """Read the raw cells, call, write the result as rows of cells, and turn our
     CustomerEquityError into a readable error in the cell on either runtime."""
 
+    names = list(inspect.signature(f).parameters)
+
     @functools.wraps(f)
     def wrapper(*args):
         try:
             # an overflow is no warning here: cells.write refuses the non-finite result
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                return cells.write(f(*(cells.read(a, RUNTIME) for a in args)))
+                return cells.write(f(*(cells.read(a, RUNTIME, n) for n, a in zip(names, args))))
         except CustomerEquityError as err:
             return _error_result(f.__name__, err)
 

@@ -54,15 +54,17 @@ UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 __all__ = ["DEFAULT_BATCH_SIZE", "PART_ROWS", "ForecastRun", "forecast_file", "run"]
 
 #: Transactions per batch read from the log.
-DEFAULT_BATCH_SIZE = 1_000_000
+DEFAULT_BATCH_SIZE = 500_000
 #: Purchase occasions per part of the group-by (step 2 holds one part in memory).
-PART_ROWS = 4_000_000
+PART_ROWS = 2_000_000
 #: Customers predicted and written at a time.
-CHUNK = 200_000
+CHUNK = 50_000
 #: One year in each unit: the default horizon.
 YEAR = {"day": 365, "week": 52, "month": 12, "year": 1}
 #: The default discount rate: 10 % a year, converted to the unit.
 YEARLY_RATE = 0.10
+#: The bundled sample's calibration end: the 39 weeks of Fader, Hardie & Lee (2005).
+SAMPLE_CALIBRATION_END = "1997-09-30"
 OUTPUTS = (".csv", ".parquet", ".xlsx", ".json")
 EXCEL_MAX_ROWS = 1_048_575
 
@@ -76,6 +78,8 @@ class LogColumns:
     customer: str
     date: str
     amount: str
+    #: Read every id as text: an Excel sheet's batches may guess numbers in one, text in another.
+    text_ids: bool = False
 
     def name(self, kind):
         return getattr(self, kind)
@@ -125,7 +129,7 @@ def open_log(log, customer="customer_id", date="date", amount="amount", sheet=No
     if len(set(chosen.values())) < 3:
         raise CustomerEquityError(source.name, "the customer, date and amount columns must be "
                                   "three different columns", value=", ".join(chosen.values()))
-    columns = LogColumns(**chosen)
+    columns = LogColumns(**chosen, text_ids=source.kind == "Excel")
     source.spec = Spec(names=(columns.customer, columns.date, columns.amount), renames={},
                        kinds={}, text=source.text)
     source.kind = {"CSV": "CSV", "Parquet": "Parquet", "Excel": "Excel"}.get(source.kind, "log")
@@ -138,18 +142,26 @@ def _column(raw, name):
     return raw.column(name).combine_chunks()
 
 
-def _ids(col, name):
-    """Customer ids: whole numbers stay numbers; anything else is text, trimmed."""
+def _ids(col, name, text=False):
+    """Customer ids: whole numbers stay numbers (unless ``text``); anything else is text, trimmed."""
     if not isinstance(col, pd.Series):
         import pyarrow as pa
+        import pyarrow.compute as pc
 
-        if pa.types.is_integer(col.type) and col.null_count == 0:
+        if pa.types.is_integer(col.type) and col.null_count == 0 and not text:
             return col.to_numpy().astype(np.int64)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            trimmed = pc.utf8_trim_whitespace(col)  # the fast path of a CSV's text ids
+            blank = pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
+            if blank.any():
+                raise CustomerEquityError(name, "a customer id is required here, the cell is "
+                                          "blank", row=int(np.flatnonzero(blank)[0]) + 1)
+            return trimmed.to_numpy(zero_copy_only=False)
         col = col.to_pandas()
     values = col.to_numpy()
-    if values.dtype.kind in "iu":
+    if values.dtype.kind in "iu" and not text:
         return values.astype(np.int64)
-    if values.dtype.kind == "f":
+    if values.dtype.kind == "f" and not text:
         blank = np.isnan(values)
         if not blank.any() and (values == np.floor(values)).all():
             return values.astype(np.int64)
@@ -187,7 +199,7 @@ def _batch_task(raw, columns, observation_end, parts):
         out["pieces"] = [None] * parts
         return out
     try:
-        ids = _ids(_column(raw, columns.customer), "customer")
+        ids = _ids(_column(raw, columns.customer), "customer", columns.text_ids)
         days = to_days(_column(raw, columns.date), "date")
         amounts = to_amounts(_column(raw, columns.amount), "amount")
     except CustomerEquityError as err:
@@ -222,7 +234,7 @@ def _batch_task(raw, columns, observation_end, parts):
 
 def _part_task(pieces, calibration_end, observation_end, unit):
     """Step 2 on one part: every occasion of its customers, summarised exactly."""
-    from .model.forecast.data import summarise_days
+    from .model.forecast.data import id_order, summarise_days
 
     pieces = [p for p in pieces if p is not None and len(p["day"])]
     if not pieces:
@@ -230,37 +242,16 @@ def _part_task(pieces, calibration_end, observation_end, unit):
     ids = np.concatenate([p["id"] for p in pieces])
     days = np.concatenate([p["day"] for p in pieces])
     amounts = np.concatenate([p["amount"] for p in pieces])
-    codes, uniques = pd.factorize(ids, sort=True)
-    order = _natural_order(uniques)
-    if order is not None:
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        codes, uniques = rank[codes], uniques[order]
+    codes, uniques = pd.factorize(ids)
+    order = id_order(uniques)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    codes, uniques = rank[codes], uniques[order]
     summary = summarise_days(codes, days, amounts, calibration_end, observation_end, unit,
                              n_codes=len(uniques))
     if uniques.dtype == object:  # compact text ids: about 10 bytes a customer, not 60
         uniques = pd.array(uniques, dtype="string[pyarrow]")
     return uniques, summary
-
-
-def _natural_order(ids):
-    """The order of text ids that are all digits as numbers (a CSV's ids); None otherwise."""
-    if len(ids) == 0 or getattr(ids, "dtype", None) is None or ids.dtype.kind in "iuf":
-        return None
-    text = pd.Series(np.asarray(ids, dtype=object))
-    if not text.str.isdigit().all():
-        return None
-    return np.lexsort((text.to_numpy(), text.str.len().to_numpy()))
-
-
-def _in_order(summary):
-    """Customers of several parts in one id order (the order a single part would give)."""
-    c = summary.customers
-    order = _natural_order(c.index.to_numpy())
-    if order is None:
-        order = np.argsort(c.index.to_numpy(), kind="stable")
-    summary.customers = c.iloc[order]
-    return summary
 
 
 def _located(state, source, columns, start):
@@ -337,6 +328,15 @@ class _Spill:
             self._dir.cleanup()
 
 
+def _release_arrow_memory():
+    """Hand the memory Arrow's allocator keeps for reuse back to the system: a part read
+    from its spill file is not needed once summarised, and the next is as large."""
+    with contextlib.suppress(Exception):
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+
+
 def _progress(show, total, desc, unit=" transactions"):
     if not show:
         return contextlib.nullcontext(None)
@@ -370,6 +370,8 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
                     counts[key] += n
                 if bar is not None:
                     bar.update(result["n"])
+                del raw, result
+                _release_arrow_memory()
         if last is None:
             raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
         c, e = _resolve_ends(first, last, c_given, e_given)
@@ -377,15 +379,15 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
         with _progress(show and parts > 1, parts, f"{source.kind}: summarising", " parts") as bar:
             for k in range(parts):
                 uniques, summary = _part_task(spill.pieces(k), c, e, unit)
+                _release_arrow_memory()
                 if summary is not None:
                     results.append((uniques, summary))
                 if bar is not None:
                     bar.update(1)
     finally:
         spill.close()
-    summary = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
-                       columns.customer, counts)
-    return _in_order(summary) if len(results) > 1 else summary
+    return assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
+                    columns.customer, counts, sort=True)
 
 
 def _empty_summary(holdout):
@@ -458,9 +460,8 @@ def _summarise_dask(source, columns, unit, c_given, e_given, batch_size, dask, w
         del batches
     finally:
         executor.close()
-    summary = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
-                       columns.customer, counts)
-    return _in_order(summary) if len(results) > 1 else summary
+    return assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
+                    columns.customer, counts, sort=True)
 
 
 # --------------------------------------------------------------------------- the run
@@ -606,9 +607,8 @@ def _prediction_chunks(run, customers_measured):
     f = run.forecast
     c = f.summary.customers
     for start in range(0, max(len(c), 1), CHUNK):
-        part = dataclasses.replace(f, summary=dataclasses.replace(
-            f.summary, customers=c.iloc[start:start + CHUNK]))
-        frame = part.predict(run.horizon, run.rate, run.margin, run.timing)
+        frame = f.predict(run.horizon, run.rate, run.margin, run.timing,
+                          rows=slice(start, start + CHUNK))
         frame = frame.drop(columns=["actual_amount"], errors="ignore")
         if customers_measured is not None:
             frame = frame.join(customers_measured, how="left")
@@ -814,9 +814,8 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     clv_total = 0.0
     c = summary.customers
     for start in range(0, len(c), CHUNK):
-        part = dataclasses.replace(forecast, summary=dataclasses.replace(
-            summary, customers=c.iloc[start:start + CHUNK]))
-        clv_total += float(forecast_clv(part.values(horizon, margin), rate, config.timing).sum())
+        values = forecast.values(horizon, margin, rows=slice(start, start + CHUNK))
+        clv_total += float(forecast_clv(values, rate, config.timing).sum())
     seconds["predict"] = time.perf_counter() - started
     run = ForecastRun(forecast=forecast, horizon=int(horizon), rate=float(rate),
                       margin=float(margin), timing=config.timing, clv_total=clv_total,
@@ -852,16 +851,25 @@ def run(args) -> int:
     if args.workers and not dask:
         dask = "local"
     config = MeasureConfig.from_file(args.config) if args.config else None
+    log, calibration_end = args.log, args.calibration_end
+    if log is None:
+        from .model.forecast.sample import cdnow_path
+
+        log = str(cdnow_path())
+        calibration_end = calibration_end or SAMPLE_CALIBRATION_END
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     started = time.perf_counter()
     with _terminate_as_interrupt():
         result = forecast_file(
-            args.log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
-            calibration_end=args.calibration_end, observation_end=args.observation_end,
+            log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
+            calibration_end=calibration_end, observation_end=args.observation_end,
             horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
             config=config, out=args.out, sheet=args.sheet, batch_size=args.batch_size, dask=dask,
             workers=args.workers, progress=progress)
     seconds = time.perf_counter() - started
+    if args.log is None:
+        result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
+                         "2005)")
     print(result.report())
     where = f"; results in {args.out}" if args.out else ""
     n = result.forecast.summary.counts["transactions"]

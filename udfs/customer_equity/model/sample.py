@@ -48,6 +48,9 @@ def generate_customers(n=SAMPLE_SIZE, seed=SAMPLE_SEED, periods_block=None):
     (``key_customer``, ``decision_makers``, ``executive_link``, ``expert_link``) are
     drawn for the 10 % of key customers.
 
+    Transaction income is not a column: it belongs to the firm's partner markets, and
+    :func:`sample_config` makes it follow the carriers (500 per carrier and year).
+
     Parameters
     ----------
     n : int
@@ -108,6 +111,9 @@ def generate_customers(n=SAMPLE_SIZE, seed=SAMPLE_SEED, periods_block=None):
 
 def load_sample():
     """The bundled sample customer base: 1,000 customers, ``generate_customers(1000, 2002)``.
+
+    ``data/sample_customers.csv`` is written by that call (``generate_customers(1000,
+    2002).to_csv(path, index=False)``); a test checks that it still matches.
 
     Examples
     --------

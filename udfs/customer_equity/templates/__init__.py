@@ -95,30 +95,4 @@ def register_refreshers():
     return done
 
 
-def _run(args) -> int:
-    paths = [b.path for b in build_all(args.out)]
-    for p in paths:
-        print(p)
-    if args.previews:
-        from .previews import render_previews
-
-        for p in render_previews(paths, Path(args.out) / "previews"):
-            print(p)
-    return 0
-
-
-def add_cli(subparsers):
-    """Register ``templates --out DIR`` on the ``customer-equity`` command's subparsers."""
-    p = subparsers.add_parser(
-        "templates", help="write the template workbooks (measurement, LTV models, what-if)",
-        description="Write fresh copies of the template workbooks. The files in the repository's "
-                    "workbooks/ folder are exactly what this command writes.")
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"folder to write into (default: {DEFAULT_OUT})")
-    p.add_argument("--previews", action="store_true",
-                   help="also render PNG previews into DIR/previews (needs LibreOffice and pdftoppm)")
-    p.set_defaults(handler=_run)
-    return p
-
-
 register_refreshers()

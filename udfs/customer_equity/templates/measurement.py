@@ -80,8 +80,8 @@ VALUE_COLUMNS = (
     ("type", "Type, only if classifying by type (list)", None),
     ("periods", "Retention time, periods", B.INT),
     ("capacity", "Spending capacity per period", B.MONEY),
-    ("share", "Share of wallet, 0-1", "0.000"),
-    ("margin", "Unit margin (0.18 = 18 %)", "0.000"),
+    ("share", "Share of wallet (%)", B.PCT),
+    ("margin", "Unit margin (%)", B.PCT),
     ("influence", "Word-of-mouth influence (< 0: complaints)", "0.0000"),
     ("reach", "People reached per period", B.INT),
     ("avg_value", "Purchase value of those influenced", B.MONEY),
@@ -260,7 +260,8 @@ def native_checks(customers, config, income):
     begin = 1.0 if config.timing == "begin" else 0.0
     with np.errstate(all="ignore"):
         annuity = periods.copy() if rate == 0 else (1 - (1 + rate) ** -periods) / rate * (1 + rate * begin)
-    carrier = col("tv_carrier") if "tv_carrier" in customers else np.zeros(n)
+    # the table holds TRUE for every customer when there is no tv_carrier column (table_rows)
+    carrier = col("tv_carrier") if "tv_carrier" in customers else np.ones(n)
     t = np.arange(1, len(income) + 1, dtype=float)
     retained = (periods[:, None] >= t[None, :]).astype(float)
     carriers = ((code <= 2) * carrier) @ retained
@@ -533,7 +534,8 @@ def _customers(book, sh, header, rows, config, lay):
     sh.text(0, 0, "Customers", "title")
     sh.merged(0, 2, 0, 12, "One row per customer. Paste your own over the rows below (keep the header "
               "in row 3): the table grows with the paste, and every formula reads the whole table. "
-              "A per-period amount is the same in each period the customer is retained.", "note")
+              "A per-period amount is the same in each period the customer is retained. Money is in the "
+              "currency of your data (one currency throughout; nothing is converted).", "note")
     descriptions = ["Customer ID"] + [f"{INDICATOR_TEXT.get(i, i)} (1-5)" for i in header[1:1 + n_ind]] \
         + [d for _, d, _ in VALUE_COLUMNS]
     sh.ws.set_row(1, 68)

@@ -30,13 +30,14 @@ from .gamma_gamma import (
                     gamma_gamma_log_likelihood,
 )
 from .result import CustomerForecast, fit_forecast
-from .sample import load_cdnow
+from .sample import generate_log, load_cdnow
 from .value import ForecastJoin, forecast_clv, forecast_values, join_forecast
 
 __all__ = [
     "PARAMETER_NAMES", "UNITS", "CustomerForecast", "FittedModel", "ForecastJoin", "LogSummary",
     "bgnbd_log_likelihood", "expected_purchases", "expected_purchases_new", "expected_spend",
     "fit_bgnbd", "fit_forecast", "fit_gamma_gamma", "forecast_clv", "forecast_values",
-    "frequency_spend_correlation", "gamma_gamma_log_likelihood", "join_forecast", "load_cdnow",
+    "frequency_spend_correlation", "gamma_gamma_log_likelihood", "generate_log", "join_forecast",
+    "load_cdnow",
     "p_alive", "summary_data",
 ]

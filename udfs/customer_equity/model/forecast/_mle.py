@@ -117,12 +117,27 @@ def dot(a, b):
 
 def group_rows(*columns):
     """The distinct rows of equal-length columns: ``(distinct columns, inverse)`` with
-    ``columns[k] == distinct[k][inverse]`` (pandas' hash group-by, not a sort)."""
+    ``columns[k] == distinct[k][inverse]``.
+
+    Each column is factorised (hashing, not sorting), the codes are combined into one
+    integer key and the key is factorised: a few integer arrays of temporary memory,
+    which matters for ten million customers.
+    """
     n = len(columns[0])
     if n == 0:
         return [np.asarray(c)[:0] for c in columns], np.zeros(0, dtype=np.int64)
-    frame = pd.DataFrame({f"c{k}": np.asarray(c) for k, c in enumerate(columns)})
-    inverse = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    key, size = None, 1
+    for c in columns:
+        codes, uniques = pd.factorize(np.asarray(c))
+        if size * len(uniques) >= 2 ** 62:  # the combined key would overflow: group by pandas
+            frame = pd.DataFrame({f"c{k}": np.asarray(c) for k, c in enumerate(columns)})
+            key = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+            break
+        key = codes.astype(np.int64) if key is None else key * len(uniques) + codes
+        size *= len(uniques)
+        del codes
+    inverse, _ = pd.factorize(key)
+    del key
     first = np.empty(int(inverse.max()) + 1, dtype=np.int64)
     first[inverse[::-1]] = np.arange(n - 1, -1, -1)
     return [np.ascontiguousarray(np.asarray(c)[first]) for c in columns], inverse

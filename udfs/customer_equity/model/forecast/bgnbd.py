@@ -12,6 +12,7 @@ observed), all times measured from the first purchase in the summary's unit
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from ...errors import CustomerEquityError
@@ -94,7 +95,8 @@ def _loglik_grad(phi, x, t_x, T, w, distinct=None):
     return ll, grad
 
 
-def bgnbd_log_likelihood(params: Params, frequency, recency, T) -> np.ndarray:
+def bgnbd_log_likelihood(params: Params, frequency: ArrayLike, recency: ArrayLike,
+                         T: ArrayLike) -> np.ndarray:
     """Each customer's BG/NBD log-likelihood.
 
     Parameters
@@ -140,7 +142,8 @@ def bgnbd_log_likelihood(params: Params, frequency, recency, T) -> np.ndarray:
     return a1 + np.logaddexp(a2, a3)
 
 
-def fit_bgnbd(frequency, recency, T, weights=None) -> FittedModel:
+def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
+              weights: ArrayLike | None = None) -> FittedModel:
     """Fit the BG/NBD model by maximum likelihood.
 
     Parameters
@@ -197,7 +200,7 @@ def _alive_odds(r, alpha, a, b, x, t_x, T):
         return np.where(repeat, np.exp(log_odds), 0.0)
 
 
-def p_alive(params: Params, frequency, recency, T) -> np.ndarray:
+def p_alive(params: Params, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Probability that each customer is still active at the calibration end.
 
     Parameters
@@ -267,7 +270,8 @@ def _expected_numerator(r, alpha, a, b, t, x, T):
     return lo + (a - (1 - A_NEAR_ONE)) / (2 * A_NEAR_ONE) * (hi - lo)
 
 
-def expected_purchases(params: Params, t, frequency, recency, T) -> np.ndarray:
+def expected_purchases(params: Params, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike,
+                       T: ArrayLike) -> np.ndarray:
     """Expected purchases of each customer in the next ``t`` time units.
 
     Parameters
@@ -340,7 +344,7 @@ def _mismatch(horizons, customers):
                               "horizon, one per customer, or a column of horizons")
 
 
-def expected_purchases_new(params: Params, t) -> np.ndarray:
+def expected_purchases_new(params: Params, t: ArrayLike) -> np.ndarray | float:
     """Expected purchases of a customer just acquired, in the first ``t`` time units.
 
     Notes

@@ -38,6 +38,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ...errors import CustomerEquityError
 from .. import _validate as v
@@ -63,7 +64,7 @@ COUNT_NAMES = ("transactions", "returns", "zero_amounts", "after_observation_end
 _EPOCH = _dt.date(1970, 1, 1)
 
 
-def date_to_day(value, name="date") -> int:
+def date_to_day(value: object, name: str = "date") -> int:
     """A date (``YYYY-MM-DD``, ``YYYYMMDD``, a ``date`` or a ``Timestamp``) as days since 1970-01-01.
 
     >>> date_to_day("1970-01-11"), date_to_day("19700102")
@@ -101,7 +102,7 @@ def _first_bad(mask, values, name, rule):
     raise CustomerEquityError(name, rule, row=row + 1, value=shown)
 
 
-def to_days(values, name: str = "date") -> np.ndarray:
+def to_days(values: ArrayLike, name: str = "date") -> np.ndarray:
     """Dates as whole days since 1970-01-01 (int64); times of day are dropped.
 
     Accepts datetimes, ``date`` objects, text in ISO 8601 (``1997-01-31``,
@@ -195,7 +196,7 @@ def _arrow_days(values):
     return None
 
 
-def to_amounts(values, name: str = "amount") -> np.ndarray:
+def to_amounts(values: ArrayLike, name: str = "amount") -> np.ndarray:
     """Transaction amounts as float64: numbers, blanks refused, text refused by row.
 
     >>> to_amounts(["12.5", 3]).tolist()
@@ -265,8 +266,8 @@ class LogSummary:
         return (self.observation_end - self.calibration_end).days / UNITS[self.unit]
 
 
-def summarise_days(codes, days, amounts, calibration_end: int, observation_end: int,
-                   unit: str = "week", n_codes: int | None = None) -> dict:
+def summarise_days(codes: ArrayLike, days: ArrayLike, amounts: ArrayLike, calibration_end: int,
+                   observation_end: int, unit: str = "week", n_codes: int | None = None) -> dict:
     """The summary of customers numbered ``0..n_codes-1`` from their transaction days.
 
     ``days`` and the two ends are days since 1970-01-01; transactions must already
@@ -360,8 +361,8 @@ def _column_of(log, name, what):
 
 
 def summary_data(log: pd.DataFrame, customer: str = "customer_id", date: str = "date",
-                 amount: str = "amount", *, unit: str = "week", calibration_end=None,
-                 observation_end=None) -> LogSummary:
+                 amount: str = "amount", *, unit: str = "week", calibration_end: object = None,
+                 observation_end: object = None) -> LogSummary:
     """Summarise a transaction log per customer (SPEC 7; lifetimes' definitions).
 
     Parameters
@@ -438,20 +439,66 @@ def summary_from_codes(codes, uniques, days, amounts, *, unit, calibration_end, 
     return assemble([(uniques, parts)], unit, c, e, index_name, counts)
 
 
-def assemble(parts, unit, c, e, index_name, counts) -> LogSummary:
-    """One :class:`LogSummary` from the summaries of disjoint groups of customers."""
-    frames, late = [], 0
+def id_order(ids: ArrayLike) -> np.ndarray:
+    """The order of customer ids: numbers as numbers, text of digits only as numbers
+    (a CSV's ids), other text as text.
+
+    >>> id_order(np.array(["10", "9", "100"], dtype=object)).tolist()
+    [1, 0, 2]
+    """
+    values = np.asarray(ids, dtype=object) if not isinstance(ids, np.ndarray) else ids
+    if values.dtype.kind in "iuf":
+        return np.argsort(values, kind="stable")
+    text = pd.Series(values, dtype=object)
+    if len(text) and text.str.isdigit().all():
+        return np.lexsort((values, text.str.len().to_numpy()))
+    return np.argsort(values, kind="stable")
+
+
+def _concat_ids(ids):
+    if len(ids) == 1:
+        return ids[0]
+    if all(isinstance(i, np.ndarray) for i in ids):
+        return np.concatenate(ids)
+    return pd.Index(ids[0]).append([pd.Index(i) for i in ids[1:]]).array
+
+
+def assemble(parts, unit, c, e, index_name, counts, sort=False) -> LogSummary:
+    """One :class:`LogSummary` from the summaries of disjoint groups of customers.
+
+    With ``sort``, the customers are put in id order (:func:`id_order`). The parts'
+    arrays are released as they are copied in: the peak is about one summary and one
+    column, not two summaries.
+    """
+    late = 0
     columns = ["frequency", "recency", "T", "monetary_value"]
     if e > c:
         columns += ["actual_purchases", "actual_amount"]
-    for uniques, p in parts:
+    parts = list(parts)
+    keeps = [p["in_calibration"] for _, p in parts]
+    n = int(sum(int(k.sum()) for k in keeps))
+    block = np.empty((len(columns), n))
+    ids, at = [], 0
+    for (uniques, p), keep in zip(parts, keeps):
         present = p["first"] != np.iinfo(np.int64).max
-        keep = p["in_calibration"]
         late += int((present & ~keep).sum())
-        frame = pd.DataFrame({k: p[k][keep] for k in columns},
-                             index=pd.Index(np.asarray(uniques)[keep], name=index_name))
-        frames.append(frame)
-    customers = pd.concat(frames) if len(frames) > 1 else frames[0]
+        m = int(keep.sum())
+        for j, k in enumerate(columns):
+            block[j, at:at + m] = p[k][keep]
+        ids.append(uniques[keep])
+        p.clear()  # each part is released as soon as it is copied in
+        at += m
+    del keeps
+    index = _concat_ids(ids)
+    del ids
+    if sort and len(parts) > 1:
+        order = id_order(index)
+        index = index[order]
+        for j in range(len(columns)):
+            block[j] = block[j][order]
+        del order
+    customers = pd.DataFrame(block.T, index=pd.Index(index, name=index_name), columns=columns,
+                             copy=False)
     counts = dict(counts)
     counts["first_purchase_after_calibration"] = counts.get("first_purchase_after_calibration", 0) + late
     for k in COUNT_NAMES:

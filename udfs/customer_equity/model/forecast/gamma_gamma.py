@@ -12,6 +12,7 @@ assumes spend independent of frequency (:func:`frequency_spend_correlation`).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
 from ...errors import CustomerEquityError
@@ -62,7 +63,8 @@ def _spenders(x, m):
     return (x > 0) & (m > 0)
 
 
-def gamma_gamma_log_likelihood(params: Params, frequency, monetary_value) -> np.ndarray:
+def gamma_gamma_log_likelihood(params: Params, frequency: ArrayLike,
+                               monetary_value: ArrayLike) -> np.ndarray:
     """Each repeat buyer's Gamma-Gamma log-likelihood (NaN for ``x = 0`` or ``m_x = 0``).
 
     Parameters
@@ -97,7 +99,8 @@ def gamma_gamma_log_likelihood(params: Params, frequency, monetary_value) -> np.
         return np.where(ok, _loglik(p, q, v, np.where(ok, x, 1.0), np.where(ok, m, 1.0)), np.nan)
 
 
-def fit_gamma_gamma(frequency, monetary_value, weights=None) -> FittedModel:
+def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike,
+                    weights: ArrayLike | None = None) -> FittedModel:
     """Fit the Gamma-Gamma spend model by maximum likelihood on the repeat buyers.
 
     Parameters
@@ -141,7 +144,7 @@ def fit_gamma_gamma(frequency, monetary_value, weights=None) -> FittedModel:
                     w.sum())
 
 
-def expected_spend(params: Params, frequency, monetary_value) -> np.ndarray:
+def expected_spend(params: Params, frequency: ArrayLike, monetary_value: ArrayLike) -> np.ndarray:
     """Expected amount of each customer's future purchases.
 
     Parameters
@@ -183,7 +186,7 @@ def expected_spend(params: Params, frequency, monetary_value) -> np.ndarray:
     return p * (v + x * m) / (p * x + q - 1)
 
 
-def frequency_spend_correlation(frequency, monetary_value) -> float:
+def frequency_spend_correlation(frequency: ArrayLike, monetary_value: ArrayLike) -> float:
     """Pearson correlation of frequency and mean spend among the repeat buyers.
 
     The Gamma-Gamma model assumes a customer's spend per purchase independent of

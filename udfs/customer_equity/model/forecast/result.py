@@ -10,10 +10,11 @@ import pandas as pd
 from ...errors import CustomerEquityError
 from ..config import MeasureConfig
 from ._base import FittedModel
-from .bgnbd import expected_purchases, fit_bgnbd, p_alive
+from ._mle import group_rows
+from .bgnbd import _alive_odds, _expected_numerator, expected_purchases, fit_bgnbd
 from .data import LogSummary
 from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
-from .value import ForecastJoin, forecast_clv, forecast_values, join_forecast
+from .value import ForecastJoin, _margin, forecast_clv, join_forecast
 
 __all__ = ["PREDICTION_COLUMNS", "CustomerForecast", "fit_forecast"]
 
@@ -49,32 +50,67 @@ class CustomerForecast:
     bgnbd: FittedModel
     gamma_gamma: FittedModel
     correlation: float
+    _grids: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
-    def _columns(self):
+    def _columns(self, rows=None):
         c = self.summary.customers
+        if rows is not None:
+            c = c.iloc[rows]
         return (c["frequency"].to_numpy(), c["recency"].to_numpy(), c["T"].to_numpy(),
                 c["monetary_value"].to_numpy())
 
-    def values(self, periods: int, margin: float = 1.0) -> np.ndarray:
-        """``PV_k`` per customer and period, shape (N, periods); see :func:`forecast_values`."""
-        return forecast_values(self.bgnbd, self.gamma_gamma, *self._columns(), periods, margin)
+    def _grid(self, periods: int):
+        """E[Y(k)] numerators for k = 0..periods on the distinct (x, T) of the whole base,
+        the customers' rows in it, and the odds of having dropped out: evaluated once,
+        then gathered for any chunk of customers."""
+        if periods not in self._grids:
+            r, alpha, a, b = self.bgnbd.values
+            x, t_x, T, _ = self._columns()
+            (ux, uT), inverse = group_rows(x, T)
+            k = np.arange(periods + 1, dtype=np.float64)[:, None]
+            table = _expected_numerator(r, alpha, a, b, k, ux, uT) + 0.0
+            if not np.isfinite(table).all():  # the same clear error as expected_purchases
+                expected_purchases(self.bgnbd, float(periods), x, t_x, T)
+            self._grids.clear()
+            self._grids[periods] = (table, inverse, _alive_odds(r, alpha, a, b, x, t_x, T))
+        return self._grids[periods]
+
+    def _cumulative(self, periods, rows):
+        table, inverse, odds = self._grid(periods)
+        sel = slice(None) if rows is None else rows
+        return table[:, inverse[sel]] / (1.0 + odds[sel]), odds[sel]
+
+    def values(self, periods: int, margin: float = 1.0, rows=None) -> np.ndarray:
+        """``PV_k`` per customer and period, shape (N, periods); see :func:`forecast_values`.
+
+        ``rows`` (a slice) takes a chunk of the customers.
+        """
+        x, _, _, m = self._columns(rows)
+        cumulative, _ = self._cumulative(int(periods), rows)
+        spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
+        return np.diff(cumulative, axis=0).T * spend[:, None]
 
     def predict(self, horizon: int, rate: float = 0.0, margin: float = 1.0,
-                timing: str = "end") -> pd.DataFrame:
+                timing: str = "end", rows=None) -> pd.DataFrame:
         """Per customer: the summary, ``p_alive``, ``expected_purchases`` over ``horizon``
         periods, ``expected_spend`` per purchase and the discounted ``clv``.
 
-        With a holdout, ``actual_purchases`` (and ``actual_amount``) follow.
+        With a holdout, ``actual_purchases`` (and ``actual_amount``) follow. ``rows``
+        (a slice) takes a chunk of the customers.
         """
-        x, t_x, T, m = self._columns()
-        out = self.summary.customers[["frequency", "recency", "T", "monetary_value"]].copy()
-        out["p_alive"] = p_alive(self.bgnbd, x, t_x, T)
-        out["expected_purchases"] = expected_purchases(self.bgnbd, float(horizon), x, t_x, T)
-        out["expected_spend"] = expected_spend(self.gamma_gamma, x, m)
-        out["clv"] = forecast_clv(self.values(horizon, margin), rate, timing) if len(out) else []
+        c = self.summary.customers if rows is None else self.summary.customers.iloc[rows]
+        x, _, _, m = self._columns(rows)
+        cumulative, odds = self._cumulative(int(horizon), rows)
+        spend = expected_spend(self.gamma_gamma, x, m)
+        out = c[["frequency", "recency", "T", "monetary_value"]].copy()
+        out["p_alive"] = 1.0 / (1.0 + odds)
+        out["expected_purchases"] = cumulative[-1]
+        out["expected_spend"] = spend
+        values = np.diff(cumulative, axis=0).T * (spend * _margin(margin))[:, None]
+        out["clv"] = forecast_clv(values, rate, timing) if len(out) else []
         for col in ("actual_purchases", "actual_amount"):
-            if col in self.summary.customers:
-                out[col] = self.summary.customers[col]
+            if col in c:
+                out[col] = c[col]
         return out
 
     def holdout_table(self) -> pd.DataFrame:

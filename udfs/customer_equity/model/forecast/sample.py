@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-__all__ = ["cdnow_path", "load_cdnow"]
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+__all__ = ["CDNOW_BGNBD", "CDNOW_GAMMA_GAMMA", "cdnow_path", "generate_log", "load_cdnow"]
 
 
-def cdnow_path():
+def cdnow_path() -> Traversable:
     """Path of the bundled ``cdnow_sample.csv`` (customer_id, date, amount)."""
     return resources.files("customer_equity") / "data" / "cdnow_sample.csv"
 

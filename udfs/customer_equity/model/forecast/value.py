@@ -16,6 +16,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ...errors import CustomerEquityError
 from .. import _validate as v
@@ -44,7 +45,8 @@ def _periods(periods):
     return int(p)
 
 
-def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency, recency, T, monetary_value,
+def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, recency: ArrayLike,
+                    T: ArrayLike, monetary_value: ArrayLike,
                     periods: int, margin: float = 1.0) -> np.ndarray:
     """Expected purchase value of each customer in each of the next ``periods`` periods.
 
@@ -88,7 +90,7 @@ def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency, recency, T, m
     return np.diff(cumulative, axis=0).T * (spend * m)[:, None]
 
 
-def forecast_clv(values, rate: float, timing: str = "end") -> np.ndarray:
+def forecast_clv(values: ArrayLike, rate: float, timing: str = "end") -> np.ndarray:
     """Forecast lifetime value: the per-period values discounted and summed.
 
     Parameters
@@ -119,7 +121,7 @@ def forecast_clv(values, rate: float, timing: str = "end") -> np.ndarray:
     return np.atleast_1d(out)
 
 
-def id_keys(ids) -> np.ndarray:
+def id_keys(ids: ArrayLike) -> np.ndarray:
     """Customer ids as text keys, so that ``4``, ``4.0`` and ``"4"`` match.
 
     >>> id_keys([4, 4.0, " 4 ", "A7"]).tolist()
@@ -158,7 +160,7 @@ class ForecastJoin:
     replaced: list
 
 
-def join_forecast(customers: pd.DataFrame, ids, values) -> ForecastJoin:
+def join_forecast(customers: pd.DataFrame, ids: ArrayLike, values: ArrayLike) -> ForecastJoin:
     """Join forecast PV streams to a customer table by ``customer_id``.
 
     Parameters
