@@ -29,17 +29,24 @@ CATALOGUE = {
     "ce_structure": ["types", "rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv", "timing"],
     "ce_structure_counts": ["customers", "average", "mix"],
     "ce_structure_compare": ["structure_from", "structure_to"],
-    "ce_whatif": ["customers", "settings", "retention_change", "rate", "margin_change",
-                  "transaction_income", "mix"],
-    "ce_whatif_grid": ["customers", "settings", "row_lever", "row_values", "column_lever",
+    "ce_whatif": ["customers", "config", "retention_change", "rate", "margin_change",
+                  "transaction_income", "moves", "mix"],
+    "ce_whatif_grid": ["customers", "config", "row_lever", "row_values", "column_lever",
                        "column_values", "result"],
-    "ce_retention_watch": ["customers", "settings", "p_alive", "age", "point"],
-    "ce_prospects": ["prospects", "customers", "ltv", "types", "weights", "best", "neighbours",
-                     "cutoff", "avoid_share"],
-    "ce_prospect_weights": ["customers", "ltv", "best"],
+    "ce_retention_watch": ["customers", "config", "p_alive", "age", "point"],
+    "ce_prospects": ["prospects", "customers", "ltv", "types", "traits", "weights", "best",
+                     "neighbours", "cutoff", "avoid_share"],
+    "ce_prospect_weights": ["customers", "ltv", "traits", "best"],
 }
-OPTIONAL = {"ce_structure": 2, "ce_structure_counts": 1, "ce_whatif": 6, "ce_whatif_grid": 1,
-            "ce_retention_watch": 4, "ce_prospects": 6, "ce_prospect_weights": 1}
+OPTIONAL = {"ce_structure": 2, "ce_structure_counts": 1, "ce_whatif": 7, "ce_whatif_grid": 1,
+            "ce_retention_watch": 4, "ce_prospects": 7, "ce_prospect_weights": 2}
+#: CE_ function -> the Python function its docstring names (test_excel.py checks both)
+PYTHON_NAMES = {"ce_structure": "structure_from_values", "ce_structure_counts": "structure_from_counts",
+                "ce_structure_compare": "compare_structures", "ce_whatif": "what_if",
+                "ce_whatif_grid": "what_if_grid", "ce_retention_watch": "retention_watch",
+                "ce_prospects": "screen_prospects", "ce_prospect_weights": "prospect_weights"}
+#: arguments that differ from the Python function's, for the reason in excel.py's names table
+DIFFERENT_ARGUMENTS = {"ce_structure", "ce_structure_compare"}
 
 STRUCTURE_HEADER = ["type", "customers", "customer_share", "equity", "equity_share", "average",
                     "pv_share", "ppv_share", "cv_share", "kv_share", "tv_share", "iv_share"]
@@ -167,13 +174,13 @@ VALID = [
       ["Rational", 1.0, 2.0, 0.5, _, 80.0, 80 / 51, 1 / 51, _, _],
       ["Profit-seeking", 1.0, 1.0, 0.0, _, 30.0, 0.0, 0.0, _, _],
       ["Total", 4.0, 11 / 4, _, _, 910.0, 800 / 26 + 80 / 51, (800 / 26 + 80 / 51) / 910, _, _]]),
-    ("ce_prospects", (PROSPECTS, PEOPLE, PEOPLE_LTV, col(TYPES), OMITTED, 0.5, 2),
+    ("ce_prospects", (PROSPECTS, PEOPLE, PEOPLE_LTV, col(TYPES), OMITTED, OMITTED, 0.5, 2),
      [["rank", "row", "prospect_id", "score", "expected_type", "value_estimate", "avoid"],
       [1.0, 2.0, "q", Z, "Lighthouse", 800.0, False],
       [2.0, 3.0, "r", 0.0, "Follower", 400.0, False],
       [3.0, 1.0, "p", -Z, "Profit-seeking", 75.0, True]]),
     ("ce_prospect_weights", (Cells([["income", "age"], [5.0, 40.0], [4.0, 40.0], [2.0, 40.0],
-                                    [1.0, 40.0]]), PEOPLE_LTV, 0.5),
+                                    [1.0, 40.0]]), PEOPLE_LTV, OMITTED, 0.5),
      [["trait", "weight"], ["income", 1.0], ["age", 0.0]]),
 ]
 
@@ -193,7 +200,7 @@ INVALID = [
      "point: the fall in retention must lie in (0, 1)"),
     ("ce_prospects", (PROSPECTS, PEOPLE, col([900.0, 700.0, 100.0])),
      "ltv: needs one lifetime value per current customer (4), got 3"),
-    ("ce_prospect_weights", (PEOPLE, PEOPLE_LTV, 1.5),
+    ("ce_prospect_weights", (PEOPLE, PEOPLE_LTV, OMITTED, 1.5),
      "best: the share of best customers must lie strictly between 0 and 1"),
 ]
 
@@ -253,7 +260,10 @@ def sample_cells():
     ((0.05,), {"retention_change": 0.05}),
     ((col([0.02, 0.0, 0.05, 0.0]), 0.08), {"retention_change": [0.02, 0.0, 0.05, 0.0], "rate": 0.08}),
     ((OMITTED, OMITTED, 0.02), {"margin_change": 0.02}),
-    ((OMITTED, OMITTED, OMITTED, OMITTED, Cells([[0.1, 0.3, 0.4, 0.2]])), {"mix": [0.1, 0.3, 0.4, 0.2]}),
+    ((OMITTED, OMITTED, OMITTED, OMITTED, OMITTED, Cells([[0.1, 0.3, 0.4, 0.2]])), {"mix": [0.1, 0.3, 0.4, 0.2]}),
+    ((OMITTED, OMITTED, OMITTED, OMITTED, Cells([["Rational", "Follower", 5.0], ["follower", "Lighthouse", 2.0],
+                                               [None, None, None]])),
+     {"moves": {("Rational", "Follower"): 5, ("Follower", "Lighthouse"): 2}}),
 ])
 def test_whatif_on_the_sample_equals_the_core(com, ojs, levers, core_levers):
     expected = table_cells(ce.what_if(SAMPLE, SAMPLE_CONFIG, **core_levers).table, "type")
@@ -305,11 +315,21 @@ def test_a_spilled_structure_is_the_input_of_the_comparison(com, ojs):
     assert volume + mix + value == pytest.approx(total[3], rel=1e-12)  # the split adds up
 
 
+def test_prospects_with_chosen_traits(com, ojs):
+    people = Cells([["id", "income", "age"], ["a", 5.0, 30.0], ["b", 4.0, 50.0], ["c", 2.0, 30.0],
+                    ["d", 1.0, 50.0]])
+    pros = Cells([["id", "income", "age"], ["p", 1.0, 50.0], ["q", 5.0, 30.0]])
+    for got in both(com, ojs, "ce_prospects", pros, people, PEOPLE_LTV, OMITTED, Cells([["income"]])):
+        assert [row[2] for row in got[1:]] == ["q", "p"]
+    for got in both(com, ojs, "ce_prospect_weights", people, PEOPLE_LTV, Cells([["age", "income"]]), 0.5):
+        assert got == [["trait", "weight"], ["age", 0.0], ["income", 1.0]]
+
+
 def test_prospects_with_the_firms_weights_in_two_columns(com, ojs):
     people = Cells([["income", "age"], [5.0, 30.0], [4.0, 50.0], [2.0, 30.0], [1.0, 50.0]])
     pros = Cells([["id", "income", "age"], ["p", 3.0, 30.0], ["q", 3.0, 50.0]])
     weights = Cells([["income", 0.0], ["age", 1.0]])  # only age counts: q (50) before p (30)
-    for got in both(com, ojs, "ce_prospects", pros, people, PEOPLE_LTV, OMITTED, weights):
+    for got in both(com, ojs, "ce_prospects", pros, people, PEOPLE_LTV, OMITTED, OMITTED, weights):
         assert [row[2] for row in got[1:]] == ["q", "p"]
         assert got[1][3] == pytest.approx(1.0)  # (50 - 40) / 10
 
@@ -320,11 +340,15 @@ def test_prospects_with_the_firms_weights_in_two_columns(com, ojs):
     ("ce_whatif", (Cells([["Lighthouse", 3.0, 100.0]]), OMITTED),
      "customers: needs a header row and at least one row below it"),
     ("ce_whatif", (small_cells(), settings_cells([["rate", 0.1], ["colour", "red"]])),
-     "settings: unknown setting; known settings are"),
+     "config: unknown setting; known settings are"),
     ("ce_whatif", (small_cells(), settings_cells([["rate", -2.0]])),
-     "settings: rate: a per-period rate must be a number > -1"),
+     "config: rate: a per-period rate must be a number > -1"),
     ("ce_whatif", (small_cells(), settings_cells(), Cells([[0.1, 0.2]])),
      "retention_change: one value for all types, or 4"),
+    ("ce_whatif", (small_cells(), settings_cells(), OMITTED, OMITTED, OMITTED, OMITTED,
+                   Cells([["Rational", "VIP", 1.0]])), "moves, row 1, column 2: unknown customer type (got 'VIP')"),
+    ("ce_whatif", (small_cells(), settings_cells(), OMITTED, OMITTED, OMITTED, OMITTED,
+                   Cells([["Rational", "Follower", 3.0]])), "moves: moves 3 Rational customers; there are 1"),
     ("ce_whatif", (small_cells(), settings_cells(), 0.5),
      "retention_change: Lighthouse retention 0.75 + change must stay in [0, 1)"),
     ("ce_whatif_grid", (small_cells(), settings_cells(), "rate", Cells([[0.1, "x"]]), "retention_change", 0.0),

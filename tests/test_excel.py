@@ -460,6 +460,13 @@ PYTHON_NAMES = {
 }
 DIFFERENT_ARGUMENTS = {"ce_excluded", "ce_capabilities", "ce_version"}
 
+# issue 14's decisions: their names are listed in test_decisions_excel.py
+from test_decisions_excel import DIFFERENT_ARGUMENTS as _DECISIONS_DIFFERENT  # noqa: E402
+from test_decisions_excel import PYTHON_NAMES as _DECISIONS_NAMES  # noqa: E402
+
+PYTHON_NAMES.update(_DECISIONS_NAMES)
+DIFFERENT_ARGUMENTS |= _DECISIONS_DIFFERENT
+
 
 def test_each_function_names_its_python_function_with_the_same_arguments():
     import inspect

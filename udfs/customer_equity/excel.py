@@ -40,6 +40,14 @@ CE_EQUITY_TABLE     equity_table
 CE_COMPOSITION      composition_matrix
 CE_LINKS            solid_links
 CE_RATE             per_period_rate             Excel's RATE family is short
+CE_STRUCTURE        structure_from_values       the order of CE_COMPOSITION (periods third)
+CE_STRUCTURE_COUNTS structure_from_counts
+CE_STRUCTURE_COMPARE compare_structures         two ranges, from and to, instead of a list
+CE_WHATIF           what_if                     config: a 2-column range of settings
+CE_WHATIF_GRID      what_if_grid
+CE_RETENTION_WATCH  retention_watch
+CE_PROSPECTS        screen_prospects            tables with their header rows
+CE_PROSPECT_WEIGHTS prospect_weights
 ==================  ==========================  ==========================================
 """
 
@@ -376,7 +384,7 @@ def ce_links(decision_makers, executive_link, expert_link):
 #     ``Customers[#All]``; its rows are customers, a blank cell is a blank value, a
 #     column of numbers is read as numbers. An error in it names the column and the row
 #     of the range (the header is row 1): ``customers[periods], row 5: ...``;
-#   * settings are a 2-column range of name and value (rate, timing, iv, classify_by,
+#   * config is a 2-column range of settings, name and value (rate, timing, iv, classify_by,
 #     cutoffs, tier_cutoffs, transaction_income, ``weights.<column>``), the names of
 #     :class:`~customer_equity.model.config.MeasureConfig`; a list (cutoffs, income per
 #     period) continues down the rows whose name cell is blank; left out: the defaults;
@@ -398,7 +406,8 @@ _LEVER_DOCS = dict(
     rate="The new discount rate per period.",
     margin_change="Change of the unit margin (0.02 = two points): one for all types, or 4 cells.",
     transaction_income="The new transaction income per period: one cell, or one cell per period.",
-    mix="Target type mix: 4 shares (Lighthouse .. Profit-seeking) adding up to 1.")
+    moves="Customers moved between types: rows of from type | to type | number of customers.",
+    mix="Target type mix: 4 shares (Lighthouse .. Profit-seeking) adding up to 1 (instead of moves).")
 
 
 def _frame_cells(frame, index_header=None):
@@ -470,19 +479,19 @@ def _settings_arg(x):
         return core.MeasureConfig()
     arr = np.asarray(x, dtype=object)
     if arr.ndim != 2 or arr.shape[1] != 2:
-        raise CustomerEquityError("settings", "needs two columns: the setting's name and its value")
+        raise CustomerEquityError("config", "needs two columns: the setting's name and its value")
     data, weights, last = {}, {}, None
     for r, (key, value) in enumerate(arr.tolist(), start=1):
         if cells.is_blank(key):
             if cells.is_blank(value):
                 continue
             if last is None or last.startswith("weights."):
-                raise CustomerEquityError("settings", "a value without a setting name", row=r,
+                raise CustomerEquityError("config", "a value without a setting name", row=r,
                                           value=value)
             data[last] = (data[last] if isinstance(data[last], list) else [data[last]]) + [value]
             continue
         if not isinstance(key, str):
-            raise CustomerEquityError("settings", "a setting name must be text", row=r, column=1,
+            raise CustomerEquityError("config", "a setting name must be text", row=r, column=1,
                                       value=key)
         key = key.strip()
         if key.lower().startswith("weights."):
@@ -496,7 +505,7 @@ def _settings_arg(x):
         if key in data and data[key] is not None and not isinstance(data[key], list):
             data[key] = [data[key]]
     data = {k: v for k, v in data.items() if v is not None}
-    return core.MeasureConfig.from_dict(data, source="settings")
+    return core.MeasureConfig.from_dict(data, source="config")
 
 
 def _lever(x, name, *, per_type=False):
@@ -512,6 +521,27 @@ def _lever(x, name, *, per_type=False):
                                       f"Rational, Profit-seeking), got {len(flat)}")
         return flat
     return x
+
+
+def _moves_arg(x):
+    """Rows of from type | to type | customers as the ``moves`` mapping of what_if."""
+    if cells.is_blank(x):
+        return None
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise CustomerEquityError("moves", "needs three columns: from type, to type, number of customers")
+    moves = {}
+    for r, (src, dst, n) in enumerate(arr.tolist(), start=1):
+        if all(cells.is_blank(v) for v in (src, dst, n)):
+            continue
+        for c, label in ((1, src), (2, dst)):
+            if flags.type_code_of(label) is None:
+                raise CustomerEquityError("moves", "unknown customer type", row=r, column=c, value=label)
+        if isinstance(n, bool) or not isinstance(n, (int, float)):
+            raise CustomerEquityError("moves", "expected a number of customers", row=r, column=3, value=n)
+        pair = (core.TYPES[flags.type_code_of(src)], core.TYPES[flags.type_code_of(dst)])
+        moves[pair] = moves.get(pair, 0) + n
+    return moves
 
 
 def _number_or(x, name, default):
@@ -585,33 +615,33 @@ def ce_structure_compare(structure_from, structure_to):
     return _frame_cells(out.set_index("type")[list(_COMPARE_COLUMNS)], "type")
 
 
-@excel_function(customers="The customer table " + _TABLE + ".", settings=_SETTINGS, **_LEVER_DOCS)
-def ce_whatif(customers, settings=None, retention_change=None, rate=None, margin_change=None,
-              transaction_income=None, mix=None):
+@excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS, **_LEVER_DOCS)
+def ce_whatif(customers, config=None, retention_change=None, rate=None, margin_change=None,
+              transaction_income=None, moves=None, mix=None):
     """Customer equity before and after a change of retention, rate, margin, income or type mix, per type with headers. Python: what_if."""
     frame = _table_arg(customers, "customers")
-    config = _settings_arg(settings)
+    config = _settings_arg(config)
     with _in_table("customers", frame):
         w = core.what_if(frame, config,
                          retention_change=_lever(retention_change, "retention_change", per_type=True),
                          rate=_lever(rate, "rate"),
                          margin_change=_lever(margin_change, "margin_change", per_type=True),
                          transaction_income=_lever(transaction_income, "transaction_income"),
-                         mix=_lever(mix, "mix"))
+                         moves=_moves_arg(moves), mix=_lever(mix, "mix"))
     return _frame_cells(w.table, "type")
 
 
-@excel_function(customers="The customer table " + _TABLE + ".", settings=_SETTINGS,
+@excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS,
                 row_lever="The lever down the rows: retention_change, rate, margin_change or "
                           "transaction_income.",
                 row_values="Its values (a column or a row).",
                 column_lever="The lever across the columns (another one).",
                 column_values="Its values (a row or a column).",
                 result='"equity" (default) or "difference" from today\'s equity.')
-def ce_whatif_grid(customers, settings, row_lever, row_values, column_lever, column_values, result=None):
+def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, column_values, result=None):
     """Customer equity over a grid of two levers (like the Sensitivity sheet): lever values as headers. Python: what_if_grid."""
     frame = _table_arg(customers, "customers")
-    config = _settings_arg(settings)
+    config = _settings_arg(config)
     rows, cols = (cells.as_list(v) if isinstance(v, np.ndarray) else [v]
                   for v in (row_values, column_values))
     for values, name in ((rows, "row_values"), (cols, "column_values")):
@@ -629,18 +659,29 @@ def ce_whatif_grid(customers, settings, row_lever, row_values, column_lever, col
     return out
 
 
-@excel_function(customers="The customer table " + _TABLE + ".", settings=_SETTINGS,
+@excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS,
                 p_alive="Optional: P(alive) per customer from a forecast (one column).",
                 age="Optional, with p_alive: each customer's age in periods (one column).",
                 point="The fall in retention to price (default 0.01, one point).")
-def ce_retention_watch(customers, settings=None, p_alive=None, age=None, point=None):
+def ce_retention_watch(customers, config=None, p_alive=None, age=None, point=None):
     """Per type: implied retention, equity, the equity at stake if retention falls a point, key customers at risk; with headers. Python: retention_watch."""
     frame = _table_arg(customers, "customers")
-    config = _settings_arg(settings)
+    config = _settings_arg(config)
     with _in_table("customers", frame):
         out = core.retention_watch(frame, config, p_alive=_lever(p_alive, "p_alive"),
                                    age=_lever(age, "age"), point=_number_or(point, "point", 0.01))
     return _frame_cells(out, "type")
+
+
+def _traits_arg(x):
+    """Trait names in a row or a column; None (every column but an id) when blank."""
+    if cells.is_blank(x):
+        return None
+    names = [v for v in cells.as_list(x) if not cells.is_blank(v)]
+    bad = [v for v in names if not isinstance(v, str)]
+    if bad:
+        raise CustomerEquityError("traits", "expected the names of trait columns (text)", value=bad[0])
+    return [v.strip() for v in names]
 
 
 _TRAITS = ("with its header row: one column per trait (numbers, or text categories such as gender); "
@@ -651,6 +692,8 @@ _TRAITS = ("with its header row: one column per trait (numbers, or text categori
                 customers="The current customers' traits, the same columns, " + _TRAITS + ".",
                 ltv="Lifetime value per current customer (one column).",
                 types="Optional: type per current customer (one column), for the expected type.",
+                traits="Optional: the trait columns to use (names in a row or a column). Default: "
+                       "every column but an id.",
                 weights="Optional: the firm's weights, one per trait (a row), or 2 columns trait | "
                         "weight. Default: learned from the best customers (CE_PROSPECT_WEIGHTS).",
                 best="Share of current customers, by value, that are the best (default 0.2).",
@@ -659,8 +702,8 @@ _TRAITS = ("with its header row: one column per trait (numbers, or text categori
                 cutoff="Score below which a prospect is to avoid (default: that of the lowest "
                        "avoid_share of current customers).",
                 avoid_share="Default 0.2.")
-def ce_prospects(prospects, customers, ltv, types=None, weights=None, best=None, neighbours=None,
-                 cutoff=None, avoid_share=None):
+def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=None, best=None,
+                 neighbours=None, cutoff=None, avoid_share=None):
     """Prospects ranked by the traits of the best customers: rank, score, expected type, value estimate, avoid flag; with headers. Python: screen_prospects."""
     pros = _table_arg(prospects, "prospects")
     cust = _table_arg(customers, "customers")
@@ -675,7 +718,8 @@ def ce_prospects(prospects, customers, ltv, types=None, weights=None, best=None,
         kinds = None
     else:
         kinds = cells.column(types, "types")
-    out = core.screen_prospects(pros, cust, cells.column(ltv, "ltv"), kinds, weights=w,
+    out = core.screen_prospects(pros, cust, cells.column(ltv, "ltv"), kinds, traits=_traits_arg(traits),
+                                weights=w,
                                 best=_number_or(best, "best", 0.2),
                                 neighbours=_whole(_number_or(neighbours, "neighbours", 10)),
                                 cutoff=_number_or(cutoff, "cutoff", None),
@@ -685,11 +729,14 @@ def ce_prospects(prospects, customers, ltv, types=None, weights=None, best=None,
 
 @excel_function(customers="The current customers' traits " + _TRAITS + ".",
                 ltv="Lifetime value per current customer (one column).",
+                traits="Optional: the trait columns to use (names in a row or a column). Default: "
+                       "every column but an id.",
                 best="Share of current customers, by value, that are the best (default 0.2).")
-def ce_prospect_weights(customers, ltv, best=None):
+def ce_prospect_weights(customers, ltv, traits=None, best=None):
     """Weight of each trait that sets the best current customers apart (standardized difference of means), with headers. Python: prospect_weights."""
     cust = _table_arg(customers, "customers")
-    weights = core.prospect_weights(cust, cells.column(ltv, "ltv"), best=_number_or(best, "best", 0.2))
+    weights = core.prospect_weights(cust, cells.column(ltv, "ltv"), traits=_traits_arg(traits),
+                                    best=_number_or(best, "best", 0.2))
     return _frame_cells(weights.to_frame("weight"), "trait")
 
 
