@@ -449,10 +449,16 @@ def _table_arg(x, name):
     body = arr[1:]
     columns = {}
     for k, h in enumerate(header):
-        col = np.array([None if cells.is_blank(v) else v for v in body[:, k]], dtype=object)
-        filled = [v for v in col if v is not None]
-        if filled and all(isinstance(v, float) for v in filled):
-            col = np.array([np.nan if v is None else v for v in col], dtype=np.float64)
+        col = body[:, k]
+        kinds = set(map(type, col))  # one pass in C; most columns hold one kind of cell
+        if str in kinds:
+            col = col.copy()
+            col[col == ""] = None  # an empty text cell (a formula's "") is a blank
+            kinds = set(map(type, col))
+        if kinds <= {float, type(None)} and float in kinds:
+            col = col.astype(np.float64)  # a column of numbers, blanks NaN
+        elif kinds == {bool}:
+            col = col.astype(bool)
         columns[h] = col
     return pd.DataFrame(columns)
 
