@@ -45,7 +45,8 @@ ALL = subcommands()
 def test_every_registered_command_is_found():
     top = [path for path in ALL if len(path) == 1]
     assert len(top) == len(COMMANDS)  # one _add_<name> function per command
-    assert {("measure",), ("forecast",), ("templates",), ("addin",), ("addin", "build"),
+    assert {("measure",), ("forecast",), ("whatif",), ("retention",), ("prospects",),
+            ("templates",), ("addin",), ("addin", "build"),
             ("addin", "install"), ("addin", "remove"), ("addin", "status")} <= set(ALL)
 
 
