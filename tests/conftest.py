@@ -9,12 +9,6 @@ for _p in (_ROOT / "udfs", _ROOT / "tests"):
 
 import pytest  # noqa: E402
 
-# LibreOffice's uno module (imported by the UNO tests) wraps __import__ and turns a missing
-# module into a plain ImportError; tqdm's optional "from envwrap import envwrap" only catches
-# ModuleNotFoundError. Imported first, tqdm (used by formulas/schedula and the batch command)
-# is unaffected by the order in which the test files run.
-import tqdm.utils  # noqa: E402, F401
-
 
 @pytest.fixture(scope="session")
 def libreoffice():
