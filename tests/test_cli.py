@@ -129,11 +129,13 @@ def test_templates_out_dir_and_the_old_spelling(tmp_path, capsys, monkeypatch):
 
 def test_templates_writes_the_workbooks(tmp_path, capsys):
     code, out, _ = run(["templates", "--out-dir", tmp_path], capsys)
+    from customer_equity.templates import TEMPLATES
+
     assert code == 0
-    committed = Path(__file__).resolve().parents[1] / "workbooks"  # what the command wrote there
-    assert sorted(p.name for p in tmp_path.glob("*.xlsx")) == sorted(
-        p.name for p in committed.glob("*.xlsx"))
-    assert len(list(tmp_path.glob("*.xlsx"))) == 4
+    written = sorted(p.name for p in tmp_path.glob("*.xlsx"))
+    assert written == sorted(name for _, name, _ in TEMPLATES)
+    assert "customer-equity-measurement.xlsx" in written
+    assert out.split() == [str(tmp_path / name) for _, name, _ in TEMPLATES]
 
 
 # --------------------------------------------------------------------------- addin
