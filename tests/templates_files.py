@@ -151,6 +151,19 @@ def paste_customers(template, dst, customers, table="Customers"):
                 v = None
             ws.cell(r1 + 1 + k, c1 + j).value = v
     t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r1 + n}"
+    # Excel re-spills each per-customer dynamic array to the new number of rows when it
+    # recalculates (and saves that range); the formulas engine keeps the saved one, so the
+    # saved ranges are updated here as Excel would write them
+    old_n = r2 - r1
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                v = cell.value
+                if isinstance(v, ArrayFormula) and ":" in v.ref:
+                    a1, a2 = v.ref.split(":")
+                    ac1, ar1, ac2, ar2 = range_boundaries(v.ref)
+                    if ar2 - ar1 + 1 == old_n and ac1 == ac2:
+                        v.ref = f"{a1}:{get_column_letter(ac2)}{ar1 + n - 1}"
     if t.autoFilter is not None:
         t.autoFilter.ref = t.ref
     wb.save(dst)
@@ -159,3 +172,52 @@ def paste_customers(template, dst, customers, table="Customers"):
 
 class TablesBook(OpenpyxlBook):
     """Kept for the tests' readability: ``OpenpyxlBook`` itself now reads names on tables."""
+
+
+# --- CE_ evaluations per recalculation ------------------------------------------------------
+
+import re  # noqa: E402
+
+_CE_CALL = re.compile(r"(?<![\w.])CE_[A-Z0-9_.]*\s*\(", re.IGNORECASE)
+_IDENT = re.compile(r"(?<![\w.!'\[])([A-Za-z_][\w.]*)(?![\w.]*[\[(!])")
+
+
+def _strip_strings(formula):
+    return re.sub(r'"(?:[^"]|"")*"', '""', formula)
+
+
+def ce_evaluations(path):
+    """CE_ function calls Excel makes in one full recalculation of a workbook.
+
+    Every formula cell is evaluated once (a dynamic array once for its whole spill range);
+    a defined name that is a formula is evaluated afresh at each reference, so its CE_
+    calls count once per reference, recursively. A name that refers to cells (a range, a
+    table column, a spill range ``A1#``) costs nothing. Both branches of an IF count.
+    Returns ``(total, {(sheet, cell): calls})``.
+    """
+    wb = openpyxl.load_workbook(path)
+    names = {k.lower(): (dn.attr_text or "") for k, dn in wb.defined_names.items()}
+    memo = {}
+
+    def cost(formula, stack=()):
+        text = _strip_strings(formula)
+        n = len(_CE_CALL.findall(text))
+        for ident in _IDENT.findall(text):
+            key = ident.lower()
+            if key in names and key not in stack:
+                if key not in memo:
+                    memo[key] = cost(names[key], stack + (key,))
+                n += memo[key]
+        return n
+
+    per_cell = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                text = v.text if isinstance(v, ArrayFormula) else v if c.data_type == "f" else None
+                if isinstance(text, str):
+                    calls = cost(text)
+                    if calls:
+                        per_cell[(ws.title, c.coordinate)] = calls
+    return sum(per_cell.values()), per_cell

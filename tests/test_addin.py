@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-import io
 import os
 import re
 import shutil
@@ -225,7 +223,7 @@ def test_config_sheet_is_active_and_holds_the_settings(built, parts, vba):
     ]
     # xlwings' VBA reads the sheet called PROJECT_NAME & ".conf" (GetConfigFromSheet).
     assert sheet_names == [project + ".conf"]
-    assert f'Set sht = wb.Sheets(PROJECT_NAME & ".conf")' in vba["xlwings"]
+    assert 'Set sht = wb.Sheets(PROJECT_NAME & ".conf")' in vba["xlwings"]
     config = addin.read_config_sheet(built)
     assert config["Interpreter_Win"] == sys.executable
     assert config["Interpreter_Mac"] == sys.executable
@@ -280,64 +278,28 @@ def test_libreoffice_opens_the_add_in(built, tmp_path):
 
 def test_install_status_remove_into_a_startup_folder(tmp_path, monkeypatch):
     startup = tmp_path / "XLSTART"
-    lines: list[str] = []
-    assert addin.status(startup, echo=lines.append) == 1
-    assert any("not installed" in line for line in lines)
-    assert addin.install(startup, echo=lines.append) == 0
-    installed = startup / "customer_equity.xlam"
-    assert installed.is_file()
+    state = addin.status(startup)
+    assert not state.installed and "not installed" in state.lines()[0]
+    installed = addin.install(startup)
+    assert installed == startup / "customer_equity.xlam" and installed.is_file()
     assert addin.read_config_sheet(installed)["UDF Modules"] == "customer_equity.excel"
-    lines.clear()
-    assert addin.status(startup, echo=lines.append) == 0
-    assert any(str(installed) in line for line in lines)
-    assert not any("run \"customer-equity addin install\" again" in line for line in lines)
-    monkeypatch.setattr(addin, "build_stamp", lambda: "customer_equity 9; xlwings 9")
-    lines.clear()
-    addin.status(startup, echo=lines.append)
-    assert any("again so that its VBA matches xlwings" in line for line in lines)
-    assert addin.remove(startup, echo=lines.append) == 0
+    state = addin.status(startup)
+    assert state.installed and state.functions == "com" and not state.stale
+    assert any(str(installed) in line for line in state.lines())
+    monkeypatch.setattr("customer_equity.addin.startup.build_stamp", lambda: "customer_equity 9; xlwings 9")
+    assert any("again so that its VBA matches xlwings" in line for line in addin.status(startup).lines())
+    assert addin.remove(startup) == installed
     assert not installed.exists()
-    assert addin.remove(startup, echo=lines.append) == 1
+    with pytest.raises(addin.AddinError, match="not installed"):
+        addin.remove(startup)
 
 
-def _cli() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="customer-equity")
-    addin.add_cli(parser.add_subparsers(dest="command"))
-    return parser
-
-
-def _run(argv, capsys) -> tuple[int, str]:
-    args = _cli().parse_args(argv)
-    code = args.func(args)
-    return code, capsys.readouterr().out
-
-
-def test_cli_build(tmp_path, capsys):
-    code, out = _run(["addin", "build", "--out", str(tmp_path / "dist")], capsys)
-    assert code == 0
-    assert (tmp_path / "dist" / "customer_equity.xlam").is_file()
-    assert "customer_equity.xlam" in out
-
-
-@pytest.mark.skipif(
-    sys.platform.startswith("win") or sys.platform == "darwin",
-    reason="checks the behaviour on a machine without Excel",
-)
-@pytest.mark.parametrize("command", ["install", "remove", "status"])
-def test_cli_without_excel_says_so_and_writes_nothing(command, tmp_path, capsys, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(tmp_path)
-    code, out = _run(["addin", command], capsys)
-    assert code != 0
-    assert "Microsoft Excel was not found" in out and "nothing was written" in out
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["home"]
-
-
-def test_cli_requires_a_subcommand(capsys):
-    with pytest.raises(SystemExit):
-        _cli().parse_args(["addin"])
+def test_lite_route_leaves_the_udf_modules_empty(tmp_path):
+    installed = addin.install(tmp_path, functions="lite")
+    assert addin.read_config_sheet(installed)["UDF Modules"] is None
+    state = addin.status(tmp_path)
+    assert state.functions == "lite"
+    assert any("xlwings Lite" in line and "Refresh only" in line for line in state.lines())
 
 
 # ---------------------------------------------------------------------------------------
@@ -353,8 +315,9 @@ def test_wheel_install_builds_the_add_in(tmp_path):
         pytest.importorskip("wheel", reason="building a wheel needs setuptools>=70.1 or wheel")
     src = tmp_path / "src"
     shutil.copytree(REPO / "udfs", src / "udfs", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    shutil.copytree(REPO / "addin", src / "addin")
-    shutil.copy(REPO / "pyproject.toml", src / "pyproject.toml")
+    shutil.copytree(REPO / "addin", src / "addin", ignore=shutil.ignore_patterns("__pycache__"))
+    for config in ("pyproject.toml", "setup.py"):
+        shutil.copy(REPO / config, src / config)
     for extra in ("README.md", "LICENSE"):
         if (REPO / extra).exists():
             shutil.copy(REPO / extra, src / extra)
@@ -366,7 +329,9 @@ def test_wheel_install_builds_the_add_in(tmp_path):
     )
     (wheel,) = wheels.glob("customer_equity-*.whl")
     with zipfile.ZipFile(wheel) as zf:
-        assert any(n.endswith("/data/share/customer-equity/addin/customUI.xml") for n in zf.namelist())
+        names = zf.namelist()
+    assert "customer_equity/addin_data/customUI.xml" in names
+    assert not any(".data/" in n for n in names)  # no data-files scheme: package data only
     prefix = tmp_path / "prefix"
     clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run(

@@ -392,6 +392,187 @@ def test_ctrl_c_in_a_real_run_leaves_nothing(tmp_path):
     assert os.listdir(out_dir) == []
 
 
+# --------------------------------------------------------------------------- the sweep's bad files
+
+PLACEHOLDERS = ["#N/A", "N/A", "NA", "n/a", "NULL", "null", "None", "nan", "NaN", "-NaN", "1.#QNAN",
+                "-1.#IND", "#NA", "<NA>", "inf", "-Infinity"]
+
+
+def _csv_with(tmp_path, base, column, index, text, name="customers.csv"):
+    df = base.iloc[:60].copy()
+    df[column] = df[column].astype(object)
+    df.loc[index, column] = text
+    path = tmp_path / name
+    df.to_csv(path, index=False, na_rep="")
+    assert text in path.read_text()  # the placeholder is in the file as typed
+    return path
+
+
+@pytest.mark.parametrize("text", PLACEHOLDERS)
+def test_csv_placeholder_text_is_refused_not_read_as_blank(text, tmp_path, base, capsys):
+    path = _csv_with(tmp_path, base, "capacity", 9, text)
+    assert run_cli(path, "--out", tmp_path / "out.parquet", "--batch-size", 7) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"customer-equity: error: {path}, row 11, column capacity: "
+                           f"expected a number, got text (got {text!r})")
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_csv_empty_and_blank_cells_stay_blanks(tmp_path, base):
+    df = base.iloc[:60].copy()
+    df["capacity"] = df["capacity"].astype(object)
+    df.loc[3, "capacity"] = "   "
+    df.loc[4, "capacity"] = None
+    path = tmp_path / "blanks.csv"
+    df.to_csv(path, index=False)
+    got = batch.measure_file(path, MeasureConfig(), keep_customers=True)
+    assert int(got.counts.sum()) == 60
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
+def test_csv_placeholder_text_is_refused_on_dask(tmp_path, base):
+    pytest.importorskip("distributed")
+    path = _csv_with(tmp_path, base, "capacity", 9, "#N/A")
+    with pytest.raises(CustomerEquityError, match=r"customers\.csv, row 11, column capacity: "
+                       r"expected a number, got text \(got '#N/A'\)"):
+        batch.measure_file(path, MeasureConfig(), dask="local", workers=1)
+
+
+def test_xlsx_formulas_without_saved_results_are_refused(tmp_path, base):
+    df = base.iloc[:30]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Customers"
+    ws.append(list(df.columns))
+    for row in df.itertuples(index=False):
+        ws.append([None if isinstance(v, float) and np.isnan(v) else
+                   (v.item() if hasattr(v, "item") else v) for v in row])
+    col = list(df.columns).index("capacity") + 1
+    letter = openpyxl.utils.get_column_letter(col)
+    for r in (4, 9):
+        ws.cell(row=r, column=col, value=f"=2*{r}")
+    ws.cell(row=5, column=len(df.columns) + 3, value="=1+1")  # a column that is not read
+    path = tmp_path / "scripted.xlsx"
+    wb.save(path)
+    with pytest.raises(CustomerEquityError) as info:
+        batch.measure_file(path, MeasureConfig())
+    message = str(info.value)
+    assert f"cells {letter}4, {letter}9:" in message and "open and save it in Excel" in message
+    assert main(["measure", str(path), "--no-progress"]) == 2  # and through the command
+
+
+CONFIG_CASES = {
+    "latin-1": (b"rate = 0.1\n# caf\xe9\n", "config.toml", "not UTF-8 text (byte 17)"),
+    "json number": (b"5", "config.json", 'expected a table of settings such as {"rate": 0.1}, got int'),
+    "json null": (b"null", "config.json", "expected a table of settings such as {\"rate\": 0.1}, got null"),
+    "json list": (b"[1, 2]", "config.json", "got list"),
+    "bad toml": (b"rate = = 1", "config.toml", "not a valid TOML file"),
+}
+
+
+@pytest.mark.parametrize("case", list(CONFIG_CASES))
+def test_bad_config_files_get_a_clear_error(case, tmp_path, capsys):
+    data, name, message = CONFIG_CASES[case]
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert main(["measure", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"customer-equity: error: {path}: ") and message in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name, text", [("bom.toml", "rate = 0.05\n"), ("bom.json", '{"rate": 0.05}')])
+def test_config_with_a_byte_order_mark_is_accepted(name, text, tmp_path):
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert MeasureConfig.from_file(path).rate == 0.05
+
+
+def test_out_naming_a_folder_or_a_read_only_file_is_refused(files, tmp_path, capsys):
+    for name in ("results", "results.parquet"):
+        folder = tmp_path / name
+        folder.mkdir()
+        assert run_cli(files["csv"], "--out", folder) == 2
+        assert "this is a folder; name a file inside it" in capsys.readouterr().err
+    locked = tmp_path / "locked.csv"
+    locked.write_text("keep me")
+    locked.chmod(0o444)
+    try:
+        assert run_cli(files["csv"], "--out", locked) == 2
+        assert "cannot write: the file is read-only" in capsys.readouterr().err
+        assert locked.read_text() == "keep me"
+    finally:
+        locked.chmod(0o644)
+    assert sorted(os.listdir(tmp_path)) == ["locked.csv", "results", "results.parquet"]
+
+
+def test_duplicated_customer_ids_are_counted_and_warned(tmp_path, base, capsys):
+    df = base.iloc[:100].copy()
+    df["customer_id"] = df["customer_id"].astype(object)
+    first = df.loc[3, "customer_id"]
+    df.loc[[10, 40], "customer_id"] = first      # rows 12 and 42 of the CSV repeat row 5's id
+    df.loc[70, "customer_id"] = df.loc[60, "customer_id"]
+    path = write_table(df, tmp_path / "dupes.csv")
+    out = tmp_path / "summary.json"
+    assert run_cli(path, "--out", out, "--batch-size", 30) == 0
+    report = capsys.readouterr().out
+    assert ("WARNING: 3 rows repeat a customer id of an earlier row (first at row 12); each row "
+            "is measured as a separate customer") in report
+    data = json.loads(out.read_text())
+    assert data["duplicate_customer_ids"] == 3 and data["first_duplicate_row"] == 12
+    assert run_cli(write_table(base.iloc[:100], tmp_path / "unique.csv")) == 0
+    assert "repeat a customer id" not in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- big .xlsx output
+
+def _streamed_results(files, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "TEMPLATE_MAX_CUSTOMERS", 100)  # 2,000 customers: streamed
+    out = tmp_path / "results.xlsx"
+    assert sample_cli(files, files["csv"], "--out", out, "--batch-size", BATCH) == 0
+    return out
+
+
+def test_xlsx_output_above_the_template_size_is_streamed(files, tmp_path, monkeypatch, reference):
+    out = _streamed_results(files, tmp_path, monkeypatch)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Summary", "Customers", "Config"]
+    assert book["Summary"]["B1"].value == pytest.approx(reference.equity, rel=RTOL)
+    sheet = book["Customers"]
+    table = sheet.tables["CustomerResults"]
+    width = len(reference.customers.columns)
+    assert table.ref == f"A1:{openpyxl.utils.get_column_letter(width)}{N + 1}"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == list(reference.customers.columns)
+    got = pd.DataFrame(rows[1:], columns=rows[0])
+    assert_same_customers(got, reference.customers)
+
+
+def test_streamed_xlsx_opens_in_libreoffice_with_the_same_cells(files, tmp_path, monkeypatch, reference):
+    import templates_lo
+
+    if templates_lo.soffice() is None:
+        pytest.skip("LibreOffice is not installed")
+    out = _streamed_results(files, tmp_path, monkeypatch)
+    again = templates_lo.convert(out, tmp_path / "lo", "xlsx", recalc=False)
+    book = openpyxl.load_workbook(again, data_only=True)
+    rows = list(book["Customers"].iter_rows(values_only=True))
+    got = pd.DataFrame(rows[1:], columns=rows[0])
+    assert_same_customers(got, reference.customers)
+    assert book["Summary"]["B1"].value == pytest.approx(reference.equity, rel=RTOL)
+
+
+def test_xlsx_rows_text_is_escaped_and_blanks_stay_empty(tmp_path):
+    from customer_equity.batch.outputs import sheet_rows_xml
+
+    frame = pd.DataFrame({"customer_id": ["<A&B>", None, "C\x01"], "ltv": [1.25, np.nan, -np.inf],
+                          "links": [1, 2, 3], "at_risk": [True, False, True]})
+    xml = sheet_rows_xml(frame, first_row=2).decode()
+    assert xml.startswith('<row r="2"><c r="A2" t="inlineStr"><is><t>&lt;A&amp;B&gt;</t></is></c>')
+    assert '<row r="3"><c r="B3"' not in xml and '<row r="3"><c r="C3"><v>2</v></c>' in xml
+    assert '<t>C</t>' in xml and '<c r="B4"' not in xml and '<c r="D4" t="b"><v>1</v></c>' in xml
+
+
 # --------------------------------------------------------------------------- Dask
 
 # dask's own Parquet reader still calls reset_index(inplace=True), deprecated in pandas 3
@@ -477,7 +658,8 @@ def test_xlsx_output_is_the_measurement_template_filled_in(tmp_path):
     expected = ce.measure(df, ce.MeasureConfig())
     book = openpyxl.load_workbook(out)
     assert "CE_TEMPLATE" in book.defined_names
-    assert book["Step 3 Equity"]["C4"].value == "=CE_EQUITY(ce_types,ce_ltv)"
+    equity_cell = book["Step 3 Equity"]["C4"].value  # a dynamic-array formula, as every CE_ cell
+    assert getattr(equity_cell, "text", equity_cell).startswith("=CE_EQUITY(")
     cached = openpyxl.load_workbook(out, data_only=True)
     assert cached["Step 3 Equity"]["C4"].value == pytest.approx(expected.equity, rel=1e-9)
     table = book["Customers"].tables["Customers"]

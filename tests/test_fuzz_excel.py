@@ -631,7 +631,10 @@ def test_every_function_is_fuzzed():
 
     exposed = {n for n, f in inspect.getmembers(excel, inspect.isfunction)
                if n.startswith("ce_") and f.__module__ == excel.__name__}
-    assert exposed - set(SPECS) == {"ce_version"}
+    from test_decisions_excel import CATALOGUE as DECISIONS  # fuzzed in test_decisions_excel.py
+    from test_forecast_excel import CATALOGUE as FORECASTING  # fuzzed in test_forecast_excel.py
+
+    assert exposed - set(SPECS) - set(FORECASTING) - set(DECISIONS) == {"ce_version"}
     for func, names in ARG_NAMES.items():
         assert list(inspect.signature(getattr(excel, func)).parameters) == names
 

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
-from customer_equity import refresh
+from customer_equity import refresh, udf_sync
 
 TEST_TEMPLATE = "refresh-test/1"
 
@@ -113,8 +113,6 @@ def test_output_ranges_are_rewritten(tmp_path):
     assert ws["I1"].value == pytest.approx(2.1)
     assert ws["D1"].value.startswith("customer_equity ")
     assert TEST_TEMPLATE in ws["D1"].value
-    # openpyxl cannot calculate: the file asks Excel/LibreOffice for a full recalculation.
-    assert openpyxl.load_workbook(path).calculation.fullCalcOnLoad is True
 
 
 def test_input_cells_and_everything_else_untouched(tmp_path):
@@ -160,7 +158,6 @@ def test_workbook_without_template_is_only_recalculated(tmp_path, registered):
     assert "CE_TEMPLATE" in result.message
     assert snapshot(path) == before
     assert registered == []  # no refresher ran
-    assert openpyxl.load_workbook(path).calculation.fullCalcOnLoad is True
 
 
 def test_unknown_template_is_only_recalculated_with_a_clear_message(tmp_path):
@@ -190,7 +187,7 @@ def test_family_registration_serves_other_versions(tmp_path):
         ({"ce_in_rates": [[1], [2], [3]]}, "which is not a ce_out_"),
         ({"ce_out_table": [[1, 2, 3]]}, "do not fit"),
         ({"ce_out_total": [[1], [2]]}, "do not fit"),
-        ({"ce_out_missing": [[1]]}, "not defined here"),
+        ({"ce_out_missing": [[1]]}, "lost the output name ce_out_missing"),
         ({"ce_out_total": 5}, "2-D list"),
         ({"ce_out_table": [[1, 2], [3]]}, "same, non-zero length"),
         ({"ce_out_total": [[object()]]}, "not a cell value"),
@@ -206,9 +203,10 @@ def test_contract_violations_write_nothing(tmp_path, outputs, complaint):
         before = snapshot(path)
         with pytest.raises(refresh.RefreshError, match=complaint):
             refresh.refresh_workbook(book)
-        book.wb.save(path)
-        after = snapshot(path)
-        assert after == before
+        assert book.written == {}  # refused before any write
+        with pytest.raises(refresh.RefreshError, match=complaint):
+            refresh.refresh_file(path)
+        assert snapshot(path) == before
     finally:
         refresh.unregister("bad-test/1")
 
@@ -257,12 +255,12 @@ def _helper(x):
 
 
 def test_catalogue_stamp_is_stable_and_ignores_private_and_imported_names():
-    a = refresh.catalogue_stamp(_module(BASE))
-    assert a == refresh.catalogue_stamp(_module(BASE))
-    assert a == refresh.catalogue_stamp(_module(BASE + "\ndef _other():\n    pass\n"))
-    assert a == refresh.catalogue_stamp(_module(BASE.replace("return margin", "return 0")))
+    a = udf_sync.catalogue_stamp(_module(BASE))
+    assert a == udf_sync.catalogue_stamp(_module(BASE))
+    assert a == udf_sync.catalogue_stamp(_module(BASE + "\ndef _other():\n    pass\n"))
+    assert a == udf_sync.catalogue_stamp(_module(BASE.replace("return margin", "return 0")))
     # imported functions are not part of the catalogue
-    assert a == refresh.catalogue_stamp(_module(BASE.replace("from textwrap import dedent", "")))
+    assert a == udf_sync.catalogue_stamp(_module(BASE.replace("from textwrap import dedent", "")))
 
 
 @pytest.mark.parametrize(
@@ -276,16 +274,16 @@ def test_catalogue_stamp_is_stable_and_ignores_private_and_imported_names():
     ],
 )
 def test_catalogue_stamp_changes_with_the_catalogue(change):
-    assert refresh.catalogue_stamp(_module(change(BASE))) != refresh.catalogue_stamp(
+    assert udf_sync.catalogue_stamp(_module(change(BASE))) != udf_sync.catalogue_stamp(
         _module(BASE)
     )
 
 
 def test_needs_udf_import():
-    assert refresh.needs_udf_import("abc", None)
-    assert refresh.needs_udf_import("abc", "")
-    assert refresh.needs_udf_import("abc", "abd")
-    assert not refresh.needs_udf_import("abc", "abc")
+    assert udf_sync.needs_udf_import("abc", None)
+    assert udf_sync.needs_udf_import("abc", "")
+    assert udf_sync.needs_udf_import("abc", "abd")
+    assert not udf_sync.needs_udf_import("abc", "abc")
 
 
 def test_vba_access_refusal_is_recognised_and_names_the_trust_center_setting():
@@ -298,9 +296,9 @@ def test_vba_access_refusal_is_recognised_and_names_the_trust_center_setting():
          "xlmain11.chm", 0, -2146827284),
         None,
     )
-    assert refresh.is_vba_access_refused(refused)
-    assert not refresh.is_vba_access_refused(Exception("Could not find Interpreter!"))
-    message = refresh.vba_access_message()
+    assert udf_sync.is_vba_access_refused(refused)
+    assert not udf_sync.is_vba_access_refused(Exception("Could not find Interpreter!"))
+    message = udf_sync.vba_access_message()
     assert (
         "File > Options > Trust Center > Trust Center Settings > Macro Settings > "
         "Trust access to the VBA project object model"
@@ -309,7 +307,7 @@ def test_vba_access_refusal_is_recognised_and_names_the_trust_center_setting():
 
 def test_sync_udfs_does_nothing_outside_windows(monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert refresh.sync_udfs(book=object()) is None
+    assert udf_sync.sync_udfs(book=object()) is None
 
 
 # ---------------------------------------------------------------------------------------
@@ -318,15 +316,22 @@ def test_sync_udfs_does_nothing_outside_windows(monkeypatch):
 
 
 class FakeRange:
-    def __init__(self, sheet, r0, c0, rows, cols):
-        self.sheet, self.r0, self.c0, self.shape = sheet, r0, c0, (rows, cols)
+    def __init__(self, sheet, r0, c0, rows, cols, sheet_name="Sheet"):
+        self.cells, self.r0, self.c0, self.shape = sheet, r0, c0, (rows, cols)
+        self.sheet = types.SimpleNamespace(name=sheet_name)
+        self.row, self.column = r0 + 1, c0 + 1
+        self.color = None
+
+    @property
+    def last_cell(self):
+        return types.SimpleNamespace(row=self.r0 + self.shape[0], column=self.c0 + self.shape[1])
 
     def options(self, ndim):
         assert ndim == 2
         return self
 
     def __getitem__(self, rc):
-        cell = FakeRange(self.sheet, self.r0 + rc[0], self.c0 + rc[1], 1, 1)
+        cell = FakeRange(self.cells, self.r0 + rc[0], self.c0 + rc[1], 1, 1, self.sheet.name)
         cell.scalar = True  # xlwings gives a single cell's value as a scalar
         return cell
 
@@ -336,7 +341,7 @@ class FakeRange:
     def value(self):
         rows, cols = self.shape
         values = [
-            [self.sheet.get((self.r0 + i, self.c0 + j)) for j in range(cols)]
+            [self.cells.get((self.r0 + i, self.c0 + j)) for j in range(cols)]
             for i in range(rows)
         ]
         return values[0][0] if self.scalar else values
@@ -345,7 +350,7 @@ class FakeRange:
     def value(self, values):
         for i, row in enumerate(values):
             for j, v in enumerate(row):
-                self.sheet[(self.r0 + i, self.c0 + j)] = v
+                self.cells[(self.r0 + i, self.c0 + j)] = v
 
 
 class FakeName:
@@ -383,10 +388,10 @@ class FakeBook:
 def fake_template_book(template):
     cells = {(0, 0): 0.8, (1, 0): 0.7, (2, 0): 0.6, (5, 0): "Cohort", (9, 9): "analyst note"}
     names = [
-        FakeName("ce_in_rates", "=Inputs!$A$1:$A$3", FakeRange(cells, 0, 0, 3, 1)),
-        FakeName("ce_in_label", "=Inputs!$A$6", FakeRange(cells, 5, 0, 1, 1)),
-        FakeName("ce_out_table", "=Out!$B$1:$C$3", FakeRange(cells, 0, 1, 3, 2)),
-        FakeName("ce_out_total", "=Out!$E$1", FakeRange(cells, 0, 4, 1, 1)),
+        FakeName("ce_in_rates", "=Inputs!$A$1:$A$3", FakeRange(cells, 0, 0, 3, 1, "Inputs")),
+        FakeName("ce_in_label", "=Inputs!$A$6", FakeRange(cells, 5, 0, 1, 1, "Inputs")),
+        FakeName("ce_out_table", "=Out!$B$1:$C$3", FakeRange(cells, 0, 1, 3, 2, "Out")),
+        FakeName("ce_out_total", "=Out!$E$1", FakeRange(cells, 0, 4, 1, 1, "Out")),
         FakeName("Sheet1!ce_out_local", "=Sheet1!$Z$1", FakeRange(cells, 0, 25, 1, 1)),
     ]
     if template:
@@ -427,3 +432,292 @@ def test_package_import_does_not_import_xlwings():
            "assert 'xlwings' not in sys.modules, 'xlwings imported eagerly'"
     env = dict(os.environ, PYTHONPATH=str(Path(refresh.__file__).parents[1]))
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+# ---------------------------------------------------------------------------------------
+# Refresh in LibreOffice (tests/uno_port.py): a real engine with sheet protection
+# ---------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKBOOKS = ROOT / "workbooks"
+TEMPLATE_FILES = {
+    "measurement/1": WORKBOOKS / "customer-equity-measurement.xlsx",
+    "ltv-models/1": WORKBOOKS / "lifetime-value-models.xlsx",
+    "what-if/1": WORKBOOKS / "customer-equity-what-if.xlsx",
+}
+
+
+def _names_with(book, prefix):
+    return sorted(n for n in book.names() if n.lower().startswith(prefix))
+
+
+def _sheet_values(book, skip):
+    """Every sheet's values, the cells of ``skip`` (sheet, row, col) blanked."""
+    out = {}
+    for sheet in book.doc.Sheets.ElementNames:
+        rows = [list(r) for r in book.used_values(sheet)]
+        for s, r, c in skip:
+            if s == sheet and r - 1 < len(rows) and c - 1 < len(rows[r - 1]):
+                rows[r - 1][c - 1] = "<output>"
+        out[sheet] = rows
+    return out
+
+
+def _output_cells(book):
+    cells = set()
+    for name in _names_with(book, "ce_out_"):
+        sheet, r1, c1, r2, c2 = book.area(name)
+        cells |= {(sheet, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+    return cells
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATE_FILES))
+def test_refresh_in_libreoffice_writes_outputs_only_and_is_idempotent(libreoffice, template):
+    import uno_port
+
+    with libreoffice.opened(TEMPLATE_FILES[template]) as book:
+        assert refresh.template_id(book) == template
+        inputs = {n: (book.read(n), book.formulas(n)) for n in _names_with(book, "ce_in_")}
+        assert inputs, "every template has inputs"
+        outs = _output_cells(book)
+        before = _sheet_values(book, outs)
+        result = refresh.refresh_workbook(book)
+        assert result.recognised and result.template == template
+        assert "unknown" not in result.message
+        # no formula of any sheet is an error after LibreOffice recalculated everything
+        assert {s: book.errors(s) for s in book.doc.Sheets.ElementNames} == \
+            {s: [] for s in book.doc.Sheets.ElementNames}
+        assert {n: (book.read(n), book.formulas(n)) for n in inputs} == inputs  # inputs untouched
+        after = _sheet_values(book, outs)
+        assert after == before  # nothing but the outputs changed
+        if template == "measurement/1":
+            import customer_equity as ce
+
+            m = ce.measure(ce.load_sample(), ce.sample_config())
+            assert result.written == ("ce_out_by_type", "ce_out_stamp")
+            table = book.read("ce_out_by_type")
+            assert [r[0] for r in table[1:]] == list(m.by_type.index)
+            assert [r[2] for r in table[1:]] == pytest.approx(list(m.by_type["equity"]), rel=1e-12)
+            assert book.read("ce_out_stamp")[0][0].startswith("measure() on 1,000 customers")
+        else:
+            assert result.written == () and "Recalculated" in result.message
+        snapshot_1 = _sheet_values(book, set())
+        again = refresh.refresh_workbook(book)
+        assert again.written == result.written
+        assert _sheet_values(book, set()) == snapshot_1  # refreshing twice changes nothing
+        assert uno_port.available() is None
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATE_FILES))
+def test_every_output_cell_is_unlocked_on_its_protected_sheet(libreoffice, template):
+    with libreoffice.opened(TEMPLATE_FILES[template], hold_ce=False) as book:
+        outputs = _names_with(book, "ce_out_")
+        if template != "measurement/1":
+            assert outputs == []
+            return
+        assert outputs == ["ce_out_by_type", "ce_out_stamp"]
+        for name in outputs:
+            sheet_name, r1, c1, r2, c2 = book.area(name)
+            sheet = book.sheet(sheet_name)
+            assert sheet.isProtected()
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    cell = sheet.getCellByPosition(c - 1, r - 1)
+                    assert not cell.CellProtection.IsLocked, f"{name}: {cell.AbsoluteName} is locked"
+        # the engine does enforce protection: a locked cell next to the outputs refuses a write
+        locked = book.sheet(sheet_name).getCellByPosition(c2, r1 - 1)
+        assert locked.CellProtection.IsLocked
+        with pytest.raises(Exception):  # noqa: B017 - com.sun.star.uno.RuntimeException, not importable as a class here
+            locked.setDataArray((("x",),))
+
+
+def _measurement_edit(libreoffice, edit):
+    """Open the measurement template in LibreOffice, apply ``edit(book)``, refresh."""
+    with libreoffice.opened(TEMPLATE_FILES["measurement/1"]) as book:
+        edit(book)
+        outputs = {n: book.read(n) for n in ("ce_out_by_type", "ce_out_stamp") if n in book.names()}
+        kept = "Assumptions" in book.doc.Sheets.ElementNames
+        rate = book.sheet("Assumptions").getCellRangeByName("C5").getFormula() if kept else None
+        with pytest.raises(refresh.RefreshError) as caught:
+            refresh.refresh_workbook(book)
+        assert {n: book.read(n) for n in outputs} == outputs  # nothing written
+        if kept:
+            assert book.sheet("Assumptions").getCellRangeByName("C5").getFormula() == rate
+        return str(caught.value)
+
+
+def _set(book, sheet, cell, formula):
+    book.sheet(sheet).getCellRangeByName(cell).setFormula(formula)
+
+
+def _type_true(book, sheet, cell):
+    """TRUE typed into a cell: a boolean (LibreOffice, like Excel, gives it a logical format)."""
+    import uno_port
+
+    target = book.sheet(sheet).getCellRangeByName(cell)
+    target.setFormula("=TRUE()")
+    locale = uno_port.struct("com.sun.star.lang.Locale")
+    target.NumberFormat = book.doc.NumberFormats.getStandardFormat(1024, locale)  # LOGICAL
+
+
+def _redefine(book, name, content):
+    names = book.doc.NamedRanges
+    names.getByName(name).setContent(content)
+
+
+BAD_EDITS = {
+    "deleted input name": (lambda b: b.doc.NamedRanges.removeByName("ce_in_rate"),
+                           ["ce_in_rate", "Name Manager"]),
+    # LibreOffice re-points the names of a deleted sheet at a neighbour: the values there
+    # are refused by name; Excel turns them into #REF!, refused as not referring to cells
+    "deleted sheet": (lambda b: b.doc.Sheets.removeByName("Assumptions"), ["ce_in_", "Customers!"]),
+    "name turned #REF!": (lambda b: _redefine(b, "ce_in_rate", "#REF!"),
+                          ["ce_in_rate", "does not refer to cells", "Name Manager"]),
+    "text rate": (lambda b: _set(b, "Assumptions", "C5", "ten percent"),
+                  ["ce_in_rate (Assumptions!C5)", "text 'ten percent'", "type a number"]),
+    "TRUE rate": (lambda b: _type_true(b, "Assumptions", "C5"),
+                  ["ce_in_rate (Assumptions!C5)", "TRUE", "type a number"]),
+    "blank rate": (lambda b: _set(b, "Assumptions", "C5", ""),
+                   ["ce_in_rate (Assumptions!C5)", "blank"]),
+    "text in the table": (lambda b: _set(b, "Customers", "L7", "abc"),
+                          ["ce_in_share (Customers!L7)", "customer 4", "'abc'"]),
+    "output over the rate": (lambda b: _redefine(b, "ce_out_stamp", "$Assumptions.$C$5"),
+                             ["ce_out_stamp (Assumptions!C5)", "overlaps the input ce_in_rate",
+                              "Name Manager"]),
+    "output over a yellow cell": (lambda b: _redefine(b, "ce_out_stamp", "$Assumptions.$F$5"),
+                                  ["ce_out_stamp (Assumptions!F5)", "yellow", "Name Manager"]),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(BAD_EDITS))
+def test_bad_edits_are_refused_with_a_message_naming_the_cell(libreoffice, edit):
+    change, phrases = BAD_EDITS[edit]
+    message = _measurement_edit(libreoffice, change)
+    for phrase in phrases:
+        assert phrase in message, message
+    assert "Traceback" not in message
+
+
+def test_a_renamed_sheet_is_followed_by_the_names(libreoffice):
+    with libreoffice.opened(TEMPLATE_FILES["measurement/1"]) as book:
+        book.sheet("Assumptions").setName("My assumptions")
+        book.sheet("Step 3 Equity").setName("Results")
+        assert book.area("ce_in_rate")[0] == "My assumptions"
+        result = refresh.refresh_workbook(book)
+        assert result.written == ("ce_out_by_type", "ce_out_stamp")
+        assert book.area("ce_out_stamp")[0] == "Results"
+
+
+# ---------------------------------------------------------------------------------------
+# refresh_file: atomic, and the package kept as it was apart from the outputs
+# ---------------------------------------------------------------------------------------
+
+
+def _parts(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {i.filename: z.read(i.filename) for i in z.infolist()}
+
+
+def test_refresh_file_keeps_every_other_part_and_the_cached_results(tmp_path):
+    import shutil
+
+    from customer_equity._package import sheet_parts
+
+    src = TEMPLATE_FILES["measurement/1"]
+    path = tmp_path / "m.xlsx"
+    shutil.copy(src, path)
+    wb = openpyxl.load_workbook(path)
+    (sheet, coord), = list(wb.defined_names["ce_out_by_type"].destinations)
+    # stale outputs, so that Refresh has something to write
+    broken = tmp_path / "stale.xlsx"
+    ws = wb[sheet]
+    before_parts = _parts(path)
+    part = sheet_parts(before_parts)[sheet]
+    xml = before_parts[part].decode()
+    import re as _re
+
+    stale = _re.sub(r'(<c r="D40"[^>]*>)<v>[^<]*</v>', r"\g<1><v>1</v>", xml)
+    assert stale != xml
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, stale.encode() if info.filename == part else zin.read(info.filename),
+                          compress_type=info.compress_type)
+    before = _parts(broken)
+    result = refresh.refresh_file(broken)
+    assert result.written == ("ce_out_by_type", "ce_out_stamp")
+    after = _parts(broken)
+    assert list(after) == list(before)  # same parts, same order
+    assert "xl/metadata.xml" in after
+    changed = [p for p in after if after[p] != before[p]]
+    assert changed == [part]
+    # in the sheet that holds the outputs, every other cell keeps its formula and cached result
+    old = openpyxl.load_workbook(src, data_only=True)[sheet]
+    new = openpyxl.load_workbook(broken, data_only=True)[sheet]
+    outs = {c.coordinate for row in ws[coord.replace("$", "")] for c in row} | {"B46"}
+    for row in old.iter_rows():
+        for c in row:
+            if c.coordinate not in outs:
+                assert new[c.coordinate].value == c.value, c.coordinate
+    assert new["D40"].value == pytest.approx(old["D40"].value, rel=1e-15)  # rewritten by measure()
+    assert _parts(broken)[part].count(b"<f") == before[part].count(b"<f")
+    # refreshing again changes nothing
+    refresh.refresh_file(broken)
+    assert _parts(broken) == after
+
+
+def test_refresh_file_is_atomic(tmp_path, monkeypatch):
+    import customer_equity._package as package
+
+    path = make_template(tmp_path / "t.xlsx")
+    original = path.read_bytes()
+
+    def fail(src, dst, cells):
+        Path(dst).write_bytes(b"half a workbook")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(package, "replace_cells", fail)
+    with pytest.raises(OSError):
+        refresh.refresh_file(path)
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.xlsx"]
+
+
+@pytest.mark.parametrize("content", [b"", b"customer_id,periods\nC1,3\n", b"PK\x03\x04 not really"])
+def test_refresh_file_refuses_a_file_that_is_not_a_workbook(tmp_path, content):
+    path = tmp_path / "customers.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(refresh.RefreshError, match="not an Excel workbook"):
+        refresh.refresh_file(path)
+    assert path.read_bytes() == content
+
+
+def test_outputs_over_inputs_are_refused_in_files_too(tmp_path):
+    path = make_template(tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(path)
+    _name(wb, "ce_out_total", "Inputs!$B$3")  # now points at a rate
+    wb.save(path)
+    before = path.read_bytes()
+    with pytest.raises(refresh.RefreshError, match=r"ce_out_total \(Inputs!B3\) overlaps the input ce_in_rates"):
+        refresh.refresh_file(path)
+    assert path.read_bytes() == before
+
+
+def test_pressing_refresh_imports_neither_xlsxwriter_nor_the_builders():
+    code = textwrap.dedent("""
+        import sys
+        from customer_equity import refresh
+        refresh.load_template_modules()
+        import customer_equity.templates.measurement_refresh
+        for mod in ("xlsxwriter", "customer_equity.templates.measurement",
+                    "customer_equity.templates._book"):
+            assert mod not in sys.modules, mod + " imported by Refresh"
+        assert refresh.find_refresher("measurement/1") is not None
+        print("light")
+    """)
+    env = dict(os.environ, PYTHONPATH=str(Path(refresh.__file__).parents[1]))
+    out = subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "light"

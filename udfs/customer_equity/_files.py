@@ -29,7 +29,8 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise CustomerEquityError(str(path), "cannot write: this is a folder; name a file inside it")
     if not path.parent.is_dir():
         raise CustomerEquityError(str(path), "cannot write: the folder does not exist")
-    if path.exists() and not os.access(path, os.W_OK):
+    # the mode bits too: os.access says yes to root (and CI often runs as root)
+    if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
         raise CustomerEquityError(str(path), "cannot write: the file is read-only")
     if not os.access(path.parent, os.W_OK):
         raise CustomerEquityError(str(path), "cannot write: the folder is read-only")

@@ -1,18 +1,112 @@
-"""The ``customer-equity`` command.
+"""The ``customer-equity`` command (also ``python -m customer_equity``).
 
-``customer-equity measure`` with no input measures the bundled sample customers and
-prints the summary; with an input file it runs the batch measurement
-(:mod:`customer_equity.batch`). ``templates`` writes the template workbooks and
-``addin`` builds and installs the Excel add-in.
+All argparse wiring lives here, with one convention: every subcommand is added by one
+``_add_<name>(commands)`` function listed in :data:`COMMANDS`, which creates its parser and
+sets ``handler=<function(args) -> exit code>``. A command with actions (``addin build``)
+sets the handler on each action; the group itself prints its help. To add a subcommand,
+write its ``_add_<name>`` function and its handler and list the function in
+:data:`COMMANDS`. Handlers import the room they drive when they run.
+
+Errors: bad input raises :class:`~customer_equity.errors.CustomerEquityError` and anything
+the user must fix (Excel missing, a file in the way) raises :class:`CommandError`; both are
+printed as ``customer-equity: error: ...`` on stderr with exit code 2 (1 for
+:class:`CommandError` about the machine rather than the input). No traceback reaches the user
+for these; a traceback is a bug.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 from .errors import CustomerEquityError
+
+PROG = "customer-equity"
+
+
+class CommandError(Exception):
+    """Something the user must fix that is not a bad input value; ``code`` is the exit code."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the product's one error line (usage first, as argparse prints it)."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{PROG}: error: {message}\n")
+
+
+def _show_help(parser: argparse.ArgumentParser, what: str):
+    """Handler of a command given without its action: its help on stderr, exit 2."""
+
+    def handler(args) -> int:
+        parser.print_help(sys.stderr)
+        print(f"\n{PROG}: error: {what}", file=sys.stderr)
+        return 2
+
+    return handler
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _folder_option(parser, default, what, old_spelling=True):
+    """``--out-dir DIR`` for a command that writes a folder (``--out`` still accepted)."""
+    parser.add_argument("--out-dir", metavar="DIR", default=None,
+                        help=f"folder to write {what} into (default: {default})")
+    if old_spelling:
+        parser.add_argument("--out", dest="out_dir_old", metavar="DIR",
+                            help="old spelling of --out-dir (deprecated; still works)")
+    parser.set_defaults(out_dir_default=default)
+
+
+def _out_dir(args) -> Path:
+    """The folder of ``--out-dir`` (or the deprecated ``--out``), refused if it is a file."""
+    old = getattr(args, "out_dir_old", None)
+    if old is not None:
+        if args.out_dir is not None and args.out_dir != old:
+            raise CommandError("give --out-dir only (--out is its old spelling)")
+        print(f"{PROG}: note: --out is now --out-dir (the old spelling still works)",
+              file=sys.stderr)
+    folder = Path(args.out_dir or old or args.out_dir_default)
+    if folder.exists() and not folder.is_dir():
+        raise CustomerEquityError(str(folder), "is a file; --out-dir names a folder")
+    return folder
+
+
+# --------------------------------------------------------------------------- measure
+
+def _measure(args) -> int:
+    if len(args.input) >= 2:  # two or more inputs: their structures and the comparison
+        from .decisions_file import compare_files
+        from .model import MeasureConfig
+
+        if args.dask is not None or args.workers is not None:
+            raise CommandError("comparing inputs measures them in this process: leave out --dask")
+        return compare_files(args.input, config=MeasureConfig.from_file(args.config) if args.config
+                             else None, out=args.out, sheet=args.sheet, batch_size=args.batch_size,
+                             against=args.against, progress=args.progress)
+    args.input = args.input[0] if args.input else None
+    if args.input is None and args.out is None and args.dask is None and args.workers is None:
+        return _measure_sample(args)
+    from . import batch
+
+    return batch.run(input=args.input, config=args.config, out=args.out,
+                     batch_size=args.batch_size, sheet=args.sheet, dask=args.dask,
+                     workers=args.workers, progress=args.progress)
 
 
 def _measure_sample(args) -> int:
@@ -25,55 +119,408 @@ def _measure_sample(args) -> int:
     return 0
 
 
-def _measure(args) -> int:
-    if args.input is None and args.out is None:
-        return _measure_sample(args)
-    from . import batch
+def _add_measure(commands) -> None:
+    from .batch import DEFAULT_BATCH_SIZE, LONG_RUN_ROWS
 
-    return batch.run(args)
+    p = commands.add_parser(
+        "measure", help="measure customer equity (the bundled sample without INPUT)",
+        description="Measure customer equity of the customers in INPUT (or of the bundled "
+                    "sample) and print the summary; --out also writes the results.")
+    p.add_argument("input", nargs="*", metavar="INPUT",
+                   help="customer table: .csv, .parquet or .xlsx. Two or more: print each "
+                   "structure and the comparison (an input may also be a saved result .json or "
+                   "an estimate of customers and average per type, .json or .csv)")
+    p.add_argument("--against", choices=("previous", "first"), default="previous",
+                   help="with two or more inputs: compare each with the one before it (default) "
+                   "or with the first")
+    p.add_argument("--config", metavar="FILE", help="configuration file (.toml or .json)")
+    p.add_argument("--out", metavar="FILE",
+                   help="results file: .xlsx, .csv, .parquet (per customer) or .json (summaries); "
+                   "comparing inputs: .csv (the comparison) or .json (structures and comparison)")
+    g = p.add_argument_group("measuring a file (INPUT)")
+    g.add_argument("--sheet", metavar="NAME",
+                   help="sheet of an .xlsx INPUT (default: 'Customers' if present, else the first)")
+    g.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                   help=f"customers per batch (default {DEFAULT_BATCH_SIZE:,}); memory grows with "
+                   "it, not with the input")
+    g.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
+                   help="measure on Dask: a local cluster (--dask, put it after INPUT) or the "
+                   "scheduler at ADDRESS (tcp://host:8786), whose workers must reach INPUT")
+    g.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="workers of the local Dask cluster (default: one per core; implies --dask)")
+    g.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="always show a progress bar on stderr")
+    g.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="never show one (default: on a terminal, or for inputs of "
+                   f"{LONG_RUN_ROWS:,}+ customers)")
+    p.set_defaults(handler=_measure)
+
+
+# --------------------------------------------------------------------------- templates
+
+def _templates(args) -> int:
+    from .templates import build_all
+
+    out_dir = _out_dir(args)
+    paths = [b.path for b in build_all(out_dir)]
+    for path in paths:
+        print(path)
+    if args.previews:
+        from .templates.previews import render_previews
+
+        try:
+            previews = render_previews(paths, out_dir / "previews")
+        except RuntimeError as err:  # LibreOffice or pdftoppm missing or failing
+            raise CommandError(f"previews: {err}", code=1) from None
+        for path in previews:
+            print(path)
+    return 0
+
+
+def _add_templates(commands) -> None:
+    p = commands.add_parser(
+        "templates", help="write the template workbooks (measurement, LTV models, what-if)",
+        description="Write fresh copies of the template workbooks. The files in the repository's "
+                    "workbooks/ folder are exactly what this command writes.")
+    _folder_option(p, "workbooks", "the workbooks")
+    p.add_argument("--previews", action="store_true",
+                   help="also render PNG previews into DIR/previews (needs LibreOffice and pdftoppm)")
+    p.set_defaults(handler=_templates)
+
+
+# --------------------------------------------------------------------------- addin
+
+def _addin_call(fn, *args, **kwargs):
+    """Run an add-in function; its refusals become one error line (exit 1: the machine)."""
+    from .addin import AddinError
+
+    try:
+        return fn(*args, **kwargs)
+    except AddinError as err:
+        raise CommandError(str(err), code=1) from None
+
+
+def _default_route() -> str:
+    """COM functions exist only in Windows desktop Excel; elsewhere the functions come from Lite."""
+    return "com" if sys.platform.startswith("win") else "lite"
+
+
+def _addin_build(args) -> int:
+    from . import addin
+
+    config = addin.AddinConfig.for_this_python(args.functions)
+    path = _addin_call(addin.build, _out_dir(args), config=config)
+    print(f"Wrote {path} (functions route: {args.functions})")
+    return 0
+
+
+def _addin_install(args) -> int:
+    from . import addin
+
+    path = _addin_call(addin.install, args.xlstart, functions=args.functions)
+    print(f"Installed the Customer Equity add-in at {path}")
+    print(f"It runs {sys.executable}.")
+    print(f"Functions route: {args.functions} - {addin.FUNCTION_ROUTES[args.functions]}.")
+    if args.functions == "com":
+        print("Restart Excel, open the 'Customer Equity' tab and click Refresh once to load the "
+              "functions. The import needs 'Trust access to the VBA project object model', which "
+              "security guides advise against; without it, install with --functions lite and "
+              "load the functions through xlwings Lite (see docs).")
+    else:
+        print("Restart Excel: the 'Customer Equity' tab has Refresh. Load the functions in "
+              "xlwings Lite (see docs).")
+    return 0
+
+
+def _addin_remove(args) -> int:
+    from . import addin
+
+    path = _addin_call(addin.remove, args.xlstart)
+    print(f"Removed the add-in from {path}")
+    return 0
+
+
+def _addin_status(args) -> int:
+    from . import addin
+
+    state = _addin_call(addin.status, args.xlstart)
+    for line in state.lines():
+        print(line)
+    return 0 if state.installed else 1
+
+
+def _add_addin(commands) -> None:
+    p = commands.add_parser(
+        "addin", help="build or install the Excel add-in (ribbon tab 'Customer Equity')",
+        description="The Customer Equity Excel add-in, built from the installed xlwings.")
+    actions = p.add_subparsers(dest="addin_action", metavar="ACTION")
+    p.set_defaults(handler=_show_help(p, "addin needs an action: build, install, remove or status"))
+
+    def xlstart(parser):
+        parser.add_argument("--xlstart", metavar="DIR",
+                            help="the startup folder to use (default: ask Excel, as xlwings does)")
+
+    def functions(parser):
+        parser.add_argument("--functions", choices=("com", "lite"), default=_default_route(),
+                            help="com: the add-in imports the functions (Windows; needs 'Trust "
+                            "access to the VBA project object model'); lite: functions from "
+                            "xlwings Lite, the add-in serves Refresh only (default: com on Windows, "
+                            "lite elsewhere, where Excel has no COM functions)")
+
+    b = actions.add_parser("build", help="write customer_equity.xlam into a folder")
+    _folder_option(b, ".", "customer_equity.xlam")
+    functions(b)
+    b.set_defaults(handler=_addin_build)
+    i = actions.add_parser("install", help="build the add-in and install it into Excel's XLSTART")
+    xlstart(i)
+    functions(i)
+    i.set_defaults(handler=_addin_install)
+    r = actions.add_parser("remove", help="remove the add-in from Excel's XLSTART")
+    xlstart(r)
+    r.set_defaults(handler=_addin_remove)
+    s = actions.add_parser("status", help="is the add-in installed, and which functions route "
+                                          "is active? (exit code 0 if installed)")
+    xlstart(s)
+    s.set_defaults(handler=_addin_status)
+
+
+# --------------------------------------------------------------------------- the command
+
+#: The subcommands, in the order ``--help`` lists them.
+# --------------------------------------------------------------------------- forecast
+
+def _finite_number(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _forecast(args) -> int:
+    from .forecast_file import run
+
+    return run(args)
+
+
+def _add_forecast(commands) -> None:
+    from .forecast_file import DEFAULT_BATCH_SIZE, UNITS
+
+    p = commands.add_parser(
+        "forecast", help="forecast purchases, spend and equity from a transaction log",
+        description="Summarise a transaction log per customer, fit BG/NBD and Gamma-Gamma, "
+                    "forecast each customer's purchases, spend and lifetime value; with "
+                    "--customers, measure customer equity by type.")
+    p.add_argument("log", metavar="LOG", nargs="?",
+                   help="transaction log: .csv, .parquet or .xlsx, one row per transaction "
+                   "(default: the bundled CDNOW sample, calibrated to 1997-09-30)")
+    p.add_argument("--customer", default="customer_id", metavar="COL",
+                        help="customer id column (default customer_id)")
+    p.add_argument("--date", default="date", metavar="COL", help="date column (default date)")
+    p.add_argument("--amount", default="amount", metavar="COL",
+                        help="amount column (default amount; negative amounts are returns, left out)")
+    p.add_argument("--unit", default="week", choices=list(UNITS),
+                        help="time unit of the summary and of a forecast period (default week)")
+    p.add_argument("--calibration-end", metavar="DATE",
+                        help="last day of the calibration period (default: the observation end)")
+    p.add_argument("--observation-end", metavar="DATE",
+                        help="last day observed; after --calibration-end it opens a holdout "
+                        "period (default: the last date in the log)")
+    p.add_argument("--horizon", type=_positive_int, metavar="N",
+                        help="periods (units) to forecast (default: one year)")
+    p.add_argument("--rate", type=_finite_number, metavar="R",
+                        help="discount rate per period (default: the --config rate, else 10%% a "
+                        "year converted to the unit)")
+    p.add_argument("--margin", type=_finite_number, default=1.0, metavar="M",
+                        help="margin per unit of revenue (default 1: the revenue itself)")
+    p.add_argument("--customers", metavar="TABLE",
+                        help="customer table (.csv, .parquet, .xlsx) with customer_id: equity by "
+                        "type from the forecast")
+    p.add_argument("--config", metavar="FILE", help="measurement configuration (.toml, .json)")
+    p.add_argument("--out", metavar="FILE",
+                        help="per customer: .csv, .parquet, .xlsx; the summary: .json")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx LOG")
+    p.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                        help=f"transactions per batch (default {DEFAULT_BATCH_SIZE:,})")
+    p.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
+                        help="summarise on Dask: a local cluster (--dask, put it after LOG) or the "
+                        "scheduler at ADDRESS, whose workers must reach LOG")
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                        help="workers of the local Dask cluster (implies --dask)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                        help="always show a progress bar on stderr")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                        help="never show one (default: on a terminal)")
+    p.set_defaults(handler=_forecast)
+
+
+# --------------------------------------------------------------------------- decisions (issue 14)
+
+def _numbers(text: str) -> list[float]:
+    """``0.05`` or ``0.02,0,0.05,0``: one number, or one per type / per period."""
+    values = [_finite_number(part.strip()) for part in text.split(",")]
+    return values
+
+
+def _one_or_list(values):
+    return None if values is None else (values[0] if len(values) == 1 else values)
+
+
+def _lever_values(text: str):
+    """``rate=0.08,0.1,0.12`` for --grid: a lever and its values."""
+    lever, sep, values = text.partition("=")
+    if not sep or not values:
+        raise argparse.ArgumentTypeError(f"expected LEVER=v1,v2,..., got {text!r}")
+    return lever.strip(), _numbers(values)
+
+
+def _decisions_config(args):
+    from .model import MeasureConfig
+
+    return MeasureConfig.from_file(args.config) if args.config else None
+
+
+def _decision_input(p, what="customer table: .csv, .parquet or .xlsx"):
+    p.add_argument("input", metavar="INPUT", help=what)
+    p.add_argument("--config", metavar="FILE", help="configuration file (.toml or .json)")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx INPUT")
+    p.add_argument("--out", metavar="FILE", help="write the table: .csv, or every table: .json")
+
+
+def _whatif(args) -> int:
+    from .decisions_file import whatif_file
+
+    levers = {"retention_change": _one_or_list(args.retention_change), "rate": args.rate,
+              "margin_change": _one_or_list(args.margin_change),
+              "transaction_income": _one_or_list(args.transaction_income), "mix": args.mix}
+    return whatif_file(args.input, config=_decisions_config(args), sheet=args.sheet, levers=levers,
+                       grid=args.grid, result=args.result, out=args.out)
+
+
+def _add_whatif(commands) -> None:
+    p = commands.add_parser(
+        "whatif", help="customer equity under a change of retention, rate, margin, income or mix",
+        description="Measure INPUT, change it by the levers and measure again: per type, equity "
+                    "before and after. --grid varies two levers over a grid instead.")
+    _decision_input(p)
+    p.add_argument("--retention-change", type=_numbers, metavar="X[,X,X,X]",
+                   help="change of retention per period, all types or per type (0.05 = 5 points)")
+    p.add_argument("--rate", type=_finite_number, metavar="R", help="new discount rate per period")
+    p.add_argument("--margin-change", type=_numbers, metavar="X[,X,X,X]",
+                   help="change of unit margin, all types or per type")
+    p.add_argument("--transaction-income", type=_numbers, metavar="A[,B,...]",
+                   help="new transaction income per period (one for all periods, or one each)")
+    p.add_argument("--mix", type=_numbers, metavar="L,F,R,P",
+                   help="target type mix: 4 shares adding up to 1 (customers move between types)")
+    p.add_argument("--grid", nargs=2, type=_lever_values, metavar=("ROW=v,...", "COLUMN=v,..."),
+                   help="two levers and their values (retention_change, rate, margin_change, "
+                   "transaction_income), e.g. --grid rate=0.08,0.1 retention_change=0,0.05")
+    p.add_argument("--result", choices=("equity", "difference"), default="equity",
+                   help="with --grid: equity in each cell (default) or its difference from today")
+    p.set_defaults(handler=_whatif)
+
+
+def _retention(args) -> int:
+    from .decisions_file import retention_file
+
+    return retention_file(args.input, config=_decisions_config(args), sheet=args.sheet,
+                          point=args.point, top=args.top, out=args.out)
+
+
+def _add_retention(commands) -> None:
+    p = commands.add_parser(
+        "retention", help="retention per type, the equity at stake, the customers not to lose",
+        description="Per type: the retention rate the retention times imply and the equity lost "
+                    "if it falls by a point; then the customers whose loss costs most (key "
+                    "customers with fewer than three links first).")
+    _decision_input(p)
+    p.add_argument("--point", type=_finite_number, default=0.01, metavar="X",
+                   help="the fall in retention per period to price (default 0.01)")
+    p.add_argument("--top", type=_positive_int, default=10, metavar="N",
+                   help="customers at stake to list (default 10)")
+    p.set_defaults(handler=_retention)
+
+
+def _prospects(args) -> int:
+    from .decisions_file import prospects_file
+
+    traits = None if args.traits is None else [t.strip() for t in args.traits.split(",") if t.strip()]
+    return prospects_file(args.input, customers=args.customers, config=_decisions_config(args),
+                          sheet=args.sheet, traits=traits, best=args.best, neighbours=args.neighbours,
+                          cutoff=args.cutoff, avoid_share=args.avoid_share, top=args.top, out=args.out)
+
+
+def _add_prospects(commands) -> None:
+    p = commands.add_parser(
+        "prospects", help="rank prospects by the traits of the best customers; flag those to avoid",
+        description="Learn trait weights from the best current customers (by lifetime value), "
+                    "score and rank the prospects in INPUT, give each an expected type and value "
+                    "and flag those below the cut-off.")
+    _decision_input(p, "prospects: .csv, .parquet or .xlsx, one row per prospect, trait columns")
+    p.add_argument("--customers", required=True, metavar="TABLE",
+                   help="the current customer table (measured for lifetime values and types; "
+                   "its trait columns are compared)")
+    p.add_argument("--traits", metavar="A,B,...",
+                   help="trait columns (default: the columns the two tables share, but ids)")
+    p.add_argument("--best", type=_finite_number, default=0.2, metavar="SHARE",
+                   help="share of current customers taken as the best (default 0.2)")
+    p.add_argument("--neighbours", type=_positive_int, default=10, metavar="N",
+                   help="closest current customers that give the expected type and value (default 10)")
+    p.add_argument("--cutoff", type=_finite_number, metavar="SCORE",
+                   help="score below which a prospect is to avoid (default: by --avoid-share)")
+    p.add_argument("--avoid-share", type=_finite_number, default=0.2, metavar="SHARE",
+                   help="default cut-off: the score this share of current customers falls below")
+    p.add_argument("--top", type=_positive_int, default=20, metavar="N",
+                   help="prospects to print (default 20; --out has all)")
+    p.set_defaults(handler=_prospects)
+
+
+COMMANDS = (_add_measure, _add_forecast, _add_whatif, _add_retention, _add_prospects, _add_templates,
+            _add_addin)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="customer-equity",
+    """The ``customer-equity`` parser with every subcommand of :data:`COMMANDS`."""
+    parser = _Parser(
+        prog=PROG,
         description="Measure customer equity: the discounted lifetime value of all customers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    m = sub.add_parser("measure", help="measure customer equity (the bundled sample without INPUT)")
-    m.add_argument("input", nargs="?", help="customer table: .csv, .parquet or .xlsx")
-    m.add_argument("--config", help="configuration file (.toml or .json)")
-    m.add_argument("--out", help="results: .xlsx, .csv, .parquet (per customer) or .json (summaries)")
-    try:
-        from . import batch
-    except ImportError:
-        batch = None
-    if batch is not None and hasattr(batch, "add_arguments"):
-        batch.add_arguments(m)
-    m.set_defaults(handler=_measure)
-
-    for module_name in ("templates", "addin"):
-        try:
-            module = __import__(f"{__package__}.{module_name}", fromlist=["add_cli"])
-        except ImportError:
-            continue
-        if hasattr(module, "add_cli"):
-            module.add_cli(sub)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(handler=_show_help(parser, "choose a command"))
+    for add in COMMANDS:
+        add(commands)
     return parser
 
 
 def main(argv=None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
+
+    >>> main(["--version"])  # doctest: +SKIP
+    customer-equity 0.1.0
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already printed
+        return int(done.code or 0) if isinstance(done.code, int) or done.code is None else 2
     try:
         return int(args.handler(args) or 0)
     except CustomerEquityError as err:
-        print(f"customer-equity: error: {err}", file=sys.stderr)
+        print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
+    except CommandError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return err.code
+    except OSError as err:  # the machine refused (disk full, permissions): no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"{PROG}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("customer-equity: interrupted", file=sys.stderr)
+        print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
 
 

@@ -1,32 +1,39 @@
 """Refresh: what the ribbon's Refresh button does (``customer_equity.main()``).
 
 1. Brings the add-in's functions up to date when the catalogue of ``customer_equity.excel``
-   changed (Windows: xlwings' UDF import into the add-in; needs the Trust Center setting
-   :data:`TRUST_CENTER_SETTING`).
+   changed (:mod:`customer_equity.udf_sync`, Windows only).
 2. Recalculates the active workbook fully.
 3. For a workbook made from a Customer Equity template, recomputes the parts Python writes.
 
 Template contract. A template workbook has a workbook-level defined name ``CE_TEMPLATE``
 whose value is a text constant such as ``"measurement/1"`` (template id / version). Its inputs
 are workbook-level names starting with ``ce_in_``; the parts Python writes are names starting
-with ``ce_out_``. A template module registers a refresher::
+with ``ce_out_``, whose cells are unlocked on their protected sheet (so that no runtime has to
+lift protection to write them). A template module registers a refresher::
 
     from customer_equity import refresh
 
-    @refresh.register("measurement/1")
+    @refresh.register("measurement/1", inputs=("ce_in_x",))
     def measurement(inputs):            # {"ce_in_x": [[...], ...], ...}
         return {"ce_out_y": [[...]]}    # 2-D lists, each fitting its named range
 
-Refresh reads every ``ce_in_*`` name, calls the refresher, checks that every returned name
-is a ``ce_out_*`` name of the workbook and that its values fit the range (a smaller block is
-padded with empty cells so the whole range is rewritten), and only then writes. It writes
-nothing else: never an input cell. If the workbook defines ``ce_out_refreshed`` and the
-refresher does not fill it, it receives a content stamp (package version and a hash of the
-inputs), so that refreshing twice gives the same workbook. A workbook without
-``CE_TEMPLATE``, or with a template this version does not know, is only recalculated.
+A template made of formulas only registers a refresher that returns ``{}``: Refresh
+recalculates it and says so.
 
-Everything here except :class:`XlwingsBook`, :func:`sync_udfs` and :func:`main` works on a
-:class:`WorkbookPort` and is tested with :class:`OpenpyxlBook`.
+Refresh checks that every input the refresher needs is named, reads every ``ce_in_*`` name,
+calls the refresher, checks that every returned name is a ``ce_out_*`` name of the workbook,
+that its values fit the range (a smaller block is padded with empty cells so the whole range
+is rewritten) and that no output range covers an input (a ``ce_in_*`` range or a cell with
+the input fill, :data:`INPUT_FILL`), and only then writes. Every refusal is a
+:class:`RefreshError` that names the name or cell and says what to do; nothing is written.
+If the workbook defines ``ce_out_refreshed`` and the refresher does not fill it, it receives a
+content stamp (package version and a hash of the inputs), so that refreshing twice gives the
+same workbook. A workbook without ``CE_TEMPLATE``, or with a template this version does not
+know, is only recalculated.
+
+Ports: :class:`XlwingsBook` (Excel), :class:`OpenpyxlBook` (files, :func:`refresh_file`),
+and in the tests a LibreOffice book over UNO (``tests/uno_port.py``), a real engine that
+enforces sheet protection.
 """
 
 from __future__ import annotations
@@ -34,37 +41,41 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib
-import inspect
 import json
 import math
 import re
 import sys
 from dataclasses import dataclass
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 TEMPLATE_NAME = "CE_TEMPLATE"
 IN_PREFIX = "ce_in_"
 OUT_PREFIX = "ce_out_"
 STAMP_OUTPUT = "ce_out_refreshed"
-UDF_MODULE = "customer_equity.excel"
-UDF_STAMP_NAME = "CE_UDF_STAMP"
-"""Defined name in the add-in holding the catalogue stamp of the last UDF import."""
+INPUT_FILL = "FFF2CC"
+"""Fill colour (RRGGBB) of the templates' input cells: Refresh never writes over one."""
 TEMPLATES_PACKAGE = "customer_equity.templates"
 """Imported (if it exists) before looking up a refresher, so that templates can register."""
-TRUST_CENTER_SETTING = (
-    "File > Options > Trust Center > Trust Center Settings > Macro Settings > "
-    "Trust access to the VBA project object model"
-)
 
 Values = list[list[Any]]
 Refresher = Callable[[Mapping[str, Values]], Mapping[str, Values]]
 
 _REGISTRY: dict[str, Refresher] = {}
+_REQUIRED: dict[str, tuple[str, ...]] = {}
 
 
 class RefreshError(RuntimeError):
-    """A template workbook cannot be refreshed (bad names, shapes or values); nothing written."""
+    """A template workbook cannot be refreshed; nothing was written.
+
+    ``name`` is the defined name at fault (when there is one); :func:`refresh_workbook`
+    adds where it points (``Assumptions!C5``) to the message.
+    """
+
+    def __init__(self, message: str, name: str | None = None, row: int | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.row = row  # 1-based row inside the named range (a customer of a table column)
 
 
 # --------------------------------------------------------------------------------------
@@ -72,11 +83,13 @@ class RefreshError(RuntimeError):
 # --------------------------------------------------------------------------------------
 
 
-def register(template_id: str) -> Callable[[Refresher], Refresher]:
+def register(template_id: str, inputs: Sequence[str] = ()) -> Callable[[Refresher], Refresher]:
     """Decorator registering ``fn(inputs) -> outputs`` as the refresher of ``template_id``.
 
     ``template_id`` is the ``CE_TEMPLATE`` text, e.g. ``"measurement/1"``; a bare family
-    (``"measurement"``) serves every version that has no exact registration.
+    (``"measurement"``) serves every version that has no exact registration. ``inputs``
+    are the ``ce_in_*`` names the refresher needs: a workbook missing one is refused with
+    a message naming it.
 
     >>> @register("doctest/1")
     ... def _noop(inputs):
@@ -90,6 +103,7 @@ def register(template_id: str) -> Callable[[Refresher], Refresher]:
 
     def decorate(fn: Refresher) -> Refresher:
         _REGISTRY[template_id.strip()] = fn
+        _REQUIRED[template_id.strip()] = tuple(inputs)
         return fn
 
     return decorate
@@ -98,6 +112,7 @@ def register(template_id: str) -> Callable[[Refresher], Refresher]:
 def unregister(template_id: str) -> None:
     """Remove a registration (for tests); unknown ids are ignored."""
     _REGISTRY.pop(template_id.strip(), None)
+    _REQUIRED.pop(template_id.strip(), None)
 
 
 def registered_templates() -> list[str]:
@@ -122,6 +137,14 @@ def find_refresher(template_id: str) -> Refresher | None:
     return _REGISTRY.get(template_id.split("/", 1)[0])
 
 
+def required_inputs(template_id: str) -> tuple[str, ...]:
+    """The ``ce_in_*`` names the refresher of ``template_id`` needs."""
+    template_id = template_id.strip()
+    if template_id in _REGISTRY:
+        return _REQUIRED.get(template_id, ())
+    return _REQUIRED.get(template_id.split("/", 1)[0], ())
+
+
 # --------------------------------------------------------------------------------------
 # The workbook port and its two adapters
 # --------------------------------------------------------------------------------------
@@ -141,6 +164,12 @@ class WorkbookPort(Protocol):
 
     def read(self, name: str) -> Values:
         """The values of the range a name refers to, as a 2-D list."""
+
+    def area(self, name: str) -> tuple[str, int, int, int, int]:
+        """(sheet, first row, first column, last row, last column) of a name, 1-based."""
+
+    def fills(self, name: str) -> Values:
+        """The fill colour of each cell of a named range as ``"RRGGBB"`` (None: no fill)."""
 
     def write(self, name: str, values: Values) -> None:
         """Write a 2-D list of exactly :meth:`shape` into the range a name refers to."""
@@ -169,27 +198,27 @@ def parse_constant(refers_to: str | None) -> str | None:
 
 
 class OpenpyxlBook:
-    """:class:`WorkbookPort` over an openpyxl workbook (tests; files without Excel).
+    """:class:`WorkbookPort` over an openpyxl workbook (files without Excel).
 
     ``values`` is an optional ``data_only=True`` twin of the same file: reads then return
-    the cached results of formulas instead of their text. openpyxl cannot calculate, so
-    :meth:`recalculate` asks Excel/LibreOffice to recalculate fully when the file is opened.
+    the cached results of formulas instead of their text. openpyxl cannot calculate:
+    :meth:`recalculate` does nothing, and :meth:`write` records what was written in
+    :attr:`written` (``{sheet: {(row, column): value}}``) for :func:`refresh_file`,
+    which writes it into the file's own package.
     """
 
     def __init__(self, workbook: Any, values: Any | None = None) -> None:
         self.wb = workbook
         self.values = values
+        self.written: dict[str, dict[tuple[int, int], Any]] = {}
 
     @classmethod
     def open(cls, path: Any) -> "OpenpyxlBook":
-        """Open a file, keeping VBA for ``.xlsm``/``.xlam``, with a values twin for reading."""
+        """Open a file for reading its names, tables, fills and cached values (read once:
+        :func:`refresh_file` writes into the package, never through openpyxl)."""
         import openpyxl
 
-        keep_vba = str(path).lower().endswith((".xlsm", ".xlam"))
-        return cls(
-            openpyxl.load_workbook(path, keep_vba=keep_vba),
-            openpyxl.load_workbook(path, data_only=True),
-        )
+        return cls(openpyxl.load_workbook(path, data_only=True))
 
     def _defined(self, name: str) -> Any:
         for key, dn in self.wb.defined_names.items():
@@ -207,12 +236,16 @@ class OpenpyxlBook:
             text = resolve_structured(text, tables_of(self.wb))
             m = re.fullmatch(r"'?(.*?)'?!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)", text)
             if m is None:
-                raise RefreshError(f"The name {name} must refer to one range.")
+                raise RefreshError(f"The name {name} must refer to one range.", name=name)
             c1, r1, c2, r2 = range_boundaries("".join(m.group(2, 3)) + ":" + "".join(m.group(4, 5)))
             return m.group(1).replace("''", "'"), r1, c1, r2, c2
-        areas = list(self._defined(name).destinations)
-        if len(areas) != 1:
-            raise RefreshError(f"The name {name} must refer to one range, not {len(areas)}.")
+        try:
+            areas = list(self._defined(name).destinations)
+        except Exception:  # noqa: BLE001 - openpyxl cannot parse it (#REF!, a formula)
+            areas = []
+        if len(areas) != 1 or areas[0][0] not in self.wb.sheetnames:
+            raise RefreshError(f"The name {name} does not refer to one range of cells "
+                               f"(it is {text!r}).", name=name)
         sheet, coord = areas[0]
         min_col, min_row, max_col, max_row = range_boundaries(coord.replace("$", ""))
         return sheet, min_row, min_col, max_row, max_col
@@ -234,6 +267,22 @@ class OpenpyxlBook:
         _, r0, c0, r1, c1 = self._area(name)
         return r1 - r0 + 1, c1 - c0 + 1
 
+    def area(self, name: str) -> tuple[str, int, int, int, int]:
+        """``(sheet, first row, first column, last row, last column)``, 1-based."""
+        return self._area(name)
+
+    def fills(self, name: str) -> Values:
+        """Each cell's solid fill as ``"RRGGBB"`` (None without one)."""
+        sheet, r0, c0, r1, c1 = self._area(name)
+        ws = self.wb[sheet]
+
+        def fill(c):
+            f = c.fill
+            rgb = f.fgColor.rgb if f is not None and f.fill_type == "solid" else None
+            return rgb[-6:].upper() if isinstance(rgb, str) else None
+
+        return [[fill(ws.cell(r, c)) for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
+
     def read(self, name: str) -> Values:
         """Values of the named range (cached formula results if a values twin is given)."""
         sheet, r0, c0, r1, c1 = self._area(name)
@@ -241,8 +290,9 @@ class OpenpyxlBook:
         return [[ws.cell(r, c).value for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
 
     def write(self, name: str, values: Values) -> None:
-        """Write values into the named range (both the workbook and its values twin)."""
+        """Write values into the named range (both workbooks) and record them in :attr:`written`."""
         sheet, r0, c0, _, _ = self._area(name)
+        cells = self.written.setdefault(sheet, {})
         for book in (self.wb, self.values):
             if book is None:
                 continue
@@ -250,14 +300,10 @@ class OpenpyxlBook:
             for i, row in enumerate(values):
                 for j, value in enumerate(row):
                     ws.cell(r0 + i, c0 + j).value = value
+                    cells[(r0 + i, c0 + j)] = value
 
     def recalculate(self) -> None:
-        """Flag the workbook for a full recalculation when Excel or LibreOffice opens it."""
-        from openpyxl.workbook.properties import CalcProperties
-
-        if self.wb.calculation is None:
-            self.wb.calculation = CalcProperties()
-        self.wb.calculation.fullCalcOnLoad = True
+        """Nothing: openpyxl cannot calculate (the file keeps its cached results)."""
 
 
 class XlwingsBook:
@@ -276,17 +322,43 @@ class XlwingsBook:
         text = parse_constant(n.refers_to)
         return text if text is not None else n.refers_to_range[0, 0].value
 
+    def _range(self, name: str) -> Any:
+        try:
+            return self.book.names[name].refers_to_range
+        except Exception as exc:  # noqa: BLE001 - COM/Office.js error: #REF!, a formula
+            raise RefreshError(f"The name {name} does not refer to a range of cells.",
+                               name=name) from exc
+
     def shape(self, name: str) -> tuple[int, int]:
         """(rows, columns) of the named range."""
-        return tuple(self.book.names[name].refers_to_range.shape)
+        return tuple(self._range(name).shape)
+
+    def area(self, name: str) -> tuple[str, int, int, int, int]:
+        """``(sheet, first row, first column, last row, last column)``, 1-based."""
+        rng = self._range(name)
+        last = rng.last_cell
+        return rng.sheet.name, rng.row, rng.column, last.row, last.column
+
+    def fills(self, name: str) -> Values:
+        """Each cell's fill as ``"RRGGBB"`` (None without one)."""
+        rng = self._range(name)
+        rows, cols = rng.shape
+        out = []
+        for i in range(rows):
+            row = []
+            for j in range(cols):
+                color = rng[i, j].color
+                row.append(None if color is None else "%02X%02X%02X" % tuple(color))
+            out.append(row)
+        return out
 
     def read(self, name: str) -> Values:
         """Values of the named range as a 2-D list."""
-        return self.book.names[name].refers_to_range.options(ndim=2).value
+        return self._range(name).options(ndim=2).value
 
     def write(self, name: str, values: Values) -> None:
         """Write a 2-D list into the named range."""
-        self.book.names[name].refers_to_range.value = values
+        self._range(name).value = values
 
     def recalculate(self) -> None:
         """Full recalculation (``Application.CalculateFull`` on Windows)."""
@@ -390,11 +462,91 @@ def fit_values(name: str, values: Any, shape: tuple[int, int]) -> Values:
     ]
 
 
+def _a1(row: int, col: int) -> str:
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
+def where(book: WorkbookPort, name: str, row: int | None = None, column: int | None = None) -> str:
+    """Where a name points, for messages: ``ce_in_rate (Assumptions!C5)``.
+
+    With ``row``/``column`` (1-based inside the range), the one cell: a customer's row of a
+    table column.
+    """
+    try:
+        sheet, r1, c1, r2, c2 = book.area(name)
+    except Exception:  # noqa: BLE001 - a broken name: say its name only
+        return name
+    if row is not None:
+        cell = _a1(r1 + row - 1, c1 + (column or 1) - 1)
+        return f"{name} ({sheet}!{cell})"
+    ref = _a1(r1, c1) if (r1, c1) == (r2, c2) else f"{_a1(r1, c1)}:{_a1(r2, c2)}"
+    return f"{name} ({sheet}!{ref})"
+
+
+def _located(book: WorkbookPort, exc: BaseException, names: Mapping[str, str]) -> RefreshError:
+    """A refresher's complaint as a RefreshError naming the cell."""
+    from .errors import CustomerEquityError
+
+    if isinstance(exc, RefreshError):
+        if exc.name and "(" not in str(exc).split(":", 1)[0]:
+            msg = str(exc)
+            head = where(book, names.get(exc.name.lower(), exc.name), row=exc.row)
+            msg = msg.replace(exc.name, head, 1) if exc.name in msg else f"{head}: {msg}"
+            return RefreshError(msg, exc.name, exc.row)
+        return exc
+    if isinstance(exc, CustomerEquityError):
+        key = f"{IN_PREFIX}{exc.argument}".lower()
+        if key in names:
+            row = exc.row + 1 if exc.row is not None else None  # the table's header row first
+            place = where(book, names[key], row=row) if row else where(book, names[key])
+            got = f" (it holds {exc.value!r})" if exc.has_value else ""
+            return RefreshError(f"{place}: {exc.rule}{got}. Correct it, then press Refresh again.",
+                                names[key])
+        return RefreshError(f"{exc}. Correct it, then press Refresh again.")
+    return RefreshError(f"The template's calculation failed: {exc}")
+
+
+def _cells(area: tuple[str, int, int, int, int]) -> set[tuple[str, int, int]]:
+    sheet, r1, c1, r2, c2 = area
+    return {(sheet.lower(), r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+
+
+def check_outputs_clear_of_inputs(book: WorkbookPort, outputs: Sequence[str],
+                                  inputs: Sequence[str]) -> None:
+    """Refuse if an output range covers a ``ce_in_*`` range or a cell with the input fill."""
+    input_cells = {}
+    for name in inputs:
+        for cell in _cells(book.area(name)):
+            input_cells.setdefault(cell, name)
+    for name in outputs:
+        area = book.area(name)
+        for cell in sorted(_cells(area)):
+            if cell in input_cells:
+                raise RefreshError(
+                    f"{where(book, name)} overlaps the input {where(book, input_cells[cell])} at "
+                    f"{area[0]}!{_a1(cell[1], cell[2])}: Refresh would overwrite what you typed. "
+                    f"Point {name} back to its own cells (Formulas > Name Manager) or use a fresh "
+                    "copy of the template.", name)
+        for i, row in enumerate(book.fills(name)):
+            for j, fill in enumerate(row):
+                if fill is not None and fill.upper().endswith(INPUT_FILL):
+                    cell = _a1(area[1] + i, area[2] + j)
+                    raise RefreshError(
+                        f"{where(book, name)} covers the input cell {area[0]}!{cell} (a yellow "
+                        f"cell): Refresh would overwrite what you typed. Point {name} back to its "
+                        "own cells (Formulas > Name Manager) or use a fresh copy of the template.",
+                        name)
+
+
 def refresh_workbook(book: WorkbookPort) -> RefreshResult:
     """Recalculate ``book`` and, if it is a known template, rewrite its ``ce_out_*`` ranges.
 
-    Validates every output before writing any; raises :class:`RefreshError` (having written
-    nothing) if the refresher's result breaks the contract.
+    Validates the inputs and every output before writing any; raises :class:`RefreshError`
+    (having written nothing) with a message naming the name or cell at fault and what to do.
     """
     tid = template_id(book)
     book.recalculate()
@@ -422,10 +574,25 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
         )
 
     names = _name_map(book)
-    inputs = {
-        names[k]: book.read(names[k]) for k in sorted(names) if k.startswith(IN_PREFIX)
-    }
-    outputs = dict(fn(MappingProxyType(inputs)) or {})
+    missing = [n for n in required_inputs(tid) if n.lower() not in names]
+    if missing:
+        raise RefreshError(
+            f"This {tid} workbook has lost the input name {missing[0]}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            + ": Refresh cannot tell which cells hold it. Define it again in Formulas > Name "
+            "Manager (the template's Read me lists the names) or paste your data into a fresh "
+            "copy of the template.", missing[0])
+    input_names = [names[k] for k in sorted(names) if k.startswith(IN_PREFIX)]
+    inputs = {}
+    for name in input_names:
+        try:
+            inputs[name] = book.read(name)
+        except RefreshError as exc:
+            raise _located(book, exc, names) from exc
+    try:
+        outputs = dict(fn(MappingProxyType(inputs)) or {})
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a readable message
+        raise _located(book, exc, names) from exc
 
     plan: dict[str, Values] = {}
     for out_name, values in outputs.items():
@@ -436,7 +603,9 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
                 "Refresh writes only to output ranges."
             )
         if key not in names:
-            raise RefreshError(f"Template {tid!r} returned {out_name!r}, not defined here.")
+            raise RefreshError(
+                f"This workbook has lost the output name {out_name}: define it again in Formulas "
+                "> Name Manager or use a fresh copy of the template.", str(out_name))
         if names[key] in plan:
             raise RefreshError(f"Template {tid!r} returned {out_name!r} twice.")
         plan[names[key]] = fit_values(names[key], values, book.shape(names[key]))
@@ -445,6 +614,12 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
         plan[stamp_name] = fit_values(
             stamp_name, [[content_stamp(tid, inputs)]], book.shape(stamp_name)
         )
+    if not plan:
+        return RefreshResult(
+            tid, True, (),
+            message=f"Recalculated this {tid} workbook (its results are all formulas; "
+                    "Python writes nothing in it).")
+    check_outputs_clear_of_inputs(book, list(plan), input_names)
 
     for name, values in plan.items():
         book.write(name, values)
@@ -458,105 +633,11 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
     )
 
 
-# --------------------------------------------------------------------------------------
-# Keeping the add-in's functions up to date
-# --------------------------------------------------------------------------------------
-
-
-def catalogue_stamp(module: ModuleType) -> str:
-    """Hash of the function catalogue of a UDF module, computed without Excel.
-
-    Covers each public function defined in the module (name, signature, docstring, and the
-    xlwings ``__xlfunc__`` metadata where present) and the xlwings version, since the VBA
-    wrappers depend on all of these.
-    """
-    import xlwings
-
-    items = []
-    for name, obj in sorted(vars(module).items()):
-        if name.startswith("_") or not inspect.isfunction(obj):
-            continue
-        if getattr(obj, "__module__", None) != module.__name__:
-            continue
-        try:
-            signature = str(inspect.signature(obj))
-        except (TypeError, ValueError):
-            signature = "?"
-        meta = getattr(obj, "__xlfunc__", None)
-        items.append([name, signature, inspect.getdoc(obj) or "", repr(meta) if meta else ""])
-    text = json.dumps([module.__name__, xlwings.__version__, items], sort_keys=True)
-    text = re.sub(r" at 0x[0-9a-fA-F]+", "", text)  # object addresses vary between runs
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def needs_udf_import(current: str, stored: str | None) -> bool:
-    """Whether the add-in's imported functions are stale (no stamp, or a different one)."""
-    return not stored or stored.strip() != current
-
-
-def is_vba_access_refused(exc: BaseException) -> bool:
-    """Whether an exception is Excel refusing programmatic access to the VBA project."""
-    text = " ".join(str(a) for a in getattr(exc, "args", ())) or str(exc)
-    text = text.lower()
-    return ("not trusted" in text and ("visual basic" in text or "vba" in text)) or (
-        "vbproject" in text
-    )
-
-
-def vba_access_message() -> str:
-    """The message shown when Excel refuses access to the VBA project."""
-    return (
-        "Excel refused access to the add-in's VBA project, so the Customer Equity functions "
-        "could not be updated. Turn on this setting once, then click Refresh again:\n"
-        f"{TRUST_CENTER_SETTING}."
-    )
-
-
-def sync_udfs(book: Any, module_name: str = UDF_MODULE) -> str | None:
-    """Import the functions into the add-in if the catalogue changed (Windows only).
-
-    ``book`` is the xlwings Book that called Refresh. Returns a message for the user, or
-    None when nothing needed doing. Thin: the decisions are :func:`catalogue_stamp`,
-    :func:`needs_udf_import` and :func:`is_vba_access_refused`.
-    """
-    if not sys.platform.startswith("win"):
-        return None  # COM functions exist only on Windows; macOS uses xlwings Lite
-    from customer_equity.addin import ADDIN_FILENAME
-
-    try:
-        addin = book.app.books[ADDIN_FILENAME]
-    except Exception:  # noqa: BLE001 - Refresh called without the add-in loaded
-        return f"The {ADDIN_FILENAME} add-in is not loaded, so its functions were not updated."
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        return f"The functions module {module_name} could not be imported ({exc})."
-    current = catalogue_stamp(module)
-    stored = None
-    if UDF_STAMP_NAME in addin.names:
-        stored = parse_constant(addin.names[UDF_STAMP_NAME].refers_to)
-    if not needs_udf_import(current, stored):
-        return None
-    try:  # probe: with the Trust Center setting off, any access to VBProject fails
-        addin.api.VBProject.VBComponents.Count  # noqa: B018
-    except Exception:  # noqa: BLE001 - COM error, message text depends on Excel's language
-        return vba_access_message()
-    from xlwings.udfs import import_udfs
-
-    try:
-        import_udfs(module_name, addin.api)
-    except Exception as exc:  # noqa: BLE001 - COM errors
-        if is_vba_access_refused(exc):
-            return vba_access_message()
-        raise
-    addin.names.add(UDF_STAMP_NAME, f'="{current}"')
-    addin.save()
-    return "Updated the Customer Equity functions in the add-in."
-
-
 def main() -> RefreshResult:
     """Run Refresh on the workbook that called it (the ribbon's Refresh button)."""
     import xlwings as xw
+
+    from .udf_sync import sync_udfs
 
     book = xw.Book.caller()
     notes = []
@@ -579,11 +660,40 @@ def main() -> RefreshResult:
 
 
 def refresh_file(path: Any, out: Any | None = None) -> RefreshResult:
-    """Refresh a workbook file without Excel (openpyxl) and save it to ``out`` (or in place).
+    """Refresh a workbook file without Excel and save it to ``out`` (or in place).
 
-    openpyxl drops parts it does not understand (charts, images); use on template files.
+    Reads the file with openpyxl, runs :func:`refresh_workbook`, then writes only the output
+    cells into the file's own package (:func:`customer_equity._package.replace_cells`):
+    every other part (charts, ``xl/metadata.xml`` of the dynamic arrays, the cached results
+    of formulas) stays as it was. Formulas that depend on the outputs keep their cached
+    results until Excel next recalculates. The file is written to a temporary file and
+    renamed (:func:`customer_equity._files.atomic_path`), so a failure leaves it intact.
+    Raises :class:`RefreshError` for a file that is not a workbook.
     """
-    book = OpenpyxlBook.open(path)
+    import zipfile
+    from pathlib import Path
+
+    from ._files import atomic_path
+    from ._package import replace_cells
+
+    path = Path(path)
+    target = Path(out) if out is not None else path
+    if not path.is_file():
+        raise RefreshError(f"{path}: no such file.")
+    if not zipfile.is_zipfile(path):
+        raise RefreshError(f"{path} is not an Excel workbook (.xlsx, .xlsm): open it in Excel, "
+                           "save it as an Excel Workbook, then refresh that file.")
+    try:
+        book = OpenpyxlBook.open(path)
+    except Exception as exc:  # noqa: BLE001 - openpyxl's many ways of refusing a file
+        raise RefreshError(f"{path} is not an Excel workbook openpyxl can read ({exc}): open "
+                           "it in Excel, save it as an Excel Workbook, then refresh that file.") from exc
     result = refresh_workbook(book)
-    book.wb.save(out or path)
+    from .errors import CustomerEquityError
+
+    try:
+        with atomic_path(target) as tmp:
+            replace_cells(path, tmp, book.written)
+    except CustomerEquityError as exc:
+        raise RefreshError(str(exc)) from exc
     return result

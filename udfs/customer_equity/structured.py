@@ -35,22 +35,23 @@ def _struct_to_a1(table, spec):
     from openpyxl.utils import get_column_letter as letter
 
     parts = re.findall(r"\[([^\[\]]*)\]", spec) if spec.startswith("[") else [spec]
-    specials = [p for p in parts if p.startswith("#")]
+    specials = [p.lower() for p in parts if p.startswith("#")]  # LibreOffice writes #all
     cols = [p for p in parts if not p.startswith("#")]
-    if "#This Row" in specials or spec.startswith("@"):
+    if "#this row" in specials or spec.startswith("@"):
         raise ValueError(f"structured reference not supported by the resolver: [{spec}]")
     r_head = table["r1"]
     r_first = table["r1"] + table["header"]
     r_last = table["r2"] - table["totals"]
     r1, r2 = r_first, r_last
-    if "#All" in specials:
+    if "#all" in specials:
         r1, r2 = table["r1"], table["r2"]
-    elif "#Headers" in specials:
+    elif "#headers" in specials:
         r1 = r2 = r_head
     if not cols:
         c1, c2 = table["c1"], table["c2"]
     else:
-        idx = [table["columns"].index(c.replace("'", "")) for c in cols]
+        lower = [c.lower() for c in table["columns"]]  # column names are case-insensitive
+        idx = [lower.index(c.replace("'", "").lower()) for c in cols]
         c1, c2 = table["c1"] + min(idx), table["c1"] + max(idx)
     return f"{_quote(table['sheet'])}!${letter(c1)}${r1}:${letter(c2)}${r2}"
 

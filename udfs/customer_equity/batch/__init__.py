@@ -46,21 +46,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._files import check_writable
 from ..errors import CustomerEquityError
 from ..model.classify import tier_cutoffs
 from ..model.config import MeasureConfig
-from ..model.links import REQUIRED_LINKS
-from ..model.measure import Measurement, carriers_per_period, measure
+from ..model.measure import Measurement, at_risk_note, carriers_per_period, measure
 from .inputs import INPUT_FORMATS, open_source, prepare, require_pyarrow
 from .outputs import (EXCEL_MAX_ROWS, WRITERS, CsvWriter, JsonWriter, MemoryWriter, ParquetWriter,
-                      ResultWriter, Tee, XlsxWriter, atomic)
+                      ResultWriter, Tee, XlsxWriter, atomic, duplicate_note)
 
-__all__ = ["measure_file", "run", "add_arguments", "BatchMeasurement", "ResultWriter", "WRITERS",
+__all__ = ["measure_file", "run", "BatchMeasurement", "ResultWriter", "WRITERS",
            "CsvWriter", "JsonWriter", "ParquetWriter", "XlsxWriter", "DEFAULT_BATCH_SIZE",
-           "EXCEL_MAX_ROWS", "INPUT_FORMATS"]
+           "EXCEL_MAX_ROWS", "INPUT_FORMATS", "TEMPLATE_MAX_CUSTOMERS"]
 
 #: Customers per batch when streaming (about 100-200 MB of working memory).
 DEFAULT_BATCH_SIZE = 250_000
+#: Up to this many customers, ``--out x.xlsx`` writes the measurement template filled in (its
+#: formulas recompute in Excel); above, the results workbook streamed with bounded memory.
+TEMPLATE_MAX_CUSTOMERS = 10_000
 #: Without a terminal, a progress bar is shown only for inputs at least this large.
 LONG_RUN_ROWS = 5_000_000
 
@@ -88,25 +91,59 @@ class BatchMeasurement(Measurement):
     at_risk_customers: int | None = None
     tier_cutoffs: tuple | None = None
     source: str = ""
+    duplicate_ids: int = 0
+    first_duplicate_row: int | None = None
 
     def summary(self) -> str:
-        """The report of :meth:`Measurement.summary`, at-risk customers included."""
+        """The report of :meth:`Measurement.summary`, at-risk customers and repeated ids included."""
+        notes = []
         if self.at_risk_customers is None or len(self.customers) == int(self.counts.sum()):
-            return super().summary()
-        # the per-customer results went to a file: the at-risk count comes from the batches
-        shown = dataclasses.replace(self, customers=self.customers.drop(columns="at_risk",
-                                                                        errors="ignore"))
-        text = Measurement.summary(shown)
-        note = (f"- {self.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
-                "solid relationship links")
-        return text + ("\n" if "\n\nNotes\n" in text else "\n\nNotes\n") + note
+            text = super().summary()
+        else:  # the per-customer results went to a file: the at-risk count comes from the batches
+            shown = dataclasses.replace(self, customers=self.customers.drop(columns="at_risk",
+                                                                            errors="ignore"))
+            text = Measurement.summary(shown)
+            notes.append(f"- {at_risk_note(self.at_risk_customers)}")
+        if self.duplicate_ids:
+            notes.append(f"- {duplicate_note(self)}")
+        if notes:
+            text += ("\n" if "\n\nNotes\n" in text else "\n\nNotes\n") + "\n".join(notes)
+        return text
 
     def to_dict(self) -> dict:
-        """The summaries as plain data, with the input, at-risk count and tier cut-offs."""
+        """The summaries as plain data, with the input, at-risk count, tier cut-offs, repeated ids."""
         out = {"input": self.source, **super().to_dict()}
         out["at_risk_customers"] = self.at_risk_customers
         out["tier_cutoffs"] = None if self.tier_cutoffs is None else list(self.tier_cutoffs)
+        out["duplicate_customer_ids"] = self.duplicate_ids
+        out["first_duplicate_row"] = self.first_duplicate_row
         return out
+
+
+def _id_hashes(frame, start=0):
+    """64-bit hashes of the non-blank customer ids of a batch, with their positions."""
+    if "customer_id" not in frame.columns:
+        return None
+    ids = frame["customer_id"]
+    given = ids.notna().to_numpy()
+    if ids.dtype == object:
+        given &= ids.astype(str).str.strip().ne("").to_numpy()
+    kept = ids[given]
+    hashes = pd.util.hash_pandas_object(kept.astype(str), index=False).to_numpy()
+    return hashes, np.flatnonzero(given).astype(np.int64) + start
+
+
+def _duplicates(found):
+    """(rows repeating an earlier id, 0-based data row of the first) from the batches' hashes."""
+    if not found:
+        return 0, None
+    hashes = np.concatenate([h for h, _ in found])
+    positions = np.concatenate([p for _, p in found])
+    _, first = np.unique(hashes, return_index=True)
+    repeated = np.ones(hashes.size, dtype=bool)
+    repeated[first] = False
+    count = int(repeated.sum())
+    return count, (int(positions[repeated].min()) if count else None)
 
 
 def _part(m):
@@ -156,7 +193,7 @@ def _partition_task(raw, spec, config, carriers, what):
         m = measure(frame, config, carriers=carriers)
     except CustomerEquityError as err:
         return {"n": n, "error": _error_state(err)}
-    out = {"n": n, "part": _part(m), "columns": list(m.customers.columns)}
+    out = {"n": n, "part": _part(m), "columns": list(m.customers.columns), "ids": _id_hashes(frame)}
     if what == "ltv":
         out["ltv"] = m.customers["ltv"].to_numpy(copy=True)  # not a view of the whole block
     elif what == "customers":
@@ -312,7 +349,7 @@ def _passes(executor, source, config, writer, progress):
         if isinstance(config.transaction_income, (list, tuple)):
             carriers = carriers[: len(config.transaction_income)]
 
-    parts, ltvs, columns, n = [], [], [], 0
+    parts, ltvs, columns, ids, n = [], [], [], [], 0
     if per_customer and need_tiers:
         writer.check_rows(rows)
     what = "ltv" if need_tiers else ("customers" if per_customer else "summary")
@@ -320,6 +357,9 @@ def _passes(executor, source, config, writer, progress):
         for result in _results(executor, source, config, carriers, what, bar):
             parts.append(result["part"])
             columns = result["columns"]
+            if result["ids"] is not None:
+                hashes, positions = result["ids"]
+                ids.append((hashes, positions + n))
             n += result["n"]
             if what == "ltv":
                 ltvs.append(result["ltv"])
@@ -338,7 +378,10 @@ def _passes(executor, source, config, writer, progress):
         with _progress(show, n, label("write")) as bar:
             for result in _results(executor, source, tiered, carriers, "customers", bar):
                 writer.write(result["customers"])
-    return parts, columns, (tuple(cutoffs) if cutoffs is not None and per_customer else None)
+    duplicates = _duplicates(ids)
+    del ids
+    return (parts, columns, (tuple(cutoffs) if cutoffs is not None and per_customer else None),
+            duplicates)
 
 
 def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE, sheet=None,
@@ -398,9 +441,10 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
         raise CustomerEquityError("batch_size", "must be a whole number >= 1", value=batch_size)
     writer_cls = None
     if out is not None:
+        check_writable(out)  # a folder, a missing folder, a read-only file: before any work
         suffix = Path(out).suffix.lower()
         writer_cls = WRITERS.get(suffix)
-        if suffix in (".csv", ".parquet"):
+        if suffix in (".csv", ".parquet", ".xlsx"):
             require_pyarrow(str(out))
         if writer_cls is None:
             raise CustomerEquityError(str(out), "unknown output format; give a file ending in "
@@ -424,15 +468,18 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
                     executor = _Dask(source, batch_size, dask, workers)
                 else:
                     executor = _Local(source, batch_size)
-                parts, columns, cutoffs = _passes(executor, source, config, writer,
-                                                  progress)
+                parts, columns, cutoffs, (repeats, first) = _passes(executor, source, config,
+                                                                    writer, progress)
                 customers = None
                 if memory is not None:
                     customers = (pd.concat(memory.frames, ignore_index=True) if memory.frames
                                  else None)
                 result = _combine(parts, config, source.name, columns, customers, cutoffs)
+                result.duplicate_ids = repeats
+                result.first_duplicate_row = None if first is None else source.display_row(first)
                 writer.close(result)
-                if writer_cls is XlsxWriter and not dask:
+                if (writer_cls is XlsxWriter and not dask
+                        and int(result.counts.sum()) <= TEMPLATE_MAX_CUSTOMERS):
                     _fill_template(source, batch_size, config, tmp)
             except OSError as err:
                 writer.abort()
@@ -450,9 +497,10 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
 
 
 def _fill_template(source, batch_size, config, path):
-    """Replace the summary workbook at ``path`` by the measurement template filled in with
-    the customers, when the table fits the template (one column per input). A table
-    the template cannot hold (per-period blocks, direct pv/ppv) keeps the summary workbook.
+    """Replace the results workbook at ``path`` by the measurement template filled in with
+    the customers, when the table fits the template (one column per input, at most
+    :data:`TEMPLATE_MAX_CUSTOMERS` customers). A table the template cannot hold (per-period
+    blocks, direct pv/ppv) keeps the results workbook.
     """
     from ..templates import write_measurement_workbook
 
@@ -467,47 +515,6 @@ def _fill_template(source, batch_size, config, path):
 
 
 # --------------------------------------------------------------------------- command line
-
-def _positive_int(text):
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def add_arguments(parser):
-    """Add the batch options to the ``measure`` sub-command's parser.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> p = argparse.ArgumentParser(); add_arguments(p)
-    >>> a = p.parse_args(["--dask", "--workers", "2", "--batch-size", "1000"])
-    >>> a.dask, a.workers, a.batch_size, a.progress
-    ('local', 2, 1000, None)
-    """
-    g = parser.add_argument_group("measuring a file (INPUT)")
-    g.add_argument("--sheet", metavar="NAME",
-                   help="sheet of an .xlsx INPUT (default: 'Customers' if present, else the first)")
-    g.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
-                   help=f"customers per batch (default {DEFAULT_BATCH_SIZE:,}); memory grows with "
-                   "it, not with the input")
-    g.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
-                   help="measure on Dask: a local cluster (--dask, put it after INPUT) or the "
-                   "scheduler at ADDRESS (tcp://host:8786), whose workers must reach INPUT")
-    g.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="workers of the local Dask cluster (default: one per core; implies --dask)")
-    g.add_argument("--progress", dest="progress", action="store_true", default=None,
-                   help="always show a progress bar on stderr")
-    g.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="never show one (default: on a terminal, or for inputs of "
-                   f"{LONG_RUN_ROWS:,}+ customers)")
-
 
 @contextlib.contextmanager
 def _terminate_as_interrupt():
@@ -533,16 +540,15 @@ def _looks_like_address(text):
     return "://" in text or re.fullmatch(r"[\w.\-\[\]:]+:[0-9]+", text) is not None
 
 
-def run(args):
+def run(input=None, *, config=None, out=None, batch_size=DEFAULT_BATCH_SIZE, sheet=None,
+        dask=None, workers=None, progress=None):
     """The ``measure`` command with an INPUT or ``--out``: measure, write, print the summary.
 
-    ``args`` has ``input``, ``config``, ``out`` and the options of
-    :func:`add_arguments`. Without INPUT the bundled sample is measured (and
-    written to ``--out``). Returns the exit code.
+    ``input`` is the customer file (None: the bundled sample), ``config`` the
+    configuration file (None: defaults, or the sample's settings for the sample); the
+    other parameters are those of :func:`measure_file`. Returns the exit code.
     """
-    dask = getattr(args, "dask", None)
-    workers = getattr(args, "workers", None)
-    source = args.input
+    source = input
     if dask and dask != "local" and not _looks_like_address(dask):
         if source is None:  # "measure --dask customers.csv": the option took the input
             source, dask = dask, "local"
@@ -551,8 +557,9 @@ def run(args):
                                       "tcp://10.0.0.5:8786", value=dask)
     if workers and not dask:
         dask = "local"
-    if args.config:
-        config = MeasureConfig.from_file(args.config)
+    config_file = config
+    if config_file:
+        config = MeasureConfig.from_file(config_file)
     elif source is None:
         from ..model.sample import sample_config
 
@@ -566,13 +573,12 @@ def run(args):
     shown = "the bundled sample (1,000 customers)" if isinstance(source, pd.DataFrame) else source
     started = time.perf_counter()
     with _terminate_as_interrupt():
-        result = measure_file(source, config, args.out, batch_size=getattr(args, "batch_size", None)
-                              or DEFAULT_BATCH_SIZE, sheet=getattr(args, "sheet", None), dask=dask,
-                              workers=workers, progress=getattr(args, "progress", None))
+        result = measure_file(source, config, out, batch_size=batch_size, sheet=sheet, dask=dask,
+                              workers=workers, progress=progress)
     seconds = time.perf_counter() - started
     n = int(result.counts.sum())
     print(result.summary())
-    where = f"; results in {args.out}" if args.out else ""
+    where = f"; results in {out}" if out else ""
     rate = f", {n / seconds:,.0f} customers/s" if seconds > 0 else ""
     print(f"\nMeasured {n:,} customers from {shown} in {seconds:.1f} s{rate}{where}")
     return 0

@@ -19,6 +19,11 @@ import pandas as pd
 from ..errors import CustomerEquityError
 from ..model.flags import flag_value
 
+# A cell whose formula has no saved result: <c r="B2"><f>2*3</f></c> or <f .../><v/>.
+_UNCACHED_FORMULA = re.compile(
+    rb'<c\b[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)'
+    rb'(?:<v\s*/>|<v>\s*</v>)?</c>')
+
 #: Batches of an .xlsx input are smaller: openpyxl gives one Python object per cell.
 XLSX_BATCH_SIZE = 50_000
 
@@ -30,6 +35,7 @@ _FLOWS = ("capacity", "share", "margin", "pv", "influence", "reach", "avg_value"
           "cv", "kv", "tv")
 _FLAGS = ("tv_carrier", "key_customer", "executive_link", "expert_link")
 _BLOCK = re.compile(r"(.+)_([0-9]+)")
+NOT_A_NUMBER = "expected a number, got text"
 
 
 def _canonical(name):
@@ -120,6 +126,12 @@ def _fix_flags(frame, kinds):
 
 
 def _text_numbers(col, name):
+    """Numbers from CSV text; only an empty cell is a blank (NaN).
+
+    Placeholder text (``#N/A``, ``NA``, ``NULL``, ``nan``, ``1.#QNAN``, ...) and infinities
+    are refused by row, like any other text where a number belongs: read as blanks they
+    would silently count as 0.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -127,19 +139,27 @@ def _text_numbers(col, name):
         return np.full(len(col), np.nan)
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+    values = None
     for prepare in (lambda c: c, pc.utf8_trim_whitespace):
         try:
-            return pc.cast(prepare(col), pa.float64()).to_numpy(zero_copy_only=False)
+            values = pc.cast(prepare(col), pa.float64()).to_numpy(zero_copy_only=False)
+            break
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
-    out = np.empty(len(col), dtype=np.float64)
-    for k, v in enumerate(col.to_pylist()):
-        s = "" if v is None else v.strip()
-        try:
-            out[k] = float(s) if s else np.nan
-        except ValueError:
-            raise CustomerEquityError(name, "expected a number, got text", row=k + 1, value=v) from None
-    return out
+    if values is None:
+        values = np.empty(len(col), dtype=np.float64)
+        for k, v in enumerate(col.to_pylist()):
+            s = "" if v is None else v.strip()
+            try:
+                values[k] = float(s) if s else np.nan
+            except ValueError:
+                raise CustomerEquityError(name, NOT_A_NUMBER, row=k + 1, value=v) from None
+    given = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(col), ""), False)
+    bad = np.asarray(given.to_numpy(zero_copy_only=False), dtype=bool) & ~np.isfinite(values)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise CustomerEquityError(name, NOT_A_NUMBER, row=k + 1, value=col[k].as_py())
+    return values
 
 
 def _text_flags(col, name):
@@ -340,7 +360,8 @@ class _CsvSource(_Source):
             parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in names}, include_columns=names,
-                strings_can_be_null=True))
+                # only an empty cell is a blank: "#N/A", "NA", "NULL", "nan" stay text
+                null_values=[""], strings_can_be_null=True))
 
     def batches(self, batch_size):
         import pyarrow as pa
@@ -372,7 +393,7 @@ class _CsvSource(_Source):
         blocksize = max(1 << 16, 80 * batch_size)
         return dd.read_csv(str(self.path), sep=self.delimiter, usecols=list(self.spec.names),
                            dtype=object, blocksize=blocksize, encoding="utf-8-sig",
-                           keep_default_na=True)
+                           keep_default_na=False, na_values=[""])
 
 
 class _XlsxSource(_Source):
@@ -390,7 +411,7 @@ class _XlsxSource(_Source):
 
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as err:  # openpyxl raises many types for a damaged file
+        except Exception as err:  # noqa: BLE001 - openpyxl raises many types for a damaged file
             raise CustomerEquityError(self.name, f"cannot read the workbook: {err}") from None
         names = self._book.sheetnames
         if sheet is None:
@@ -405,6 +426,7 @@ class _XlsxSource(_Source):
         self._positions = [k for k, h in enumerate(header) if h is not None and str(h).strip()]
         self._names = [str(header[k]) for k in self._positions]
         self.spec = Spec.of(self._names, config, self.name, text=False)
+        self._refuse_uncalculated_formulas(ws)
         max_row = ws.max_row or self._header_row
         self.num_rows = max(0, max_row - self._header_row)
         self._rows = np.zeros(0, dtype=np.int64)
@@ -425,6 +447,44 @@ class _XlsxSource(_Source):
 
     def display_row(self, index):
         return int(self._rows[index])
+
+    def _refuse_uncalculated_formulas(self, ws):
+        """Refuse formulas with no saved result in the columns read (openpyxl would give blanks).
+
+        A workbook written by a script (openpyxl, pandas) and never opened in Excel holds
+        formulas without their results; read as blanks they would count as 0. One pass over
+        the sheet's XML with a regular expression, streamed from the zip.
+        """
+        from openpyxl.utils import get_column_letter
+
+        letters = {get_column_letter(self._positions[k] + 1)
+                   for k, raw in enumerate(self._names) if raw in self.spec.names}
+        found, total = [], 0
+        try:
+            stream = self._book._archive.open(ws._worksheet_path)
+        except (AttributeError, KeyError):  # not a read-only openpyxl sheet: nothing to scan
+            return
+        with stream:
+            carry = b""
+            while True:
+                chunk = stream.read(1 << 22)
+                text = carry + chunk
+                end = text.rfind(b"</c>") + 4 if chunk else len(text)
+                for m in _UNCACHED_FORMULA.finditer(text, 0, max(end, 0)):
+                    column, row = m.group(1).decode(), int(m.group(2))
+                    if column in letters and row > self._header_row:
+                        total += 1
+                        if len(found) < 5:
+                            found.append(f"{column}{row}")
+                carry = text[max(end, 0):]
+                if not chunk:
+                    break
+        if total:
+            more = f" and {total - len(found):,} more" if total > len(found) else ""
+            raise CustomerEquityError(
+                self.name, f"formulas without saved results in cells {', '.join(found)}{more}: the "
+                "file was written by a program that does not calculate; open and save it in "
+                "Excel (or LibreOffice), or export the values")
 
     def batches(self, batch_size):
         # Parsing the sheet is the slow part (openpyxl: a few microseconds a cell) and a

@@ -12,7 +12,7 @@ import contextlib
 import json
 import math
 import os
-import warnings
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ import pandas as pd
 
 from .._files import atomic_path
 from ..errors import CustomerEquityError
-from ..model.links import REQUIRED_LINKS
+from ..model.measure import at_risk_note
 
 #: Data rows an Excel sheet holds below its header row (1,048,576 rows in all).
 EXCEL_MAX_ROWS = 1_048_575
@@ -142,132 +142,256 @@ class JsonWriter(ResultWriter):
 
 
 class XlsxWriter(ResultWriter):
-    """A measurement workbook: sheets ``Summary``, ``Customers`` (an Excel table), ``Config``.
+    """A results workbook: sheets ``Summary``, ``Customers`` (an Excel table), ``Config``.
 
-    Written with openpyxl's write-only mode (rows stream to disk). The template
-    workbooks can replace this class later: same ``write`` / ``close`` calls.
+    One writer, bounded memory, whatever the number of customers: XlsxWriter lays the
+    workbook out (styles, the ``CustomerResults`` table, the Summary and Config sheets),
+    and the rows of the Customers sheet are streamed into the file's zip as they come,
+    formatted a batch at a time by :func:`sheet_rows_xml` (pyarrow string kernels). Only
+    the ``<row>`` elements are ours; every other part is XlsxWriter's.
     """
 
     suffix = ".xlsx"
     max_rows = EXCEL_MAX_ROWS
+    SHEETS = ("Summary", "Customers", "Config")
+    CUSTOMERS_PART = "xl/worksheets/sheet2.xml"
+    #: Rows formatted at a time (about 15 MB of XML).
+    CHUNK = 50_000
 
     def __init__(self, path, destination=None):
         super().__init__(path, destination)
-        import openpyxl
-
-        self._book = openpyxl.Workbook(write_only=True)
-        self._summary = self._book.create_sheet("Summary")
-        self._customers = self._book.create_sheet("Customers")
-        self._config = self._book.create_sheet("Config")
+        self._zip = None
+        self._stream = None
         self._columns = None
+        self._tail = None
 
     def write(self, customers):
         if self._columns is None:
-            self._columns = [str(c) for c in customers.columns]
-            from openpyxl.utils import get_column_letter
+            self._start(customers)
+        for start in range(0, len(customers), self.CHUNK):
+            chunk = customers.iloc[start:start + self.CHUNK]
+            self._stream.write(sheet_rows_xml(chunk, first_row=self.rows + 2))
+            self.rows += len(chunk)
 
-            for k, name in enumerate(self._columns, start=1):
-                self._customers.column_dimensions[get_column_letter(k)].width = max(10, len(name) + 4)
-            self._customers.freeze_panes = "A2"
-            self._customers.append(self._columns)
-        columns = []
-        for name in customers.columns:
-            s = customers[name]
-            if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype.kind not in "biuf":
-                values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v
-                          for v in s.astype(object).tolist()]
-            elif s.dtype.kind == "f":
-                values = [None if v != v else v for v in s.tolist()]
-            else:
-                values = s.tolist()
-            columns.append(values)
-        for row in zip(*columns):
-            self._customers.append(row)
-        self.rows += len(customers)
+    def _start(self, customers):
+        import zipfile
+
+        self._columns = [str(c) for c in customers.columns]
+        sheet = _zip_parts(self._layout(None))[self.CUSTOMERS_PART].decode("utf-8")
+        head, _, rest = sheet.partition("<sheetData")
+        _, _, tail = rest.partition("</sheetData>") if "</sheetData>" in rest else ("", "", rest[rest.index(">") + 1:])
+        head = re.sub(r"<dimension [^>]*/>", "", head)  # the size is not known yet (optional)
+        self._tail = tail.encode("utf-8")
+        self._zip = zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self._stream = self._zip.open(self.CUSTOMERS_PART, "w", force_zip64=True)
+        header = "".join(f'<c r="{_column_letter(k)}1" t="inlineStr"><is><t>{_xml_text(name)}</t>'
+                         "</is></c>" for k, name in enumerate(self._columns))
+        self._stream.write(f'{head}<sheetData><row r="1">{header}</row>'.encode("utf-8"))
+
+    def _layout(self, result):
+        """The workbook as XlsxWriter writes it, Customers without its data rows (bytes)."""
+        import io
+
+        import xlsxwriter
+
+        buffer = io.BytesIO()
+        book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
+                                            "strings_to_formulas": False, "strings_to_urls": False})
+        summary, customers, config = (book.add_worksheet(name) for name in self.SHEETS)
+        customers.freeze_panes(1, 0)
+        for k, name in enumerate(self._columns):
+            customers.set_column(k, k, max(10, len(name) + 4))
+        # the table is laid out over one data row and stretched in close(): XlsxWriter's own
+        # overlap check visits every cell of a table (70 s and 1.3 GB for 10^6 x 13)
+        customers.add_table(0, 0, 1, len(self._columns) - 1, {
+            "name": "CustomerResults", "style": "Table Style Medium 2",
+            "columns": [{"header": name} for name in self._columns]})
+        if result is not None:
+            _summary_sheet(book, summary, result)
+            _config_sheet(book, config, result.config)
+        book.close()
+        return buffer.getvalue()
 
     def close(self, result):
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
-        from openpyxl.worksheet.table import Table, TableStyleInfo
-
         if self._columns is None:
-            self.write(result.customers)
-        if self.rows:
-            ref = f"A1:{get_column_letter(len(self._columns))}{self.rows + 1}"
-            table = Table(displayName="CustomerResults", ref=ref)
-            table._initialise_columns()
-            for column, name in zip(table.tableColumns, self._columns):
-                column.name = name
-            table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                self._customers.add_table(table)
-
-        ws = self._summary
-        bold = Font(bold=True)
-        big = Font(bold=True, size=14)
-
-        def cell(value, font=None, fmt=None):
-            c = WriteOnlyCell(ws, value=_excel_value(value))
-            if font is not None:
-                c.font = font
-            if fmt is not None:
-                c.number_format = fmt
-            return c
-
-        def frame(title, df, formats):
-            ws.append([cell(title, bold)])
-            ws.append([cell(df.index.name or ""), *[cell(str(c), bold) for c in df.columns]])
-            for label, row in df.iterrows():
-                ws.append([cell(str(label), bold),
-                           *[cell(v, fmt=formats.get(c, "#,##0")) for c, v in row.items()]])
-            ws.append([])
-
-        ws.column_dimensions["A"].width = 22
-        for letter in "BCDEFG":
-            ws.column_dimensions[letter].width = 16
-        cfg = result.config
-        ws.append([cell("Customer equity", big), cell(result.equity, big, "#,##0")])
-        ws.append([cell("Input"), cell(result.source)])
-        ws.append([cell("Customers"), cell(int(result.counts.sum()), fmt="#,##0")])
-        ws.append([cell("Discounting"), cell(f"rate {cfg.rate:g} per period, {cfg.timing}-of-period; "
-                                             f"classified by {cfg.classify_by}; Iv {cfg.iv:g}")])
-        ws.append([])
-        frame("Equity by customer type", result.by_type,
-              {"customers": "#,##0", "share": "0.0%", "average": "#,##0"})
-        frame("Composition (value kind x customer type)", result.composition, {})
-        frame("Structure (share of customers and of equity per type)", result.structure,
-              {"customer_share": "0.0%", "equity_share": "0.0%"})
-        notes = _notes(result)
-        if notes:
-            ws.append([cell("Notes", bold)])
-            for note in notes:
-                ws.append([cell(note)])
-
-        cw = self._config
-        cw.column_dimensions["A"].width = 24
-        cw.column_dimensions["B"].width = 40
-        cw.append([cell("setting", bold), cell("value", bold)])
-        for key, value in cfg.to_dict().items():
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    cw.append([f"{key}.{k}", _excel_value(v)])
-            elif isinstance(value, (list, tuple)):
-                cw.append([key, ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)])
-            else:
-                cw.append([key, "" if value is None else _excel_value(value)])
-        self._book.save(self.path)
+            self._start(result.customers)
+        self._stream.write(b"</sheetData>" + self._tail)
+        self._stream.close()
+        self._stream = None
+        last = _column_letter(len(self._columns) - 1)
+        for name, data in _zip_parts(self._layout(result)).items():
+            if name == self.CUSTOMERS_PART:
+                continue
+            if name.startswith("xl/tables/"):
+                old = f'ref="A1:{last}2"'.encode()
+                if data.count(old) != 2:  # the table and its autofilter
+                    raise RuntimeError(f"unexpected table part from XlsxWriter: {data[:300]!r}")
+                data = data.replace(old, f'ref="A1:{last}{max(self.rows, 1) + 1}"'.encode())
+            self._zip.writestr(name, data)
+        self._zip.close()
+        self._zip = None
 
     def abort(self):
-        # finish openpyxl's per-sheet temporary files and delete them
-        for ws in self._book.worksheets:
-            with contextlib.suppress(Exception):
-                if ws._rows is not None:
-                    ws._rows.close()
-                if ws._writer is not None:
-                    ws._writer.close()
-                    ws._writer.cleanup()
+        with contextlib.suppress(Exception):
+            if self._stream is not None:
+                self._stream.close()
+        with contextlib.suppress(Exception):
+            if self._zip is not None:
+                self._zip.close()
+
+
+def _zip_parts(data):
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _column_letter(k):
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    k += 1
+    while k:
+        k, r = divmod(k - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_text(text):
+    return _XML_INVALID.sub("", str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sheet_rows_xml(frame, first_row):
+    """The ``<row>`` elements of a worksheet for ``frame``, starting at sheet row ``first_row``.
+
+    Numbers as numbers (NaN and infinities as empty cells), booleans as TRUE/FALSE, anything
+    else as inline text, XML-escaped. Vectorised with pyarrow: no Python loop over cells.
+
+    >>> sheet_rows_xml(pd.DataFrame({"id": ["a&b"], "x": [1.5], "ok": [True]}), 2).decode()
+    '<row r="2"><c r="A2" t="inlineStr"><is><t>a&amp;b</t></is></c><c r="B2"><v>1.5</v></c><c r="C2" t="b"><v>1</v></c></row>'
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(frame)
+    if n == 0:
+        return b""
+    number = pa.array(np.arange(first_row, first_row + n, dtype=np.int64)).cast(pa.string())
+    parts = ['<row r="', number, '">']
+    for k, name in enumerate(frame.columns):
+        s = frame[name]
+        ref = pc.binary_join_element_wise(_column_letter(k), number, "")
+        kind = s.dtype.kind if not isinstance(s.dtype, pd.CategoricalDtype) else "O"
+        if kind == "b":
+            cell = pc.binary_join_element_wise('<c r="', ref, '" t="b"><v>',
+                                               pc.if_else(pa.array(s.to_numpy(bool)), "1", "0"),
+                                               "</v></c>", "")
+        elif kind in "iuf":
+            values = s.to_numpy(dtype=np.float64 if kind == "f" else np.int64)
+            text = pa.array(values).cast(pa.string())
+            cell = pc.binary_join_element_wise('<c r="', ref, '"><v>', text, "</v></c>", "")
+            if kind == "f":
+                cell = pc.if_else(pa.array(np.isfinite(values)), cell, "")
+        else:
+            text = _text_array(s)
+            text = pc.replace_substring_regex(text, "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]", "")
+            for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+                text = pc.replace_substring(text, old, new)
+            cell = pc.binary_join_element_wise('<c r="', ref, '" t="inlineStr"><is><t>', text,
+                                               "</t></is></c>", "")
+            cell = pc.fill_null(cell, "")
+        parts.append(cell)
+    parts.append("</row>")
+    rows = pc.binary_join_element_wise(*parts, "")
+    if rows.type != pa.string():
+        rows = rows.cast(pa.string())
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset:rows.offset + n + 1]
+    return bytes(memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]])
+
+
+def _text_array(s):
+    """A pandas column as an arrow string array (blanks as nulls)."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(s, from_pandas=True).cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        blank = s.isna().to_numpy()
+        return pa.array(s.astype(str).to_numpy(dtype=object), mask=blank, type=pa.string())
+
+
+def _summary_sheet(book, ws, result):
+    """The Summary sheet: equity, input, the three tables of the report, the notes."""
+    bold = book.add_format({"bold": True})
+    big = book.add_format({"bold": True, "font_size": 14})
+    formats = {f: book.add_format({"num_format": f}) for f in ("#,##0", "0.0%")}
+    big_number = book.add_format({"bold": True, "font_size": 14, "num_format": "#,##0"})
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 6, 16)
+    cfg = result.config
+    row = 0
+
+    def put(r, c, value, fmt=None):
+        value = _excel_value(value)
+        if value is None:
+            ws.write_blank(r, c, None, fmt)
+        else:
+            ws.write(r, c, value, fmt)
+
+    put(0, 0, "Customer equity", big)
+    put(0, 1, result.equity, big_number)
+    put(1, 0, "Input")
+    put(1, 1, result.source)
+    put(2, 0, "Customers")
+    put(2, 1, int(result.counts.sum()), formats["#,##0"])
+    put(3, 0, "Discounting")
+    put(3, 1, f"rate {cfg.rate:g} per period, {cfg.timing}-of-period; classified by "
+              f"{cfg.classify_by}; Iv {cfg.iv:g}")
+    row = 5
+    for title, df, fmts in (
+            ("Equity by customer type", result.by_type,
+             {"customers": "#,##0", "share": "0.0%", "average": "#,##0"}),
+            ("Composition (value kind x customer type)", result.composition, {}),
+            ("Structure (share of customers and of equity per type)", result.structure,
+             {"customer_share": "0.0%", "equity_share": "0.0%"})):
+        put(row, 0, title, bold)
+        put(row + 1, 0, df.index.name or "")
+        for c, name in enumerate(df.columns, start=1):
+            put(row + 1, c, str(name), bold)
+        for r, (label, values) in enumerate(df.iterrows(), start=row + 2):
+            put(r, 0, str(label), bold)
+            for c, (name, v) in enumerate(values.items(), start=1):
+                put(r, c, v, formats[fmts.get(name, "#,##0")])
+        row += len(df) + 3
+    notes = _notes(result)
+    if notes:
+        put(row, 0, "Notes", bold)
+        for r, note in enumerate(notes, start=row + 1):
+            put(r, 0, note)
+
+
+def _config_sheet(book, ws, cfg):
+    bold = book.add_format({"bold": True})
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 40)
+    ws.write_row(0, 0, ["setting", "value"], bold)
+    rows = []
+    for key, value in cfg.to_dict().items():
+        if isinstance(value, dict):
+            rows.extend((f"{key}.{k}", _excel_value(v)) for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            rows.append((key, ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)))
+        else:
+            rows.append((key, "" if value is None else _excel_value(value)))
+    for r, (key, value) in enumerate(rows, start=1):
+        ws.write(r, 0, key)
+        if value is None or value == "":
+            continue
+        ws.write(r, 1, value)
 
 
 def _excel_value(v):
@@ -278,6 +402,13 @@ def _excel_value(v):
     return v
 
 
+def duplicate_note(result) -> str:
+    """The warning about rows that repeat a customer id (for the summary and the workbook)."""
+    rows = "row repeats" if result.duplicate_ids == 1 else "rows repeat"
+    return (f"WARNING: {result.duplicate_ids:,} {rows} a customer id of an earlier row (first at "
+            f"row {result.first_duplicate_row:,}); each row is measured as a separate customer")
+
+
 def _notes(result):
     notes = [f"{n:,} non-zero {k.upper()} cells left out: the customer's type does not provide "
              f"{k.upper()}" for k, n in result.excluded.items() if n]
@@ -285,8 +416,9 @@ def _notes(result):
         notes.append(f"{result.ignored_after_last_period:,} non-zero cells after a customer's "
                      "last period left out")
     if result.at_risk_customers is not None:
-        notes.append(f"{result.at_risk_customers:,} customers have fewer than {REQUIRED_LINKS} "
-                     "solid relationship links")
+        notes.append(at_risk_note(result.at_risk_customers))
+    if getattr(result, "duplicate_ids", 0):
+        notes.append(duplicate_note(result))
     if result.tier_cutoffs is not None:
         p, g, i = result.tier_cutoffs
         origin = ("the 95th, 80th and 50th percentiles of lifetime value"

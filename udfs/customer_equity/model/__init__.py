@@ -34,6 +34,19 @@ from .types import (
 )
 from .values import allocate_transaction_value, ltv_values, purchase_value, word_of_mouth_value
 
+from .retention import customers_at_stake, retention_from_p_alive, retention_watch
+from .structure import (
+    MIX_COLUMNS,
+    STRUCTURE_COLUMNS,
+    compare_structures,
+    decompose_change,
+    structure_from_counts,
+    structure_from_values,
+    structure_table,
+)
+from .prospects import encode_traits, prospect_weights, screen_prospects
+from .whatif import LEVERS, WhatIf, implied_retention, moves_to_mix, what_if, what_if_grid
+
 #: The public functions, classes and constants (the submodules are not part of it).
 __all__ = [
     # values per period and lifetime value
@@ -57,4 +70,24 @@ __all__ = [
     "measure",
     # the sample
     "generate_customers", "load_sample", "sample_config",
+    # decisions: structure and its comparison, what-if, prospects, retention watch
+    "MIX_COLUMNS",
+    "STRUCTURE_COLUMNS",
+    "compare_structures",
+    "decompose_change",
+    "structure_from_counts",
+    "structure_from_values",
+    "structure_table",
+    "LEVERS",
+    "WhatIf",
+    "implied_retention",
+    "moves_to_mix",
+    "what_if",
+    "what_if_grid",
+    "encode_traits",
+    "prospect_weights",
+    "screen_prospects",
+    "customers_at_stake",
+    "retention_from_p_alive",
+    "retention_watch",
 ]

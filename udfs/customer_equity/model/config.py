@@ -130,17 +130,30 @@ class MeasureConfig:
 
     @classmethod
     def from_file(cls, path):
-        """Load from a TOML (``.toml``) or JSON (``.json``) file of the same keys."""
+        """Load from a TOML (``.toml``) or JSON (``.json``) file of the same keys.
+
+        The file must be UTF-8 text (a byte-order mark is accepted) holding a table of
+        settings; anything else is refused with the file named.
+        """
         path = Path(path)
+        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as err:
             raise CustomerEquityError(str(path), f"cannot read the configuration: {err.strerror}") from None
         try:
-            data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise CustomerEquityError(str(path), f"not UTF-8 text (byte {err.start + 1}); save the "
+                                      "configuration as UTF-8") from None
+        try:
+            data = json.loads(text) if kind == "JSON" else tomllib.loads(text)
         except (ValueError, tomllib.TOMLDecodeError) as err:
-            raise CustomerEquityError(str(path), f"not a valid {path.suffix.lstrip('.').upper() or 'TOML'} "
-                                      f"file: {err}") from None
+            raise CustomerEquityError(str(path), f"not a valid {kind} file: {err}") from None
+        if not isinstance(data, dict):
+            raise CustomerEquityError(str(path), 'expected a table of settings such as {"rate": 0.1}, '
+                                      f"got {type(data).__name__ if data is not None else 'null'}",
+                                      value=data)
         return cls.from_dict(data, source=str(path))
 
     def to_dict(self):

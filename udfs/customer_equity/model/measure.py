@@ -60,6 +60,11 @@ _TV = COMPONENTS.index("tv")
 _LINK_COLUMNS = ("decision_makers", "executive_link", "expert_link")
 
 
+def at_risk_note(count: int) -> str:
+    """The summary's note on key customers at risk (SPEC 6: fewer than three solid links)."""
+    return f"{count:,} key customers have fewer than {REQUIRED_LINKS} solid relationship links"
+
+
 @dataclasses.dataclass
 class Measurement:
     """The result of :func:`measure`.
@@ -138,8 +143,7 @@ class Measurement:
             notes.append(f"{self.ignored_after_last_period:,} non-zero cells after a customer's last "
                          "period left out")
         if "at_risk" in self.customers:
-            notes.append(f"{int(self.customers['at_risk'].sum()):,} key customers have fewer than "
-                         f"{REQUIRED_LINKS} solid relationship links")
+            notes.append(at_risk_note(int(self.customers["at_risk"].sum())))
         if notes:
             lines += ["", "Notes"] + [f"- {n}" for n in notes]
         return "\n".join(lines)

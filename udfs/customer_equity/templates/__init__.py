@@ -6,6 +6,7 @@ file                               ``CE_TEMPLATE``       module
 customer-equity-measurement.xlsx   ``measurement/1``     :mod:`.measurement` (the three steps)
 lifetime-value-models.xlsx         ``ltv-models/1``      :mod:`.ltv_models` (four LTV families)
 customer-equity-what-if.xlsx       ``what-if/1``         :mod:`.what_if` (retention, rate, type mix)
+customer-equity-from-transactions  ``transactions/1``    :mod:`.transactions` (log -> forecasts -> equity)
 =================================  ====================  ==========================================
 
 The builders use XlsxWriter, imported only when a workbook is written, so importing
@@ -22,6 +23,7 @@ TEMPLATES = (
     ("measurement", "customer-equity-measurement.xlsx", "measurement/1"),
     ("ltv_models", "lifetime-value-models.xlsx", "ltv-models/1"),
     ("what_if", "customer-equity-what-if.xlsx", "what-if/1"),
+    ("transactions", "customer-equity-from-transactions.xlsx", "transactions/1"),
 )
 
 DEFAULT_OUT = "workbooks"
@@ -53,62 +55,46 @@ def write_measurement_workbook(customers, config, path):
 def refresh_measurement(inputs):
     """Refresher of ``measurement/1``: Python's measure() on the workbook's ``ce_in_`` values.
 
-    See :func:`customer_equity.templates.measurement.refresh` (imported on first use, so
-    that registering costs nothing).
+    See :func:`customer_equity.templates.measurement_refresh.refresh` (imported on first
+    use, so that registering costs nothing; it never imports XlsxWriter or the builders).
     """
-    return template_module("measurement").refresh(inputs)
+    from .measurement_refresh import refresh
+
+    return refresh(inputs)
+
+
+def recalculate_only(inputs):
+    """Refresher of a template made of formulas only: Refresh recalculates it, writes nothing."""
+    return {}
 
 
 def refreshers():
-    """The Refresh button's functions of the templates that have Python-written parts.
+    """The Refresh button's function of each template, with the inputs it needs.
 
-    Returns a dict ``{CE_TEMPLATE id: fn}`` where ``fn(inputs) -> {ce_out_name: 2-D list}``.
-    The LTV-models and what-if templates are formulas only: Refresh just recalculates them.
+    Returns a dict ``{CE_TEMPLATE id: (fn, required input names)}`` where
+    ``fn(inputs) -> {ce_out_name: 2-D list}``. The LTV-models and what-if templates are
+    formulas only: Refresh recalculates them (:func:`recalculate_only`).
     """
-    return {"measurement/1": refresh_measurement}
+    from .measurement_contract import REQUIRED_INPUTS
+
+    return {"measurement/1": (refresh_measurement, REQUIRED_INPUTS),
+            "ltv-models/1": (recalculate_only, ()),
+            "what-if/1": (recalculate_only, ())}
 
 
 def register_refreshers():
-    """Register :func:`refreshers` with ``customer_equity.refresh`` if that module exists.
+    """Register :func:`refreshers` with ``customer_equity.refresh``.
 
     Called when this package is imported (``customer_equity.refresh`` imports it before
-    looking a template up). Returns the ids registered (none without the refresh module).
+    looking a template up). Returns the ids registered.
     """
-    try:
-        from .. import refresh
-    except ImportError:
-        return []
+    from .. import refresh
+
     done = []
-    for template_id, fn in refreshers().items():
-        refresh.register(template_id)(fn)
+    for template_id, (fn, inputs) in refreshers().items():
+        refresh.register(template_id, inputs=inputs)(fn)
         done.append(template_id)
     return done
-
-
-def _run(args) -> int:
-    paths = [b.path for b in build_all(args.out)]
-    for p in paths:
-        print(p)
-    if args.previews:
-        from .previews import render_previews
-
-        for p in render_previews(paths, Path(args.out) / "previews"):
-            print(p)
-    return 0
-
-
-def add_cli(subparsers):
-    """Register ``templates --out DIR`` on the ``customer-equity`` command's subparsers."""
-    p = subparsers.add_parser(
-        "templates", help="write the template workbooks (measurement, LTV models, what-if)",
-        description="Write fresh copies of the template workbooks. The files in the repository's "
-                    "workbooks/ folder are exactly what this command writes.")
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"folder to write into (default: {DEFAULT_OUT})")
-    p.add_argument("--previews", action="store_true",
-                   help="also render PNG previews into DIR/previews (needs LibreOffice and pdftoppm)")
-    p.set_defaults(handler=_run)
-    return p
 
 
 register_refreshers()

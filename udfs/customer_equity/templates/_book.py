@@ -10,14 +10,19 @@ role           what the cell holds                                         look
 ``ce``         a CE_ function of the add-in, with the core's cached result  light blue
 ``native``     an ordinary Excel formula                                   white
 ``check``      a native Excel formula that recomputes a CE_ result         light green
-``python``     written by the add-in's Refresh button (``ce_out_`` names)  lilac
+``python``     written by the add-in's Refresh button (``ce_out_`` names,  lilac
+               unlocked: Refresh writes them on the protected sheet)
 =============  ==========================================================  ==========
 
-How CE_ formulas are stored: as plain function calls (``CE_LTV(...)``), the way
-Excel stores a call to an add-in function, with the value the core computes as the
-cell's cached result. A result that spills is a dynamic-array formula (XlsxWriter
-``write_dynamic_array_formula``: ``<f t="array" ref=...>`` with ``cm="1"``) whose
-anchor carries the first cached value and whose other cells carry the rest. The
+How formulas are stored: every formula is a dynamic-array formula (XlsxWriter
+``write_dynamic_array_formula``: ``<f t="array" ref=...>`` with ``cm="1"``), as Excel 365
+stores what is typed into a cell, so that a formula taking arrays is never evaluated by
+implicit intersection. CE_ functions are plain calls (``CE_LTV(...)``), the way Excel
+stores a call to an add-in function, with the value the core computes as the cell's
+cached result; a result that spills carries its first value in the anchor and the rest
+in the other cells of the spill range. A named result is referred to by its spill
+range (``=Sheet!$A$1#``, stored as ``_xlfn.ANCHORARRAY``), so that each CE_ calculation
+runs once per recalculation however many cells read it. The
 workbook says it was last calculated by a current Excel (``calcId`` 191029) and does
 not ask for a full calculation on load, so Excel shows the cached numbers until
 something they depend on changes, even before the add-in is loaded.
@@ -75,7 +80,8 @@ ROLE_STYLE = {
     "native": {"border": 1, "border_color": PALETTE["border"]},
     "check": {"bg_color": PALETTE["check_fill"], "border": 1, "border_color": PALETTE["border"],
               "italic": True},
-    "python": {"bg_color": PALETTE["python_fill"], "border": 1, "border_color": PALETTE["border"]},
+    "python": {"bg_color": PALETTE["python_fill"], "border": 1, "border_color": PALETTE["border"],
+               "locked": False},
     "label": {},
     "bold": {"bold": True},
     "header": {"bold": True, "bg_color": PALETTE["header_fill"], "font_color": PALETTE["header_font"],
@@ -124,6 +130,44 @@ def _plain(v):
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
         return ""
     return v
+
+
+#: A check agrees when the absolute difference is below this (money, 2 decimals shown).
+TOLERANCE = 0.005
+
+
+def largest_difference(a, b):
+    """Largest absolute difference between two cached blocks (numbers; text must be equal).
+
+    >>> largest_difference([[1.0, 2.0]], [[1.0, 2.001]])
+    0.0009999999999998899
+    >>> largest_difference("Follower", "Rational")
+    inf
+    """
+    import numpy as np
+
+    xa = np.asarray(a, dtype=object).reshape(-1)
+    xb = np.asarray(b, dtype=object).reshape(-1)
+    if xa.size != xb.size:
+        return math.inf
+    worst = 0.0
+    for u, v in zip(xa, xb):
+        u, v = _plain(u), _plain(v)
+        if isinstance(u, str) or isinstance(v, str):
+            if (u or "") != (v or ""):
+                return math.inf
+            continue
+        if u is None or v is None:
+            if (u or 0) != (v or 0):
+                return math.inf
+            continue
+        worst = max(worst, abs(float(u) - float(v)))
+    return worst
+
+
+def status(difference, tolerance=TOLERANCE):
+    """The text of a check cell for a difference: "OK" or "CHECK"."""
+    return "OK" if abs(difference) < tolerance else "CHECK"
 
 
 @dataclasses.dataclass
@@ -256,10 +300,11 @@ class Sheet:
 
     # formulas ------------------------------------------------------------------------
     def formula(self, row, col, formula, cached, role="native", num_format=None, **extra):
-        """A one-cell formula with its cached result."""
+        """A one-cell dynamic-array formula with its cached result."""
         cached = _plain(cached)
-        self.ws.write_formula(row, col, formula, self.book.fmt(role, num_format, **extra),
-                              "" if cached is None else cached)
+        self.ws.write_dynamic_array_formula(row, col, row, col, formula,
+                                            self.book.fmt(role, num_format, **extra),
+                                            "" if cached is None else cached)
 
     def spill(self, row, col, formula, cached, role="ce", num_formats=None, header=None,
               label_col=False, **extra):
@@ -337,11 +382,15 @@ class Sheet:
         for j, label in enumerate(labels):
             self.text(row, col + j, label, role)
 
-    def check_status(self, row, col, diff_ref, tolerance=0.005):
-        """Green OK / red CHECK from the absolute difference in ``diff_ref``."""
-        cached_ok = True
-        self.formula(row, col, f'=IF(ABS({diff_ref})<{tolerance},"OK","CHECK")', "OK" if cached_ok else
-                     "CHECK", "check", align="center", bold=True)
+    def check_status(self, row, col, diff_ref, difference, tolerance=TOLERANCE):
+        """Green OK / red CHECK from the absolute difference in ``diff_ref``.
+
+        ``difference`` is the largest absolute difference between the cached values the
+        check compares (see :func:`largest_difference`): the cached status is the real
+        comparison, so a workbook written from other data never shows a false OK.
+        """
+        self.formula(row, col, f'=IF(ABS({diff_ref})<{tolerance},"OK","CHECK")',
+                     status(difference, tolerance), "check", align="center", bold=True)
         self.ok_bad_format(row, col, row, col)
 
     def ok_bad_format(self, r1, c1, r2, c2):

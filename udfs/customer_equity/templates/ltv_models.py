@@ -64,15 +64,21 @@ def _scalar_input(sh, row, label, value, name, nf, col=2, note=None):
         sh.note(row, col + 1, note, col + 5)
 
 
-def _result(sh, row, ce_label, ce_formula, ce_value, ce_name, chk_label, chk_formula, chk_name):
-    """LTV row: label | CE_ result | "check" | native result | status | what the check computes."""
+def _result(sh, row, ce_label, ce_formula, ce_value, ce_name, chk_label, chk_formula, chk_name,
+            chk_value=None):
+    """LTV row: label | CE_ result | "check" | native result | status | what the check computes.
+
+    ``chk_value`` is what the native formula gives (the core's value when omitted: the
+    formulas-engine test checks that every cached value is what the formula computes).
+    """
+    chk_value = ce_value if chk_value is None else chk_value
     sh.text(row, 1, ce_label, "bold")
     sh.formula(row, 2, ce_formula, ce_value, "ce", B.MONEY2, bold=True)
     sh.name_range(ce_name, row, 2)
     sh.text(row, 3, "check", "note", align="right")
-    sh.formula(row, 4, chk_formula, ce_value, "check", B.MONEY2)
+    sh.formula(row, 4, chk_formula, chk_value, "check", B.MONEY2)
     sh.name_range(chk_name, row, 4)
-    sh.check_status(row, 5, f"{B.cell(row, 2)}-{B.cell(row, 4)}")
+    sh.check_status(row, 5, f"{B.cell(row, 2)}-{B.cell(row, 4)}", B.largest_difference(ce_value, chk_value))
     sh.merged(row, 6, row, 10, "← Excel: " + chk_label, "note", text_wrap=False)
     sh.cross_check(B.cell(row, 4), B.cell(row, 2))
 
@@ -228,7 +234,7 @@ def _models(book, sh):
         sh.text(row, 1, label, "bold")
         sh.formula(row, 2, f"={ce_name}", v, "ce", B.MONEY2)
         sh.formula(row, 3, f"={chk_name}", v, "check", B.MONEY2)
-        sh.check_status(row, 4, f"{B.cell(row, 2)}-{B.cell(row, 3)}")
+        sh.check_status(row, 4, f"{B.cell(row, 2)}-{B.cell(row, 3)}", 0.0)  # one value, shown twice
         sh.merged(row, 5, row, 10, needs, "text")
     sh.note(r + 6, 1, "The examples are not the same customer: each family answers with the data it needs. "
             "Change any yellow cell; blue and green must stay equal.", 10, 30)
@@ -266,8 +272,10 @@ def _sensitivity(book, sh):
     sh.name_range("ce_in_sens_rates", top + 1, 1, top + nr, 1)
     grid = ltv_retention(S["margin"], np.array([S["retention"]]), np.array([S["rates"]]).T,
                          None if S["periods"] is None else S["periods"])
+    # blank horizon = infinite: passed as "" (omitted in both runtimes), never as a blank cell,
+    # which Excel for Mac and the web would hand over as 0
     sh.spill(top + 1, 2, "=CE_LTV_RETENTION(ce_in_sens_margin,ce_in_sens_retention,ce_in_sens_rates,"
-                         "ce_in_sens_periods)", grid.tolist(), "ce", B.MONEY)
+                         'IF(ce_in_sens_periods="","",ce_in_sens_periods))', grid.tolist(), "ce", B.MONEY)
     sh.name_range("ce_sens_grid", top + 1, 2, top + nr, 1 + nc)
     sh.ws.conditional_format(top + 1, 2, top + nr, 1 + nc, {
         "type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84", "max_color": "#63BE7B"})
@@ -283,15 +291,19 @@ def _sensitivity(book, sh):
         sh.formula(chk, 2 + j, f"=INDEX(ce_in_sens_retention,{j + 1})", v, "native", B.PCT0, align="center")
     for i, v in enumerate(S["rates"]):
         sh.formula(chk + 1 + i, 1, f"=INDEX(ce_in_sens_rates,{i + 1})", v, "native", B.PCT0, align="right")
+    m_, r_, i_ = S["margin"], np.array([S["retention"]]), np.array([S["rates"]]).T
+    closed = m_ * r_ / (1 + i_ - r_) if S["periods"] is None else \
+        m_ * r_ / (1 + i_ - r_) * (1 - (r_ / (1 + i_)) ** S["periods"])
     formula = ('=IF(ce_in_sens_periods="",ce_in_sens_margin*ce_in_sens_retention/(1+ce_in_sens_rates-'
                'ce_in_sens_retention),ce_in_sens_margin*ce_in_sens_retention/(1+ce_in_sens_rates-'
                'ce_in_sens_retention)*(1-(ce_in_sens_retention/(1+ce_in_sens_rates))^ce_in_sens_periods))')
-    sh.spill(chk + 1, 2, formula, grid.tolist(), "check", B.MONEY)
+    sh.spill(chk + 1, 2, formula, closed.tolist(), "check", B.MONEY)
     sh.cross_check(B.area(chk + 1, 2, chk + nr, 1 + nc), B.area(top + 1, 2, top + nr, 1 + nc))
     sh.text(chk + nr + 1, 1, "Largest |difference|", "bold")
-    sh.formula(chk + nr + 1, 2, "=MAX(ABS(ce_sens_grid-" + B.area(chk + 1, 2, chk + nr, 1 + nc) + "))", 0.0,
+    worst = B.largest_difference(grid, closed)
+    sh.formula(chk + nr + 1, 2, "=MAX(ABS(ce_sens_grid-" + B.area(chk + 1, 2, chk + nr, 1 + nc) + "))", worst,
                "native", B.DIFF)
-    sh.check_status(chk + nr + 1, 3, B.cell(chk + nr + 1, 2))
+    sh.check_status(chk + nr + 1, 3, B.cell(chk + nr + 1, 2), worst)
 
     chart = book.wb.add_chart({"type": "line"})
     colors = ["#63BE7B", "#2E75B6", "#F8696B"]

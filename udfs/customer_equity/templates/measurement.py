@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
-from ..model.flags import flag_array
 from ..model import (
     CAPABILITIES,
     TYPES,
@@ -52,13 +51,29 @@ from ..model import (
     word_of_mouth_value,
 )
 from . import _book as B
+from . import measurement_text as T
+from .measurement_contract import (  # noqa: F401 - the contract, re-exported for readers
+    ANCHOR_FORMULAS,
+    EQ_ROW,
+    FILENAME,
+    NAMED,
+    NAMED_FORMULAS,
+    P0,
+    S_ASSUME,
+    S_CUST,
+    S_LISTS,
+    S_README,
+    S_STEP1,
+    S_STEP2,
+    S_STEP3,
+    TABLE,
+    TEMPLATE_ID,
+    TIER_FORMULA,
+    spill_name,
+    stamp,
+)
+from .measurement_refresh import as_table, inputs_to_measurement, refresh  # noqa: F401
 
-TEMPLATE_ID = "measurement/1"
-FILENAME = "customer-equity-measurement.xlsx"
-TABLE = "Customers"
-
-S_README, S_ASSUME, S_CUST, S_STEP1, S_STEP2, S_STEP3, S_LISTS = (
-    "Read me", "Assumptions", "Customers", "Step 1 Classify", "Step 2 Value", "Step 3 Equity", "Lists")
 
 #: Columns of the customer table after the indicators: (name, description, number format).
 VALUE_COLUMNS = (
@@ -66,8 +81,8 @@ VALUE_COLUMNS = (
     ("type", "Type, only if classifying by type (list)", None),
     ("periods", "Retention time, periods", B.INT),
     ("capacity", "Spending capacity per period", B.MONEY),
-    ("share", "Share of wallet, 0-1", "0.000"),
-    ("margin", "Unit margin (0.18 = 18 %)", "0.000"),
+    ("share", "Share of wallet (%)", B.PCT),
+    ("margin", "Unit margin (%)", B.PCT),
     ("influence", "Word-of-mouth influence (< 0: complaints)", "0.0000"),
     ("reach", "People reached per period", B.INT),
     ("avg_value", "Purchase value of those influenced", B.MONEY),
@@ -77,14 +92,6 @@ VALUE_COLUMNS = (
     ("tv_carrier", "Carries transaction value (TRUE/FALSE)", None),
 )
 
-INDICATOR_TEXT = {
-    "income": "Income level",
-    "education": "Education",
-    "innovativeness": "Tries new things early",
-    "opinion_leadership": "Opinion leader, persuades others",
-    "brand_loyalty": "Brand consciousness / loyalty",
-    "price_tolerance": "Price tolerance (5 = insensitive)",
-}
 
 STAGE_LIST = ("introduction", "growth", "maturity", "late maturity", "decline")
 STAGE_ALIASES = (
@@ -101,11 +108,6 @@ TYPE_ALIASES = (
     ("Profit-seeking", 4), ("Profit seeking", 4), ("逐利", 4),
 )
 
-#: Names of the per-customer outputs a test or a reader may look for.
-NAMED_FORMULAS = ("ce_types", "ce_pv", "ce_ppv", "ce_tv", "ce_ltv")
-
-P0 = 11  # first data row (0-indexed) of the per-customer blocks on the step sheets
-EQ_ROW = 7  # header row (0-indexed) of the equity table on Step 3
 
 
 # --- inputs -------------------------------------------------------------------------
@@ -184,18 +186,91 @@ def _income(customers, config):
     return [float(income)] * horizon
 
 
-def _as_table(frame, first):
-    """A summary frame as CE_EQUITY_TABLE / CE_COMPOSITION spill it (header row, NaN blank)."""
-    header = [first] + [str(c) for c in frame.columns]
-    body = []
-    for idx, row in zip(frame.index, frame.itertuples(index=False)):
-        body.append([str(idx)] + [("" if isinstance(v, float) and math.isnan(v) else
-                                   (v.item() if hasattr(v, "item") else v)) for v in row])
-    return [header] + body
-
-
 def _col(values):
     return [[v.item() if hasattr(v, "item") else v] for v in values]
+
+
+# --- the native cross-checks, computed here as Excel computes them ------------------------
+
+
+def _excel_number(v):
+    """A cell as Excel's arithmetic reads it: blank 0, TRUE 1, text an error (NaN)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return 0.0
+    if isinstance(v, (bool, np.bool_)):
+        return float(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    return math.nan
+
+
+def _sumif_codes(values, table):
+    """SUMIF(labels, value, codes) per customer: case-insensitive text, numbers as numbers."""
+    lookup = {}
+    for label, code in table:
+        key = label.lower() if isinstance(label, str) else float(label)
+        lookup[key] = lookup.get(key, 0) + code
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out.append(0)
+        elif isinstance(v, str):
+            out.append(lookup.get(v.lower(), 0))
+        else:
+            out.append(lookup.get(float(v), 0))
+    return np.asarray(out, dtype=float)
+
+
+def native_checks(customers, config, income):
+    """The green cells' values: the ``chk_*`` names evaluated with numpy as Excel would.
+
+    Independent of the core (no ``measure()``): the builder caches these in the check cells,
+    and each OK cell caches the real comparison of the CE_ results with them.
+    """
+    from types import SimpleNamespace
+
+    n = len(customers)
+
+    def col(name):
+        if name not in customers:
+            return np.zeros(n)
+        return np.asarray([_excel_number(v) for v in customers[name].tolist()], dtype=float)
+
+    names = _indicators(config)
+    score = None
+    if all(c in customers for c in names):
+        score = np.column_stack([col(c) for c in names]) @ np.asarray(
+            [float(config.weights[c]) for c in names])
+    if config.classify_by == "stage":
+        code = _sumif_codes(table_col(customers, "stage"), STAGE_ALIASES)
+    elif config.classify_by == "type":
+        code = _sumif_codes(table_col(customers, "type"), TYPE_ALIASES)
+    else:
+        rounded = np.round(score if score is not None else np.zeros(n), 10)
+        code = 1.0 + sum((rounded < float(c)).astype(float) for c in config.cutoffs[:3])
+    types = [TYPES[int(k) - 1] if k in (1, 2, 3, 4) else "#VALUE!" for k in code]
+    rate, periods = float(config.rate), col("periods")
+    begin = 1.0 if config.timing == "begin" else 0.0
+    with np.errstate(all="ignore"):
+        annuity = periods.copy() if rate == 0 else (1 - (1 + rate) ** -periods) / rate * (1 + rate * begin)
+    # the table holds TRUE for every customer when there is no tv_carrier column (table_rows)
+    carrier = col("tv_carrier") if "tv_carrier" in customers else np.ones(n)
+    t = np.arange(1, len(income) + 1, dtype=float)
+    retained = (periods[:, None] >= t[None, :]).astype(float)
+    carriers = ((code <= 2) * carrier) @ retained
+    inc = np.asarray([0.0 if v is None else float(v) for v in income])
+    per_carrier = np.divide(inc, carriers, out=np.zeros_like(inc), where=carriers > 0)
+    factor = (1.0 + rate) ** -(t - begin)
+    discounted = per_carrier * factor
+    pv = annuity * col("capacity") * col("share") * col("margin")
+    ppv = annuity * col("influence") * col("reach") * col("avg_value") * (code <= 3)
+    cv = annuity * col("cv") * (code <= 3)
+    kv = annuity * col("kv") * (code == 1)
+    tv = (code <= 2) * (annuity * col("tv") + carrier * (retained @ discounted))
+    ltv = pv + ppv + cv + kv + tv + float(config.iv)
+    return SimpleNamespace(score=score, code=code, types=types, annuity=annuity, carriers=carriers,
+                           income=inc, per_carrier=per_carrier, factor=factor, discounted=discounted,
+                           pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv, ltv=ltv)
 
 
 # --- the workbook -----------------------------------------------------------------
@@ -237,6 +312,7 @@ def build(path, customers: pd.DataFrame | None = None, config: MeasureConfig | N
     book = B.Book(path, "Customer equity measurement", TEMPLATE_ID,
                   "Customer equity in three steps: classify, value, add up")
     lay = _Layout(len(rows), len(_indicators(config)), len(income))
+    lay.chk = native_checks(customers, config, income)
     sheets = {}
     for name, color in ((S_README, "#1F4E79"), (S_ASSUME, "#BF8F00"), (S_CUST, "#BF8F00"),
                         (S_STEP1, "#2E75B6"), (S_STEP2, "#2E75B6"), (S_STEP3, "#2E75B6"),
@@ -355,7 +431,7 @@ def _assumptions(book, sh, config, income, lay):
     for i, ind in enumerate(names):
         sh.value(r + 2 + i, 1, ind, "native")
         sh.value(r + 2 + i, 2, float(config.weights[ind]), "input", B.SCORE)
-        sh.note(r + 2 + i, 3, INDICATOR_TEXT.get(ind, "rated like the others (1-5)"))
+        sh.note(r + 2 + i, 3, T.INDICATOR_TEXT.get(ind, "rated like the others (1-5)"))
     last = r + 2 + len(names) - 1
     sh.name_range("ce_in_weight_names", r + 2, 1, last, 1)
     sh.name_range("ce_in_weights", r + 2, 2, last, 2)
@@ -451,8 +527,9 @@ def _customers(book, sh, header, rows, config, lay):
     sh.text(0, 0, "Customers", "title")
     sh.merged(0, 2, 0, 12, "One row per customer. Paste your own over the rows below (keep the header "
               "in row 3): the table grows with the paste, and every formula reads the whole table. "
-              "A per-period amount is the same in each period the customer is retained.", "note")
-    descriptions = ["Customer ID"] + [f"{INDICATOR_TEXT.get(i, i)} (1-5)" for i in header[1:1 + n_ind]] \
+              "A per-period amount is the same in each period the customer is retained. Money is in the "
+              "currency of your data (one currency throughout; nothing is converted).", "note")
+    descriptions = ["Customer ID"] + [f"{T.INDICATOR_TEXT.get(i, i)} (1-5)" for i in header[1:1 + n_ind]] \
         + [d for _, d, _ in VALUE_COLUMNS]
     sh.ws.set_row(1, 68)
     for j, d in enumerate(descriptions):
@@ -504,33 +581,11 @@ def _customers(book, sh, header, rows, config, lay):
 
 
 def _names(book, config):
-    """The named formulas: CE_ calculations over the whole table, and the native checks."""
-    d = book.define
-    d("ce_types", '=IF(ce_in_classify_by="stage",CE_SEGMENT_STAGE(ce_in_stage),'
-                  'IF(ce_in_classify_by="type",ce_in_type,'
-                  'CE_SEGMENT(CE_SCORE(ce_in_indicators,ce_in_weights),ce_in_cutoffs)))')
-    d("ce_pv", "=CE_PV(ce_in_capacity,ce_in_share,ce_in_margin)")
-    d("ce_ppv", "=CE_PPV(ce_in_influence,ce_in_reach,ce_in_avg_value)")
-    d("ce_tv", "=CE_TV_ALLOCATE(ce_in_transaction_income,IF((ce_in_tv_carrier*1)*(ce_in_periods>=TRANSPOSE("
-               "ce_transaction_periods)),ce_types,FALSE))+ce_in_tv")
-    d("ce_ltv", "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,ce_pv,ce_ppv,ce_in_cv,ce_in_kv,ce_tv,"
-                "ce_in_iv,ce_in_timing)")
-    # native cross-checks: Excel alone, from the inputs
-    d("chk_score", "=MMULT(ce_in_indicators,ce_in_weights)")
-    d("chk_score_code", "=1+(ROUND(chk_score,10)<INDEX(ce_in_cutoffs,1))+(ROUND(chk_score,10)<INDEX("
-                        "ce_in_cutoffs,2))+(ROUND(chk_score,10)<INDEX(ce_in_cutoffs,3))")
-    d("chk_code", '=IF(ce_in_classify_by="stage",SUMIF(ce_stage_labels,ce_in_stage,ce_stage_codes),'
-                  'IF(ce_in_classify_by="type",SUMIF(ce_type_aliases,ce_in_type,ce_type_alias_codes),'
-                  'chk_score_code))')
-    d("chk_types", '=CHOOSE(chk_code,"Lighthouse","Follower","Rational","Profit-seeking")')
-    d("chk_annuity", '=PV(ce_in_rate,ce_in_periods,-1,0,(ce_in_timing="begin")*1)')
-    d("chk_pv", "=chk_annuity*ce_in_capacity*ce_in_share*ce_in_margin")
-    d("chk_ppv", "=chk_annuity*ce_in_influence*ce_in_reach*ce_in_avg_value*(chk_code<=3)")
-    d("chk_cv", "=chk_annuity*ce_in_cv*(chk_code<=3)")
-    d("chk_kv", "=chk_annuity*ce_in_kv*(chk_code=1)")
-    d("chk_tv", "=(chk_code<=2)*(chk_annuity*ce_in_tv+(ce_in_tv_carrier*1)*MMULT((ce_in_periods>="
-                "TRANSPOSE(ce_transaction_periods))*1,chk_tv_per_carrier))")
-    d("chk_ltv", "=chk_pv+chk_ppv+chk_cv+chk_kv+chk_tv+ce_in_iv")
+    """The per-customer CE_ results by their spill ranges, ce_tv and the native checks."""
+    for name in ANCHOR_FORMULAS:
+        book.define(name, spill_name(name))
+    for name, formula in NAMED.items():
+        book.define(name, formula)
 
 
 def _per_customer_header(sh, col, labels, roles):
@@ -558,8 +613,7 @@ def _step1(book, sh, customers, config, m, lay):
     sh.text(5, 1, "Types", "bold")
     sh.merged(5, 2, 5, 7, "Lighthouse from the first cut-off, Follower from the second, Rational from "
               "the third, Profit-seeking below", "formula_text")
-    sh.note(8, 1, "The blue columns are one CE_ formula each (=ce_types spills one row per customer); "
-            "the green ones recompute the same with Excel's own functions from the inputs.", 7, 30)
+    sh.note(8, 1, T.STEP1_NOTE, 7, 30)
 
     codes = pd.Categorical(m.customers["type"], categories=list(TYPES)).codes
     ids = table_col(customers, "customer_id")
@@ -578,14 +632,15 @@ def _step1(book, sh, customers, config, m, lay):
         sh.spill(P0, 3, '=IF(ce_in_classify_by="score",CE_SCORE(ce_in_indicators,ce_in_weights),"")',
                  _col(score) if by_score else [[""]], "ce", B.SCORE)
         sh.spill(P0, 5, '=IF(ce_in_classify_by="score",chk_score,"")',
-                 _col(score) if by_score else [[""]], "check", B.SCORE)
+                 _col(lay.chk.score) if by_score else [[""]], "check", B.SCORE)
     else:
         sh.formula(P0, 3, '=IF(ce_in_classify_by="score",CE_SCORE(ce_in_indicators,ce_in_weights),"")',
                    "", "ce")
         sh.formula(P0, 5, '=IF(ce_in_classify_by="score",chk_score,"")', "", "check")
-    sh.spill(P0, 4, "=ce_types", types, "ce")
-    sh.spill(P0, 6, "=chk_types", types, "check")
-    sh.spill(P0, 7, '=IF(ce_types=chk_types,"✓","✗")', [["✓"]] * lay.n, "native", align="center")
+    sh.spill(P0, 4, ANCHOR_FORMULAS["ce_types"], types, "ce")
+    sh.spill(P0, 6, "=chk_types", [[t] for t in lay.chk.types], "check")
+    same = [["✓" if a[0].lower() == b.lower() else "✗"] for a, b in zip(types, lay.chk.types)]
+    sh.spill(P0, 7, '=IF(ce_types=chk_types,"✓","✗")', same, "native", align="center")
     last = P0 + lay.n - 1
     if score is not None and by_score:
         sh.cross_check(B.area(P0, 5, last, 5), B.area(P0, 3, last, 3))
@@ -595,13 +650,15 @@ def _step1(book, sh, customers, config, m, lay):
     c = 9
     sh.section(3, c, "Customers per type", c + 3)
     sh.header(4, c, ["Type", "CE_ types", "Check types", "Same?"])
-    counts = np.bincount(codes, minlength=4)
+    counts = np.bincount(codes[codes >= 0], minlength=4)
     for i, t in enumerate(TYPES):
+        chk_count = int(np.sum(lay.chk.code == i + 1))
         sh.value(5 + i, c, t, "native")
         sh.formula(5 + i, c + 1, f"=SUMPRODUCT((ce_types={B.cell(5 + i, c)})*1)", int(counts[i]), "native",
                    B.INT)
-        sh.formula(5 + i, c + 2, f"=SUMPRODUCT((chk_code={i + 1})*1)", int(counts[i]), "check", B.INT)
-        sh.check_status(5 + i, c + 3, f"{B.cell(5 + i, c + 1)}-{B.cell(5 + i, c + 2)}")
+        sh.formula(5 + i, c + 2, f"=SUMPRODUCT((chk_code={i + 1})*1)", chk_count, "check", B.INT)
+        sh.check_status(5 + i, c + 3, f"{B.cell(5 + i, c + 1)}-{B.cell(5 + i, c + 2)}",
+                        int(counts[i]) - chk_count)
     sh.cross_check(B.area(5, c + 2, 8, c + 2), B.area(EQ_ROW + 1, 2, EQ_ROW + 4, 2), S_STEP3)
     sh.ws.freeze_panes(P0, 0)
     sh.protect()
@@ -638,8 +695,9 @@ def _step2(book, sh, customers, config, m, income, lay):
               "function (the annuity factor)", "formula_text")
     sh.text(5, 1, "Largest |difference|", "bold")
     ltv = m.customers["ltv"].to_numpy()
-    sh.formula(5, 3, "=MAX(ABS(ce_ltv-chk_ltv))", 0.0, "native", B.DIFF)
-    sh.check_status(5, 4, B.cell(5, 3))
+    worst = B.largest_difference(ltv, lay.chk.ltv)
+    sh.formula(5, 3, "=MAX(ABS(ce_ltv-chk_ltv))", worst, "native", B.DIFF)
+    sh.check_status(5, 4, B.cell(5, 3), worst)
     sh.note(7, 1, "Blue: CE_ functions (one formula per column, spilling one row per customer). Each "
             "discounted column keeps only what the type provides: KV only for Lighthouse, TV for Lighthouse "
             "and Follower, PPV and CV for all but Profit-seeking.", 14, 30)
@@ -666,15 +724,17 @@ def _step2(book, sh, customers, config, m, income, lay):
     sh.spill(P0, 1, "=ce_in_customer_id", _col(table_col(customers, "customer_id")), "native")
     sh.spill(P0, 2, "=ce_types", _col(mc["type"].astype(str)), "ce")
     sh.spill(P0, 3, "=ce_in_periods", _col(table_col(customers, "periods")), "native", B.INT)
-    sh.spill(P0, 4, "=ce_pv", _col(np.broadcast_to(pv, (lay.n,))), "ce", B.MONEY2)
-    sh.spill(P0, 5, "=ce_ppv", _col(np.broadcast_to(ppv, (lay.n,))), "ce", B.MONEY2)
+    sh.spill(P0, 4, ANCHOR_FORMULAS["ce_pv"], _col(np.broadcast_to(pv, (lay.n,))), "ce", B.MONEY2)
+    sh.spill(P0, 5, ANCHOR_FORMULAS["ce_ppv"], _col(np.broadcast_to(ppv, (lay.n,))), "ce", B.MONEY2)
     for j, k in enumerate(("pv", "ppv", "cv", "kv", "tv", "iv")):
         sh.spill(P0, 6 + j, comp_formula[k], _col(mc[k]), "ce", B.MONEY)
-    sh.spill(P0, 12, "=ce_ltv", _col(ltv), "ce", B.MONEY)
-    tier_formula = "=CE_TIER(ce_ltv,ce_in_tier_cutoffs)"
+    sh.spill(P0, 12, ANCHOR_FORMULAS["ce_ltv"], _col(ltv), "ce", B.MONEY)
+    tier_formula = TIER_FORMULA
     sh.spill(P0, 13, tier_formula, _col(mc["tier"].astype(str)), "ce")
-    sh.spill(P0, 14, "=chk_ltv", _col(ltv), "check", B.MONEY)
-    sh.spill(P0, 15, "=ce_ltv-chk_ltv", [[0.0]] * lay.n, "native", B.DIFF)
+    sh.spill(P0, 14, "=chk_ltv", _col(lay.chk.ltv), "check", B.MONEY)
+    # rounded: float noise between two ways of adding up would show as a red -0.00
+    sh.spill(P0, 15, "=ROUND(ce_ltv-chk_ltv,6)", _col(np.round(ltv - lay.chk.ltv, 6) + 0.0), "native",
+             B.DIFF)
     sh.cross_check(B.area(P0, 14, P0 + lay.n - 1, 14), B.area(P0, 12, P0 + lay.n - 1, 12))
 
     # transaction value allocation (native)
@@ -688,17 +748,12 @@ def _step2(book, sh, customers, config, m, income, lay):
     labels = ["Period", "Income", "Carriers", "Per carrier", "Discount factor", "Discounted per carrier"]
     for j, label in enumerate(labels):
         sh.text(P0 - 1, c + j, label, "header", bg_color="#548235")
-    carriers = carriers_per_period(customers, config) if config.transaction_income is not None else \
-        _carriers_without_income(customers, config, m, len(income))
-    carriers = np.concatenate([carriers, np.zeros(max(0, len(income) - carriers.size), dtype=int)])
-    begin = 1 if config.timing == "begin" else 0
-    for i, inc in enumerate(income):
+    chk = lay.chk
+    for i in range(len(income)):
         row = P0 + i
         t = i + 1
-        inc_v = 0.0 if inc is None else float(inc)
-        n_car = int(carriers[i])
-        per = inc_v / n_car if n_car else 0.0
-        factor = (1.0 + config.rate) ** -(t - begin)
+        inc_v, n_car = float(chk.income[i]), float(chk.carriers[i])
+        per, factor = float(chk.per_carrier[i]), float(chk.factor[i])
         sh.formula(row, c, f"=INDEX(ce_transaction_periods,{t})", t, "native", B.INT, align="center")
         sh.formula(row, c + 1, f"=INDEX(ce_in_transaction_income,{t})", inc_v, "native", B.MONEY)
         sh.formula(row, c + 2, f"=SUMPRODUCT((chk_code<=2)*(ce_in_tv_carrier*1)*(ce_in_periods>="
@@ -712,16 +767,6 @@ def _step2(book, sh, customers, config, m, income, lay):
     sh.ws.freeze_panes(P0, 0)
     sh.protect()
     sh.print_setup(0, 0, P0 + lay.n - 1, c + 5, repeat=(P0 - 2, P0 - 1))
-
-
-def _carriers_without_income(customers, config, m, horizon):
-    """Carriers per period as the native table counts them when no income is allocated."""
-    codes = pd.Categorical(m.customers["type"], categories=list(TYPES)).codes
-    flag = flag_array(np.asarray(table_col(customers, "tv_carrier"), dtype=object), "tv_carrier") \
-        if "tv_carrier" in customers else np.ones(len(customers), dtype=bool)
-    periods = np.asarray(customers["periods"], dtype=float)
-    carrier = (codes <= 1) & flag
-    return np.array([int(np.sum(carrier & (periods >= t))) for t in range(1, horizon + 1)])
 
 
 def _num(customers, name):
@@ -742,8 +787,9 @@ def _step3(book, sh, config, m, lay):
     sh.formula(r, 2, "=CE_EQUITY(ce_types,ce_ltv)", m.equity, "big", B.MONEY)
     sh.ws.set_row(r, 28)
     sh.text(r, 3, "check", "note", align="right")
-    sh.formula(r, 4, "=SUMPRODUCT(chk_ltv)", m.equity, "big_check", B.MONEY)
-    sh.check_status(r, 5, f"{B.cell(r, 2)}-{B.cell(r, 4)}")
+    chk_equity = float(np.sum(lay.chk.ltv))
+    sh.formula(r, 4, "=SUMPRODUCT(chk_ltv)", chk_equity, "big_check", B.MONEY)
+    sh.check_status(r, 5, f"{B.cell(r, 2)}-{B.cell(r, 4)}", m.equity - chk_equity)
     sh.cross_check(B.cell(r, 4, False, False), B.cell(r, 2, False, False))
     sh.name_range("ce_equity_total", r, 2)
     sh.formula(r + 1, 1, '=TEXT(ROWS(ce_in_periods),"#,##0")&" customers, "&TEXT(ce_in_rate,"0.0%")&'
@@ -757,7 +803,7 @@ def _step3(book, sh, config, m, lay):
     r = EQ_ROW - 1
     lay.eq_row = r + 1
     sh.section(r, 1, "Equity by customer type", 8)
-    eq = _as_table(m.by_type, "type")
+    eq = as_table(m.by_type, "type")
     sh.spill(r + 1, 1, "=CE_EQUITY_TABLE(ce_types,ce_ltv)", eq, "ce",
              [None, "#,##0", B.MONEY, B.PCT, B.MONEY], header={"bg_color": "#2E75B6"}, label_col=True)
     sh.text(r + 1, 6, "Equity (check)", "header", bg_color="#548235")
@@ -766,9 +812,12 @@ def _step3(book, sh, config, m, lay):
     for i in range(5):
         row = r + 2 + i
         f = "=SUMPRODUCT(chk_ltv)" if i == 4 else f"=SUMPRODUCT((chk_code={i + 1})*chk_ltv)"
-        sh.formula(row, 6, f, float(m.by_type["equity"].iloc[i]), "check", B.MONEY)
-        sh.formula(row, 7, f"={B.cell(row, 3)}-{B.cell(row, 6)}", 0.0, "native", B.DIFF)
-        sh.check_status(row, 8, B.cell(row, 7))
+        chk = float(np.sum(lay.chk.ltv if i == 4 else lay.chk.ltv * (lay.chk.code == i + 1)))
+        diff = float(m.by_type["equity"].iloc[i]) - chk
+        sh.formula(row, 6, f, chk, "check", B.MONEY)
+        sh.formula(row, 7, f"=ROUND({B.cell(row, 3)}-{B.cell(row, 6)},6)", round(diff, 6) + 0.0, "native",
+                   B.DIFF)
+        sh.check_status(row, 8, B.cell(row, 7), diff)
     sh.cross_check(B.area(r + 2, 6, r + 6, 6), B.area(r + 2, 3, r + 6, 3))
     sh.name_range("ce_equity_by_type", r + 1, 1, r + 6, 5)
     sh.note(r + 8, 1, "share = share of total equity; average = equity per customer. Check: "
@@ -803,7 +852,7 @@ def _step3(book, sh, config, m, lay):
     r = 24
     lay.comp_row = r + 1
     sh.section(r, 1, "Composition: value kind × customer type (discounted)", 8)
-    comp = _as_table(m.composition, "kind")
+    comp = as_table(m.composition, "kind")
     sh.spill(r + 1, 1, "=CE_COMPOSITION(ce_types,ce_in_rate,ce_in_periods,ce_pv,ce_ppv,ce_in_cv,ce_in_kv,"
              "ce_tv,ce_in_iv,ce_in_timing)", comp, "ce", B.MONEY, header={"bg_color": "#2E75B6"},
              label_col=True)
@@ -818,8 +867,12 @@ def _step3(book, sh, config, m, lay):
             f = "=ce_in_iv*ROWS(ce_in_periods)"
         else:
             f = "=SUMPRODUCT(chk_ltv)"
-        sh.formula(row, 7, f, float(m.composition["Total"].iloc[i]), "check", B.MONEY)
-        sh.check_status(row, 8, f"{B.cell(row, 6)}-{B.cell(row, 7)}")
+        c = lay.chk
+        chk = float([np.sum(c.pv), np.sum(c.ppv), np.sum(c.cv), np.sum(c.kv), np.sum(c.tv),
+                     float(config.iv) * lay.n, np.sum(c.ltv)][i])
+        sh.formula(row, 7, f, chk, "check", B.MONEY)
+        sh.check_status(row, 8, f"{B.cell(row, 6)}-{B.cell(row, 7)}",
+                        float(m.composition["Total"].iloc[i]) - chk)
     sh.cross_check(B.area(r + 2, 7, r + 8, 7), B.area(r + 2, 6, r + 8, 6))
     sh.name_range("ce_equity_composition", r + 1, 1, r + 8, 6)
     sh.note(r + 10, 1, "Rows: purchase (PV), word-of-mouth (PPV), contact information (CV), knowledge (KV), "
@@ -829,9 +882,9 @@ def _step3(book, sh, config, m, lay):
     # python block
     r = 37
     sh.section(r, 1, "Check: the same table from Python's measure() (written by the Refresh button)", 8)
-    py = _as_table(m.by_type, "type")
+    py = as_table(m.by_type, "type")
     for j in range(5):
-        sh.text(r + 1, 1 + j, py[0][j], "header", bg_color="#7030A0")
+        sh.text(r + 1, 1 + j, py[0][j], "header", bg_color="#7030A0", locked=False)  # ce_out_: unlocked
     for i in range(1, 6):
         sh.value(r + 1 + i, 1, py[i][0], "python", bold=True)
         for j, nf in zip(range(1, 5), ["#,##0", B.MONEY, B.PCT, B.MONEY]):
@@ -840,21 +893,15 @@ def _step3(book, sh, config, m, lay):
     sh.value(r + 7, 1, stamp(m), "python", italic=True)
     sh.name_range("ce_out_stamp", r + 7, 1)
     sh.text(r + 2, 6, "Same as CE_?", "note", align="right")
-    sh.formula(r + 2, 7, f"={B.cell(lay.eq_row + 5, 3)}-{B.cell(r + 6, 3)}", 0.0, "native", B.DIFF)
-    sh.check_status(r + 2, 8, B.cell(r + 2, 7))
+    same = m.equity - float(py[5][2])
+    sh.formula(r + 2, 7, f"={B.cell(lay.eq_row + 5, 3)}-{B.cell(r + 6, 3)}", same, "native", B.DIFF)
+    sh.check_status(r + 2, 8, B.cell(r + 2, 7), same)
     sh.merged(r + 3, 6, r + 6, 8, "Python writes this block only when you press Refresh; it does not "
               "need the CE_ functions (useful on a Mac, where only Refresh works).", "note")
 
     _charts(book, sh, lay)
     sh.protect()
     sh.print_setup(0, 0, r + 8, 17, fit_tall=1)
-
-
-def stamp(m):
-    """The text Python writes under its table: what it measured (no clock time: reproducible)."""
-    from .. import __version__
-
-    return (f"measure() on {int(m.counts.sum()):,} customers; customer-equity {__version__}")
 
 
 def _charts(book, sh, lay):
@@ -922,14 +969,7 @@ def _readme(book, sh, config, lay):
              "replace with your own.", 8)
     r = 3
     sh.section(r, 1, "The three steps", 8)
-    steps = [
-        ("Step 1 Classify", "Give each customer one of four types: Lighthouse, Follower, Rational, "
-         "Profit-seeking.", "score = Σ weight × indicator; type by cut-offs (or by life-cycle stage)"),
-        ("Step 2 Value", "Value each customer from the kinds of value its type provides, discounted over "
-         "its retention time.", "LTV = Σ_t (PV+PPV+CV+KV+TV)_t (1+i)^-t + Iv, type-restricted"),
-        ("Step 3 Equity", "Add up: equity per type, the composition (value kind × type) and the type "
-         "structure, with charts.", "CE = Σ_types Σ_customers LTV"),
-    ]
+    steps = T.STEPS
     sh.header(r + 1, 1, ["Sheet", "What it does", "", "", "Formula", "", "", ""])
     sh.ws.merge_range(r + 1, 2, r + 1, 4, "What it does", book.fmt("header"))
     sh.ws.merge_range(r + 1, 5, r + 1, 8, "Formula", book.fmt("header"))
@@ -941,14 +981,7 @@ def _readme(book, sh, config, lay):
         sh.ws.set_row(row, 32)
     r = r + 6
     sh.section(r, 1, "The five kinds of value and who provides them", 8)
-    kinds = [
-        ("PV purchase value", "capacity × share of wallet × unit margin, per period"),
-        ("PPV word of mouth", "influence × people reached × their average purchase (negative for complaints)"),
-        ("CV contact information", "complaints, suggestions, requests in two-way contact, per period"),
-        ("KV knowledge value", "assessed benefit of the customer's knowledge (Lighthouse only)"),
-        ("TV transaction value", "partner-market income, split evenly over the customers who carry it"),
-        ("Iv profile information", "one constant per customer, added once, not discounted"),
-    ]
+    kinds = T.KINDS
     for i, (k, text) in enumerate(kinds):
         sh.text(r + 1 + i, 1, k, "bold")
         sh.merged(r + 1 + i, 2, r + 1 + i, 8, text, "text")
@@ -957,105 +990,13 @@ def _readme(book, sh, config, lay):
     r = r + 9
     r = B.legend(sh, r, 1)
     sh.section(r, 1, "Measure your own customers", 8)
-    how = [
-        "1. On Customers, paste your rows over the sample (values only: Home > Paste > Values), starting "
-        "in the first row under the header, in the column order of row 2's descriptions. A column you do not "
-        "have stays blank (it counts as 0). Delete leftover sample rows (select them > Delete Table Rows).",
-        "2. On Assumptions, set the discount rate per period of your data, Iv, the classification method, "
-        "weights, cut-offs and the transaction income.",
-        "3. With the Customer Equity add-in loaded, Excel recalculates the CE_ cells. Press Refresh on the "
-        "add-in's ribbon to also write Python's check table on Step 3.",
-        "4. Read Step 3. Every green check should say OK.",
-    ]
+    how = T.HOW
     sh.paragraphs(r, how, 30)
     r = r + 6
     sh.section(r, 1, "Good to know", 8)
-    notes = [
-        "Without the add-in the workbook still shows the numbers it was saved with. Change an input and the "
-        "CE_ cells show #NAME? until the add-in is loaded; the green checks keep working.",
-        "Formulas use names, not addresses: ce_in_... are inputs (ce_in_periods = Customers[periods]), "
-        "ce_types, ce_pv, ce_ppv, ce_tv, ce_ltv are the CE_ calculations over the whole table, chk_... the "
-        "native checks, ce_out_... what Python writes. See Formulas > Name Manager.",
-        "Per-customer columns on the step sheets are single formulas that spill (=ce_ltv); they grow and "
-        "shrink with the table. Only the Customers sheet is unprotected, so the table can grow.",
-        "Periods are the unit of your data (years here). The discount rate must be per period of that unit; "
-        "end-of-period discounting matches Excel's NPV.",
-        "Readings of the paper: Iv is the constant profile value, CV the ongoing contact value; a value kind "
-        "a type does not provide is left out even if the table holds a number for it.",
-    ]
+    notes = T.NOTES
     sh.paragraphs(r, notes, 32)
     sh.protect()
     sh.print_setup(0, 0, r + 1 + len(notes), 8, landscape=False, fit_tall=1)
 
 
-# --- the Refresh button ---------------------------------------------------------------
-
-
-def refresh(inputs):
-    """Refresher for ``measurement/1``: Python's measure() on the workbook's inputs.
-
-    Parameters
-    ----------
-    inputs : Mapping[str, list[list]]
-        The values of the workbook's ``ce_in_`` names as 2-D lists: ``ce_in_customers``
-        (the table with its header row), ``ce_in_rate``, ``ce_in_timing``, ``ce_in_iv``,
-        ``ce_in_classify_by``, ``ce_in_weight_names``, ``ce_in_weights``,
-        ``ce_in_cutoffs``, ``ce_in_transaction_income`` and ``ce_in_tier_cutoffs``.
-
-    Returns
-    -------
-    dict
-        ``ce_out_by_type``: the equity table (6 x 5 with its header row, as
-        CE_EQUITY_TABLE spills it); ``ce_out_stamp``: one cell saying what was measured.
-    """
-    customers, config = inputs_to_measurement(inputs)
-    m = measure(customers, config)
-    return {"ce_out_by_type": _as_table(m.by_type, "type"), "ce_out_stamp": [[stamp(m)]]}
-
-
-def _scalar(inputs, name):
-    v = inputs[name]
-    while isinstance(v, (list, tuple)):
-        if len(v) != 1:
-            raise CustomerEquityError(name, "must be a single cell")
-        v = v[0]
-    return v
-
-
-def _flat(inputs, name):
-    v = inputs[name]
-    if not isinstance(v, (list, tuple)):
-        return [v]
-    out = []
-    for row in v:
-        out.extend(row if isinstance(row, (list, tuple)) else [row])
-    return out
-
-
-def inputs_to_measurement(inputs):
-    """The customer table and :class:`MeasureConfig` that a workbook's ``ce_in_`` values describe."""
-    table = inputs["ce_in_customers"]
-    header = [str(h) for h in table[0]]
-    body = [list(r) for r in table[1:] if any(c not in (None, "") for c in r)]
-    df = pd.DataFrame(body, columns=header).replace({"": None})
-    for c in list(df.columns):
-        if df[c].isna().all():
-            df = df.drop(columns=c)  # an empty optional column (type, tv) is not given
-        elif c not in ("customer_id", "stage", "type", "tv_carrier"):
-            df[c] = pd.to_numeric(df[c], errors="raise") if df[c].map(
-                lambda x: x is None or isinstance(x, (int, float))).all() else df[c]
-    names = [str(x) for x in _flat(inputs, "ce_in_weight_names")]
-    weights = [float(x) for x in _flat(inputs, "ce_in_weights")]
-    income = [0.0 if x in (None, "") else float(x) for x in _flat(inputs, "ce_in_transaction_income")]
-    tiers = _flat(inputs, "ce_in_tier_cutoffs")
-    config = MeasureConfig(
-        rate=float(_scalar(inputs, "ce_in_rate")),
-        timing=str(_scalar(inputs, "ce_in_timing") or "end"),
-        iv=float(_scalar(inputs, "ce_in_iv") or 0.0),
-        classify_by=str(_scalar(inputs, "ce_in_classify_by") or "score"),
-        weights=dict(zip(names, weights)),
-        cutoffs=tuple(float(x) for x in _flat(inputs, "ce_in_cutoffs")),
-        transaction_income=income if any(income) else None,
-        tier_cutoffs=None if all(x in (None, "") for x in tiers) else tuple(float(x) for x in tiers),
-    )
-    return df, config

@@ -66,6 +66,7 @@ def model(base, delta, new_rate, mix, total):
     out = {
         "value": value, "margin": margin, "lifetime": 1 / (1 - r), "rebuilt": n * ltv(r, i),
         "new_customers": n2, "new_retention": r2, "new_value": ltv(r2, new_rate),
+        "new_value_closed": margin * r2 / (1 + new_rate - r2) + iv,  # the sheet's native check
         "new_equity": n2 * ltv(r2, new_rate),
         "levers": {
             "baseline": float(eq.sum()),
@@ -136,7 +137,8 @@ def _what_if(book, sh, base, total, res):
         sh.formula(row, 6, f"=({B.cell(row, 5, False)}-ce_in_wi_iv)*(1+ce_in_wi_rate-{B.cell(row, 4, False)})"
                            f"/{B.cell(row, 4, False)}", res["margin"][i], "native", B.MONEY2)
         sh.formula(row, 7, f"=1/(1-{B.cell(row, 4, False)})", res["lifetime"][i], "native", "0.0")
-        sh.check_status(row, 9, f"{B.cell(row, 8, False)}-{B.cell(row, 3, False)}")
+        sh.check_status(row, 9, f"{B.cell(row, 8, False)}-{B.cell(row, 3, False)}",
+                        float(res["rebuilt"][i]) - float(base["equity"][i]))
     sh.name_range("ce_wi_margin", first, 6, last, 6)
     sh.spill(first, 8, "=ce_in_wi_customers*(CE_LTV_RETENTION(ce_wi_margin,ce_in_wi_retention,ce_in_wi_rate)"
                        "+ce_in_wi_iv)", [[v] for v in res["rebuilt"]], "ce", B.MONEY)
@@ -163,6 +165,7 @@ def _what_if(book, sh, base, total, res):
                      "Value per customer (CE_)", "Equity", "Value per customer (check)", "Status"])
     sh.ws.set_row(h, 32)
     sfirst, slast = h + 1, h + 4
+    closed_value = res["new_value_closed"]
     for i, t in enumerate(TYPES):
         row = sfirst + i
         sh.value(row, 1, t, "native", bold=True)
@@ -173,7 +176,8 @@ def _what_if(book, sh, base, total, res):
                    res["new_retention"][i], "native", B.PCT)
         sh.formula(row, 7, f"={B.cell(row, 4, False)}*{B.cell(row, 6, False)}", res["new_equity"][i], "native",
                    B.MONEY)
-        sh.check_status(row, 9, f"{B.cell(row, 6, False)}-{B.cell(row, 8, False)}")
+        sh.check_status(row, 9, f"{B.cell(row, 6, False)}-{B.cell(row, 8, False)}",
+                        float(res["new_value"][i]) - float(closed_value[i]))
     sh.name_range("ce_in_wi_delta", sfirst, 2, slast, 2)
     sh.name_range("ce_in_wi_mix", sfirst, 3, slast, 3)
     sh.name_range("ce_wi_new_customers", sfirst, 4, slast, 4)
@@ -182,7 +186,7 @@ def _what_if(book, sh, base, total, res):
              [[v] for v in res["new_value"]], "ce", B.MONEY)
     sh.name_range("ce_wi_new_equity", sfirst, 7, slast, 7)
     sh.spill(sfirst, 8, "=ce_wi_margin*ce_wi_new_retention/(1+ce_in_wi_new_rate-ce_wi_new_retention)+ce_in_wi_iv",
-             [[v] for v in res["new_value"]], "check", B.MONEY)
+             [[v] for v in closed_value], "check", B.MONEY)
     sh.cross_check(B.area(sfirst, 8, slast, 8), B.area(sfirst, 6, slast, 6))
     sh.text(slast + 1, 1, "Total", "bold")
     sh.formula(slast + 1, 3, "=SUM(ce_in_wi_mix)", float(sum(MIX)), "native", B.PCT, bold=True)
@@ -224,7 +228,7 @@ def _what_if(book, sh, base, total, res):
         sh.formula(row, 4, f"={B.cell(row, 3, False)}/{B.cell(h + 1, 2)}", change / base_eq, "native",
                    "+0.0%;[Red]-0.0%;0.0%")
         sh.formula(row, 5, f"=SUMPRODUCT({n},{closed.format(r=rr, i=ii)})", v, "check", B.MONEY)
-        sh.check_status(row, 6, f"{B.cell(row, 2, False)}-{B.cell(row, 5, False)}")
+        sh.check_status(row, 6, f"{B.cell(row, 2, False)}-{B.cell(row, 5, False)}", 0.0)  # v both sides
     sh.cross_check(B.area(h + 2, 5, h + 5, 5), B.area(h + 2, 2, h + 5, 2))
     sh.name_range("ce_wi_levers", h + 1, 2, h + 5, 2)
     lever_rows = (h + 2, h + 5)

@@ -1,41 +1,38 @@
-"""The Excel add-in: build ``customer_equity.xlam`` from xlwings' template and install it.
+"""Build ``customer_equity.xlam`` from xlwings' own add-in template.
 
-The add-in is xlwings' own "custom add-in with ribbon" (``xlwings quickstart NAME --addin
+The add-in is xlwings' "custom add-in with ribbon" (``xlwings quickstart NAME --addin
 --ribbon``), copied from the *installed* xlwings package at build time, so that its VBA
 always matches the installed xlwings and its DLL. Only XML parts are rewritten:
 
-- ``customUI/customUI.xml``: our ribbon (source: ``addin/customUI.xml`` in the repository);
+- ``customUI/customUI.xml``: our ribbon (source: ``addin/customUI.xml`` in the repository,
+  installed as the package data ``customer_equity.addin_data``);
 - the configuration sheet: renamed from ``_myaddin.conf`` to ``myaddin.conf`` (the template's
   VBA looks for a sheet called ``PROJECT_NAME & ".conf"``, and ``PROJECT_NAME`` is the VBA
   constant ``"myaddin"``, which we cannot change without touching the VBA), with the
-  interpreter that ran the build and ``customer_equity.excel`` as the UDF module;
+  interpreter that ran the build and, on the COM route, ``customer_equity.excel`` as the UDF
+  module (empty on the xlwings Lite route: the add-in then serves Refresh only);
 - ``xl/workbook.xml`` and ``docProps/app.xml``: the sheet name, and one defined name
   ``CE_ADDIN_BUILD`` recording the package and xlwings versions.
 
 The ribbon's Refresh button is the template's callback ``RibbonMyAddin.RunMain``, which runs
 ``import <file name>; <file name>.main()``: the file must therefore be called
 ``customer_equity.xlam`` for it to run :func:`customer_equity.main`.
-
-``install`` copies the built file into Excel's XLSTART folder (as ``xlwings addin install``
-does); ``remove`` and ``status`` mirror ``xlwings addin remove/status``. Without Excel they
-say so and exit non-zero, writing nothing.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
-import os
 import re
-import shutil
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
+
+from .._files import atomic_path
+from ..errors import CustomerEquityError
 
 ADDIN_BASENAME = "customer_equity"
 """Base name of the add-in file; RunMain imports the module of that name."""
@@ -45,6 +42,16 @@ UDF_MODULES = "customer_equity.excel"
 TEMPLATE_FILENAME = "quickstart_addin_ribbon.xlam"
 RIBBON_PART = "customUI/customUI.xml"
 RIBBON_SOURCE = "customUI.xml"
+RIBBON_PACKAGE = "customer_equity.addin_data"
+"""The repository's ``addin/`` folder, mapped into the package (``package-dir`` in setup)."""
+FUNCTION_ROUTES = {
+    "com": "the Excel functions are imported into this add-in (Windows desktop Excel); Refresh "
+           "imports them, which needs the Trust Center setting 'Trust access to the VBA project "
+           "object model'",
+    "lite": "the Excel functions come from xlwings Lite (Windows, Mac, web); this add-in serves "
+            "Refresh only and never touches its VBA project (no Trust Center change)",
+}
+"""The two routes of the Excel functions, as ``customer-equity addin status`` reports them."""
 BUILD_NAME = "CE_ADDIN_BUILD"
 """Workbook-level defined name in the add-in holding ``customer_equity X; xlwings Y``."""
 
@@ -54,9 +61,6 @@ _NS = {
     "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
     "ui": "http://schemas.microsoft.com/office/2006/01/customui",
 }
-
-Printer = Callable[[str], None]
-
 
 class AddinError(RuntimeError):
     """Raised when the add-in cannot be built (template or ribbon source not as expected)."""
@@ -83,28 +87,24 @@ def template_path() -> Path:
 def ribbon_source_path() -> Path:
     """Return the ribbon XML source, ``addin/customUI.xml``.
 
-    In a source checkout it is the repository's ``addin/`` folder. An installed wheel carries
-    it as a data file (``share/customer-equity/addin/customUI.xml``, see ``pyproject.toml``),
-    found through the distribution's file list so that any install scheme works.
+    Installed (wheel or editable), the repository's ``addin/`` folder is the package
+    ``customer_equity.addin_data`` and the file is found with :mod:`importlib.resources`;
+    a source checkout run without installing (``PYTHONPATH=udfs``) reads the folder itself.
     """
-    checkout = Path(__file__).resolve().parents[2] / "addin" / RIBBON_SOURCE
+    from importlib import resources
+
+    try:
+        source = resources.files(RIBBON_PACKAGE) / RIBBON_SOURCE
+        if source.is_file():
+            return Path(str(source))
+    except ModuleNotFoundError:
+        pass
+    checkout = Path(__file__).resolve().parents[3] / "addin" / RIBBON_SOURCE
     if checkout.is_file():
         return checkout
-    try:
-        from importlib import metadata
-
-        files = metadata.files("customer-equity") or []
-    except Exception:  # noqa: BLE001 - not installed as a distribution
-        files = []
-    for entry in files:
-        parts = Path(str(entry)).parts
-        if parts[-2:] == ("addin", RIBBON_SOURCE) and "customer-equity" in parts:
-            located = Path(entry.locate()).resolve()
-            if located.is_file():
-                return located
     raise AddinError(
-        "Cannot find the ribbon source addin/customUI.xml: neither in a source checkout "
-        "nor among the installed package's data files."
+        f"Cannot find the ribbon source {RIBBON_SOURCE}: neither the package data "
+        f"{RIBBON_PACKAGE} nor a source checkout's addin/ folder holds it."
     )
 
 
@@ -192,13 +192,22 @@ def _package_root_if_not_installed() -> str:
     """
     import sysconfig
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     installed = {
         Path(p).resolve()
         for key in ("purelib", "platlib")
         if (p := sysconfig.get_paths().get(key))
     }
     return "" if root in installed else str(root)
+
+
+def route_of_udf_modules(udf_modules: object) -> str:
+    """``"com"`` when the add-in names UDF modules to import, else ``"lite"``.
+
+    >>> route_of_udf_modules("customer_equity.excel"), route_of_udf_modules(None)
+    ('com', 'lite')
+    """
+    return "com" if str(udf_modules or "").strip() else "lite"
 
 
 @dataclass(frozen=True)
@@ -210,9 +219,22 @@ class AddinConfig:
     pythonpath: str = ""
 
     @classmethod
-    def for_this_python(cls) -> "AddinConfig":
-        """The configuration for the interpreter running this code."""
-        return cls(interpreter=sys.executable, pythonpath=_package_root_if_not_installed())
+    def for_this_python(cls, functions: str = "com") -> "AddinConfig":
+        """The configuration for the interpreter running this code.
+
+        ``functions`` is the route of the Excel functions (:data:`FUNCTION_ROUTES`):
+        ``"com"`` names ``customer_equity.excel`` as the add-in's UDF module; ``"lite"``
+        leaves it empty, so that the add-in never touches its VBA project.
+        """
+        if functions not in FUNCTION_ROUTES:
+            raise AddinError(f"Unknown functions route {functions!r}; use one of {sorted(FUNCTION_ROUTES)}.")
+        return cls(interpreter=sys.executable, pythonpath=_package_root_if_not_installed(),
+                   udf_modules=UDF_MODULES if functions == "com" else "")
+
+    @property
+    def functions(self) -> str:
+        """The functions route this configuration gives: ``"com"`` or ``"lite"``."""
+        return route_of_udf_modules(self.udf_modules)
 
     def values(self) -> dict[str, str | bool]:
         """Return ``{sheet key: value}``, uppercase-insensitive as xlwings reads them."""
@@ -386,7 +408,8 @@ def build(
 
     Copies every part of xlwings' template unchanged except the ribbon, the configuration
     sheet, ``xl/workbook.xml`` and ``docProps/app.xml`` (XML only; ``vbaProject.bin`` is
-    copied byte for byte). ``config`` defaults to the running interpreter.
+    copied byte for byte). ``config`` defaults to the running interpreter and the COM
+    route. Written to a temporary file and renamed; raises :class:`AddinError`.
     """
     config = config or AddinConfig.for_this_python()
     template = Path(template) if template else template_path()
@@ -430,12 +453,12 @@ def build(
             raise AddinError(f"The template has no {RIBBON_PART}.")
 
         out_dir = Path(out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise AddinError(f"{out_dir} is a file; name a folder to write {ADDIN_FILENAME} into.")
         out_dir.mkdir(parents=True, exist_ok=True)
         target = out_dir / ADDIN_FILENAME
-        fd, tmp_name = tempfile.mkstemp(prefix=".customer_equity-", suffix=".xlam", dir=out_dir)
-        os.close(fd)
         try:
-            with zipfile.ZipFile(tmp_name, "w", zipfile.ZIP_DEFLATED) as zout:
+            with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
                 for info in zin.infolist():
                     data = replaced.get(info.filename)
                     if data is None:
@@ -444,10 +467,8 @@ def build(
                     new.compress_type = zipfile.ZIP_DEFLATED
                     new.external_attr = info.external_attr
                     zout.writestr(new, data)
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        except CustomerEquityError as exc:
+            raise AddinError(str(exc)) from None
     return target
 
 
@@ -461,195 +482,3 @@ def read_build_stamp(xlam: Path | str) -> str | None:
     return None
 
 
-# --------------------------------------------------------------------------------------
-# Install / remove / status
-# --------------------------------------------------------------------------------------
-
-NO_EXCEL = (
-    "Microsoft Excel was not found on this machine ({platform}). The add-in needs desktop "
-    "Excel on Windows or macOS; nothing was written. Use `customer-equity addin build` to "
-    "write customer_equity.xlam here, or see docs/install-in-excel.md for Excel on the web."
-)
-
-
-def excel_installed() -> bool:
-    """Whether desktop Excel is installed (Windows registry / macOS application folder)."""
-    if sys.platform.startswith("win"):
-        try:
-            import winreg
-
-            winreg.CloseKey(winreg.OpenKey(winreg.HKEY_CLASSES_ROOT, r"Excel.Application"))
-            return True
-        except OSError:
-            return False
-    if sys.platform == "darwin":
-        return any(
-            Path(p).is_dir()
-            for p in ("/Applications/Microsoft Excel.app", "~/Applications/Microsoft Excel.app")
-        )
-    return False
-
-
-def excel_startup_dir() -> Path | None:
-    """Return Excel's XLSTART folder (asking Excel, as xlwings does), or None without Excel."""
-    if not excel_installed():
-        return None
-    try:
-        import xlwings as xw
-
-        if xw.apps:
-            return Path(xw.apps.active.startup_path)
-        with xw.App(visible=False) as app:
-            return Path(app.startup_path)
-    except Exception:  # noqa: BLE001 - Excel present but not scriptable: treat as absent
-        return None
-
-
-def _close_in_running_excel(name: str) -> None:
-    """Close the add-in in every running Excel so that its file can be replaced."""
-    try:
-        import xlwings as xw
-
-        for app in xw.apps:
-            try:
-                app.books[name].close()
-            except Exception:  # noqa: BLE001 - not open in this instance
-                pass
-    except Exception:  # noqa: BLE001 - no Excel engine on this platform
-        pass
-
-
-_FIND = object()
-
-
-def _startup_dir(startup_dir, echo):
-    """The XLSTART folder given, or Excel's own; None (having said why) without Excel."""
-    target_dir = excel_startup_dir() if startup_dir is _FIND else startup_dir
-    if target_dir is None:
-        echo(NO_EXCEL.format(platform=sys.platform))
-    return target_dir
-
-
-def install(startup_dir: Path | None | object = _FIND, *, echo: Printer = print) -> int:
-    """Build the add-in and copy it into Excel's XLSTART folder; return an exit code.
-
-    ``startup_dir`` defaults to asking Excel; with no Excel it prints why and returns 1
-    without writing anything.
-    """
-    found_by_excel = startup_dir is _FIND
-    target_dir = _startup_dir(startup_dir, echo)
-    if target_dir is None:
-        return 1
-    target_dir = Path(target_dir)
-    with tempfile.TemporaryDirectory() as tmp:
-        built = build(tmp)
-        if found_by_excel:
-            _close_in_running_excel(ADDIN_FILENAME)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            shutil.copyfile(built, target_dir / ADDIN_FILENAME)
-        except PermissionError:
-            echo(
-                f"Error: could not write {target_dir / ADDIN_FILENAME}. If Excel is running, "
-                "quit Excel and try again."
-            )
-            return 1
-    if found_by_excel and sys.platform == "darwin":
-        from xlwings.cli import runpython_install
-
-        runpython_install(None)  # the AppleScript RunPython needs on macOS
-    echo(f"Installed the Customer Equity add-in at {target_dir / ADDIN_FILENAME}")
-    echo(f"It runs {sys.executable} with the functions of {UDF_MODULES}.")
-    echo(
-        "Restart Excel, open the 'Customer Equity' tab and click Refresh once to load the "
-        "functions (on Windows this needs the Trust Center setting 'Trust access to the VBA "
-        "project object model')."
-    )
-    return 0
-
-
-def remove(startup_dir: Path | None | object = _FIND, *, echo: Printer = print) -> int:
-    """Delete the add-in from Excel's XLSTART folder; return an exit code."""
-    found_by_excel = startup_dir is _FIND
-    target_dir = _startup_dir(startup_dir, echo)
-    if target_dir is None:
-        return 1
-    path = Path(target_dir) / ADDIN_FILENAME
-    if not path.exists():
-        echo("Error: could not remove the add-in: it does not seem to be installed.")
-        return 1
-    if found_by_excel:
-        _close_in_running_excel(ADDIN_FILENAME)
-    try:
-        path.unlink()
-    except PermissionError:
-        echo(
-            f"Error: failed to remove {path}. If Excel is running, quit Excel and try again, "
-            "or delete the file by hand."
-        )
-        return 1
-    echo(f"Removed the add-in from {path}")
-    return 0
-
-
-def status(startup_dir: Path | None | object = _FIND, *, echo: Printer = print) -> int:
-    """Say whether the add-in is installed (0) or not (1), and whether it matches xlwings."""
-    target_dir = _startup_dir(startup_dir, echo)
-    if target_dir is None:
-        return 1
-    path = Path(target_dir) / ADDIN_FILENAME
-    if not path.is_file():
-        echo("The add-in is not installed.")
-        echo(f'"customer-equity addin install" will install it at: {path}')
-        return 1
-    echo(f"The add-in is installed at {path}")
-    stamp, current = read_build_stamp(path), build_stamp()
-    if stamp != current:
-        echo(
-            f"It was built for {stamp or 'an unknown version'}, but this Python has {current}: "
-            'run "customer-equity addin install" again so that its VBA matches xlwings.'
-        )
-    echo('Use "customer-equity addin remove" to uninstall it.')
-    return 0
-
-
-# --------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------
-
-
-def _cmd_build(args: argparse.Namespace) -> int:
-    try:
-        path = build(args.out)
-    except AddinError as exc:
-        print(f"Error: {exc}")
-        return 1
-    except OSError as exc:  # e.g. the file is open in Excel (Windows locks it)
-        print(f"Error: could not write {Path(args.out) / ADDIN_FILENAME}: {exc}")
-        return 1
-    print(f"Wrote {path}")
-    return 0
-
-
-def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``addin build|install|remove|status`` on an argparse subparsers object.
-
-    Each leaf parser gets ``func=handler(args) -> int`` (the exit code).
-    """
-    parser = subparsers.add_parser(
-        "addin",
-        help="build or install the Excel add-in (ribbon tab 'Customer Equity')",
-        description="The Customer Equity Excel add-in, built from the installed xlwings.",
-    )
-    sub = parser.add_subparsers(dest="addin_command", metavar="{build,install,remove,status}")
-    sub.required = True
-    p = sub.add_parser("build", help=f"write {ADDIN_FILENAME}")
-    p.add_argument("--out", default=".", metavar="DIR", help="output folder (default: .)")
-    p.set_defaults(func=_cmd_build)
-    p = sub.add_parser("install", help="build the add-in and install it into Excel's XLSTART")
-    p.set_defaults(func=lambda args: install())
-    p = sub.add_parser("remove", help="remove the add-in from Excel's XLSTART")
-    p.set_defaults(func=lambda args: remove())
-    p = sub.add_parser("status", help="is the add-in installed? (exit code 0 if so)")
-    p.set_defaults(func=lambda args: status())
-    return parser

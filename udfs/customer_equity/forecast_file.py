@@ -1,0 +1,898 @@
+"""``customer-equity forecast LOG``: a transaction log of any size to forecasts and equity.
+
+The log (CSV, Parquet or an ``.xlsx`` sheet; one row per transaction with customer,
+date and amount columns) is read batch by batch with the readers of
+:mod:`customer_equity.batch.inputs`. The per-customer summary (SPEC 7) needs all
+of a customer's transaction days together, in whatever order the log lists them,
+so the summary is a two-step group-by with bounded memory:
+
+1. each batch is parsed, its returns (negative amounts) and transactions after the
+   observation end are counted and dropped, same-day transactions of a customer
+   are added into one purchase occasion, and the occasions are split by a hash of
+   the customer id into ``K`` parts (spilled to temporary files, or kept on the
+   Dask workers);
+2. each part holds every occasion of its customers and is summarised exactly
+   (:func:`customer_equity.model.forecast.data.summarise_days`).
+
+``K`` grows with the log so that a part holds about :data:`PART_ROWS` occasions:
+memory is bounded by the batch, the part and the per-customer summary (about 60
+bytes a customer), not by the log. The models are fitted on the summary's distinct
+``(x, t_x, T)`` rows, and the predictions are computed and written in chunks of
+customers.
+
+With ``--dask`` the batches are the partitions of ``dask.dataframe.read_csv`` /
+``read_parquet`` on the cluster (the same ``--dask [ADDRESS]`` convention as
+``measure``), step 1 runs per partition and step 2 per part on the workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ._files import atomic_path
+from .errors import CustomerEquityError
+from .model.config import MeasureConfig
+
+if TYPE_CHECKING:
+    from .model.forecast import CustomerForecast
+    from .model.forecast.data import LogSummary
+
+# The models (scipy) are imported when a forecast runs, not when the command line starts.
+UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
+
+__all__ = ["DEFAULT_BATCH_SIZE", "PART_ROWS", "ForecastRun", "forecast_file", "run"]
+
+#: Transactions per batch read from the log.
+DEFAULT_BATCH_SIZE = 500_000
+#: Purchase occasions per part of the group-by (step 2 holds one part in memory).
+PART_ROWS = 2_000_000
+#: Customers predicted and written at a time.
+CHUNK = 50_000
+#: One year in each unit: the default horizon.
+YEAR = {"day": 365, "week": 52, "month": 12, "year": 1}
+#: The default discount rate: 10 % a year, converted to the unit.
+YEARLY_RATE = 0.10
+#: The bundled sample's calibration end: the 39 weeks of Fader, Hardie & Lee (2005).
+SAMPLE_CALIBRATION_END = "1997-09-30"
+OUTPUTS = (".csv", ".parquet", ".xlsx", ".json")
+EXCEL_MAX_ROWS = 1_048_575
+
+
+# --------------------------------------------------------------------------- the log
+
+@dataclasses.dataclass(frozen=True)
+class LogColumns:
+    """The log's customer, date and amount columns as named in the file."""
+
+    customer: str
+    date: str
+    amount: str
+    #: Read every id as text: an Excel sheet's batches may guess numbers in one, text in another.
+    text_ids: bool = False
+
+    def name(self, kind):
+        return getattr(self, kind)
+
+
+def _canonical(name):
+    from .batch.inputs import _canonical as canonical
+
+    return canonical(name)
+
+
+def _header(source):
+    """The column names of a source from :func:`customer_equity.batch.inputs.open_source`."""
+    if hasattr(source, "frame"):
+        return [str(c) for c in source.frame.columns]
+    if hasattr(source, "_file"):
+        return list(source._file.schema_arrow.names)
+    if hasattr(source, "_names"):
+        return list(source._names)
+    import csv
+
+    with open(source.path, newline="", encoding="utf-8-sig") as fh:
+        return next(csv.reader([fh.readline(1 << 20)], delimiter=source.delimiter))
+
+
+def open_log(log, customer="customer_id", date="date", amount="amount", sheet=None):
+    """The log as a batch source reading only its customer, date and amount columns."""
+    from .batch.inputs import Spec, open_source
+
+    if not isinstance(log, pd.DataFrame):
+        path = Path(log)
+        if path.is_file() and path.stat().st_size == 0:
+            raise CustomerEquityError(str(log), "empty file: expected a header row with the "
+                                      "column names")
+    source = open_source(log, MeasureConfig(), sheet)
+    header = _header(source)
+    chosen = {}
+    for kind, wanted in (("customer", customer), ("date", date), ("amount", amount)):
+        match = [h for h in header if h == wanted] or [h for h in header
+                                                       if _canonical(h) == _canonical(wanted)]
+        if not match:
+            option = {"customer": "--customer", "date": "--date", "amount": "--amount"}[kind]
+            raise CustomerEquityError(source.name, f"no {kind} column {wanted!r}; the log has "
+                                      + ", ".join(repr(h) for h in header if h)
+                                      + f" (name it with {option})")
+        chosen[kind] = match[0]
+    if len(set(chosen.values())) < 3:
+        raise CustomerEquityError(source.name, "the customer, date and amount columns must be "
+                                  "three different columns", value=", ".join(chosen.values()))
+    columns = LogColumns(**chosen, text_ids=source.kind == "Excel")
+    source.spec = Spec(names=(columns.customer, columns.date, columns.amount), renames={},
+                       kinds={}, text=source.text)
+    source.kind = {"CSV": "CSV", "Parquet": "Parquet", "Excel": "Excel"}.get(source.kind, "log")
+    return source, columns
+
+
+def _column(raw, name):
+    if isinstance(raw, pd.DataFrame):
+        return raw[name]
+    return raw.column(name).combine_chunks()
+
+
+def _ids(col, name, text=False):
+    """Customer ids: whole numbers stay numbers (unless ``text``); anything else is text, trimmed."""
+    if not isinstance(col, pd.Series):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pa.types.is_integer(col.type) and col.null_count == 0 and not text:
+            return col.to_numpy().astype(np.int64)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            trimmed = pc.utf8_trim_whitespace(col)  # the fast path of a CSV's text ids
+            blank = pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
+            if blank.any():
+                raise CustomerEquityError(name, "a customer id is required here, the cell is "
+                                          "blank", row=int(np.flatnonzero(blank)[0]) + 1)
+            return trimmed.to_numpy(zero_copy_only=False)
+        col = col.to_pandas()
+    values = col.to_numpy()
+    if values.dtype.kind in "iu" and not text:
+        return values.astype(np.int64)
+    if values.dtype.kind == "f" and not text:
+        blank = np.isnan(values)
+        if not blank.any() and (values == np.floor(values)).all():
+            return values.astype(np.int64)
+        values = values.astype(object)
+    blank = pd.isna(values)
+    text = np.array([str(int(x)) if isinstance(x, float) and x.is_integer() else
+                     (x.strip() if isinstance(x, str) else str(x)) for x in values], dtype=object)
+    blank |= text == ""
+    if blank.any():
+        row = int(np.flatnonzero(blank)[0])
+        raise CustomerEquityError(name, "a customer id is required here, the cell is blank",
+                                  row=row + 1)
+    return text
+
+
+def _hash_parts(uniques, parts):
+    if parts == 1:
+        return np.zeros(len(uniques), dtype=np.int64)
+    return (pd.util.hash_array(np.asarray(uniques)) % np.uint64(parts)).astype(np.int64)
+
+
+def _error_state(err):
+    return {"argument": err.argument, "rule": err.rule, "row": err.row, "value": err.value,
+            "has_value": err.has_value}
+
+
+def _batch_task(raw, columns, observation_end, parts):
+    """Step 1 on one batch: parse, drop and count, add same-day amounts, split into parts."""
+    from .model.forecast.data import to_amounts, to_days
+
+    n = len(raw) if isinstance(raw, pd.DataFrame) else raw.num_rows
+    out = {"n": n, "first": None, "last": None,
+           "counts": {"transactions": n, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}}
+    if n == 0:
+        out["pieces"] = [None] * parts
+        return out
+    try:
+        ids = _ids(_column(raw, columns.customer), "customer", columns.text_ids)
+        days = to_days(_column(raw, columns.date), "date")
+        amounts = to_amounts(_column(raw, columns.amount), "amount")
+    except CustomerEquityError as err:
+        out["error"] = _error_state(err)
+        return out
+    counts = out["counts"]
+    returns = amounts < 0
+    counts["returns"] = int(returns.sum())
+    counts["zero_amounts"] = int((amounts == 0).sum())
+    out["first"], out["last"] = int(days.min()), int(days.max())
+    keep = ~returns
+    if observation_end is not None:
+        late = days > observation_end
+        counts["after_observation_end"] = int((late & keep).sum())
+        keep &= ~late
+    ids, days, amounts = ids[keep], days[keep], amounts[keep]
+    codes, uniques = pd.factorize(ids)
+    lo = int(days.min()) if days.size else 0
+    span = (int(days.max()) - lo + 1) if days.size else 1
+    key, inverse = np.unique(codes.astype(np.int64) * span + (days - lo), return_inverse=True)
+    pair_amount = np.bincount(inverse.reshape(-1), weights=amounts, minlength=key.size)
+    pair_code, pair_day = key // span, key % span + lo
+    part_of = _hash_parts(uniques, parts)[pair_code]
+    pieces = []
+    for k in range(parts):
+        sel = part_of == k if parts > 1 else slice(None)
+        pieces.append({"id": np.asarray(uniques)[pair_code[sel]], "day": pair_day[sel],
+                       "amount": pair_amount[sel]})
+    out["pieces"] = pieces
+    return out
+
+
+def _parquet_batch_task(path, row_groups, columns, observation_end, parts):
+    """Step 1 on row groups of a Parquet log, read on the worker (faster than a
+    dask.dataframe partition: no conversion to pandas)."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path, pre_buffer=False)
+    names = [columns.customer, columns.date, columns.amount]
+    table = file.read_row_groups(row_groups, columns=names) if row_groups else \
+        file.schema_arrow.empty_table().select(names)
+    return _batch_task(table, columns, observation_end, parts)
+
+
+def _part_task(pieces, calibration_end, observation_end, unit):
+    """Step 2 on one part: every occasion of its customers, summarised exactly."""
+    from .model.forecast.data import id_order, summarise_days
+
+    pieces = [p for p in pieces if p is not None and len(p["day"])]
+    if not pieces:
+        return np.zeros(0, dtype=object), None
+    ids = np.concatenate([p["id"] for p in pieces])
+    days = np.concatenate([p["day"] for p in pieces])
+    amounts = np.concatenate([p["amount"] for p in pieces])
+    codes, uniques = pd.factorize(ids)
+    order = id_order(uniques)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    codes, uniques = rank[codes], uniques[order]
+    summary = summarise_days(codes, days, amounts, calibration_end, observation_end, unit,
+                             n_codes=len(uniques))
+    if uniques.dtype == object:  # compact text ids: about 10 bytes a customer, not 60
+        uniques = pd.array(uniques, dtype="string[pyarrow]")
+    return uniques, summary
+
+
+def _located(state, source, columns, start):
+    kind = state["argument"]
+    column = columns.name(kind) if kind in ("customer", "date", "amount") else kind
+    row = None if state["row"] is None else source.display_row(start + state["row"] - 1)
+    kwargs = {"value": state["value"]} if state["has_value"] else {}
+    return CustomerEquityError(source.name, state["rule"], row=row, column=column, **kwargs)
+
+
+def _estimated_rows(source):
+    if source.num_rows is not None:
+        return source.num_rows
+    with contextlib.suppress(OSError):
+        return Path(source.path).stat().st_size // 25  # ~25 bytes a CSV transaction
+    return 0
+
+
+# --------------------------------------------------------------------------- executors
+
+class _Spill:
+    """Parts kept as Arrow IPC files in a temporary folder (or in memory for one part)."""
+
+    def __init__(self, parts):
+        self.parts = parts
+        self._memory = [[] for _ in range(parts)] if parts == 1 else None
+        self._dir = tempfile.TemporaryDirectory(prefix="customer-equity-forecast-") \
+            if parts > 1 else None
+        self._writers = {}
+
+    def add(self, k, piece):
+        if piece is None or not len(piece["day"]):
+            return
+        if self._memory is not None:
+            self._memory[k].append(piece)
+            return
+        import pyarrow as pa
+
+        table = pa.table({"id": pa.array(piece["id"]), "day": pa.array(piece["day"], pa.int32()),
+                          "amount": pa.array(piece["amount"], pa.float64())})
+        writer = self._writers.get(k)
+        if writer is None:
+            self._schema = getattr(self, "_schema", table.schema)
+            writer = pa.ipc.new_stream(str(Path(self._dir.name) / f"part-{k}.arrow"), self._schema)
+            self._writers[k] = writer
+        if table.schema != self._schema:
+            table = table.cast(self._schema)
+        writer.write_table(table)
+
+    def pieces(self, k):
+        if self._memory is not None:
+            return self._memory[k]
+        import pyarrow as pa
+
+        writer = self._writers.pop(k, None)
+        if writer is None:
+            return []
+        writer.close()
+        path = Path(self._dir.name) / f"part-{k}.arrow"
+        with pa.memory_map(str(path)) as fh:
+            table = pa.ipc.open_stream(fh).read_all()
+        path.unlink()
+        ids = table.column("id")
+        ids = ids.to_numpy() if pa.types.is_integer(ids.type) else \
+            np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
+        return [{"id": ids, "day": table.column("day").to_numpy().astype(np.int64),
+                 "amount": table.column("amount").to_numpy()}]
+
+    def close(self):
+        for writer in self._writers.values():
+            with contextlib.suppress(Exception):
+                writer.close()
+        if self._dir is not None:
+            self._dir.cleanup()
+
+
+def _release_arrow_memory():
+    """Hand the memory Arrow's allocator keeps for reuse back to the system: a part read
+    from its spill file is not needed once summarised, and the next is as large."""
+    with contextlib.suppress(Exception):
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+
+
+def _progress(show, total, desc, unit=" transactions"):
+    if not show:
+        return contextlib.nullcontext(None)
+    from tqdm import tqdm
+
+    tty = sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr,
+                mininterval=0.2 if tty else 30, leave=False)
+
+
+def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
+    from .model.forecast.data import _resolve_ends, assemble, date_to_day
+
+    e_day = None if e_given is None else date_to_day(e_given, "observation_end")
+    parts = max(1, math.ceil(_estimated_rows(source) / PART_ROWS))
+    spill = _Spill(parts)
+    first = last = None
+    counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
+    try:
+        start = 0
+        with _progress(show, source.num_rows, f"{source.kind}: reading the log") as bar:
+            for raw in source.batches(batch_size):
+                result = _batch_task(raw, columns, e_day, parts)
+                if "error" in result:
+                    raise _located(result["error"], source, columns, start)
+                start += result["n"]
+                for k, piece in enumerate(result["pieces"]):
+                    spill.add(k, piece)
+                first, last = _extend(first, last, result)
+                for key, n in result["counts"].items():
+                    counts[key] += n
+                if bar is not None:
+                    bar.update(result["n"])
+                del raw, result
+                _release_arrow_memory()
+        if last is None:
+            raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
+        c, e = _resolve_ends(first, last, c_given, e_given)
+        results = []
+        with _progress(show and parts > 1, parts, f"{source.kind}: summarising", " parts") as bar:
+            for k in range(parts):
+                uniques, summary = _part_task(spill.pieces(k), c, e, unit)
+                _release_arrow_memory()
+                if summary is not None:
+                    results.append((uniques, summary))
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        spill.close()
+    return assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
+                    columns.customer, counts, sort=True)
+
+
+def _empty_summary(holdout):
+    out = {k: np.zeros(0) for k in ("first", "frequency", "recency", "T", "monetary_value",
+                                    "actual_purchases", "actual_amount")}
+    out["first"] = np.zeros(0, dtype=np.int64)
+    out["in_calibration"] = np.zeros(0, dtype=bool)
+    return out
+
+
+def _extend(first, last, result):
+    if result["first"] is None:
+        return first, last
+    return (result["first"] if first is None else min(first, result["first"]),
+            result["last"] if last is None else max(last, result["last"]))
+
+
+def _stats(result):
+    return {k: result.get(k) for k in ("n", "first", "last", "counts", "error")}
+
+
+def _piece(result, k):
+    return None if "error" in result else result["pieces"][k]
+
+
+def _summarise_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, show):
+    from .batch import _Dask
+    from .model.forecast.data import _resolve_ends, assemble, date_to_day
+
+    e_day = None if e_given is None else date_to_day(e_given, "observation_end")
+    executor = _Dask(source, batch_size, dask, workers)
+    try:
+        client = executor.client
+        n_workers = max(1, len(client.nthreads()))
+        parts = max(2 * n_workers, math.ceil(_estimated_rows(source) / PART_ROWS))
+        delayed = executor._dask.delayed
+        if hasattr(source, "_file"):  # Parquet: workers read whole row groups with pyarrow
+            meta = source._file.metadata
+            per_group = meta.num_rows / max(1, meta.num_row_groups)
+            step = max(1, round(batch_size / per_group)) if per_group else 1
+            tasks = [delayed(_parquet_batch_task, pure=False)(
+                str(source.path), list(range(g, min(g + step, meta.num_row_groups))), columns,
+                e_day, parts) for g in range(0, max(meta.num_row_groups, 1), step)]
+        else:
+            tasks = [delayed(_batch_task, pure=False)(p, columns, e_day, parts)
+                     for p in executor.frame.to_delayed()]
+        try:
+            batches = client.compute(tasks)
+            stats = client.gather(client.map(_stats, batches, pure=False))
+        except (ValueError, TypeError, OSError) as err:
+            raise CustomerEquityError(source.name, f"cannot read on the cluster: {err}") from None
+        first = last = None
+        counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
+        start = 0
+        for s in stats:
+            if s.get("error"):
+                raise _located(s["error"], source, columns, start)
+            start += s["n"]
+            first, last = _extend(first, last, s)
+            for key, n in s["counts"].items():
+                counts[key] += n
+        if last is None:
+            raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
+        c, e = _resolve_ends(first, last, c_given, e_given)
+        part_futures = []
+        for k in range(parts):
+            pieces = [client.submit(_piece, b, k, pure=False) for b in batches]
+            part_futures.append(client.submit(_part_task, pieces, c, e, unit, pure=False))
+        results = []
+        with _progress(show, parts, f"{source.kind}: summarising on Dask", " parts") as bar:
+            for future in part_futures:
+                uniques, summary = future.result()
+                future.release()
+                if summary is not None:
+                    results.append((uniques, summary))
+                if bar is not None:
+                    bar.update(1)
+        del batches
+    finally:
+        executor.close()
+    return assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
+                    columns.customer, counts, sort=True)
+
+
+# --------------------------------------------------------------------------- the run
+
+@dataclasses.dataclass
+class ForecastRun:
+    """What :func:`forecast_file` computed.
+
+    Attributes
+    ----------
+    forecast : CustomerForecast
+        The summary and the two fitted models.
+    horizon : int
+        Periods forecast (of the summary's unit).
+    rate, margin : float
+        Discount rate per period and margin applied.
+    timing : str
+    clv_total : float
+        Forecast lifetime value of all customers in the calibration.
+    measurement : Measurement or None
+        Customer equity by type, with ``--customers``.
+    join : dict or None
+        ``log_only``, ``table_only``, ``matched`` customers and ``replaced`` columns.
+    source : str
+    """
+
+    forecast: CustomerForecast
+    horizon: int
+    rate: float
+    margin: float
+    timing: str
+    clv_total: float
+    measurement: object = None
+    join: dict | None = None
+    source: str = ""
+    seconds: dict = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The JSON summary: parameters, standard errors, log-likelihoods, counts, holdout."""
+        out = {"input": self.source, **self.forecast.to_dict(),
+               "horizon": self.horizon, "rate": self.rate, "margin": self.margin,
+               "timing": self.timing, "clv_total": self.clv_total}
+        if self.measurement is not None:
+            out["equity"] = self.measurement.to_dict()
+            out["join"] = dict(self.join)
+        return out
+
+    def report(self) -> str:
+        """The readable report: parameters, calibration vs holdout by frequency, equity."""
+        f = self.forecast
+        s = f.summary
+        c = s.customers
+        unit = s.unit
+        lines = [f"Forecast from {self.source}",
+                 f"calibration to {s.calibration_end}"
+                 + (f", holdout to {s.observation_end} ({s.holdout_length:g} {unit}s)"
+                    if s.holdout else ", no holdout")
+                 + f"; time in {unit}s ({UNITS[unit]:g} days)",
+                 f"{len(c):,} customers, {int((c['frequency'] > 0).sum()):,} with repeat purchases",
+                 ""]
+
+        def params(title, fit):
+            rows = [f"  {k:<6} {v:>12.6g}  (se {_se(fit.standard_errors[k])})"
+                    for k, v in fit.params.items()]
+            return [(f"{title}: log-likelihood {fit.log_likelihood:,.4f} on {fit.customers:,} "
+                    "customers")] + rows
+
+        lines += params("BG/NBD purchases (Fader, Hardie & Lee 2005)", f.bgnbd)
+        lines += params("Gamma-Gamma spend per purchase", f.gamma_gamma)
+        corr = "n/a" if np.isnan(f.correlation) else f"{f.correlation:.3f}"
+        lines.append(f"  frequency-spend correlation among repeat buyers: {corr} "
+                     "(the spend model assumes none)")
+        if s.holdout:
+            table = f.holdout_table()
+            shown = pd.DataFrame({"customers": table["customers"].map("{:,}".format),
+                                  "actual": table["actual"].map(_fmt2),
+                                  "predicted": table["predicted"].map(_fmt2)})
+            shown.index.name = "repeat purchases in calibration"
+            totals = f.holdout_totals()
+            lines += ["", (f"Calibration vs holdout: mean purchases per customer in the "
+                      f"{s.holdout_length:g} {unit}s after {s.calibration_end}"),
+                      shown.to_string(),
+                      (f"  total purchases: predicted {totals['predicted_purchases']:,.1f}, actual "
+                      f"{totals['actual_purchases']:,.0f}; amount: predicted "
+                      f"{totals['predicted_amount']:,.0f}, actual {totals['actual_amount']:,.0f}")]
+        lines += ["", (f"Forecast lifetime value over {self.horizon} {unit}s at {self.rate:.4g} per "
+                  f"{unit} ({self.timing}-of-period), margin {self.margin:g}: "
+                  f"{self.clv_total:,.0f} in all, {self.clv_total / max(len(c), 1):,.2f} a customer")]
+        if self.measurement is not None:
+            j = self.join
+            lines += ["", self.measurement.summary(), "",
+                      (f"Joined by customer id: {j['matched']:,} customers measured; "
+                      f"{j['log_only']:,} in the log but not in the customer table and "
+                      f"{j['table_only']:,} in the table but not in the log left out")]
+            if j["replaced"]:
+                lines.append("  the forecast replaced the table's " + ", ".join(j["replaced"]))
+        notes = _exclusion_notes(s)
+        if notes:
+            lines += ["", "Notes on the log"] + [f"- {n}" for n in notes]
+        return "\n".join(lines)
+
+
+def _se(x):
+    return f"{x:.3g}" if math.isfinite(x) else "n/a: the information matrix is singular"
+
+
+def _fmt2(x):
+    return "" if pd.isna(x) else f"{x:.2f}"
+
+
+def _exclusion_notes(summary: LogSummary):
+    n = summary.counts
+    notes = []
+    if n["returns"]:
+        notes.append(f"{n['returns']:,} returns (negative amounts): not purchases")
+    if n["after_observation_end"]:
+        notes.append(f"{n['after_observation_end']:,} transactions after the observation end "
+                     f"{summary.observation_end}")
+    if n["first_purchase_after_calibration"]:
+        notes.append(f"{n['first_purchase_after_calibration']:,} customers whose first purchase "
+                     f"is after the calibration end {summary.calibration_end}")
+    if n["zero_amounts"]:
+        notes.append(f"(kept) {n['zero_amounts']:,} transactions of amount 0 count as purchase "
+                     "occasions; repeat buyers with a mean spend of 0 are left out of the spend model")
+    return notes
+
+
+def default_rate(unit):
+    """10 % a year as a rate per ``unit`` (compounded)."""
+    return (1 + YEARLY_RATE) ** (UNITS[unit] / 365.25) - 1
+
+
+def _writer(out):
+    suffix = Path(out).suffix.lower()
+    if suffix not in OUTPUTS:
+        raise CustomerEquityError(str(out), "unknown output format; give a file ending in "
+                                  + ", ".join(OUTPUTS))
+    return suffix
+
+
+def _prediction_chunks(run, customers_measured):
+    """Per-customer output rows, CHUNK customers at a time."""
+    f = run.forecast
+    c = f.summary.customers
+    for start in range(0, max(len(c), 1), CHUNK):
+        frame = f.predict(run.horizon, run.rate, run.margin, run.timing,
+                          rows=slice(start, start + CHUNK))
+        frame = frame.drop(columns=["actual_amount"], errors="ignore")
+        if customers_measured is not None:
+            frame = frame.join(customers_measured, how="left")
+        frame.index.name = c.index.name
+        yield frame.reset_index()
+
+
+def _write_xlsx(path, run, frames):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "nan_inf_to_errors": False})
+    try:
+        bold = book.add_format({"bold": True})
+        summary = book.add_worksheet("Forecast")
+        sheet = book.add_worksheet("Customers")
+        summary.set_column(0, 0, 110)
+        for r, line in enumerate(run.report().splitlines()):
+            summary.write_string(r, 0, line, bold if r == 0 else None)
+        row = 0
+        for frame in frames:
+            if row == 0:
+                sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
+                sheet.freeze_panes(1, 0)
+                row = 1
+            if row - 1 + len(frame) > EXCEL_MAX_ROWS:
+                raise CustomerEquityError(str(path), f"an Excel sheet holds at most "
+                                          f"{EXCEL_MAX_ROWS:,} customers; write .parquet or .csv")
+            for values in frame.astype(object).itertuples(index=False):
+                sheet.write_row(row, 0, [None if (isinstance(v, float) and not math.isfinite(v))
+                                         or v is None or v is pd.NA else v for v in values])
+                row += 1
+    finally:
+        book.close()
+
+
+def _write(out, run, customers_measured, show):
+    suffix = _writer(out)
+    n = len(run.forecast.summary.customers)
+    if suffix == ".xlsx" and n > EXCEL_MAX_ROWS:
+        raise CustomerEquityError(str(out), f"an Excel sheet holds at most {EXCEL_MAX_ROWS:,} "
+                                  f"customers, this log has {n:,}; write .parquet or .csv "
+                                  "(and the summary to .json)")
+    with atomic_path(out) as tmp:
+        if suffix == ".json":
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(run.to_dict(), fh, indent=2, ensure_ascii=False, allow_nan=False,
+                          default=_plain)
+                fh.write("\n")
+            return
+        with _progress(show, n, "writing", " customers") as bar:
+            def frames():
+                for frame in _prediction_chunks(run, customers_measured):
+                    if bar is not None:
+                        bar.update(len(frame))
+                    yield frame
+
+            if suffix == ".xlsx":
+                _write_xlsx(tmp, run, frames())
+                return
+            from .batch.outputs import CsvWriter, ParquetWriter
+
+            writer = (CsvWriter if suffix == ".csv" else ParquetWriter)(tmp, out)
+            try:
+                for frame in frames():
+                    writer.write(frame)
+                writer._writer.close()
+            except BaseException:
+                writer.abort()
+                raise
+
+
+def _plain(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if hasattr(x, "isoformat"):
+        return x.isoformat()
+    raise TypeError(type(x).__name__)
+
+
+def _read_customers(path, config, sheet=None):
+    """The customer table (``--customers``) in memory, as :func:`measure` reads it."""
+    from .batch.inputs import open_source, prepare
+
+    source = open_source(path, config, None)
+    try:
+        frames = [prepare(raw, source.spec) for raw in source.batches(250_000)]
+    finally:
+        if hasattr(source, "close"):
+            source.close()
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if "customer_id" not in table.columns:
+        raise CustomerEquityError(str(path), "column missing: customer_id (the ids of the log's "
+                                  "customers, to join the forecast)")
+    return table
+
+
+def forecast_file(log, *, customer="customer_id", date="date", amount="amount", unit="week",
+                  calibration_end=None, observation_end=None, horizon=None, rate=None,
+                  margin=1.0, customers=None, config=None, out=None, sheet=None,
+                  batch_size=DEFAULT_BATCH_SIZE, dask=None, workers=None,
+                  progress=False) -> ForecastRun:
+    """Forecast each customer of a transaction log, and equity by type with a customer table.
+
+    Parameters
+    ----------
+    log : str, path or pandas.DataFrame
+        ``.csv``, ``.parquet`` or ``.xlsx``: one row per transaction.
+    customer, date, amount : str
+        The log's columns (matched ignoring case, spaces and hyphens).
+    unit : {"day", "week", "month", "year"}
+        Time unit of the summary; a forecast period is one unit.
+    calibration_end, observation_end : date or str, optional
+        See :func:`customer_equity.model.forecast.summary_data`.
+    horizon : int, optional
+        Periods to forecast (default: a year in the unit: 365, 52, 12 or 1).
+    rate : float, optional
+        Discount rate per period (default: the configuration's rate when
+        ``config`` is given, else 10 % a year converted to the unit).
+    margin : float
+        Margin per unit of revenue applied to the expected spend (default 1).
+    customers : str or path, optional
+        Customer table (types or indicators, PPV, CV, KV, TV inputs) with a
+        ``customer_id`` column: the forecast PV streams are joined to it and
+        measured (:func:`customer_equity.measure`).
+    config : MeasureConfig, optional
+        Classification and values for the measurement; its timing and, unless
+        ``rate`` is given, its rate apply to the forecast value.
+    out : str or path, optional
+        ``.csv``, ``.parquet``, ``.xlsx`` (one row per customer) or ``.json`` (the
+        summary). Written to a temporary file renamed at the end.
+    batch_size : int
+        Transactions per batch.
+    dask : str, optional
+        ``"local"`` or a scheduler address: summarise on a Dask cluster.
+    workers : int, optional
+        Workers of a local Dask cluster.
+    progress : bool
+        Progress bars on stderr.
+
+    Returns
+    -------
+    ForecastRun
+
+    Examples
+    --------
+    >>> from customer_equity.model.forecast.sample import cdnow_path
+    >>> run = forecast_file(cdnow_path(), calibration_end="1997-09-30", horizon=52)
+    >>> round(run.forecast.bgnbd["r"], 4), len(run.forecast.summary.customers)
+    (0.2426, 2357)
+    """
+    from .model.forecast import fit_forecast
+    from .model.forecast.data import date_to_day, unit_days
+    from .model.forecast.value import forecast_clv
+
+    unit_days(unit)
+    if batch_size < 1:
+        raise CustomerEquityError("batch_size", "must be a whole number >= 1", value=batch_size)
+    if out is not None:
+        _writer(out)
+        from ._files import check_writable
+
+        check_writable(out)
+        if not isinstance(log, pd.DataFrame) and Path(out).resolve() == Path(log).resolve():
+            raise CustomerEquityError(str(out), "is the log file; choose another output file")
+    if horizon is None:
+        horizon = YEAR[unit]
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise CustomerEquityError("horizon", "must be a whole number of periods >= 1", value=horizon)
+    base_config = config or MeasureConfig()
+    if rate is None:
+        rate = base_config.rate if config is not None else default_rate(unit)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) \
+            or not rate > -1:
+        raise CustomerEquityError("rate", "a per-period rate must be a number > -1", value=rate)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not math.isfinite(margin):
+        raise CustomerEquityError("margin", "must be a number (margin per unit of revenue)",
+                                  value=margin)
+    config = dataclasses.replace(base_config, rate=float(rate))
+    if observation_end is not None:
+        date_to_day(observation_end, "observation_end")
+    if calibration_end is not None:
+        date_to_day(calibration_end, "calibration_end")
+    table = _read_customers(customers, config) if customers is not None else None
+
+    seconds = {}
+    started = time.perf_counter()
+    source, columns = open_log(log, customer, date, amount, sheet)
+    try:
+        if dask:
+            summary = _summarise_dask(source, columns, unit, calibration_end, observation_end,
+                                      batch_size, dask, workers, progress)
+        else:
+            summary = _summarise_local(source, columns, unit, calibration_end, observation_end,
+                                       batch_size, progress)
+    finally:
+        if hasattr(source, "close"):
+            source.close()
+    seconds["summary"] = time.perf_counter() - started
+    started = time.perf_counter()
+    forecast = fit_forecast(summary)
+    seconds["fit"] = time.perf_counter() - started
+    started = time.perf_counter()
+    clv_total = 0.0
+    c = summary.customers
+    for start in range(0, len(c), CHUNK):
+        values = forecast.values(horizon, margin, rows=slice(start, start + CHUNK))
+        clv_total += float(forecast_clv(values, rate, config.timing).sum())
+    seconds["predict"] = time.perf_counter() - started
+    run = ForecastRun(forecast=forecast, horizon=int(horizon), rate=float(rate),
+                      margin=float(margin), timing=config.timing, clv_total=clv_total,
+                      source=str(log) if not isinstance(log, pd.DataFrame) else "a table",
+                      seconds=seconds)
+    measured = None
+    if table is not None:
+        m, joined = forecast.measure(table, config, periods=int(horizon), margin=margin)
+        run.measurement = m
+        run.join = {"matched": len(joined.table), "log_only": joined.log_only,
+                    "table_only": joined.table_only, "replaced": list(joined.replaced)}
+        keep = [k for k in ("type", "pv", "ppv", "cv", "kv", "tv", "iv", "ltv")
+                if k in m.customers.columns]
+        measured = m.customers[keep].copy()
+        measured.index = c.index[joined.log_rows]
+        measured = measured.rename(columns={"ltv": "equity"})
+        measured["type"] = measured["type"].astype(str)
+    if out is not None:
+        _write(out, run, measured, progress)
+    return run
+
+
+# --------------------------------------------------------------------------- command line
+
+def run(args) -> int:
+    """The ``forecast`` command: forecast, write ``--out``, print the report."""
+    from .batch import _looks_like_address, _terminate_as_interrupt
+
+    dask = args.dask
+    if dask and dask != "local" and not _looks_like_address(dask):
+        raise CustomerEquityError("--dask", "expected a scheduler address such as "
+                                  "tcp://10.0.0.5:8786", value=dask)
+    if args.workers and not dask:
+        dask = "local"
+    config = MeasureConfig.from_file(args.config) if args.config else None
+    log, calibration_end = args.log, args.calibration_end
+    if log is None:
+        from .model.forecast.sample import cdnow_path
+
+        log = str(cdnow_path())
+        calibration_end = calibration_end or SAMPLE_CALIBRATION_END
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    started = time.perf_counter()
+    with _terminate_as_interrupt():
+        result = forecast_file(
+            log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
+            calibration_end=calibration_end, observation_end=args.observation_end,
+            horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
+            config=config, out=args.out, sheet=args.sheet, batch_size=args.batch_size, dask=dask,
+            workers=args.workers, progress=progress)
+    seconds = time.perf_counter() - started
+    if args.log is None:
+        result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
+                         "2005)")
+    print(result.report())
+    where = f"; results in {args.out}" if args.out else ""
+    n = result.forecast.summary.counts["transactions"]
+    print(f"\nForecast {len(result.forecast.summary.customers):,} customers from {n:,} "
+          f"transactions in {seconds:.1f} s{where}")
+    return 0

@@ -1,0 +1,43 @@
+"""Forecasts from a transaction log: BG/NBD purchases and Gamma-Gamma spend (SPEC 7).
+
+In the style of lifetimes: :mod:`.data` turns a log into the per-customer
+summary; :mod:`.bgnbd` and :mod:`.gamma_gamma` fit the models and predict with
+array-in/array-out functions; :mod:`.value` turns the predictions into each
+customer's purchase value per period (the PV stream of the typed model) and joins
+it to a customer table; :class:`CustomerForecast` holds a fitted customer base.
+
+References
+----------
+Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your customers" the
+easy way: an alternative to the Pareto/NBD model. *Marketing Science* 24(2), 275-284.
+Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV: using iso-value
+curves for customer base analysis. *Journal of Marketing Research* 42(4), 415-430.
+"""
+
+from ._base import PARAMETER_NAMES, FittedModel
+from .bgnbd import (
+                    bgnbd_log_likelihood,
+                    expected_purchases,
+                    expected_purchases_new,
+                    fit_bgnbd,
+                    p_alive,
+)
+from .data import UNITS, LogSummary, summary_data
+from .gamma_gamma import (
+                    expected_spend,
+                    fit_gamma_gamma,
+                    frequency_spend_correlation,
+                    gamma_gamma_log_likelihood,
+)
+from .result import CustomerForecast, fit_forecast
+from .sample import generate_log, load_cdnow
+from .value import ForecastJoin, forecast_clv, forecast_values, join_forecast
+
+__all__ = [
+    "PARAMETER_NAMES", "UNITS", "CustomerForecast", "FittedModel", "ForecastJoin", "LogSummary",
+    "bgnbd_log_likelihood", "expected_purchases", "expected_purchases_new", "expected_spend",
+    "fit_bgnbd", "fit_forecast", "fit_gamma_gamma", "forecast_clv", "forecast_values",
+    "frequency_spend_correlation", "gamma_gamma_log_likelihood", "generate_log", "join_forecast",
+    "load_cdnow",
+    "p_alive", "summary_data",
+]

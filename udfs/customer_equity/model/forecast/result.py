@@ -1,0 +1,193 @@
+"""The fitted forecast of a customer base: a summary, two fitted models, the predictions."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from ...errors import CustomerEquityError
+from ..config import MeasureConfig
+from ._base import FittedModel
+from ._mle import group_rows
+from .bgnbd import _alive_odds, _expected_numerator, expected_purchases, fit_bgnbd
+from .data import LogSummary
+from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
+from .value import ForecastJoin, _margin, forecast_clv, join_forecast
+
+__all__ = ["PREDICTION_COLUMNS", "CustomerForecast", "fit_forecast"]
+
+PREDICTION_COLUMNS = ("frequency", "recency", "T", "monetary_value", "p_alive",
+                      "expected_purchases", "expected_spend", "clv")
+
+#: Frequencies of the calibration-vs-holdout table: 0..6 and 7 or more (as in FHL 2005).
+HOLDOUT_GROUPS = 7
+
+
+@dataclasses.dataclass
+class CustomerForecast:
+    """BG/NBD and Gamma-Gamma fitted to a customer base's summary.
+
+    Attributes
+    ----------
+    summary : LogSummary
+    bgnbd, gamma_gamma : FittedModel
+    correlation : float
+        Frequency-spend correlation among the repeat buyers (the Gamma-Gamma model
+        assumes none).
+
+    Examples
+    --------
+    >>> from customer_equity.model.forecast import load_cdnow, summary_data
+    >>> s = summary_data(load_cdnow(), unit="week", calibration_end="1997-09-30")
+    >>> f = fit_forecast(s)
+    >>> round(f.bgnbd["r"], 3), round(f.bgnbd["alpha"], 2)
+    (0.243, 4.41)
+    """
+
+    summary: LogSummary
+    bgnbd: FittedModel
+    gamma_gamma: FittedModel
+    correlation: float
+    _grids: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def _columns(self, rows=None):
+        c = self.summary.customers
+        if rows is not None:
+            c = c.iloc[rows]
+        return (c["frequency"].to_numpy(), c["recency"].to_numpy(), c["T"].to_numpy(),
+                c["monetary_value"].to_numpy())
+
+    def _grid(self, periods: int):
+        """E[Y(k)] numerators for k = 0..periods on the distinct (x, T) of the whole base,
+        the customers' rows in it, and the odds of having dropped out: evaluated once,
+        then gathered for any chunk of customers."""
+        if periods not in self._grids:
+            r, alpha, a, b = self.bgnbd.values
+            x, t_x, T, _ = self._columns()
+            (ux, uT), inverse = group_rows(x, T)
+            k = np.arange(periods + 1, dtype=np.float64)[:, None]
+            table = _expected_numerator(r, alpha, a, b, k, ux, uT) + 0.0
+            if not np.isfinite(table).all():  # the same clear error as expected_purchases
+                expected_purchases(self.bgnbd, float(periods), x, t_x, T)
+            self._grids.clear()
+            self._grids[periods] = (table, inverse, _alive_odds(r, alpha, a, b, x, t_x, T))
+        return self._grids[periods]
+
+    def _cumulative(self, periods, rows):
+        table, inverse, odds = self._grid(periods)
+        sel = slice(None) if rows is None else rows
+        return table[:, inverse[sel]] / (1.0 + odds[sel]), odds[sel]
+
+    def values(self, periods: int, margin: float = 1.0, rows=None) -> np.ndarray:
+        """``PV_k`` per customer and period, shape (N, periods); see :func:`forecast_values`.
+
+        ``rows`` (a slice) takes a chunk of the customers.
+        """
+        x, _, _, m = self._columns(rows)
+        cumulative, _ = self._cumulative(int(periods), rows)
+        spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
+        return np.diff(cumulative, axis=0).T * spend[:, None]
+
+    def predict(self, horizon: int, rate: float = 0.0, margin: float = 1.0,
+                timing: str = "end", rows=None) -> pd.DataFrame:
+        """Per customer: the summary, ``p_alive``, ``expected_purchases`` over ``horizon``
+        periods, ``expected_spend`` per purchase and the discounted ``clv``.
+
+        With a holdout, ``actual_purchases`` (and ``actual_amount``) follow. ``rows``
+        (a slice) takes a chunk of the customers.
+        """
+        c = self.summary.customers if rows is None else self.summary.customers.iloc[rows]
+        x, _, _, m = self._columns(rows)
+        cumulative, odds = self._cumulative(int(horizon), rows)
+        spend = expected_spend(self.gamma_gamma, x, m)
+        out = c[["frequency", "recency", "T", "monetary_value"]].copy()
+        out["p_alive"] = 1.0 / (1.0 + odds)
+        out["expected_purchases"] = cumulative[-1]
+        out["expected_spend"] = spend
+        values = np.diff(cumulative, axis=0).T * (spend * _margin(margin))[:, None]
+        out["clv"] = forecast_clv(values, rate, timing) if len(out) else []
+        for col in ("actual_purchases", "actual_amount"):
+            if col in c:
+                out[col] = c[col]
+        return out
+
+    def holdout_table(self) -> pd.DataFrame:
+        """Calibration vs holdout by calibration frequency (0, 1, ..., 6, 7+): customers,
+        mean actual and mean predicted purchases in the holdout period."""
+        if not self.summary.holdout:
+            raise CustomerEquityError("observation_end", "no holdout period: give an observation "
+                                      "end after the calibration end")
+        x, t_x, T, _ = self._columns()
+        predicted = expected_purchases(self.bgnbd, self.summary.holdout_length, x, t_x, T)
+        group = np.minimum(x, HOLDOUT_GROUPS).astype(int)
+        labels = [str(k) for k in range(HOLDOUT_GROUPS)] + [f"{HOLDOUT_GROUPS}+"]
+        frame = pd.DataFrame({"frequency": pd.Categorical.from_codes(group, labels),
+                              "actual": self.summary.customers["actual_purchases"].to_numpy(),
+                              "predicted": predicted})
+        table = frame.groupby("frequency", observed=False).agg(
+            customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean"))
+        return table
+
+    def holdout_totals(self) -> dict:
+        """Holdout purchases and spend, predicted and actual, over all customers."""
+        if not self.summary.holdout:
+            return {}
+        x, t_x, T, m = self._columns()
+        purchases = expected_purchases(self.bgnbd, self.summary.holdout_length, x, t_x, T)
+        spend = expected_spend(self.gamma_gamma, x, m)
+        c = self.summary.customers
+        return {"length": self.summary.holdout_length,
+                "predicted_purchases": float(purchases.sum()),
+                "actual_purchases": float(c["actual_purchases"].sum()),
+                "predicted_amount": float((purchases * spend).sum()),
+                "actual_amount": float(c["actual_amount"].sum())}
+
+    def measure(self, customers: pd.DataFrame, config: MeasureConfig | None = None,
+                periods: int = 1, margin: float = 1.0):
+        """Customer equity by type from the forecast: the PV streams joined to ``customers``.
+
+        Returns ``(Measurement, ForecastJoin)``; see :func:`join_forecast`.
+        """
+        from ..measure import measure
+
+        joined: ForecastJoin = join_forecast(customers, self.summary.customers.index.to_numpy(),
+                                             self.values(periods, margin))
+        return measure(joined.table, config or MeasureConfig()), joined
+
+    def to_dict(self) -> dict:
+        """Parameters, standard errors, log-likelihoods, counts and holdout totals (JSON-ready)."""
+        s = self.summary
+        c = s.customers
+        return {
+            "unit": s.unit,
+            "calibration_end": s.calibration_end.isoformat(),
+            "observation_end": s.observation_end.isoformat(),
+            "bgnbd": dict(self.bgnbd.params), "gamma_gamma": dict(self.gamma_gamma.params),
+            "standard_errors": {"bgnbd": self.bgnbd.to_dict()["standard_errors"],
+                                "gamma_gamma": self.gamma_gamma.to_dict()["standard_errors"]},
+            "log_likelihood": {"bgnbd": self.bgnbd.log_likelihood,
+                               "gamma_gamma": self.gamma_gamma.log_likelihood},
+            "frequency_spend_correlation": (None if np.isnan(self.correlation)
+                                            else self.correlation),
+            "customers": {"calibration": len(c),
+                          "repeat_buyers": int((c["frequency"] > 0).sum()),
+                          "spend_model": self.gamma_gamma.customers},
+            "log": dict(s.counts),
+            "holdout": self.holdout_totals() or None,
+        }
+
+
+def fit_forecast(summary: LogSummary) -> CustomerForecast:
+    """Fit BG/NBD on every customer and Gamma-Gamma on the repeat buyers with a positive spend.
+
+    Fader, Hardie & Lee (2005), "Counting your customers the easy way" and "RFM and CLV".
+    """
+    c = summary.customers
+    if len(c) == 0:
+        raise CustomerEquityError("log", "no customer in the calibration period")
+    x, t_x, T, m = (c[k].to_numpy() for k in ("frequency", "recency", "T", "monetary_value"))
+    return CustomerForecast(summary=summary, bgnbd=fit_bgnbd(x, t_x, T),
+                            gamma_gamma=fit_gamma_gamma(x, m),
+                            correlation=frequency_spend_correlation(x, m))

@@ -1,0 +1,152 @@
+"""The Refresh button on the measurement template: Python's ``measure()`` on its inputs.
+
+Light on purpose: pressing Refresh imports this module, the contract and the core, never
+XlsxWriter or the sheet builders.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ..model import MeasureConfig, measure
+from ..refresh import RefreshError
+from .measurement_contract import stamp
+
+#: Columns of the customer table that hold text or flags, not numbers.
+TEXT_COLUMNS = ("customer_id", "stage", "type", "tv_carrier")
+
+
+def as_table(frame, first):
+    """A summary frame as CE_EQUITY_TABLE / CE_COMPOSITION spill it (header row, NaN blank)."""
+    header = [first] + [str(c) for c in frame.columns]
+    body = []
+    for idx, row in zip(frame.index, frame.itertuples(index=False)):
+        body.append([str(idx)] + [("" if isinstance(v, float) and math.isnan(v) else
+                                   (v.item() if hasattr(v, "item") else v)) for v in row])
+    return [header] + body
+
+
+def refresh(inputs):
+    """Refresher for ``measurement/1``: Python's measure() on the workbook's inputs.
+
+    Parameters
+    ----------
+    inputs : Mapping[str, list[list]]
+        The values of the workbook's ``ce_in_`` names as 2-D lists: ``ce_in_customers``
+        (the table with its header row), ``ce_in_rate``, ``ce_in_timing``, ``ce_in_iv``,
+        ``ce_in_classify_by``, ``ce_in_weight_names``, ``ce_in_weights``,
+        ``ce_in_cutoffs``, ``ce_in_transaction_income`` and ``ce_in_tier_cutoffs``.
+
+    Returns
+    -------
+    dict
+        ``ce_out_by_type``: the equity table (6 x 5 with its header row, as
+        CE_EQUITY_TABLE spills it); ``ce_out_stamp``: one cell saying what was measured.
+
+    Raises
+    ------
+    RefreshError
+        An input that is blank, text or TRUE/FALSE where a number belongs, naming it.
+    """
+    customers, config = inputs_to_measurement(inputs)
+    m = measure(customers, config)
+    return {"ce_out_by_type": as_table(m.by_type, "type"), "ce_out_stamp": [[stamp(m)]]}
+
+
+def _cells(inputs, name):
+    v = inputs[name]
+    if not isinstance(v, (list, tuple)):
+        return [v]
+    out = []
+    for row in v:
+        out.extend(row if isinstance(row, (list, tuple)) else [row])
+    return out
+
+
+def _blank(v):
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _number(v, name, position="", blank=None, row=None):
+    """A number from a cell; blank gives ``blank`` (or is refused when ``blank`` is None)."""
+    where = f"{name}{position}"
+    if _blank(v):
+        if blank is None:
+            raise RefreshError(f"{where} is blank: type a number there.", name, row)
+        return blank
+    if isinstance(v, bool):
+        raise RefreshError(f"{where} holds {'TRUE' if v else 'FALSE'}, not a number: type a number "
+                           "there.", name, row)
+    if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
+        return float(v)
+    raise RefreshError(f"{where} holds the text {v!r}, not a number: type a number there (without "
+                       "units or spaces).", name, row)
+
+
+def _one(inputs, name):
+    cells = _cells(inputs, name)
+    if len(cells) != 1:
+        raise RefreshError(f"{name} must be a single cell, not {len(cells)}.", name)
+    return cells[0]
+
+
+def _choice(inputs, name, options):
+    v = _one(inputs, name)
+    text = "" if v is None else str(v).strip().lower()
+    if text not in options:
+        raise RefreshError(f"{name} holds {v!r}: choose one of {', '.join(options)}.", name)
+    return text
+
+
+def _numbers(inputs, name, blank=None):
+    return [_number(v, name, f", cell {k + 1}", blank, row=k + 1)
+            for k, v in enumerate(_cells(inputs, name))]
+
+
+def _customer_table(inputs):
+    table = inputs["ce_in_customers"]
+    header = [str(h) for h in table[0]]
+    body = [list(r) for r in table[1:]]
+    while body and all(_blank(c) for c in body[-1]):
+        body.pop()  # rows left empty under the table's last customer
+    for j, col in enumerate(header):
+        if col in TEXT_COLUMNS:
+            continue
+        for k, row in enumerate(body):
+            v = row[j]
+            if _blank(v):
+                row[j] = None
+            else:
+                name = f"ce_in_{col}"
+                row[j] = _number(v, name, f", customer {k + 1}", row=k + 1)
+    df = pd.DataFrame(body, columns=header).replace({"": None})
+    for c in list(df.columns):
+        if df[c].isna().all():
+            df = df.drop(columns=c)  # an empty optional column (type, tv) is not given
+    return df
+
+
+def inputs_to_measurement(inputs):
+    """The customer table and :class:`MeasureConfig` that a workbook's ``ce_in_`` values describe."""
+    df = _customer_table(inputs)
+    names = [str(x) for x in _cells(inputs, "ce_in_weight_names")]
+    weights = _numbers(inputs, "ce_in_weights")
+    income = _numbers(inputs, "ce_in_transaction_income", blank=0.0)
+    tiers = _cells(inputs, "ce_in_tier_cutoffs")
+    if all(_blank(x) for x in tiers):
+        tier_cutoffs = None
+    else:
+        tier_cutoffs = tuple(_numbers(inputs, "ce_in_tier_cutoffs"))
+    config = MeasureConfig(
+        rate=_number(_one(inputs, "ce_in_rate"), "ce_in_rate"),
+        timing=_choice(inputs, "ce_in_timing", ("end", "begin")),
+        iv=_number(_one(inputs, "ce_in_iv"), "ce_in_iv"),
+        classify_by=_choice(inputs, "ce_in_classify_by", ("score", "stage", "type")),
+        weights=dict(zip(names, weights)),
+        cutoffs=tuple(_numbers(inputs, "ce_in_cutoffs")),
+        transaction_income=income if any(income) else None,
+        tier_cutoffs=tier_cutoffs,
+    )
+    return df, config
