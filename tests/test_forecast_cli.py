@@ -154,7 +154,7 @@ def test_dask_two_workers_equals_local(tmp_path, capsys, fmt):
     local, dask = tmp_path / "local.csv", tmp_path / "dask.csv"
     args = [log, "--calibration-end", CAL, "--batch-size", 2000]
     assert run(capsys, *args, "--out", local)[0] == 0
-    code, out, err = run(capsys, *args, "--out", dask, "--workers", 2)
+    code, _, err = run(capsys, *args, "--out", dask, "--workers", 2)
     assert code == 0, err
     assert local.read_bytes() == dask.read_bytes()
     assert len(pd.read_csv(dask)) == 2357
