@@ -76,6 +76,9 @@ VALID = [
                      Cells([[0], [7], [7]]), Cells([[0], [3], [0]]), Cells([[5], [5], [5]]),
                      Cells([[2], [0], [2]])),
      [["PV", "PPV", "CV", "KV", "TV"], [0, 1, 1, 2, 1]]),
+    # one type for every row (the fuzz test found this crashing): Profit-seeking gives no PPV
+    ("ce_excluded", ("Profit-seeking", OMITTED, Cells([[3], [0], [2]]), 0, 0, 0),
+     [["PV", "PPV", "CV", "KV", "TV"], [0, 2, 0, 0, 0]]),
     ("ce_capabilities", ("Follower",), [[True, True, True, False, True, True]]),
     ("ce_score", (Cells([[5, 4], [2, 1]]), Cells([[0.6, 0.4]])), [[0.6 * 5 + 0.4 * 4], [0.6 * 2 + 0.4 * 1]]),
     ("ce_segment", (Cells([[4.6], [3.0], [2.5], [1.6]]),),

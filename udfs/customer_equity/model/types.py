@@ -179,6 +179,11 @@ def excluded_cells(types, **components):
     --------
     >>> excluded_cells(["Rational", "Lighthouse"], kv=[[5, 5], [5, 5]], tv=[[1, 0], [0, 0]])
     {'kv': 2, 'tv': 1}
+
+    One type stands for every row, as in :func:`ltv_type`:
+
+    >>> excluded_cells("Profit-seeking", ppv=[[3], [0], [2]])
+    {'ppv': 2}
     """
     codes = per_row(np.atleast_1d(type_codes(types, "types")))
     counts = {}
@@ -188,6 +193,7 @@ def excluded_cells(types, **components):
         if v.ndim < 2:
             v = v.reshape(-1, 1) if v.size == codes.shape[0] and v.size > 1 else v.reshape(1, -1)
         matching(("types", (codes.shape[0], 1)), (name, v.shape[:-1] + (1,)))
-        v = np.broadcast_to(v, (codes.shape[0], v.shape[-1]))
-        counts[name] = int(np.count_nonzero(v[~allowed] != 0))
+        rows = max(codes.shape[0], v.shape[0])  # one type for all rows, or one row for all types
+        v = np.broadcast_to(v, (rows, v.shape[-1]))
+        counts[name] = int(np.count_nonzero(v[~np.broadcast_to(allowed, (rows,))] != 0))
     return counts
