@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
+from ..model import flags
 from ..model import (
     CAPABILITIES,
     TYPES,
@@ -94,19 +95,21 @@ VALUE_COLUMNS = (
 
 
 STAGE_LIST = ("introduction", "growth", "maturity", "late maturity", "decline")
-STAGE_ALIASES = (
-    ("introduction", 1), ("intro", 1), ("导入期", 1), ("導入期", 1), ("介绍期", 1), ("介紹期", 1),
-    ("growth", 2), ("成长期", 2), ("成長期", 2),
-    ("maturity", 3), ("mature", 3), ("成熟期", 3),
-    ("late maturity", 4), ("decline", 4), ("成熟后期", 4), ("成熟後期", 4), ("衰退期", 4),
-    (1, 1), (2, 2), (3, 3), (4, 4),
-)
-TYPE_ALIASES = (
-    ("Lighthouse", 1), ("灯塔", 1), ("燈塔", 1),
-    ("Follower", 2), ("跟随", 2), ("跟隨", 2),
-    ("Rational", 3), ("理性", 3),
-    ("Profit-seeking", 4), ("Profit seeking", 4), ("逐利", 4),
-)
+def _with_product_prefix(name):
+    """The papers write a stage as 产品介绍期 ("product introduction stage")."""
+    return (name, "产品" + name, "產品" + name) if name.endswith("期") else (name,)
+
+
+#: The worksheet's lookup lists (label, code 1-4), made from the one vocabulary in
+#: :mod:`customer_equity.model.flags`. Excel compares the labels as they are (ignoring
+#: case only), so the papers' 产品…期 wording is listed with its prefix too.
+STAGE_ALIASES = tuple(
+    (label, code + 1)
+    for code, names in flags.STAGE_ALIASES.items()
+    for name in names
+    for label in _with_product_prefix(name)
+) + ((1, 1), (2, 2), (3, 3), (4, 4))
+TYPE_ALIASES = tuple((name, code + 1) for code, names in flags.TYPE_ALIASES.items() for name in names)
 
 
 
