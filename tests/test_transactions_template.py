@@ -78,16 +78,21 @@ def at(anchor):
     return sheet, row + 1, col + 1
 
 
-def results(cells, path):
-    """The workbook's key results as computed by the engine."""
+def results(cells, names, path):
+    """The workbook's key results as computed by the engine: each spilled quantity read through
+    its name (the whole spill, however far a pasted log makes it reach), the fixed-size equity
+    table through its cells."""
+    def rows(name):
+        return np.asarray(names[name.upper()], dtype=object).tolist()
+
+    def column(name):
+        return [r[0] for r in rows(name)]
+
+    out = {"summary": rows("ce_summary"), "bgnbd": rows("ce_bgnbd"), "gamma_gamma": rows("ce_gamma_gamma"),
+           "customer": column("ce_customer"), "type": column("ce_forecast_type"), "grid": rows("ce_grid")}
+    for key in ("p_alive", "expected", "holdout_pred", "spend", "clv"):
+        out[key] = column(f"ce_{key}")
     wb = openpyxl.load_workbook(path)
-    d = T.P0 + 2  # first data row, 1-based
-    out = {"summary": spill_values(cells, wb, *at(T.SUMMARY_AT)),
-           "bgnbd": spill_values(cells, wb, *at(T.BGNBD_AT)),
-           "gamma_gamma": spill_values(cells, wb, *at(T.GG_AT))}
-    for key in ("customer", "p_alive", "expected", "holdout_pred", "spend", "clv", "type"):
-        out[key] = [r[0] for r in spill_values(cells, wb, T.S_FORECASTS, d, T.FORECAST_COLS[key] + 1)]
-    out["grid"] = spill_values(cells, wb, T.S_FORECASTS, d, T.FORECAST_COLS["grid"] + 1)
     ws = wb[T.S_EQUITY]
     anchor = next(c for row in ws.iter_rows() for c in row
                   if isinstance(c.value, ArrayFormula) and "CE_EQUITY_TABLE" in c.value.text)
@@ -147,17 +152,17 @@ def test_engine_reproduces_every_cached_cell(engine):
 
 
 def test_engine_equals_the_core_and_the_command_lines_numbers(engine, core):
-    cells, _, _ = engine
+    cells, names, _ = engine
     summary, forecast = core
     customers = T.sample_customers(sorted(fc.load_cdnow()["customer_id"].unique()))
-    assert_equals_core(results(cells, BOOK), summary, forecast, T.SETTINGS, customers)
+    assert_equals_core(results(cells, names, BOOK), summary, forecast, T.SETTINGS, customers)
 
 
 def test_the_command_line_gives_the_workbooks_numbers(engine, tmp_path):
     """`customer-equity forecast` on the sample with the template's settings and customer table:
     the same forecasts per customer, and the same equity by type (measure() on the joined PV)."""
-    cells, _, _ = engine
-    got = results(cells, BOOK)
+    cells, names, _ = engine
+    got = results(cells, names, BOOK)
     log = fc.load_cdnow()
     log.assign(date=log["date"].dt.strftime("%Y-%m-%d")).to_csv(tmp_path / "log.csv", index=False)
     T.sample_customers(sorted(log["customer_id"].unique())).to_csv(tmp_path / "customers.csv", index=False)
@@ -206,9 +211,9 @@ def test_a_setting_changed_moves_the_results(core):
 
     serial = (dt.date(1997, 9, 2) - dt.date(1899, 12, 30)).days
     log = E.CallLog()
-    cells, _ = E.compute(BOOK, inputs={key: serial}, log=log)
+    cells, names = E.compute(BOOK, inputs={key: serial}, log=log)
     assert not log.errors()
-    got = results(cells, BOOK)
+    got = results(cells, names, BOOK)
     settings = dict(T.SETTINGS, calibration_end=dt.date(1997, 9, 2))
     summary = fc.summary_data(fc.load_cdnow(), unit="week", calibration_end="1997-09-02",
                               observation_end=settings["observation_end"])
@@ -369,9 +374,9 @@ def test_a_20000_customer_log_pasted_gives_the_command_lines_numbers(tmp_path):
                     observation_end=pd.Timestamp("2025-06-30").date())
     pasted = paste_log(BOOK, tmp_path / "pasted.xlsx", log, settings)
     calls = E.CallLog()
-    cells, _ = E.compute(pasted, log=calls)
+    cells, names = E.compute(pasted, log=calls)
     assert not calls.errors()
-    got = results(cells, pasted)
+    got = results(cells, names, pasted)
     assert len(got["summary"]) - 1 == 20_000
     summary = fc.summary_data(log, unit="week", calibration_end="2024-09-30", observation_end="2025-06-30")
     forecast = fc.fit_forecast(summary)
