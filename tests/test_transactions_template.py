@@ -344,8 +344,14 @@ def generated_log(n, seed=2024, weeks=78, params=(0.25, 4.0, 0.8, 2.5)):
     return pd.DataFrame({"customer_id": ids, "date": dates, "amount": amounts})
 
 
-def paste_log(template, dst, log, settings):
-    """Paste a log into the Transactions table (values, as Excel pastes them) and type the settings."""
+def paste_log(template, dst, log, settings, customers_after):
+    """Paste a log into the Transactions table (values, as Excel pastes them) and type the settings.
+
+    Excel re-spills each per-customer dynamic array to the new number of customers when it
+    recalculates (and saves that range); the formulas engine keeps the saved one, so the saved
+    ranges are set here as Excel would write them (``customers_after`` rows, the summary's
+    header besides), as tests/templates_files.paste_customers does for the measurement template.
+    """
     wb = openpyxl.load_workbook(template)
     ws = wb[T.S_LOG]
     t = ws.tables[T.LOG_TABLE]
@@ -363,6 +369,19 @@ def paste_log(template, dst, log, settings):
     for name in ("calibration_end", "observation_end"):
         sheet, r, c, _, _ = F.name_area(wb, f"ce_in_{name}")
         wb[sheet].cell(r, c).value = pd.Timestamp(settings[name]).to_pydatetime()
+    sheet, r1, c1 = at(T.SUMMARY_AT)
+    c1_, r1_, c2_, r2_ = range_boundaries(wb[sheet].cell(r1, c1).value.ref)
+    before = r2_ - r1_  # customers in the template's summary
+    for sh in wb.worksheets:
+        for row in sh.iter_rows():
+            for cell in row:
+                v = cell.value
+                if isinstance(v, ArrayFormula) and ":" in v.ref:
+                    a1 = v.ref.split(":")[0]
+                    ac1, ar1, ac2, ar2 = range_boundaries(v.ref)
+                    height = ar2 - ar1 + 1
+                    if height in (before, before + 1):
+                        v.ref = f"{a1}:{get_column_letter(ac2)}{ar1 + customers_after + height - before - 1}"
     wb.save(dst)
     return dst
 
@@ -372,13 +391,13 @@ def test_a_20000_customer_log_pasted_gives_the_command_lines_numbers(tmp_path):
     log = generated_log(20_000)
     settings = dict(T.SETTINGS, calibration_end=pd.Timestamp("2024-09-30").date(),
                     observation_end=pd.Timestamp("2025-06-30").date())
-    pasted = paste_log(BOOK, tmp_path / "pasted.xlsx", log, settings)
+    summary = fc.summary_data(log, unit="week", calibration_end="2024-09-30", observation_end="2025-06-30")
+    pasted = paste_log(BOOK, tmp_path / "pasted.xlsx", log, settings, len(summary.customers))
     calls = E.CallLog()
     cells, names = E.compute(pasted, log=calls)
     assert not calls.errors()
     got = results(cells, names, pasted)
     assert len(got["summary"]) - 1 == 20_000
-    summary = fc.summary_data(log, unit="week", calibration_end="2024-09-30", observation_end="2025-06-30")
     forecast = fc.fit_forecast(summary)
     customers = T.sample_customers(sorted(fc.load_cdnow()["customer_id"].unique()))
     assert_equals_core(got, summary, forecast, settings, customers)
