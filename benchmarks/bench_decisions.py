@@ -12,16 +12,26 @@ classification by weighted score and transaction income to allocate), best of 3:
 - ``retention_watch`` (five what-ifs);
 - ``screen_prospects`` of 10 % as many prospects on the six indicators.
 
-Run: ``python benchmarks/bench_decisions.py [--sizes 10000 100000]``. Not a test:
-nothing is asserted.
+The Excel side: ``CE_WHATIF`` and ``CE_RETENTION_WATCH`` called through xlwings' COM
+path (``tests/xlwings_harness.py``: ``call_udf`` -> ``conversion``, the cells of a
+``Customers[#All]`` range with its header) against the core function on the same
+table, in the same process, at worksheet sizes (10^3 and 10^4 customers): the ratio is
+what the thin adapter (reading the table, writing the spill) costs.
+
+Run: ``python benchmarks/bench_decisions.py [--sizes 10000 100000] [--excel-sizes 1000 10000]``.
+Not a test: nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
-import customer_equity as ce
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import customer_equity as ce  # noqa: E402
 
 TRAITS = ["income", "education", "innovativeness", "opinion_leadership", "brand_loyalty",
           "price_tolerance"]
@@ -63,11 +73,40 @@ def run(n):
         print(f"  {name:<28} {seconds * 1000:>10,.1f} ms  {seconds / baseline:>7.2f} x measure", flush=True)
 
 
+def run_excel(n):
+    from xlwings_harness import Cells, ComRuntime
+
+    df = ce.generate_customers(n)
+    config = ce.MeasureConfig(rate=0.1, iv=50.0)
+    rows = [list(df.columns)] + [[float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                                  for v in row] for row in df.astype(object).values.tolist()]
+    table = Cells(rows)
+    settings = Cells([["rate", 0.1], ["iv", 50.0]])
+    print(f"\n{n:,} customers through xlwings' COM path (the core on the same table = 1.0)", flush=True)
+    with ComRuntime() as com:
+        cases = {
+            "CE_WHATIF retention +5 pts": (
+                lambda: com.call("customer_equity.excel", "ce_whatif", table, settings, 0.05),
+                lambda: ce.what_if(df, config, retention_change=0.05)),
+            "CE_RETENTION_WATCH": (
+                lambda: com.call("customer_equity.excel", "ce_retention_watch", table, settings),
+                lambda: ce.retention_watch(df, config)),
+        }
+        for name, (excel, core) in cases.items():
+            e, c = best_of(excel), best_of(core)
+            print(f"  {name:<28} {e * 1000:>10,.1f} ms  {e / c:>7.2f} x the core "
+                  f"({c * 1000:,.1f} ms)", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    for n in parser.parse_args().sizes:
+    parser.add_argument("--excel-sizes", type=int, nargs="+", default=[1_000, 10_000])
+    args = parser.parse_args()
+    for n in args.sizes:
         run(n)
+    for n in args.excel_sizes:
+        run_excel(n)
 
 
 if __name__ == "__main__":

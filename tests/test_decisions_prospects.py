@@ -5,6 +5,8 @@ import statistics
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import customer_equity as ce
 from customer_equity import CustomerEquityError
@@ -149,3 +151,21 @@ def test_nearest_customers_by_score_equal_a_full_sort():
     for row, target in zip(got, targets):
         expected = sorted(range(scores.size), key=lambda n: (abs(scores[n] - target), -scores[n], n))[:7]
         assert row.tolist() == expected
+
+
+trait_cells = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
+                        st.integers(-100, 100), st.text(max_size=3), st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(trait_cells, trait_cells), min_size=1, max_size=4))
+@example([(1e308, 1e308), (-1e308, 5)])
+def test_any_prospect_cells_give_a_ranking_or_a_named_error(rows):
+    prospects = pd.DataFrame(rows, columns=["age", "credit"]).assign(gender="F")
+    try:
+        out = ce.screen_prospects(prospects, CUSTOMERS, LTV, TYPES, best=0.3, neighbours=2)
+    except CustomerEquityError as err:
+        assert err.argument in ("age", "credit", "prospects")
+    else:
+        assert out["rank"].tolist() == list(range(1, len(rows) + 1))
+        assert np.isfinite(out["score"]).all()

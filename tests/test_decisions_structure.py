@@ -13,6 +13,7 @@ import customer_equity as ce
 from customer_equity import CustomerEquityError, MeasureConfig
 
 TYPES = ["Lighthouse", "Follower", "Rational", "Profit-seeking"]
+FLAT_TYPE = MeasureConfig(rate=0.0, classify_by="type")
 
 
 def small_table():
@@ -176,9 +177,25 @@ def test_compare_this_year_with_last_year():
     assert c["volume_effect"].abs().max() == 0.0   # same 1,000 customers
     assert c["customer_share_change"].iloc[:4].sum() == pytest.approx(0.0, abs=1e-12)
     assert c["equity_share_change"].iloc[:4].sum() == pytest.approx(0.0, abs=1e-12)
+    # the value effect by kind adds up to the value effect
+    kinds = c[[f"value_effect_{k}" for k in ("pv", "ppv", "cv", "kv", "tv", "iv")]].sum(axis=1)
+    assert kinds.to_numpy() == pytest.approx(c["value_effect"].to_numpy(), rel=1e-9, abs=1e-6)
     # differences are to minus from, type by type
     assert c["customer_share_change"].iloc[:4].to_numpy() == pytest.approx(
         this.structure["customer_share"].to_numpy() - last.structure["customer_share"].to_numpy())
+
+
+def test_value_effect_by_kind_by_hand():
+    # one lighthouse customer both years (no volume or mix effect): PV 100 -> 150, KV 50 -> 30
+    last = pd.DataFrame({"type": ["Lighthouse"], "periods": [1], "pv": [100.0], "kv": [50.0]})
+    this = pd.DataFrame({"type": ["Lighthouse"], "periods": [1], "pv": [150.0], "kv": [30.0]})
+    c = ce.compare_structures([ce.measure(last, FLAT_TYPE), ce.measure(this, FLAT_TYPE)])
+    row = c.set_index("type").loc["Lighthouse"]
+    assert (row["equity_change"], row["value_effect"]) == (30.0, 30.0)
+    assert (row["value_effect_pv"], row["value_effect_kv"], row["value_effect_ppv"]) == (50.0, -20.0, 0.0)
+    # a competitor estimate has no composition: no split by kind
+    guess = ce.structure_from_counts([1, 0, 0, 0], [200.0, 0, 0, 0])
+    assert ce.compare_structures([ce.measure(last, FLAT_TYPE), guess])["value_effect_pv"].isna().all()
 
 
 def test_compare_with_a_competitor_estimate_and_three_structures():
@@ -237,3 +254,20 @@ def test_any_counts_and_averages_give_a_structure_or_a_named_error(customers, av
     else:
         assert s.loc["Total", "customers"] == pytest.approx(s["customers"].iloc[:4].sum())
         assert np.isfinite(s["equity"]).all()
+
+
+def spilled(frame, first_header):
+    """A table as a worksheet holds it after a spill: a header row, labels, '' for NaN."""
+    rows = [[first_header] + list(frame.columns)]
+    for label, row in zip(frame.index, frame.itertuples(index=False)):
+        rows.append([str(label)] + ["" if isinstance(v, float) and np.isnan(v) else v for v in row])
+    return rows
+
+
+def test_a_spilled_structure_reads_back():
+    m = ce.measure(ce.load_sample(), ce.sample_config())
+    guess = ce.structure_from_counts([150, 250, 350, 250], [9000, 4500, 1800, 400])
+    for source in (ce.structure_table(m), guess):
+        rows = spilled(source, "type")
+        again = ce.structure_table(pd.DataFrame(rows[1:], columns=rows[0]))
+        pd.testing.assert_frame_equal(again, source, check_dtype=False)

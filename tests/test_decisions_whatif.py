@@ -269,3 +269,13 @@ def test_a_mix_shift_through_an_empty_type():
     w = ce.what_if(df, FLAT, mix=[1 / 3, 1 / 3, 1 / 3, 0])
     # the best stays lighthouse, the next becomes a follower, the worst goes two bands down
     assert w.after.customers["type"].astype(str).tolist() == ["Lighthouse", "Follower", "Rational"]
+
+
+def test_a_filtered_table_keeps_its_index_and_its_answer():
+    df, config = ce.load_sample(), ce.sample_config()
+    part = df.iloc[::3]
+    levers = {"retention_change": 0.02, "mix": [0.1, 0.3, 0.35, 0.25]}
+    w = ce.what_if(part, config, **levers)
+    assert list(w.after.customers.index) == list(part.index)
+    assert w.equity == pytest.approx(ce.what_if(part.reset_index(drop=True), config, **levers).equity,
+                                     rel=1e-12)

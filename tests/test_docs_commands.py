@@ -25,6 +25,7 @@ NEEDS_EXCEL = {("addin", "install"), ("addin", "remove"), ("addin", "status")}
 SKIPPED = {
     "tcp://": "needs a Dask scheduler on another host",
     " /shared/": "names a shared folder of another machine",
+    " [--": "a usage synopsis ([--option VALUE] placeholders), not a command",
 }
 
 
@@ -86,6 +87,20 @@ def folder(tmp_path_factory):
     toml = [lines for page in PAGES for lang, _, lines in code_blocks(page) if lang == "toml"]
     assert toml, "docs/model.md shows the configuration file"
     (where / "measure.toml").write_text("\n".join(toml[0]) + "\n", encoding="utf-8")
+    # docs/decisions.md: prospects (the traits of new people) and a competitor's estimate
+    traits = ["income", "education", "innovativeness", "opinion_leadership", "brand_loyalty",
+              "price_tolerance"]
+    prospects = ce.generate_customers(40, seed=4)[["customer_id", *traits]]
+    prospects.insert(0, "prospect_id", [f"P{k:03d}" for k in range(1, 41)])
+    prospects.drop(columns="customer_id").to_csv(where / "prospects.csv", index=False)
+    (where / "rival.json").write_text(
+        '{"customers": {"Lighthouse": 80, "Follower": 120, "Rational": 200, "Profit-seeking": 100},\n'
+        ' "average": {"Lighthouse": 9000, "Follower": 4500, "Rational": 1800, "Profit-seeking": 400}}\n',
+        encoding="utf-8")
+    # README: a transaction log for the forecast command (2024-01-01 to 2025-06-30)
+    from customer_equity.model.forecast import generate_log
+
+    generate_log(400, seed=5).to_csv(where / "transactions.csv", index=False)
     return where
 
 

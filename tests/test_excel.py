@@ -138,6 +138,15 @@ INVALID = [
 ]
 
 
+# issue 14's decisions (tables in, tables out): their cases live in test_decisions_excel.py
+from test_decisions_excel import CATALOGUE as _DECISIONS, INVALID as _DECISIONS_INVALID  # noqa: E402
+from test_decisions_excel import OPTIONAL as _DECISIONS_OPTIONAL, VALID as _DECISIONS_VALID  # noqa: E402
+
+CATALOGUE.update(_DECISIONS)
+OPTIONAL.update(_DECISIONS_OPTIONAL)
+VALID += _DECISIONS_VALID
+INVALID += _DECISIONS_INVALID
+
 def grid(result):
     """COM hands a 1x1 result back as a scalar and one row as a 1-D list."""
     if not isinstance(result, (list, tuple)):
@@ -456,6 +465,13 @@ PYTHON_NAMES = {
     "ce_composition": "composition_matrix", "ce_links": "solid_links", "ce_rate": "per_period_rate",
 }
 DIFFERENT_ARGUMENTS = {"ce_excluded", "ce_capabilities", "ce_version"}
+
+# issue 14's decisions: their names are listed in test_decisions_excel.py
+from test_decisions_excel import DIFFERENT_ARGUMENTS as _DECISIONS_DIFFERENT  # noqa: E402
+from test_decisions_excel import PYTHON_NAMES as _DECISIONS_NAMES  # noqa: E402
+
+PYTHON_NAMES.update(_DECISIONS_NAMES)
+DIFFERENT_ARGUMENTS |= _DECISIONS_DIFFERENT
 
 
 def test_each_function_names_its_python_function_with_the_same_arguments():

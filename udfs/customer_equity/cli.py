@@ -90,6 +90,16 @@ def _out_dir(args) -> Path:
 # --------------------------------------------------------------------------- measure
 
 def _measure(args) -> int:
+    if len(args.input) >= 2:  # two or more inputs: their structures and the comparison
+        from .decisions_file import compare_files
+        from .model import MeasureConfig
+
+        if args.dask is not None or args.workers is not None:
+            raise CommandError("comparing inputs measures them in this process: leave out --dask")
+        return compare_files(args.input, config=MeasureConfig.from_file(args.config) if args.config
+                             else None, out=args.out, sheet=args.sheet, batch_size=args.batch_size,
+                             against=args.against, progress=args.progress)
+    args.input = args.input[0] if args.input else None
     if args.input is None and args.out is None and args.dask is None and args.workers is None:
         return _measure_sample(args)
     from . import batch
@@ -116,11 +126,17 @@ def _add_measure(commands) -> None:
         "measure", help="measure customer equity (the bundled sample without INPUT)",
         description="Measure customer equity of the customers in INPUT (or of the bundled "
                     "sample) and print the summary; --out also writes the results.")
-    p.add_argument("input", nargs="?", metavar="INPUT",
-                   help="customer table: .csv, .parquet or .xlsx")
+    p.add_argument("input", nargs="*", metavar="INPUT",
+                   help="customer table: .csv, .parquet or .xlsx. Two or more: print each "
+                   "structure and the comparison (an input may also be a saved result .json or "
+                   "an estimate of customers and average per type, .json or .csv)")
+    p.add_argument("--against", choices=("previous", "first"), default="previous",
+                   help="with two or more inputs: compare each with the one before it (default) "
+                   "or with the first")
     p.add_argument("--config", metavar="FILE", help="configuration file (.toml or .json)")
     p.add_argument("--out", metavar="FILE",
-                   help="results file: .xlsx, .csv, .parquet (per customer) or .json (summaries)")
+                   help="results file: .xlsx, .csv, .parquet (per customer) or .json (summaries); "
+                   "comparing inputs: .csv (the comparison) or .json (structures and comparison)")
     g = p.add_argument_group("measuring a file (INPUT)")
     g.add_argument("--sheet", metavar="NAME",
                    help="sheet of an .xlsx INPUT (default: 'Customers' if present, else the first)")
@@ -342,7 +358,129 @@ def _add_forecast(commands) -> None:
     p.set_defaults(handler=_forecast)
 
 
-COMMANDS = (_add_measure, _add_forecast, _add_templates, _add_addin)
+# --------------------------------------------------------------------------- decisions (issue 14)
+
+def _numbers(text: str) -> list[float]:
+    """``0.05`` or ``0.02,0,0.05,0``: one number, or one per type / per period."""
+    values = [_finite_number(part.strip()) for part in text.split(",")]
+    return values
+
+
+def _one_or_list(values):
+    return None if values is None else (values[0] if len(values) == 1 else values)
+
+
+def _lever_values(text: str):
+    """``rate=0.08,0.1,0.12`` for --grid: a lever and its values."""
+    lever, sep, values = text.partition("=")
+    if not sep or not values:
+        raise argparse.ArgumentTypeError(f"expected LEVER=v1,v2,..., got {text!r}")
+    return lever.strip(), _numbers(values)
+
+
+def _decisions_config(args):
+    from .model import MeasureConfig
+
+    return MeasureConfig.from_file(args.config) if args.config else None
+
+
+def _decision_input(p, what="customer table: .csv, .parquet or .xlsx"):
+    p.add_argument("input", metavar="INPUT", help=what)
+    p.add_argument("--config", metavar="FILE", help="configuration file (.toml or .json)")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx INPUT")
+    p.add_argument("--out", metavar="FILE", help="write the table: .csv, or every table: .json")
+
+
+def _whatif(args) -> int:
+    from .decisions_file import whatif_file
+
+    levers = {"retention_change": _one_or_list(args.retention_change), "rate": args.rate,
+              "margin_change": _one_or_list(args.margin_change),
+              "transaction_income": _one_or_list(args.transaction_income), "mix": args.mix}
+    return whatif_file(args.input, config=_decisions_config(args), sheet=args.sheet, levers=levers,
+                       grid=args.grid, result=args.result, out=args.out)
+
+
+def _add_whatif(commands) -> None:
+    p = commands.add_parser(
+        "whatif", help="customer equity under a change of retention, rate, margin, income or mix",
+        description="Measure INPUT, change it by the levers and measure again: per type, equity "
+                    "before and after. --grid varies two levers over a grid instead.")
+    _decision_input(p)
+    p.add_argument("--retention-change", type=_numbers, metavar="X[,X,X,X]",
+                   help="change of retention per period, all types or per type (0.05 = 5 points)")
+    p.add_argument("--rate", type=_finite_number, metavar="R", help="new discount rate per period")
+    p.add_argument("--margin-change", type=_numbers, metavar="X[,X,X,X]",
+                   help="change of unit margin, all types or per type")
+    p.add_argument("--transaction-income", type=_numbers, metavar="A[,B,...]",
+                   help="new transaction income per period (one for all periods, or one each)")
+    p.add_argument("--mix", type=_numbers, metavar="L,F,R,P",
+                   help="target type mix: 4 shares adding up to 1 (customers move between types)")
+    p.add_argument("--grid", nargs=2, type=_lever_values, metavar=("ROW=v,...", "COLUMN=v,..."),
+                   help="two levers and their values (retention_change, rate, margin_change, "
+                   "transaction_income), e.g. --grid rate=0.08,0.1 retention_change=0,0.05")
+    p.add_argument("--result", choices=("equity", "difference"), default="equity",
+                   help="with --grid: equity in each cell (default) or its difference from today")
+    p.set_defaults(handler=_whatif)
+
+
+def _retention(args) -> int:
+    from .decisions_file import retention_file
+
+    return retention_file(args.input, config=_decisions_config(args), sheet=args.sheet,
+                          point=args.point, top=args.top, out=args.out)
+
+
+def _add_retention(commands) -> None:
+    p = commands.add_parser(
+        "retention", help="retention per type, the equity at stake, the customers not to lose",
+        description="Per type: the retention rate the retention times imply and the equity lost "
+                    "if it falls by a point; then the customers whose loss costs most (key "
+                    "customers with fewer than three links first).")
+    _decision_input(p)
+    p.add_argument("--point", type=_finite_number, default=0.01, metavar="X",
+                   help="the fall in retention per period to price (default 0.01)")
+    p.add_argument("--top", type=_positive_int, default=10, metavar="N",
+                   help="customers at stake to list (default 10)")
+    p.set_defaults(handler=_retention)
+
+
+def _prospects(args) -> int:
+    from .decisions_file import prospects_file
+
+    traits = None if args.traits is None else [t.strip() for t in args.traits.split(",") if t.strip()]
+    return prospects_file(args.input, customers=args.customers, config=_decisions_config(args),
+                          sheet=args.sheet, traits=traits, best=args.best, neighbours=args.neighbours,
+                          cutoff=args.cutoff, avoid_share=args.avoid_share, top=args.top, out=args.out)
+
+
+def _add_prospects(commands) -> None:
+    p = commands.add_parser(
+        "prospects", help="rank prospects by the traits of the best customers; flag those to avoid",
+        description="Learn trait weights from the best current customers (by lifetime value), "
+                    "score and rank the prospects in INPUT, give each an expected type and value "
+                    "and flag those below the cut-off.")
+    _decision_input(p, "prospects: .csv, .parquet or .xlsx, one row per prospect, trait columns")
+    p.add_argument("--customers", required=True, metavar="TABLE",
+                   help="the current customer table (measured for lifetime values and types; "
+                   "its trait columns are compared)")
+    p.add_argument("--traits", metavar="A,B,...",
+                   help="trait columns (default: the columns the two tables share, but ids)")
+    p.add_argument("--best", type=_finite_number, default=0.2, metavar="SHARE",
+                   help="share of current customers taken as the best (default 0.2)")
+    p.add_argument("--neighbours", type=_positive_int, default=10, metavar="N",
+                   help="closest current customers that give the expected type and value (default 10)")
+    p.add_argument("--cutoff", type=_finite_number, metavar="SCORE",
+                   help="score below which a prospect is to avoid (default: by --avoid-share)")
+    p.add_argument("--avoid-share", type=_finite_number, default=0.2, metavar="SHARE",
+                   help="default cut-off: the score this share of current customers falls below")
+    p.add_argument("--top", type=_positive_int, default=20, metavar="N",
+                   help="prospects to print (default 20; --out has all)")
+    p.set_defaults(handler=_prospects)
+
+
+COMMANDS = (_add_measure, _add_forecast, _add_whatif, _add_retention, _add_prospects, _add_templates,
+            _add_addin)
 
 
 def build_parser() -> argparse.ArgumentParser:

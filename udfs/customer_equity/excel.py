@@ -47,18 +47,27 @@ CE_EXPECTED_...     forecast.expected_purchases (CE_EXPECTED_PURCHASES; horizon 
 CE_GAMMA_GAMMA_FIT  forecast.fit_gamma_gamma    Excel spills a labelled table
 CE_EXPECTED_SPEND   forecast.expected_spend
 CE_FORECAST_LTV     forecast.forecast_clv       of forecast_values: one call in Excel
+CE_STRUCTURE        structure_from_values       the order of CE_COMPOSITION (periods third)
+CE_STRUCTURE_COUNTS structure_from_counts
+CE_STRUCTURE_COMPARE compare_structures         two ranges, from and to, instead of a list
+CE_WHATIF           what_if                     config: a 2-column range of settings
+CE_WHATIF_GRID      what_if_grid
+CE_RETENTION_WATCH  retention_watch
+CE_PROSPECTS        screen_prospects            tables with their header rows
+CE_PROSPECT_WEIGHTS prospect_weights
 ==================  ==========================  ==========================================
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import inspect
 import math
 
 import numpy as np
-import pandas as _pd
+import pandas as pd
 import xlwings as xw
 
 from . import __version__
@@ -79,7 +88,10 @@ __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_
            "ce_composition", "ce_links", "ce_rate", "ce_version",
            # forecasts from a transaction log
            "ce_log_summary", "ce_bgnbd_fit", "ce_p_alive", "ce_expected_purchases",
-           "ce_gamma_gamma_fit", "ce_expected_spend", "ce_forecast_ltv"]
+           "ce_gamma_gamma_fit", "ce_expected_spend", "ce_forecast_ltv",
+           # decisions: structure, what-if, retention, prospects
+           "ce_structure", "ce_structure_counts", "ce_structure_compare", "ce_whatif",
+           "ce_whatif_grid", "ce_retention_watch", "ce_prospects", "ce_prospect_weights"]
 
 _RATE = "Discount rate per period (0.1 for 10 %), > -1."
 _PERIODS = ("Number of periods (retention time), a whole number >= 0; one per row or one for all. "
@@ -377,6 +389,377 @@ def ce_links(decision_makers, executive_link, expert_link):
     return core.solid_links(decision_makers, executive_link, expert_link)
 
 
+# =====================================================================================
+# --- decisions (issue 14): structure and its comparison, what-if, retention, prospects
+# =====================================================================================
+#
+# Readings chosen for the worksheet:
+#   * a table argument (customers, prospects) is a range WITH its header row, such as
+#     ``Customers[#All]``; its rows are customers, a blank cell is a blank value, a
+#     column of numbers is read as numbers. An error in it names the column and the row
+#     of the range (the header is row 1): ``customers[periods], row 5: ...``;
+#   * config is a 2-column range of settings, name and value (rate, timing, iv, classify_by,
+#     cutoffs, tier_cutoffs, transaction_income, ``weights.<column>``), the names of
+#     :class:`~customer_equity.model.config.MeasureConfig`; a list (cutoffs, income per
+#     period) continues down the rows whose name cell is blank; left out: the defaults;
+#   * shares and their differences stay in share units (0.025 is 2.5 points: format the
+#     cells as % to read points), as in the Python tables;
+#   * every result spills with a header row; an undefined entry (the average of a type
+#     without customers) is an empty cell.
+
+_TABLE = ("with its header row, e.g. Customers[#All]: one row per customer, one column per "
+          "field (as in the customer table of the measurement)")
+_SETTINGS = ("Two columns, setting name and value: rate, timing, iv, classify_by, cutoffs, "
+             "transaction_income, weights.<column> (a list continues down rows with a blank "
+             "name). Default: the defaults of MeasureConfig.")
+_STRUCTURE = ("A spilled CE_STRUCTURE or CE_STRUCTURE_COUNTS (with its header row), or 4 rows "
+              "(Lighthouse .. Profit-seeking) x 2 columns: customers, average value.")
+_LEVER_DOCS = dict(
+    retention_change="Change of the retention rate per period (0.05 = five points): one for all "
+                     "types, or 4 cells (Lighthouse .. Profit-seeking).",
+    rate="The new discount rate per period.",
+    margin_change="Change of the unit margin (0.02 = two points): one for all types, or 4 cells.",
+    transaction_income="The new transaction income per period: one cell, or one cell per period.",
+    moves="Customers moved between types: rows of from type | to type | number of customers.",
+    mix="Target type mix: 4 shares (Lighthouse .. Profit-seeking) adding up to 1 (instead of moves).")
+
+
+def _frame_cells(frame, index_header=None):
+    """A table (header row, then rows) as cells; NaN is an empty cell, numpy values plain."""
+    header = ([index_header] if index_header else []) + [str(c) for c in frame.columns]
+    body = []
+    for label, row in zip(frame.index, frame.itertuples(index=False)):
+        out = [str(label)] if index_header else []
+        for v in row:
+            v = v.item() if isinstance(v, np.generic) else v
+            if isinstance(v, float) and not math.isfinite(v):
+                if math.isnan(v):
+                    v = ""
+                else:
+                    cells.write(np.array([v]))  # refused: an overflow
+            elif isinstance(v, int) and not isinstance(v, bool):
+                v = float(v)
+            out.append(v)
+        body.append(out)
+    return [header] + body
+
+
+def _table_arg(x, name):
+    """A range with a header row as a pandas table: header text as column names."""
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim != 2 or arr.shape[0] < 2:
+        raise CustomerEquityError(name, "needs a header row and at least one row below it "
+                                  "(select the table with its headers, e.g. Customers[#All])")
+    header = []
+    for k, h in enumerate(arr[0]):
+        if not isinstance(h, str) or not h.strip():
+            raise CustomerEquityError(name, "the header row needs a name (text) in every column",
+                                      row=1, column=k + 1, value=h)
+        header.append(h.strip())
+    if len(set(header)) != len(header):
+        twice = next(h for h in header if header.count(h) > 1)
+        raise CustomerEquityError(name, "each column name may appear only once in the header row",
+                                  row=1, value=twice)
+    body = arr[1:]
+    columns = {}
+    for k, h in enumerate(header):
+        col = body[:, k]
+        kinds = set(map(type, col))  # one pass in C; most columns hold one kind of cell
+        if str in kinds:
+            col = col.copy()
+            col[col == ""] = None  # an empty text cell (a formula's "") is a blank
+            kinds = set(map(type, col))
+        if kinds <= {float, type(None)} and float in kinds:
+            col = col.astype(np.float64)  # a column of numbers, blanks NaN
+        elif kinds == {bool}:
+            col = col.astype(bool)
+        columns[h] = col
+    return pd.DataFrame(columns)
+
+
+def _in_table(name, frame):
+    """Run the core on a table argument, pointing its errors at the range's column and row."""
+
+    @contextlib.contextmanager
+    def relocated():
+        try:
+            yield
+        except CustomerEquityError as err:
+            if err.argument in frame.columns:
+                raise err.relocated(argument=f"{name}[{err.argument}]",
+                                    row_offset=1 if err.row is not None else 0) from None
+            raise
+
+    return relocated()
+
+
+def _settings_arg(x):
+    """A 2-column range of setting name and value as a MeasureConfig."""
+    if cells.is_blank(x):
+        return core.MeasureConfig()
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise CustomerEquityError("config", "needs two columns: the setting's name and its value")
+    data, weights, last = {}, {}, None
+    for r, (key, value) in enumerate(arr.tolist(), start=1):
+        if cells.is_blank(key):
+            if cells.is_blank(value):
+                continue
+            if last is None or last.startswith("weights."):
+                raise CustomerEquityError("config", "a value without a setting name", row=r,
+                                          value=value)
+            data[last] = (data[last] if isinstance(data[last], list) else [data[last]]) + [value]
+            continue
+        if not isinstance(key, str):
+            raise CustomerEquityError("config", "a setting name must be text", row=r, column=1,
+                                      value=key)
+        key = key.strip()
+        if key.lower().startswith("weights."):
+            weights[key[len("weights."):]] = value
+        else:
+            data[key] = None if cells.is_blank(value) else value
+        last = key
+    if weights:
+        data["weights"] = weights
+    for key in ("cutoffs", "tier_cutoffs"):
+        if key in data and data[key] is not None and not isinstance(data[key], list):
+            data[key] = [data[key]]
+    data = {k: v for k, v in data.items() if v is not None}
+    return core.MeasureConfig.from_dict(data, source="config")
+
+
+def _lever(x, name, *, per_type=False):
+    """An optional lever: None when blank, a number, or a list (per type, per period)."""
+    if cells.is_blank(x):
+        return None
+    if isinstance(x, np.ndarray):
+        flat = cells.as_list(x)
+        if len(flat) == 1:
+            return flat[0]
+        if per_type and len(flat) != 4:
+            raise CustomerEquityError(name, "one value for all types, or 4 (Lighthouse, Follower, "
+                                      f"Rational, Profit-seeking), got {len(flat)}")
+        return flat
+    return x
+
+
+def _moves_arg(x):
+    """Rows of from type | to type | customers as the ``moves`` mapping of what_if."""
+    if cells.is_blank(x):
+        return None
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise CustomerEquityError("moves", "needs three columns: from type, to type, number of customers")
+    moves = {}
+    for r, (src, dst, n) in enumerate(arr.tolist(), start=1):
+        if all(cells.is_blank(v) for v in (src, dst, n)):
+            continue
+        for c, label in ((1, src), (2, dst)):
+            if flags.type_code_of(label) is None:
+                raise CustomerEquityError("moves", "unknown customer type", row=r, column=c, value=label)
+        if isinstance(n, bool) or not isinstance(n, (int, float)):
+            raise CustomerEquityError("moves", "expected a number of customers", row=r, column=3, value=n)
+        pair = (core.TYPES[flags.type_code_of(src)], core.TYPES[flags.type_code_of(dst)])
+        moves[pair] = moves.get(pair, 0) + n
+    return moves
+
+
+def _number_or(x, name, default):
+    """An optional single number (best, point, ...): the default when blank."""
+    x = cells.single(x, name)
+    if cells.is_blank(x):
+        return default
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise CustomerEquityError(name, "expected a number", value=x)
+    return x
+
+
+def _whole(x):
+    """A count typed in a cell arrives as a float: 10.0 is the whole number 10."""
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
+@excel_function(types=_TYPES, **_FIVE_VALUES)
+def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
+    """Structure of customer equity with headers: per type customers, shares, equity, average, value-kind mix. Python: structure_from_values."""
+    frame = core.structure_from_values(cells.column(types, "types"), rate, iv=0.0 if cells.is_blank(iv) else iv,
+                                       periods=_required_periods(periods),
+                                       timing=cells.text_or_none(timing, "timing") or "end",
+                                       **_components(pv, ppv, cv, kv, tv))
+    return _frame_cells(frame, "type")
+
+
+@excel_function(customers="Customers per type, 4 cells (Lighthouse, Follower, Rational, Profit-seeking).",
+                average="Average lifetime value per type, 4 cells.",
+                mix="Optional: share of each type's equity by value kind, 4 rows x 6 columns "
+                    "(PV, PPV, CV, KV, TV, Iv), rows adding up to 1.")
+def ce_structure_counts(customers, average, mix=None):
+    """A (competitor's) structure from customers and average value per type, with headers. Python: structure_from_counts."""
+    frame = core.structure_from_counts(customers, average, mix=None if cells.is_blank(mix) else mix)
+    return _frame_cells(frame, "type")
+
+
+def _structure_arg(x, name):
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim == 2 and arr.shape[0] >= 2 and isinstance(arr[0, 0], str) \
+            and arr[0, 0].strip().lower() == "type":
+        frame = _table_arg(arr, name)
+        with _in_table(name, frame):
+            try:
+                return core.structure_table(frame)
+            except CustomerEquityError as err:
+                if err.argument in ("structure", "type", "customers", "average", "equity", "mix"):
+                    raise err.relocated(argument=f"{name}: {err.argument}") from None
+                raise
+    if arr.ndim == 2 and arr.shape == (4, 2):
+        try:
+            return core.structure_from_counts(arr[:, 0], arr[:, 1])
+        except CustomerEquityError as err:
+            raise err.relocated(argument=f"{name} ({err.argument})") from None
+    raise CustomerEquityError(name, "give a spilled CE_STRUCTURE (with its header row 'type', "
+                              "'customers', ...) or 4 rows x 2 columns: customers and average value "
+                              "per type", value=f"{arr.shape[0]} x {arr.shape[1]}" if arr.ndim == 2 else x)
+
+
+_COMPARE_COLUMNS = ("customers_change", "customer_share_change", "equity_change",
+                    "equity_share_change", "average_change", "volume_effect", "mix_effect",
+                    "value_effect") + tuple(f"value_effect_{k.lower()}" for k in core.VALUE_KINDS)
+
+
+@excel_function(structure_from=_STRUCTURE + " The earlier (or own) structure.",
+                structure_to=_STRUCTURE + " The later (or competitor's) structure.")
+def ce_structure_compare(structure_from, structure_to):
+    """Change from one structure to another per type: differences (shares in share units) and volume, mix and value effects adding up to the change of equity. Python: compare_structures."""
+    frames = [_structure_arg(structure_from, "structure_from"), _structure_arg(structure_to, "structure_to")]
+    out = core.compare_structures(frames, ["from", "to"])
+    return _frame_cells(out.set_index("type")[list(_COMPARE_COLUMNS)], "type")
+
+
+@excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS, **_LEVER_DOCS)
+def ce_whatif(customers, config=None, retention_change=None, rate=None, margin_change=None,
+              transaction_income=None, moves=None, mix=None):
+    """Customer equity before and after a change of retention, rate, margin, income or type mix, per type with headers. Python: what_if."""
+    frame = _table_arg(customers, "customers")
+    config = _settings_arg(config)
+    with _in_table("customers", frame):
+        w = core.what_if(frame, config,
+                         retention_change=_lever(retention_change, "retention_change", per_type=True),
+                         rate=_lever(rate, "rate"),
+                         margin_change=_lever(margin_change, "margin_change", per_type=True),
+                         transaction_income=_lever(transaction_income, "transaction_income"),
+                         moves=_moves_arg(moves), mix=_lever(mix, "mix"))
+    return _frame_cells(w.table, "type")
+
+
+@excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS,
+                row_lever="The lever down the rows: retention_change, rate, margin_change or "
+                          "transaction_income.",
+                row_values="Its values (a column or a row).",
+                column_lever="The lever across the columns (another one).",
+                column_values="Its values (a row or a column).",
+                result='"equity" (default) or "difference" from today\'s equity.')
+def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, column_values, result=None):
+    """Customer equity over a grid of two levers (like the Sensitivity sheet): lever values as headers. Python: what_if_grid."""
+    frame = _table_arg(customers, "customers")
+    config = _settings_arg(config)
+    rows, cols = (cells.as_list(v) if isinstance(v, np.ndarray) else [v]
+                  for v in (row_values, column_values))
+    for values, name in ((rows, "row_values"), (cols, "column_values")):
+        bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
+        if bad:
+            raise CustomerEquityError(name, "expected numbers", value=bad[0])
+    with _in_table("customers", frame):
+        grid = core.what_if_grid(frame, config, cells.text_or_none(row_lever, "row_lever"), rows,
+                                 cells.text_or_none(column_lever, "column_lever"), cols,
+                                 result=cells.text_or_none(result, "result") or "equity")
+    out = _frame_cells(grid, f"{grid.index.name} \\ {grid.columns.name}")
+    out[0][1:] = [float(v) for v in grid.columns]
+    for row, value in zip(out[1:], grid.index):
+        row[0] = float(value)
+    return out
+
+
+@excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS,
+                p_alive="Optional: P(alive) per customer from a forecast (one column).",
+                age="Optional, with p_alive: each customer's age in periods (one column).",
+                point="The fall in retention to price (default 0.01, one point).")
+def ce_retention_watch(customers, config=None, p_alive=None, age=None, point=None):
+    """Per type: implied retention, equity, the equity at stake if retention falls a point, key customers at risk; with headers. Python: retention_watch."""
+    frame = _table_arg(customers, "customers")
+    config = _settings_arg(config)
+    with _in_table("customers", frame):
+        out = core.retention_watch(frame, config, p_alive=_lever(p_alive, "p_alive"),
+                                   age=_lever(age, "age"), point=_number_or(point, "point", 0.01))
+    return _frame_cells(out, "type")
+
+
+def _traits_arg(x):
+    """Trait names in a row or a column; None (every column but an id) when blank."""
+    if cells.is_blank(x):
+        return None
+    names = [v for v in cells.as_list(x) if not cells.is_blank(v)]
+    bad = [v for v in names if not isinstance(v, str)]
+    if bad:
+        raise CustomerEquityError("traits", "expected the names of trait columns (text)", value=bad[0])
+    return [v.strip() for v in names]
+
+
+_TRAITS = ("with its header row: one column per trait (numbers, or text categories such as gender); "
+           "an id column (prospect_id, customer_id or id) is carried along")
+
+
+@excel_function(prospects="The prospects " + _TRAITS + ".",
+                customers="The current customers' traits, the same columns, " + _TRAITS + ".",
+                ltv="Lifetime value per current customer (one column).",
+                types="Optional: type per current customer (one column), for the expected type.",
+                traits="Optional: the trait columns to use (names in a row or a column). Default: "
+                       "every column but an id.",
+                weights="Optional: the firm's weights, one per trait (a row), or 2 columns trait | "
+                        "weight. Default: learned from the best customers (CE_PROSPECT_WEIGHTS).",
+                best="Share of current customers, by value, that are the best (default 0.2).",
+                neighbours="Current customers with the closest scores that give the expected type "
+                           "and value (default 10).",
+                cutoff="Score below which a prospect is to avoid (default: that of the lowest "
+                       "avoid_share of current customers).",
+                avoid_share="Default 0.2.")
+def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=None, best=None,
+                 neighbours=None, cutoff=None, avoid_share=None):
+    """Prospects ranked by the traits of the best customers: rank, score, expected type, value estimate, avoid flag; with headers. Python: screen_prospects."""
+    pros = _table_arg(prospects, "prospects")
+    cust = _table_arg(customers, "customers")
+    w = None
+    if not cells.is_blank(weights):
+        arr = np.asarray(weights, dtype=object)
+        if arr.ndim == 2 and arr.shape[1] == 2 and all(isinstance(v, str) for v in arr[:, 0]):
+            w = {k.strip(): v for k, v in arr.tolist()}
+        else:
+            w = cells.as_list(weights)
+    if cells.is_blank(types):
+        kinds = None
+    else:
+        kinds = cells.column(types, "types")
+    out = core.screen_prospects(pros, cust, cells.column(ltv, "ltv"), kinds, traits=_traits_arg(traits),
+                                weights=w,
+                                best=_number_or(best, "best", 0.2),
+                                neighbours=_whole(_number_or(neighbours, "neighbours", 10)),
+                                cutoff=_number_or(cutoff, "cutoff", None),
+                                avoid_share=_number_or(avoid_share, "avoid_share", 0.2))
+    return _frame_cells(out)
+
+
+@excel_function(customers="The current customers' traits " + _TRAITS + ".",
+                ltv="Lifetime value per current customer (one column).",
+                traits="Optional: the trait columns to use (names in a row or a column). Default: "
+                       "every column but an id.",
+                best="Share of current customers, by value, that are the best (default 0.2).")
+def ce_prospect_weights(customers, ltv, traits=None, best=None):
+    """Weight of each trait that sets the best current customers apart (standardized difference of means), with headers. Python: prospect_weights."""
+    cust = _table_arg(customers, "customers")
+    weights = core.prospect_weights(cust, cells.column(ltv, "ltv"), traits=_traits_arg(traits),
+                                    best=_number_or(best, "best", 0.2))
+    return _frame_cells(weights.to_frame("weight"), "trait")
+
+
 @excel_function(yearly_rate="Discount rate per year (0.12 for 12 %).",
                 periods_per_year="12 for months, 4 for quarters.")
 def ce_rate(yearly_rate, periods_per_year):
@@ -541,7 +924,7 @@ def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, obse
     _same_rows((("customer", ids), ("date", days), ("amount", amounts)))
     unit = cells.text_or_none(unit, "unit") or "week"
     unit = str(unit).strip().lower() if isinstance(unit, str) else unit
-    log = _pd.DataFrame({"customer_id": ids, "date": days.astype("datetime64[D]"),
+    log = pd.DataFrame({"customer_id": ids, "date": days.astype("datetime64[D]"),
                          "amount": amounts})
     summary = _fc.summary_data(log, unit=unit, calibration_end=_date_cell(calibration_end, "calibration_end"),
                                observation_end=_date_cell(observation_end, "observation_end"))

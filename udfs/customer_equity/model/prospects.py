@@ -331,7 +331,13 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv: Arra
         z = np.divide(values - mean, sd, out=np.zeros_like(values), where=sd > 0)
         return z @ w
 
-    s_cust, s_pros = score(x), score(px)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s_cust, s_pros = score(x), score(px)
+    for scores, name in ((s_cust, "customers"), (s_pros, "prospects")):
+        bad = ~np.isfinite(scores)
+        if bad.any():
+            raise CustomerEquityError(name, "the score overflows: check the units of the traits",
+                                      row=int(np.flatnonzero(bad)[0]) + 1)
     if not isinstance(neighbours, (int, np.integer)) or isinstance(neighbours, bool) or neighbours < 1:
         raise CustomerEquityError("neighbours", "must be a whole number >= 1", value=neighbours)
     k = min(int(neighbours), len(frame))
@@ -351,7 +357,7 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv: Arra
         out["expected_type"] = [TYPES[_modal(codes[row])] for row in near]
     out["value_estimate"] = value_estimate
     out["avoid"] = s_pros < cutoff - 1e-12
-    order = np.argsort(-np.round(s_pros, 12), kind="stable")
+    order = np.argsort(-s_pros, kind="stable")
     out = out.iloc[order].reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out

@@ -354,9 +354,20 @@ def decompose_change(customers_from: ArrayLike, average_from: ArrayLike, custome
     for arr, name in ((a0, "average_from"), (a1, "average_to")):
         if arr.size != 4:
             raise CustomerEquityError(name, f"needs one value per customer type: 4, got {arr.size}")
+    volume, mix, value, _ = _shapley(n0, a0, n1, a1)
+    return volume, mix, value
+
+
+def _filled(n0, a0, n1, a1):
+    """Averages with a type absent on one side taking the other side's (NaN-free)."""
     a0 = np.where(n0 > 0, a0, np.where(n1 > 0, a1, 0.0))
     a1 = np.where(n1 > 0, a1, a0)
-    a0, a1 = np.nan_to_num(a0, nan=0.0), np.nan_to_num(a1, nan=0.0)
+    return np.nan_to_num(a0, nan=0.0), np.nan_to_num(a1, nan=0.0)
+
+
+def _shapley(n0, a0, n1, a1):
+    """Volume, mix and value effects, and the weight of a change of average value per type."""
+    a0, a1 = _filled(n0, a0, n1, a1)
     N0, N1 = n0.sum(), n1.sum()
     s0 = n0 / N0 if N0 else np.zeros(4)
     s1 = n1 / N1 if N1 else np.zeros(4)
@@ -368,10 +379,11 @@ def decompose_change(customers_from: ArrayLike, average_from: ArrayLike, custome
     def weight(y0, y1, z0, z1):
         return (y0 * z0 + y1 * z1) / 3.0 + (y0 * z1 + y1 * z0) / 6.0
 
+    value_weight = weight(N0, N1, s0, s1)
     volume = (N1 - N0) * weight(s0, s1, a0, a1)
     mix = (s1 - s0) * weight(N0, N1, a0, a1)
-    value = (a1 - a0) * weight(N0, N1, s0, s1)
-    return volume, mix, value
+    value = (a1 - a0) * value_weight
+    return volume, mix, value, value_weight
 
 
 def compare_structures(structures: Sequence, labels: Sequence[str] | None = None, *,
@@ -400,12 +412,17 @@ def compare_structures(structures: Sequence, labels: Sequence[str] | None = None
         the first structure (``_from``), in the second (``_to``) and the difference
         (``_change``; for shares in share units, 0.025 being 2.5 percentage points);
         then ``volume_effect``, ``mix_effect`` and ``value_effect``, which add up
-        to ``equity_change`` in every row (see :func:`decompose_change`).
+        to ``equity_change`` in every row (see :func:`decompose_change`); and the
+        value effect by value kind, ``value_effect_pv`` ... ``value_effect_iv``,
+        which add up to ``value_effect`` (NaN when a structure has no composition).
 
     Notes
     -----
     ``equity_change_k = volume_k + mix_k + value_k``, exactly (Shapley split of
-    ``E_k = N s_k a_k``). The ``Total`` row adds the types up.
+    ``E_k = N s_k a_k``). The average value is the sum of the kinds' averages,
+    ``a_k = sum_v a_{k,v}``, so ``value_k = sum_v Δa_{k,v} W_k`` with ``W_k`` the
+    weight of ``Δa_k`` in :func:`decompose_change`. The ``Total`` row adds the
+    types up.
 
     References
     ----------
@@ -453,9 +470,22 @@ def _compare_two(t0, t1, label0, label1):
         out[f"{col}_from"] = a
         out[f"{col}_to"] = b
         out[f"{col}_change"] = b - a
-    vol, mix, val = decompose_change(t0["customers"].iloc[:4], t0["average"].iloc[:4],
-                                     t1["customers"].iloc[:4], t1["average"].iloc[:4])
+    n0, n1 = t0["customers"].to_numpy()[:4], t1["customers"].to_numpy()[:4]
+    a0, a1 = t0["average"].to_numpy()[:4], t1["average"].to_numpy()[:4]
+    vol, mix, val, value_weight = _shapley(n0, a0, n1, a1)
     out["volume_effect"] = np.append(vol, vol.sum())
     out["mix_effect"] = np.append(mix, mix.sum())
     out["value_effect"] = np.append(val, val.sum())
+    # the value effect by value kind: the change of each kind's average value per customer
+    # carries the type's value weight, so the kinds add up to the value effect
+    m0, m1 = t0[list(MIX_COLUMNS)].to_numpy()[:4], t1[list(MIX_COLUMNS)].to_numpy()[:4]
+    known = ~(np.isnan(m0[n0 > 0]).any() or np.isnan(m1[n1 > 0]).any())
+    for v, name in enumerate(MIX_COLUMNS):
+        column = f"value_effect_{name.removesuffix('_share')}"
+        if not known:
+            out[column] = np.nan
+            continue
+        k0, k1 = _filled(n0, m0[:, v] * np.nan_to_num(a0), n1, m1[:, v] * np.nan_to_num(a1))
+        effect = (k1 - k0) * value_weight
+        out[column] = np.append(effect, effect.sum())
     return out

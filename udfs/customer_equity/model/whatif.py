@@ -157,7 +157,13 @@ class WhatIf:
 
 
 def codes_of(types: ArrayLike, name: str) -> np.ndarray:
-    """Type codes (int64, shape (N,)) from labels, codes or a measured ``type`` column."""
+    """Type codes (int64, shape (N,)) from labels, codes or a measured ``type`` column.
+
+    Examples
+    --------
+    >>> codes_of(["Rational", "燈塔"], "types").tolist(), codes_of(np.array([3, 1]), "types").tolist()
+    ([2, 0], [3, 1])
+    """
     if isinstance(types, pd.Series) and isinstance(types.dtype, pd.CategoricalDtype) \
             and list(types.cat.categories) == list(TYPES):
         return types.cat.codes.to_numpy().astype(np.int64)
