@@ -78,16 +78,21 @@ def at(anchor):
     return sheet, row + 1, col + 1
 
 
-def results(cells, path):
-    """The workbook's key results as computed by the engine."""
+def results(cells, names, path):
+    """The workbook's key results as computed by the engine: each spilled quantity read through
+    its name (the whole spill, however far a pasted log makes it reach), the fixed-size equity
+    table through its cells."""
+    def rows(name):
+        return np.asarray(names[name.upper()], dtype=object).tolist()
+
+    def column(name):
+        return [r[0] for r in rows(name)]
+
+    out = {"summary": rows("ce_summary"), "bgnbd": rows("ce_bgnbd"), "gamma_gamma": rows("ce_gamma_gamma"),
+           "customer": column("ce_customer"), "type": column("ce_forecast_type"), "grid": rows("ce_grid")}
+    for key in ("p_alive", "expected", "holdout_pred", "spend", "clv"):
+        out[key] = column(f"ce_{key}")
     wb = openpyxl.load_workbook(path)
-    d = T.P0 + 2  # first data row, 1-based
-    out = {"summary": spill_values(cells, wb, *at(T.SUMMARY_AT)),
-           "bgnbd": spill_values(cells, wb, *at(T.BGNBD_AT)),
-           "gamma_gamma": spill_values(cells, wb, *at(T.GG_AT))}
-    for key in ("customer", "p_alive", "expected", "holdout_pred", "spend", "clv", "type"):
-        out[key] = [r[0] for r in spill_values(cells, wb, T.S_FORECASTS, d, T.FORECAST_COLS[key] + 1)]
-    out["grid"] = spill_values(cells, wb, T.S_FORECASTS, d, T.FORECAST_COLS["grid"] + 1)
     ws = wb[T.S_EQUITY]
     anchor = next(c for row in ws.iter_rows() for c in row
                   if isinstance(c.value, ArrayFormula) and "CE_EQUITY_TABLE" in c.value.text)
@@ -147,17 +152,17 @@ def test_engine_reproduces_every_cached_cell(engine):
 
 
 def test_engine_equals_the_core_and_the_command_lines_numbers(engine, core):
-    cells, _, _ = engine
+    cells, names, _ = engine
     summary, forecast = core
     customers = T.sample_customers(sorted(fc.load_cdnow()["customer_id"].unique()))
-    assert_equals_core(results(cells, BOOK), summary, forecast, T.SETTINGS, customers)
+    assert_equals_core(results(cells, names, BOOK), summary, forecast, T.SETTINGS, customers)
 
 
 def test_the_command_line_gives_the_workbooks_numbers(engine, tmp_path):
     """`customer-equity forecast` on the sample with the template's settings and customer table:
     the same forecasts per customer, and the same equity by type (measure() on the joined PV)."""
-    cells, _, _ = engine
-    got = results(cells, BOOK)
+    cells, names, _ = engine
+    got = results(cells, names, BOOK)
     log = fc.load_cdnow()
     log.assign(date=log["date"].dt.strftime("%Y-%m-%d")).to_csv(tmp_path / "log.csv", index=False)
     T.sample_customers(sorted(log["customer_id"].unique())).to_csv(tmp_path / "customers.csv", index=False)
@@ -206,9 +211,9 @@ def test_a_setting_changed_moves_the_results(core):
 
     serial = (dt.date(1997, 9, 2) - dt.date(1899, 12, 30)).days
     log = E.CallLog()
-    cells, _ = E.compute(BOOK, inputs={key: serial}, log=log)
+    cells, names = E.compute(BOOK, inputs={key: serial}, log=log)
     assert not log.errors()
-    got = results(cells, BOOK)
+    got = results(cells, names, BOOK)
     settings = dict(T.SETTINGS, calibration_end=dt.date(1997, 9, 2))
     summary = fc.summary_data(fc.load_cdnow(), unit="week", calibration_end="1997-09-02",
                               observation_end=settings["observation_end"])
@@ -339,8 +344,14 @@ def generated_log(n, seed=2024, weeks=78, params=(0.25, 4.0, 0.8, 2.5)):
     return pd.DataFrame({"customer_id": ids, "date": dates, "amount": amounts})
 
 
-def paste_log(template, dst, log, settings):
-    """Paste a log into the Transactions table (values, as Excel pastes them) and type the settings."""
+def paste_log(template, dst, log, settings, customers_after):
+    """Paste a log into the Transactions table (values, as Excel pastes them) and type the settings.
+
+    Excel re-spills each per-customer dynamic array to the new number of customers when it
+    recalculates (and saves that range); the formulas engine keeps the saved one, so the saved
+    ranges are set here as Excel would write them (``customers_after`` rows, the summary's
+    header besides), as tests/templates_files.paste_customers does for the measurement template.
+    """
     wb = openpyxl.load_workbook(template)
     ws = wb[T.S_LOG]
     t = ws.tables[T.LOG_TABLE]
@@ -358,6 +369,19 @@ def paste_log(template, dst, log, settings):
     for name in ("calibration_end", "observation_end"):
         sheet, r, c, _, _ = F.name_area(wb, f"ce_in_{name}")
         wb[sheet].cell(r, c).value = pd.Timestamp(settings[name]).to_pydatetime()
+    sheet, r1, c1 = at(T.SUMMARY_AT)
+    c1_, r1_, c2_, r2_ = range_boundaries(wb[sheet].cell(r1, c1).value.ref)
+    before = r2_ - r1_  # customers in the template's summary
+    for sh in wb.worksheets:
+        for row in sh.iter_rows():
+            for cell in row:
+                v = cell.value
+                if isinstance(v, ArrayFormula) and ":" in v.ref:
+                    a1 = v.ref.split(":")[0]
+                    ac1, ar1, ac2, ar2 = range_boundaries(v.ref)
+                    height = ar2 - ar1 + 1
+                    if height in (before, before + 1):
+                        v.ref = f"{a1}:{get_column_letter(ac2)}{ar1 + customers_after + height - before - 1}"
     wb.save(dst)
     return dst
 
@@ -367,13 +391,13 @@ def test_a_20000_customer_log_pasted_gives_the_command_lines_numbers(tmp_path):
     log = generated_log(20_000)
     settings = dict(T.SETTINGS, calibration_end=pd.Timestamp("2024-09-30").date(),
                     observation_end=pd.Timestamp("2025-06-30").date())
-    pasted = paste_log(BOOK, tmp_path / "pasted.xlsx", log, settings)
-    calls = E.CallLog()
-    cells, _ = E.compute(pasted, log=calls)
-    assert not calls.errors()
-    got = results(cells, pasted)
-    assert len(got["summary"]) - 1 == 20_000
     summary = fc.summary_data(log, unit="week", calibration_end="2024-09-30", observation_end="2025-06-30")
+    pasted = paste_log(BOOK, tmp_path / "pasted.xlsx", log, settings, len(summary.customers))
+    calls = E.CallLog()
+    cells, names = E.compute(pasted, log=calls)
+    assert not calls.errors()
+    got = results(cells, names, pasted)
+    assert len(got["summary"]) - 1 == 20_000
     forecast = fc.fit_forecast(summary)
     customers = T.sample_customers(sorted(fc.load_cdnow()["customer_id"].unique()))
     assert_equals_core(got, summary, forecast, settings, customers)

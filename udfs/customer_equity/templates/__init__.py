@@ -79,7 +79,8 @@ def refreshers():
 
     return {"measurement/1": (refresh_measurement, REQUIRED_INPUTS),
             "ltv-models/1": (recalculate_only, ()),
-            "what-if/1": (recalculate_only, ())}
+            "what-if/1": (recalculate_only, ()),
+            "transactions/1": (recalculate_only, ())}
 
 
 def register_refreshers():
