@@ -75,11 +75,14 @@ def timed(f, *args, **kwargs):
 
 
 def child(argv):
-    """Run the command in a child process: wall time and peak memory (MB)."""
+    """Run the command in a child process: wall time and peak memory (MB).
+
+    The peak is the child's VmHWM: ``ru_maxrss`` would carry over this process's own peak
+    through fork and exec."""
     code = ("import resource, sys, time; from customer_equity.cli import main; t = time.perf_counter(); "
             f"rc = main({argv!r}); "
             "print('BENCH', rc, time.perf_counter() - t, "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+            "[int(x.split()[1]) / 1024 for x in open('/proc/self/status') if x.startswith('VmHWM')][0])")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "udfs")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=False)

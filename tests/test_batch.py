@@ -379,7 +379,10 @@ def test_ctrl_c_in_a_real_run_leaves_nothing(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "customer_equity.cli", "measure", str(path), "--out",
          str(out_dir / "results.csv"), "--batch-size", "4000", "--no-progress"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # SIGINT as a terminal gives it: an ignored SIGINT (left by an earlier test or a
+        # nohup'ed runner) is inherited across exec, and Python then never raises Ctrl-C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not os.listdir(out_dir) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)

@@ -25,6 +25,7 @@ NEEDS_EXCEL = {("addin", "install"), ("addin", "remove"), ("addin", "status")}
 SKIPPED = {
     "tcp://": "needs a Dask scheduler on another host",
     " /shared/": "names a shared folder of another machine",
+    " [--": "a usage synopsis ([--option VALUE] placeholders), not a command",
 }
 
 
@@ -96,6 +97,10 @@ def folder(tmp_path_factory):
         '{"customers": {"Lighthouse": 80, "Follower": 120, "Rational": 200, "Profit-seeking": 100},\n'
         ' "average": {"Lighthouse": 9000, "Follower": 4500, "Rational": 1800, "Profit-seeking": 400}}\n',
         encoding="utf-8")
+    # README: a transaction log for the forecast command (2024-01-01 to 2025-06-30)
+    from customer_equity.model.forecast import generate_log
+
+    generate_log(400, seed=5).to_csv(where / "transactions.csv", index=False)
     return where
 
 

@@ -370,3 +370,18 @@ def test_bad_input_to_the_python_api(call, message):
     with pytest.raises(CustomerEquityError, match=None) as err:
         call()
     assert message in str(err.value)
+
+
+def test_fitted_object_predicts_what_the_array_functions_give(forecast):
+    c = forecast.summary.customers
+    x, t_x, T, m = (c[k].to_numpy() for k in ("frequency", "recency", "T", "monetary_value"))
+    whole = forecast.predict(26, 0.002, 0.3)
+    chunk = forecast.predict(26, 0.002, 0.3, rows=slice(100, 700))
+    np.testing.assert_allclose(whole["p_alive"], p_alive(forecast.bgnbd, x, t_x, T), rtol=1e-13)
+    np.testing.assert_allclose(whole["expected_purchases"],
+                               expected_purchases(forecast.bgnbd, 26, x, t_x, T), rtol=1e-13)
+    np.testing.assert_allclose(whole["expected_spend"], expected_spend(forecast.gamma_gamma, x, m))
+    pv = forecast_values(forecast.bgnbd, forecast.gamma_gamma, x, t_x, T, m, 26, 0.3)
+    np.testing.assert_allclose(forecast.values(26, 0.3), pv, rtol=1e-13)
+    np.testing.assert_allclose(whole["clv"], forecast_clv(pv, 0.002), rtol=1e-13)
+    pd.testing.assert_frame_equal(chunk, whole.iloc[100:700])

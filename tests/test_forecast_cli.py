@@ -145,13 +145,19 @@ def test_parquet_and_excel_logs(tmp_path, fmt, expected):
     np.testing.assert_allclose(got.to_numpy(), expected.summary.customers.to_numpy(), rtol=1e-12)
 
 
-def test_dask_two_workers_equals_local(tmp_path, capsys):
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_dask_two_workers_equals_local(tmp_path, capsys, fmt):
+    log = CDNOW
+    if fmt == "parquet":
+        log = tmp_path / "log.parquet"
+        load_cdnow().to_parquet(log, row_group_size=1000)  # seven row groups
     local, dask = tmp_path / "local.csv", tmp_path / "dask.csv"
-    args = [CDNOW, "--calibration-end", CAL, "--batch-size", 2000]
+    args = [log, "--calibration-end", CAL, "--batch-size", 2000]
     assert run(capsys, *args, "--out", local)[0] == 0
-    code, _out, err = run(capsys, *args, "--out", dask, "--workers", 2)
+    code, _, err = run(capsys, *args, "--out", dask, "--workers", 2)
     assert code == 0, err
     assert local.read_bytes() == dask.read_bytes()
+    assert len(pd.read_csv(dask)) == 2357
 
 
 # --------------------------------------------------------------------------- bad input

@@ -203,9 +203,10 @@ def test_contract_violations_write_nothing(tmp_path, outputs, complaint):
         before = snapshot(path)
         with pytest.raises(refresh.RefreshError, match=complaint):
             refresh.refresh_workbook(book)
-        book.wb.save(path)
-        after = snapshot(path)
-        assert after == before
+        assert book.written == {}  # refused before any write
+        with pytest.raises(refresh.RefreshError, match=complaint):
+            refresh.refresh_file(path)
+        assert snapshot(path) == before
     finally:
         refresh.unregister("bad-test/1")
 
@@ -551,11 +552,12 @@ def _set(book, sheet, cell, formula):
 
 def _type_true(book, sheet, cell):
     """TRUE typed into a cell: a boolean (LibreOffice, like Excel, gives it a logical format)."""
-    from com.sun.star.lang import Locale
+    import uno_port
 
     target = book.sheet(sheet).getCellRangeByName(cell)
     target.setFormula("=TRUE()")
-    target.NumberFormat = book.doc.NumberFormats.getStandardFormat(1024, Locale())  # LOGICAL
+    locale = uno_port.struct("com.sun.star.lang.Locale")
+    target.NumberFormat = book.doc.NumberFormats.getStandardFormat(1024, locale)  # LOGICAL
 
 
 def _redefine(book, name, content):

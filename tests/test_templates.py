@@ -78,7 +78,7 @@ def lo_copies(tmp_path_factory):
     if LO.soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     out = tmp_path_factory.mktemp("lo")
-    return {name: LO.recalculated(path, out / name) for name, path in FILES.items()}
+    return {name: LO.recalculated(path, out / name) for name, path in FILES.items() if name != "transactions"}
 
 
 # --- comparisons -------------------------------------------------------------------------------
@@ -379,7 +379,8 @@ def test_what_if_engine_equals_the_retention_model():
 
 
 @needs_soffice
-@pytest.mark.parametrize("module", [m for m, _, _ in TEMPLATES])
+# issue 13's checks read the CE_ cells: tested with them held as values in test_transactions_template.py
+@pytest.mark.parametrize("module", [m for m, _, _ in TEMPLATES if m != "transactions"])
 def test_libreoffice_native_checks_equal_the_ce_results(module, built, lo_copies):
     path = FILES[module]
     checks = built[path.name].checks
@@ -399,7 +400,9 @@ def test_libreoffice_native_checks_equal_the_ce_results(module, built, lo_copies
     assert compared >= len(checks)
 
 
-@pytest.mark.parametrize("module", [m for m, _, _ in TEMPLATES])
+# issue 13's template names spill columns with DROP/CHOOSECOLS and joins with XLOOKUP/FILTER, which
+# LibreOffice 7.4 lacks: its checks are recalculated with those names held, in test_transactions_template.py
+@pytest.mark.parametrize("module", [m for m, _, _ in TEMPLATES if m != "transactions"])
 def test_libreoffice_recalculates_with_the_ce_cells_held_and_every_check_says_ok(module, libreoffice):
     """LibreOffice (UNO) computes every native formula from the CE_ results the file caches:
     no error anywhere (no implicit intersection), and every green check agrees."""
@@ -490,7 +493,7 @@ def test_spreadsheet_conventions(module):
     for ws in wb.worksheets:
         assert ws.print_area, f"{ws.title} has no print area"
         protected = bool(ws.protection.sheet)
-        assert protected == (ws.title != "Customers"), ws.title
+        assert protected == (ws.title not in ("Customers", "Transactions")), ws.title  # tables to paste into
         assert ws.protection.password is None
         for row in ws.iter_rows():
             for c in row:
@@ -617,12 +620,13 @@ def test_refresher_follows_the_assumptions(sample_measurement):
 
 
 def test_previews_exist_and_are_in_the_documentation():
-    doc = (ROOT / "docs" / "templates.md").read_text(encoding="utf-8")
     for filename, sheets in PREVIEW_AREAS.items():
+        page = "transactions-template.md" if "transactions" in filename else "templates.md"  # issue 13
+        doc = (ROOT / "docs" / page).read_text(encoding="utf-8")
         for sheet in sheets:
             png = WORKBOOKS / "previews" / preview_name(filename, sheet)
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
-            assert f"workbooks/previews/{png.name}" in doc, f"{png.name} not shown in docs/templates.md"
+            assert f"workbooks/previews/{png.name}" in doc, f"{png.name} not shown in docs/{page}"
 
 
 def test_refresh_file_reads_the_customers_table_of_the_committed_template(tmp_path):

@@ -50,30 +50,52 @@ LOGICAL_FORMAT = 1024  # com.sun.star.util.NumberFormat.LOGICAL
 XLSX_FILTER = "Calc MS Excel 2007 XML"
 
 
+def _import_uno():
+    """``uno``, without the import hook it installs.
+
+    pyuno replaces ``builtins.__import__`` with a hook that turns ``from com.sun.star...``
+    into UNO types, and that breaks ordinary imports made later in the same process (tqdm's,
+    inside the ``formulas`` engine). The original is put back; UNO structs are made with
+    ``uno.createUnoStruct`` instead.
+    """
+    import builtins
+
+    import uno
+
+    original = getattr(uno, "_builtin_import", None)
+    if original is not None and builtins.__import__ is not original:
+        builtins.__import__ = original
+    return uno
+
+
+def struct(type_name, **fields):
+    """A UNO struct (``com.sun.star.beans.PropertyValue``, ...) with its fields set."""
+    value = _import_uno().createUnoStruct(type_name)
+    for key, v in fields.items():
+        setattr(value, key, v)
+    return value
+
+
 def available() -> str | None:
     """Why LibreOffice over UNO cannot run here, or None when it can."""
     if shutil.which("soffice") is None:
         return "LibreOffice (soffice) is not installed"
     try:
-        import uno  # noqa: F401
+        _import_uno()
     except ImportError:
         return "python3-uno is not installed"
     return None
 
 
 def _prop(name, value):
-    from com.sun.star.beans import PropertyValue
-
-    p = PropertyValue()
-    p.Name, p.Value = name, value
-    return p
+    return struct("com.sun.star.beans.PropertyValue", Name=name, Value=value)
 
 
 class LibreOffice:
     """A headless LibreOffice with its own profile, listening on a free local port."""
 
     def __init__(self, timeout: float = 90.0) -> None:
-        import uno
+        uno = _import_uno()
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -103,7 +125,7 @@ class LibreOffice:
 
     def load(self, path):
         """Open a workbook file (hidden); the caller closes it with ``doc.close(True)``."""
-        import uno
+        uno = _import_uno()
 
         url = uno.systemPathToFileUrl(str(Path(path).resolve()))
         doc = self.desktop.loadComponentFromURL(url, "_blank", 0, (_prop("Hidden", True),))
@@ -140,7 +162,7 @@ class LibreOffice:
 
 def save_xlsx(doc, path) -> Path:
     """Store an open document as ``.xlsx``."""
-    import uno
+    uno = _import_uno()
 
     path = Path(path).resolve()
     doc.storeToURL(uno.systemPathToFileUrl(str(path)), (_prop("FilterName", XLSX_FILTER),))

@@ -56,7 +56,6 @@ import ctypes
 import datetime as dt
 import decimal
 import importlib
-import inspect
 import json
 import math
 import os
@@ -64,7 +63,7 @@ import sys
 import traceback
 import types
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import xlwings
 

@@ -40,6 +40,13 @@ CE_EQUITY_TABLE     equity_table
 CE_COMPOSITION      composition_matrix
 CE_LINKS            solid_links
 CE_RATE             per_period_rate             Excel's RATE family is short
+CE_LOG_SUMMARY      forecast.summary_data       Excel adds a header row, ids as they came
+CE_BGNBD_FIT        forecast.fit_bgnbd          Excel spills a labelled table
+CE_P_ALIVE          forecast.p_alive
+CE_EXPECTED_...     forecast.expected_purchases (CE_EXPECTED_PURCHASES; horizon second)
+CE_GAMMA_GAMMA_FIT  forecast.fit_gamma_gamma    Excel spills a labelled table
+CE_EXPECTED_SPEND   forecast.expected_spend
+CE_FORECAST_LTV     forecast.forecast_clv       of forecast_values: one call in Excel
 CE_STRUCTURE        structure_from_values       the order of CE_COMPOSITION (periods third)
 CE_STRUCTURE_COUNTS structure_from_counts
 CE_STRUCTURE_COMPARE compare_structures         two ranges, from and to, instead of a list
@@ -54,6 +61,7 @@ CE_PROSPECT_WEIGHTS prospect_weights
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import functools
 import inspect
 import math
@@ -67,6 +75,9 @@ from . import cells
 from . import model as core
 from .errors import CustomerEquityError
 from .model import flags
+from .model import forecast as _fc
+from .model.forecast import _base as _fc_base
+from .model.forecast import data as _fc_data
 
 CATEGORY = "Customer Equity"
 
@@ -75,7 +86,10 @@ __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_
            "ce_ltv_retention", "ce_ltv_values", "ce_ltv_type", "ce_excluded", "ce_capabilities", "ce_score",
            "ce_segment", "ce_segment_stage", "ce_tier", "ce_equity", "ce_equity_table",
            "ce_composition", "ce_links", "ce_rate", "ce_version",
-           # decisions (issue 14)
+           # forecasts from a transaction log
+           "ce_log_summary", "ce_bgnbd_fit", "ce_p_alive", "ce_expected_purchases",
+           "ce_gamma_gamma_fit", "ce_expected_spend", "ce_forecast_ltv",
+           # decisions: structure, what-if, retention, prospects
            "ce_structure", "ce_structure_counts", "ce_structure_compare", "ce_whatif",
            "ce_whatif_grid", "ce_retention_watch", "ce_prospects", "ce_prospect_weights"]
 
@@ -757,3 +771,312 @@ def ce_rate(yearly_rate, periods_per_year):
 def ce_version():
     """Versions of customer-equity and xlwings, for support. Python: customer_equity.__version__."""
     return [[f"customer-equity {__version__}; xlwings {xw.__version__}"]]
+
+
+# =====================================================================================
+# --- forecasts from a transaction log (issue 13): summary, BG/NBD, Gamma-Gamma --------
+# =====================================================================================
+#
+# Dates. Windows Excel (COM) hands a date-formatted cell over as a datetime and an
+# unformatted one as its serial number (a float); Office.js always sends the serial
+# number, and a date typed as text stays text. Readings chosen:
+#   * a number from 1 to 2958465 is an Excel serial date (1900 date system; the
+#     fraction, a time of day, is dropped; serials below 61 follow Excel's 1900 leap
+#     year bug, so 60 is refused as 29 February 1900, a day that never was);
+#   * a whole number 19000101..99991231 is a date written YYYYMMDD (as the CDNOW
+#     file and many exports write it) -- it cannot be a serial, which stops at 2958465;
+#   * text must be an ISO date (1997-01-31, 1997/01/31, 19970131, optionally with a
+#     time); any other text ("31/01/1997", "soon") is refused naming its row, because a
+#     day/month order cannot be guessed safely.
+
+#: Excel's serial number of 1970-01-01 (1900 date system): days since 1970 = serial - 25569.
+_SERIAL_1970 = 25569
+_SERIAL_MAX = 2958465  # 9999-12-31
+_SUMMARY_HEADER = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+_HOLDOUT_HEADER = ["actual_purchases", "actual_amount"]
+_DATE_RULE = ("expected a date: a date cell, an Excel serial number, or text written "
+              "YYYY-MM-DD")
+
+
+def _serial_days(serial, name, row=None):
+    """Days since 1970-01-01 of an Excel serial date (whole days; a time is dropped)."""
+    if not (1 <= serial <= _SERIAL_MAX):
+        raise CustomerEquityError(name, _DATE_RULE + " (a serial number runs from 1 to 2958465)",
+                                  row=row, value=serial)
+    whole = math.floor(serial)
+    if whole == 60:
+        raise CustomerEquityError(name, "29 February 1900 does not exist (Excel's serial 60)",
+                                  row=row, value=serial)
+    return whole - _SERIAL_1970 if whole > 60 else whole - _SERIAL_1970 + 1
+
+
+def _date_days(v, name, row=None):
+    """One cell as days since 1970-01-01 (see the readings above)."""
+    if isinstance(v, _dt.datetime):
+        return (_dt.date(v.year, v.month, v.day) - _dt.date(1970, 1, 1)).days
+    if isinstance(v, _dt.date):
+        return (v - _dt.date(1970, 1, 1)).days
+    if v is None or (isinstance(v, str) and v.strip() == ""):
+        raise CustomerEquityError(name, "a date is required here, the cell is blank", row=row,
+                                  value="")
+    if isinstance(v, (bool, np.bool_)):
+        raise CustomerEquityError(name, _DATE_RULE + ", not TRUE/FALSE", row=row, value=v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        x = float(v)
+        if not math.isfinite(x):
+            raise CustomerEquityError(name, _DATE_RULE, row=row, value=v)
+        if x.is_integer() and 19000101 <= x <= 99991231:
+            try:
+                d = _dt.datetime.strptime(str(int(x)), "%Y%m%d").date()
+            except ValueError:
+                raise CustomerEquityError(name, "not a date written YYYYMMDD", row=row,
+                                          value=int(x)) from None
+            return (d - _dt.date(1970, 1, 1)).days
+        if x == 0:  # Office.js may send a blank cell as 0
+            raise CustomerEquityError(name, "a date is required here, the cell is blank or 0",
+                                      row=row, value=v)
+        return _serial_days(x, name, row)
+    if isinstance(v, str):
+        text = v.strip()
+        if text in EXCEL_ERROR_TEXTS:
+            raise CustomerEquityError(name, f"the cell holds the Excel error {text}", row=row)
+        try:
+            return int(_fc_data.to_days(np.array([text], dtype=object), name)[0])
+        except CustomerEquityError:
+            raise CustomerEquityError(name, _DATE_RULE, row=row, value=v) from None
+    raise CustomerEquityError(name, _DATE_RULE, row=row, value=str(v))
+
+
+EXCEL_ERROR_TEXTS = frozenset(cells.COM_ERRORS.values()) | {"#SPILL!", "#CALC!", "#GETTING_DATA"}
+
+
+def _date_column(x, name):
+    """A column of dates as int64 days since 1970-01-01, each cell read as above."""
+    column = cells.column(x, name)
+    try:  # fast path: every cell a serial number (Office.js, unformatted cells)
+        serials = np.asarray(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        serials = None
+    if serials is not None and column.dtype == object and any(
+            isinstance(c, (bool, np.bool_, str)) or c is None for c in column):
+        serials = None
+    if serials is not None and np.isfinite(serials).all() and (serials >= 61).all() \
+            and (serials <= _SERIAL_MAX).all():
+        return np.floor(serials).astype(np.int64) - _SERIAL_1970
+    many = column.size > 1
+    return np.array([_date_days(c, name, k + 1 if many else None) for k, c in enumerate(column)],
+                    dtype=np.int64)
+
+
+def _date_cell(x, name):
+    """A single date setting; None when omitted or blank."""
+    v = cells.single(x, name)
+    if v is None or (isinstance(v, str) and v.strip() == ""):
+        return None
+    return _fc_data.day_to_date(_date_days(v, name))
+
+
+def _customer_ids(x, name):
+    """Customer ids: numbers or text, one column; a blank is refused with its row."""
+    ids = cells.column(x, name)
+    out = np.empty(ids.size, dtype=object)
+    for k, v in enumerate(ids):
+        if v is None or (isinstance(v, str) and v.strip() == ""):
+            raise CustomerEquityError(name, "a customer id is required here, the cell is blank",
+                                      row=k + 1, value="")
+        if isinstance(v, str) and v.strip() in EXCEL_ERROR_TEXTS:
+            raise CustomerEquityError(name, f"the cell holds the Excel error {v.strip()}", row=k + 1)
+        if isinstance(v, (bool, np.bool_)):
+            raise CustomerEquityError(name, "a customer id is a number or text, not TRUE/FALSE",
+                                      row=k + 1, value=v)
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            v = int(v)  # 17 and 17.0 are one customer
+        out[k] = v.strip() if isinstance(v, str) else v
+    if len({type(v) is str for v in out}) > 1:  # numbers and text mixed: compare as text
+        out = np.array([str(v) for v in out], dtype=object)
+    return out
+
+
+def _same_rows(arrays):
+    sizes = {name: a.size for name, a in arrays}
+    n = next(iter(sizes.values()))
+    for name, size in sizes.items():
+        if size != n:
+            first = next(iter(sizes))
+            raise CustomerEquityError(name, f"has {size} rows where {first} has {n}: give the "
+                                      "log's columns over the same rows")
+
+
+@excel_function(
+    customer="Customer id of each transaction (one column of the log).",
+    date="Date of each transaction: date cells, Excel serial numbers or text YYYY-MM-DD (one column).",
+    amount="Amount of each transaction (money, one column). Negative amounts (returns) are left out; "
+           "0 is a visit.",
+    unit='Time unit of recency and T: "day", "week" (default), "month" or "year".',
+    calibration_end="Last day of the calibration period (a date). Default: the observation end.",
+    observation_end="Last day observed (a date). Default: the last date of the log. After the "
+                    "calibration end it opens a holdout period and adds actual_purchases and actual_amount.")
+def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, observation_end=None):
+    """Per-customer summary of a transaction log, with a header row: customer_id, frequency, recency, T, monetary_value (and the holdout). Python: forecast.summary_data."""
+    ids = _customer_ids(customer, "customer")
+    days = _date_column(date, "date")
+    amounts = _amounts(amount)
+    _same_rows((("customer", ids), ("date", days), ("amount", amounts)))
+    unit = cells.text_or_none(unit, "unit") or "week"
+    unit = str(unit).strip().lower() if isinstance(unit, str) else unit
+    log = pd.DataFrame({"customer_id": ids, "date": days.astype("datetime64[D]"),
+                         "amount": amounts})
+    summary = _fc.summary_data(log, unit=unit, calibration_end=_date_cell(calibration_end, "calibration_end"),
+                               observation_end=_date_cell(observation_end, "observation_end"))
+    c = summary.customers
+    header = _SUMMARY_HEADER + (_HOLDOUT_HEADER if summary.holdout else [])
+    columns = [c[h].to_numpy(dtype=np.float64).tolist() for h in header[1:]]
+    body = [[key] + [col[k] for col in columns] for k, key in enumerate(c.index.tolist())]
+    return [header] + body
+
+
+def _amounts(x):
+    """Transaction amounts: numbers only (text and blanks refused with their row)."""
+    from .model import _validate
+
+    arr = _validate.as_float(np.asarray(cells.column(x, "amount"), dtype=object), "amount",
+                             blank_ok=False)
+    return _validate.check_finite(arr, "amount")
+
+
+def _fit_params(x, model, name):
+    """Model parameters from a cell range: the fit function's labelled table (rows
+    named r, alpha, a, b or p, q, v with the estimate beside the name), or the
+    parameters alone in the model's order (a row or a column)."""
+    names = _fc.PARAMETER_NAMES[model]
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    texts = [v for v in arr.ravel() if isinstance(v, str) and v.strip()]
+    for t in texts:
+        if t.startswith("#"):
+            raise CustomerEquityError(name, "the fitted parameters show an error; correct the fit "
+                                      f"first ({t[:120]})")
+    if arr.ndim == 2 and arr.shape[1] >= 2 and any(
+            isinstance(v, str) and v.strip().lower() in names for v in arr[:, 0]):
+        found = {}
+        for row in arr:
+            label = row[0].strip().lower() if isinstance(row[0], str) else None
+            if label in names and label not in found:
+                found[label] = row[1]
+        missing = [k for k in names if k not in found]
+        if missing:
+            raise CustomerEquityError(name, f"no row named {missing[0]!r}: give the fit's table "
+                                      "or " + ", ".join(names) + " in this order")
+        values = [found[k] for k in names]
+    else:
+        values = [v for v in arr.ravel() if not (v is None or v == "")]
+    try:
+        return _fc_base.parameters(values, model)
+    except CustomerEquityError as err:
+        raise CustomerEquityError(name if err.argument == "params" else
+                                  err.argument.replace("params", name), err.rule,
+                                  **({"value": err.value} if err.has_value else {})) from None
+
+
+def _fit_table(fit, extra=()):
+    """A fitted model as a labelled table: parameter, estimate, standard error, then the fit."""
+    rows = [["parameter", "estimate", "standard error"]]
+    for k in _fc.PARAMETER_NAMES[fit.model]:
+        se = fit.standard_errors[k]
+        rows.append([k, float(fit.params[k]), float(se) if math.isfinite(se) else ""])
+    rows.append(["log-likelihood", float(fit.log_likelihood), ""])
+    rows.append(["customers", float(fit.customers), ""])
+    rows.extend([label, value, ""] for label, value in extra)
+    return rows
+
+
+_BGNBD = ("BG/NBD parameters: the table CE_BGNBD_FIT spills (rows r, alpha, a, b), or r, "
+          "alpha, a, b in this order.")
+_GG = ("Gamma-Gamma parameters: the table CE_GAMMA_GAMMA_FIT spills (rows p, q, v), or p, q, v "
+       "in this order.")
+_FREQ = "Repeat purchases x per customer (the summary's frequency column)."
+_REC = "Recency t_x per customer: time from the first to the last purchase (summary's unit)."
+_T = "T per customer: time from the first purchase to the calibration end (summary's unit)."
+_MON = "Mean amount m_x of the repeat purchases per customer (0 when frequency is 0)."
+
+
+@excel_function(frequency=_FREQ,
+                recency=_REC,
+                T=_T)
+def ce_bgnbd_fit(frequency, recency, T):
+    """BG/NBD fit by maximum likelihood: r, alpha, a, b with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_bgnbd."""
+    return _fit_table(_fc.fit_bgnbd(frequency, recency, T))
+
+
+@excel_function(params=_BGNBD,
+                frequency=_FREQ,
+                recency=_REC,
+                T=_T)
+def ce_p_alive(params, frequency, recency, T):
+    """Probability each customer is still active at the calibration end (BG/NBD), per row. Python: forecast.p_alive."""
+    return _fc.p_alive(_fit_params(params, "bgnbd", "params"), frequency, recency, T)
+
+
+@excel_function(params=_BGNBD,
+                horizon="Forecast horizon t in the summary's unit (>= 0): one for all, one per "
+                        "customer (a column), or a row of horizons (spills one column per horizon).",
+                frequency=_FREQ,
+                recency=_REC,
+                T=_T)
+def ce_expected_purchases(params, horizon, frequency, recency, T):
+    """Expected purchases of each customer in the next t units (BG/NBD E[Y(t)]), per row. Python: forecast.expected_purchases."""
+    p = _fit_params(params, "bgnbd", "params")
+    h = np.asarray(horizon, dtype=object)
+    if h.ndim == 2 and h.shape[0] == 1 and h.shape[1] > 1:  # a row of horizons: N x K
+        t = np.asarray(_horizons(h.reshape(-1)), dtype=np.float64).reshape(-1, 1)
+        return _fc.expected_purchases(p, t, frequency, recency, T).T
+    if h.ndim == 2 and h.size > 1:
+        return _fc.expected_purchases(p, _horizons(cells.column(h, "horizon")), frequency, recency, T)
+    return _fc.expected_purchases(p, _horizons(cells.single(h, "horizon")), frequency, recency, T)
+
+
+def _horizons(h):
+    from .model import _validate
+
+    arr = _validate.as_float(np.asarray(h, dtype=object) if np.ndim(h) else h, "horizon",
+                             blank_ok=False)
+    return _validate.check_range(_validate.check_finite(arr, "horizon"), "horizon", low=0)
+
+
+@excel_function(frequency=_FREQ,
+                monetary_value=_MON)
+def ce_gamma_gamma_fit(frequency, monetary_value):
+    """Gamma-Gamma spend fit on the repeat buyers: p, q, v with standard errors, log-likelihood, customers, frequency-spend correlation. Python: forecast.fit_gamma_gamma."""
+    fit = _fc.fit_gamma_gamma(frequency, monetary_value)
+    corr = _fc.frequency_spend_correlation(frequency, monetary_value)
+    return _fit_table(fit, [("frequency-spend correlation", corr if math.isfinite(corr) else "")])
+
+
+@excel_function(params=_GG,
+                frequency=_FREQ,
+                monetary_value=_MON)
+def ce_expected_spend(params, frequency, monetary_value):
+    """Expected amount of each customer's future purchases (Gamma-Gamma E[M]), per row. Python: forecast.expected_spend."""
+    return _fc.expected_spend(_fit_params(params, "gamma_gamma", "params"), frequency,
+                              monetary_value)
+
+
+@excel_function(bgnbd=_BGNBD,
+                gamma_gamma=_GG,
+                frequency=_FREQ,
+                recency=_REC,
+                T=_T,
+                monetary_value=_MON,
+                margin="Margin per unit of revenue (0.3 for 30 %; 1 = revenue).",
+                rate="Discount rate per period of the summary's unit (a weekly rate for weeks), > -1.",
+                periods="Horizon: number of periods (summary units) to forecast, a whole number >= 0.",
+                timing=_TIMING)
+def ce_forecast_ltv(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, margin, rate, periods,
+                    timing=None):
+    """Forecast lifetime value per row: sum over periods k of (E[Y(k)] - E[Y(k-1)]) x E[M] x margin, discounted. Python: forecast.forecast_clv."""
+    values = _fc.forecast_values(_fit_params(bgnbd, "bgnbd", "bgnbd"),
+                                 _fit_params(gamma_gamma, "gamma_gamma", "gamma_gamma"),
+                                 frequency, recency, T, monetary_value,
+                                 cells.single(periods, "periods"), cells.single(margin, "margin"))
+    return _fc.forecast_clv(values, cells.single(rate, "rate"), cells.text_or_none(timing, "timing") or "end")

@@ -214,14 +214,11 @@ class OpenpyxlBook:
 
     @classmethod
     def open(cls, path: Any) -> "OpenpyxlBook":
-        """Open a file, keeping VBA for ``.xlsm``/``.xlam``, with a values twin for reading."""
+        """Open a file for reading its names, tables, fills and cached values (read once:
+        :func:`refresh_file` writes into the package, never through openpyxl)."""
         import openpyxl
 
-        keep_vba = str(path).lower().endswith((".xlsm", ".xlam"))
-        return cls(
-            openpyxl.load_workbook(path, keep_vba=keep_vba),
-            openpyxl.load_workbook(path, data_only=True),
-        )
+        return cls(openpyxl.load_workbook(path, data_only=True))
 
     def _defined(self, name: str) -> Any:
         for key, dn in self.wb.defined_names.items():

@@ -162,6 +162,11 @@ def matching(*named):
     ...
     customer_equity.errors.CustomerEquityError: share: has 2 rows, which do not match capacity (3 rows)
     """
+    shapes = [tuple(x) if isinstance(x, tuple) else np.shape(x) for _, x in named]
+    try:
+        return np.broadcast_shapes(*shapes)  # one call when they match (the usual case)
+    except ValueError:
+        pass
     shape, seen = (), []
     for name, x in named:
         s = tuple(x) if isinstance(x, tuple) else np.shape(x)

@@ -33,6 +33,8 @@ __all__ = ["TRUE_WORDS", "FALSE_WORDS", "FLAG_RULE", "flag_value", "flag_array",
 TRUE_WORDS = frozenset({"true", "yes", "y", "x", "1", "1.0", "是", "有", "对", "對", "真", "✓", "√"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "0.0", "否", "无", "無", "错", "錯", "假"})
 
+_NUMERIC_CELLS = {bool, np.bool_, float, int, np.float64, type(None)}
+
 #: The rule a refused flag cell is told.
 FLAG_RULE = "must be TRUE/FALSE, 1/0, yes/no or x/blank"
 
@@ -88,11 +90,18 @@ def flag_array(values, name, *, other=None):
     arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
     if arr.dtype.kind == "b":
         return arr
+    if arr.dtype == object and arr.size:
+        kinds = set(map(type, arr.ravel()))
+        if kinds <= {bool, np.bool_}:
+            return arr.astype(bool)
+        if kinds <= _NUMERIC_CELLS:  # TRUE/FALSE, 1/0 and blanks: one C-speed pass
+            arr = np.where(np.equal(arr, None), np.nan, arr).astype(np.float64)
     if arr.dtype.kind in "iuf":
         with np.errstate(invalid="ignore"):
             ok = np.isnan(arr) | (arr == 0) | (arr == 1) if arr.dtype.kind == "f" else (arr == 0) | (arr == 1)
         if ok.all():
             return arr == 1
+        arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
     inverse, firsts = distinct_codes(arr)
     flat = arr.ravel()
     lookup = np.empty(len(firsts), dtype=bool)

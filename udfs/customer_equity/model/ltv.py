@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import CustomerEquityError
 from ._validate import (
     matching,
     _fail,

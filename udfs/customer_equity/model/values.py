@@ -11,17 +11,13 @@ import numpy as np
 
 from ..errors import CustomerEquityError
 from ._validate import (
-    _fail,
-    as_float,
     describe_shape,
     influence_array,
     matching,
     money_array,
     nonnegative_array,
     per_row,
-    rate_array,
     share_array,
-    timing_code,
 )
 from .discount import present_value
 

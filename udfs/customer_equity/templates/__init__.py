@@ -6,6 +6,7 @@ file                               ``CE_TEMPLATE``       module
 customer-equity-measurement.xlsx   ``measurement/1``     :mod:`.measurement` (the three steps)
 lifetime-value-models.xlsx         ``ltv-models/1``      :mod:`.ltv_models` (four LTV families)
 customer-equity-what-if.xlsx       ``what-if/1``         :mod:`.what_if` (retention, rate, type mix)
+customer-equity-from-transactions  ``transactions/1``    :mod:`.transactions` (log -> forecasts -> equity)
 =================================  ====================  ==========================================
 
 The builders use XlsxWriter, imported only when a workbook is written, so importing
@@ -22,6 +23,7 @@ TEMPLATES = (
     ("measurement", "customer-equity-measurement.xlsx", "measurement/1"),
     ("ltv_models", "lifetime-value-models.xlsx", "ltv-models/1"),
     ("what_if", "customer-equity-what-if.xlsx", "what-if/1"),
+    ("transactions", "customer-equity-from-transactions.xlsx", "transactions/1"),
 )
 
 DEFAULT_OUT = "workbooks"

@@ -51,6 +51,7 @@ from ..model import (
     word_of_mouth_value,
 )
 from . import _book as B
+from . import measurement_text as T
 from .measurement_contract import (  # noqa: F401 - the contract, re-exported for readers
     ANCHOR_FORMULAS,
     EQ_ROW,
@@ -91,14 +92,6 @@ VALUE_COLUMNS = (
     ("tv_carrier", "Carries transaction value (TRUE/FALSE)", None),
 )
 
-INDICATOR_TEXT = {
-    "income": "Income level",
-    "education": "Education",
-    "innovativeness": "Tries new things early",
-    "opinion_leadership": "Opinion leader, persuades others",
-    "brand_loyalty": "Brand consciousness / loyalty",
-    "price_tolerance": "Price tolerance (5 = insensitive)",
-}
 
 STAGE_LIST = ("introduction", "growth", "maturity", "late maturity", "decline")
 STAGE_ALIASES = (
@@ -438,7 +431,7 @@ def _assumptions(book, sh, config, income, lay):
     for i, ind in enumerate(names):
         sh.value(r + 2 + i, 1, ind, "native")
         sh.value(r + 2 + i, 2, float(config.weights[ind]), "input", B.SCORE)
-        sh.note(r + 2 + i, 3, INDICATOR_TEXT.get(ind, "rated like the others (1-5)"))
+        sh.note(r + 2 + i, 3, T.INDICATOR_TEXT.get(ind, "rated like the others (1-5)"))
     last = r + 2 + len(names) - 1
     sh.name_range("ce_in_weight_names", r + 2, 1, last, 1)
     sh.name_range("ce_in_weights", r + 2, 2, last, 2)
@@ -536,7 +529,7 @@ def _customers(book, sh, header, rows, config, lay):
               "in row 3): the table grows with the paste, and every formula reads the whole table. "
               "A per-period amount is the same in each period the customer is retained. Money is in the "
               "currency of your data (one currency throughout; nothing is converted).", "note")
-    descriptions = ["Customer ID"] + [f"{INDICATOR_TEXT.get(i, i)} (1-5)" for i in header[1:1 + n_ind]] \
+    descriptions = ["Customer ID"] + [f"{T.INDICATOR_TEXT.get(i, i)} (1-5)" for i in header[1:1 + n_ind]] \
         + [d for _, d, _ in VALUE_COLUMNS]
     sh.ws.set_row(1, 68)
     for j, d in enumerate(descriptions):
@@ -620,8 +613,7 @@ def _step1(book, sh, customers, config, m, lay):
     sh.text(5, 1, "Types", "bold")
     sh.merged(5, 2, 5, 7, "Lighthouse from the first cut-off, Follower from the second, Rational from "
               "the third, Profit-seeking below", "formula_text")
-    sh.note(8, 1, "The blue columns are one CE_ formula each (=ce_types spills one row per customer); "
-            "the green ones recompute the same with Excel's own functions from the inputs.", 7, 30)
+    sh.note(8, 1, T.STEP1_NOTE, 7, 30)
 
     codes = pd.Categorical(m.customers["type"], categories=list(TYPES)).codes
     ids = table_col(customers, "customer_id")
@@ -740,7 +732,9 @@ def _step2(book, sh, customers, config, m, income, lay):
     tier_formula = TIER_FORMULA
     sh.spill(P0, 13, tier_formula, _col(mc["tier"].astype(str)), "ce")
     sh.spill(P0, 14, "=chk_ltv", _col(lay.chk.ltv), "check", B.MONEY)
-    sh.spill(P0, 15, "=ce_ltv-chk_ltv", _col(ltv - lay.chk.ltv), "native", B.DIFF)
+    # rounded: float noise between two ways of adding up would show as a red -0.00
+    sh.spill(P0, 15, "=ROUND(ce_ltv-chk_ltv,6)", _col(np.round(ltv - lay.chk.ltv, 6) + 0.0), "native",
+             B.DIFF)
     sh.cross_check(B.area(P0, 14, P0 + lay.n - 1, 14), B.area(P0, 12, P0 + lay.n - 1, 12))
 
     # transaction value allocation (native)
@@ -821,7 +815,8 @@ def _step3(book, sh, config, m, lay):
         chk = float(np.sum(lay.chk.ltv if i == 4 else lay.chk.ltv * (lay.chk.code == i + 1)))
         diff = float(m.by_type["equity"].iloc[i]) - chk
         sh.formula(row, 6, f, chk, "check", B.MONEY)
-        sh.formula(row, 7, f"={B.cell(row, 3)}-{B.cell(row, 6)}", diff, "native", B.DIFF)
+        sh.formula(row, 7, f"=ROUND({B.cell(row, 3)}-{B.cell(row, 6)},6)", round(diff, 6) + 0.0, "native",
+                   B.DIFF)
         sh.check_status(row, 8, B.cell(row, 7), diff)
     sh.cross_check(B.area(r + 2, 6, r + 6, 6), B.area(r + 2, 3, r + 6, 3))
     sh.name_range("ce_equity_by_type", r + 1, 1, r + 6, 5)
@@ -974,14 +969,7 @@ def _readme(book, sh, config, lay):
              "replace with your own.", 8)
     r = 3
     sh.section(r, 1, "The three steps", 8)
-    steps = [
-        ("Step 1 Classify", "Give each customer one of four types: Lighthouse, Follower, Rational, "
-         "Profit-seeking.", "score = Σ weight × indicator; type by cut-offs (or by life-cycle stage)"),
-        ("Step 2 Value", "Value each customer from the kinds of value its type provides, discounted over "
-         "its retention time.", "LTV = Σ_t (PV+PPV+CV+KV+TV)_t (1+i)^-t + Iv, type-restricted"),
-        ("Step 3 Equity", "Add up: equity per type, the composition (value kind × type) and the type "
-         "structure, with charts.", "CE = Σ_types Σ_customers LTV"),
-    ]
+    steps = T.STEPS
     sh.header(r + 1, 1, ["Sheet", "What it does", "", "", "Formula", "", "", ""])
     sh.ws.merge_range(r + 1, 2, r + 1, 4, "What it does", book.fmt("header"))
     sh.ws.merge_range(r + 1, 5, r + 1, 8, "Formula", book.fmt("header"))
@@ -993,14 +981,7 @@ def _readme(book, sh, config, lay):
         sh.ws.set_row(row, 32)
     r = r + 6
     sh.section(r, 1, "The five kinds of value and who provides them", 8)
-    kinds = [
-        ("PV purchase value", "capacity × share of wallet × unit margin, per period"),
-        ("PPV word of mouth", "influence × people reached × their average purchase (negative for complaints)"),
-        ("CV contact information", "complaints, suggestions, requests in two-way contact, per period"),
-        ("KV knowledge value", "assessed benefit of the customer's knowledge (Lighthouse only)"),
-        ("TV transaction value", "partner-market income, split evenly over the customers who carry it"),
-        ("Iv profile information", "one constant per customer, added once, not discounted"),
-    ]
+    kinds = T.KINDS
     for i, (k, text) in enumerate(kinds):
         sh.text(r + 1 + i, 1, k, "bold")
         sh.merged(r + 1 + i, 2, r + 1 + i, 8, text, "text")
@@ -1009,32 +990,11 @@ def _readme(book, sh, config, lay):
     r = r + 9
     r = B.legend(sh, r, 1)
     sh.section(r, 1, "Measure your own customers", 8)
-    how = [
-        "1. On Customers, paste your rows over the sample (values only: Home > Paste > Values), starting "
-        "in the first row under the header, in the column order of row 2's descriptions. A column you do not "
-        "have stays blank (it counts as 0). Delete leftover sample rows (select them > Delete Table Rows).",
-        "2. On Assumptions, set the discount rate per period of your data, Iv, the classification method, "
-        "weights, cut-offs and the transaction income.",
-        "3. With the Customer Equity add-in loaded, Excel recalculates the CE_ cells. Press Refresh on the "
-        "add-in's ribbon to also write Python's check table on Step 3.",
-        "4. Read Step 3. Every green check should say OK.",
-    ]
+    how = T.HOW
     sh.paragraphs(r, how, 30)
     r = r + 6
     sh.section(r, 1, "Good to know", 8)
-    notes = [
-        "Without the add-in the workbook still shows the numbers it was saved with. Change an input and the "
-        "CE_ cells show #NAME? until the add-in is loaded; the green checks keep working.",
-        "Formulas use names, not addresses: ce_in_... are inputs (ce_in_periods = Customers[periods]), "
-        "ce_types, ce_pv, ce_ppv, ce_tv, ce_ltv are the CE_ calculations over the whole table, chk_... the "
-        "native checks, ce_out_... what Python writes. See Formulas > Name Manager.",
-        "Per-customer columns on the step sheets are single formulas that spill (=ce_ltv); they grow and "
-        "shrink with the table. Only the Customers sheet is unprotected, so the table can grow.",
-        "Periods are the unit of your data (years here). The discount rate must be per period of that unit; "
-        "end-of-period discounting matches Excel's NPV.",
-        "Readings of the paper: Iv is the constant profile value, CV the ongoing contact value; a value kind "
-        "a type does not provide is left out even if the table holds a number for it.",
-    ]
+    notes = T.NOTES
     sh.paragraphs(r, notes, 32)
     sh.protect()
     sh.print_setup(0, 0, r + 1 + len(notes), 8, landscape=False, fit_tall=1)

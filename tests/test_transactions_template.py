@@ -1,0 +1,423 @@
+"""The fourth template: from a transaction log to customer equity (workbooks/customer-equity-from-transactions.xlsx).
+
+- the ``formulas`` engine, with the CE_ functions called through xlwings' COM path, computes
+  every formula cell of the committed workbook: each equals the value cached in the file,
+  and the results equal the core's (summary, fits, predictions, equity by type), the fits
+  computed once per recalculation;
+- LibreOffice recalculates the native cross-checks (P(alive) and E[M] closed forms, E[Y]
+  from a 2F1 series, the equity total) with the CE_ cells held as values;
+- a generated log of 20,000 customers pasted into the Transactions table gives the core's
+  (and the command line's) numbers (slow);
+- ``customer-equity templates`` writes the committed file again, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from customer_equity import cli
+from customer_equity.model import equity_table
+from customer_equity.model import forecast as fc
+from customer_equity.templates import transactions as T
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.formula import ArrayFormula
+
+import templates_engine as E
+import templates_files as F
+import templates_lo as LO
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "workbooks" / T.FILENAME
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """The committed workbook computed by the engine: (cells, names, call log)."""
+    log = E.CallLog()
+    cells, names = E.compute(BOOK, log=log)
+    return cells, names, log
+
+
+@pytest.fixture(scope="module")
+def core():
+    """The core's forecast of the CDNOW sample with the template's settings."""
+    s = T.SETTINGS
+    summary = fc.summary_data(fc.load_cdnow(), unit=s["unit"], calibration_end=s["calibration_end"],
+                              observation_end=s["observation_end"])
+    return summary, fc.fit_forecast(summary)
+
+
+def spill_values(cells, wb, sheet, row, col):
+    """The engine's values over the spill range of the dynamic-array formula at (row, col), 1-based."""
+    f = wb[sheet].cell(row, col).value
+    assert isinstance(f, ArrayFormula), (sheet, row, col)
+    c1, r1, c2, r2 = range_boundaries(f.ref)
+    return [[cells.get((sheet.upper(), f"{get_column_letter(c)}{r}")) for c in range(c1, c2 + 1)]
+            for r in range(r1, r2 + 1)]
+
+
+def engine_vs_cached(path, cells):
+    cached = F.cached_values(path)
+    bad = []
+    for key, formula in F.formula_cells(path).items():
+        got, exp = cells.get(key, "<not computed>"), cached.get(key)
+        if not E.same(got, exp):
+            bad.append(f"{key[0]}!{key[1]} {formula!r}: engine {got!r}, cached {exp!r}")
+    return bad
+
+
+def at(anchor):
+    sheet, row, col = anchor
+    return sheet, row + 1, col + 1
+
+
+def results(cells, path):
+    """The workbook's key results as computed by the engine."""
+    wb = openpyxl.load_workbook(path)
+    d = T.P0 + 2  # first data row, 1-based
+    out = {"summary": spill_values(cells, wb, *at(T.SUMMARY_AT)),
+           "bgnbd": spill_values(cells, wb, *at(T.BGNBD_AT)),
+           "gamma_gamma": spill_values(cells, wb, *at(T.GG_AT))}
+    for key in ("customer", "p_alive", "expected", "holdout_pred", "spend", "clv", "type"):
+        out[key] = [r[0] for r in spill_values(cells, wb, T.S_FORECASTS, d, T.FORECAST_COLS[key] + 1)]
+    out["grid"] = spill_values(cells, wb, T.S_FORECASTS, d, T.FORECAST_COLS["grid"] + 1)
+    ws = wb[T.S_EQUITY]
+    anchor = next(c for row in ws.iter_rows() for c in row
+                  if isinstance(c.value, ArrayFormula) and "CE_EQUITY_TABLE" in c.value.text)
+    out["equity_table"] = spill_values(cells, wb, T.S_EQUITY, anchor.row, anchor.column)
+    return out
+
+
+def assert_equals_core(got, summary, forecast, settings, customers):
+    """Every per-customer and fitted figure of the workbook against the core's."""
+    c = summary.customers
+    n = len(c)
+    assert got["summary"][0] == ["customer_id", "frequency", "recency", "T", "monetary_value",
+                                 "actual_purchases", "actual_amount"]
+    body = np.array([r[1:] for r in got["summary"][1:]], dtype=float)
+    assert body.shape == (n, 6)
+    assert [T._id_text(r[0]) for r in got["summary"][1:]] == [T._id_text(i) for i in c.index]
+    assert np.allclose(body, c[["frequency", "recency", "T", "monetary_value", "actual_purchases",
+                                "actual_amount"]].to_numpy(), rtol=1e-12, atol=1e-12)
+    for table, fit in ((got["bgnbd"], forecast.bgnbd), (got["gamma_gamma"], forecast.gamma_gamma)):
+        rows = {r[0]: r[1:] for r in table[1:]}
+        for k, v in fit.params.items():
+            assert rows[k][0] == pytest.approx(v, rel=1e-9), k
+            assert rows[k][1] == pytest.approx(fit.standard_errors[k], rel=1e-6), k
+        assert rows["log-likelihood"][0] == pytest.approx(fit.log_likelihood, rel=1e-12)
+        assert rows["customers"][0] == fit.customers
+    rate = T.unit_rate(settings["yearly_rate"], settings["unit"])
+    # what `customer-equity forecast --out` writes per customer: CustomerForecast.predict
+    pred = forecast.predict(settings["horizon"], rate=rate, margin=settings["margin"])
+    for key, col in (("p_alive", "p_alive"), ("expected", "expected_purchases"), ("spend", "expected_spend"),
+                     ("clv", "clv")):
+        assert np.allclose(np.array(got[key], dtype=float), pred[col].to_numpy(), rtol=1e-9, atol=1e-9), key
+    x, t_x, T_, _ = forecast._columns()
+    assert np.allclose(np.array(got["holdout_pred"], dtype=float),
+                       fc.expected_purchases(forecast.bgnbd, summary.holdout_length, x, t_x, T_), rtol=1e-12)
+    assert np.allclose(np.array(got["grid"], dtype=float),
+                       fc.expected_purchases(forecast.bgnbd, np.array(T.TIME_HORIZONS, float)[:, None],
+                                             x, t_x, T_).T, rtol=1e-12)
+    # equity by type: the forecast values of the customers the table types, summed per type
+    types = dict(zip(customers["customer_id"].map(T._id_text), customers["type"]))
+    typed = np.array([types.get(T._id_text(i), "") for i in c.index], dtype=object)
+    assert list(got["type"]) == list(typed)
+    matched = typed != ""
+    exp = equity_table(typed[matched], pred["clv"].to_numpy()[matched])
+    table = got["equity_table"]
+    assert [r[0] for r in table[1:]] == list(exp.index)
+    assert np.allclose([float(r[2]) for r in table[1:]], exp["equity"].to_numpy(), rtol=1e-9)
+    assert [int(r[1]) for r in table[1:]] == list(exp["customers"])
+
+
+# --- 1. the engine ------------------------------------------------------------------------------
+
+
+def test_engine_reproduces_every_cached_cell(engine):
+    cells, _, log = engine
+    assert not log.errors()
+    assert engine_vs_cached(BOOK, cells) == []
+
+
+def test_engine_equals_the_core_and_the_command_lines_numbers(engine, core):
+    cells, _, _ = engine
+    summary, forecast = core
+    customers = T.sample_customers(sorted(fc.load_cdnow()["customer_id"].unique()))
+    assert_equals_core(results(cells, BOOK), summary, forecast, T.SETTINGS, customers)
+
+
+def test_the_command_line_gives_the_workbooks_numbers(engine, tmp_path):
+    """`customer-equity forecast` on the sample with the template's settings and customer table:
+    the same forecasts per customer, and the same equity by type (measure() on the joined PV)."""
+    cells, _, _ = engine
+    got = results(cells, BOOK)
+    log = fc.load_cdnow()
+    log.assign(date=log["date"].dt.strftime("%Y-%m-%d")).to_csv(tmp_path / "log.csv", index=False)
+    T.sample_customers(sorted(log["customer_id"].unique())).to_csv(tmp_path / "customers.csv", index=False)
+    (tmp_path / "config.json").write_text('{"classify_by": "type"}', encoding="utf-8")
+    s = T.SETTINGS
+    out = tmp_path / "out.csv"
+    assert cli.main(["forecast", str(tmp_path / "log.csv"), "--unit", s["unit"],
+                     "--calibration-end", str(s["calibration_end"]), "--observation-end", str(s["observation_end"]),
+                     "--horizon", str(s["horizon"]), "--rate", repr(T.unit_rate(s["yearly_rate"], s["unit"])),
+                     "--margin", str(s["margin"]), "--customers", str(tmp_path / "customers.csv"),
+                     "--config", str(tmp_path / "config.json"), "--out", str(out), "--no-progress"]) == 0
+    table = pd.read_csv(out)
+    table.index = [T._id_text(i) for i in table["customer_id"]]
+    table = table.loc[[T._id_text(i) for i in got["customer"]]]
+    for key, col in (("p_alive", "p_alive"), ("expected", "expected_purchases"), ("spend", "expected_spend"),
+                     ("clv", "clv")):
+        assert np.allclose(np.array(got[key], dtype=float), table[col].to_numpy(), rtol=1e-7), key
+    assert list(table["type"]) == list(got["type"])
+    by_type = table.groupby("type")["equity"].sum()
+    for row in got["equity_table"][1:-1]:
+        assert row[2] == pytest.approx(by_type.get(row[0], 0.0), rel=1e-7), row[0]
+    assert got["equity_table"][-1][2] == pytest.approx(table["equity"].sum(), rel=1e-7)
+
+
+def test_each_fit_runs_once_per_recalculation(engine):
+    _, _, log = engine
+    calls = [c[0] for c in log.calls]
+    assert calls.count("CE_BGNBD_FIT") == 1
+    assert calls.count("CE_GAMMA_GAMMA_FIT") == 1
+    assert calls.count("CE_LOG_SUMMARY") == 1
+    # three distinct quantities: over the horizon, over the holdout, over the row of horizons
+    assert calls.count("CE_EXPECTED_PURCHASES") == 3
+    for name in ("CE_P_ALIVE", "CE_EXPECTED_SPEND", "CE_FORECAST_LTV", "CE_EQUITY_TABLE"):
+        assert calls.count(name) == 1, name
+    # and the predictions read the fits by name, never call them
+    formulas = F.formula_cells(BOOK).values()
+    assert sum("CE_BGNBD_FIT(" in f for f in set(formulas)) == 1
+
+
+@pytest.mark.skipif(os.environ.get("CE_RUN_SLOW") != "1", reason="slow: set CE_RUN_SLOW=1")
+def test_a_setting_changed_moves_the_results(core):
+    """Calibration end four weeks earlier: the engine follows it through the summary and the fits."""
+    wb = openpyxl.load_workbook(BOOK)
+    (key,), = F.name_cells(wb, "ce_in_calibration_end")
+    import datetime as dt
+
+    serial = (dt.date(1997, 9, 2) - dt.date(1899, 12, 30)).days
+    log = E.CallLog()
+    cells, _ = E.compute(BOOK, inputs={key: serial}, log=log)
+    assert not log.errors()
+    got = results(cells, BOOK)
+    settings = dict(T.SETTINGS, calibration_end=dt.date(1997, 9, 2))
+    summary = fc.summary_data(fc.load_cdnow(), unit="week", calibration_end="1997-09-02",
+                              observation_end=settings["observation_end"])
+    forecast = fc.fit_forecast(summary)
+    assert forecast.bgnbd["r"] != pytest.approx(core[1].bgnbd["r"], rel=1e-3)
+    customers = T.sample_customers(sorted(fc.load_cdnow()["customer_id"].unique()))
+    assert_equals_core(got, summary, forecast, settings, customers)
+
+
+# --- 2. LibreOffice: the native checks with the CE_ cells held as values ------------------------------
+
+
+def held_values_copy(src, dst):
+    """A copy where every CE_ formula is replaced by its cached value, and every name on a spill range
+    (``ANCHORARRAY``, ``DROP(CHOOSECOLS(...))``) by the cached range it covers, as a workbook
+    computed by Excel with the add-in looks to an engine that has no CE_ functions."""
+    wb = openpyxl.load_workbook(src)
+    extent = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, ArrayFormula):
+                    extent[(ws.title, c.coordinate)] = c.value.ref
+
+    def quoted(sheet):
+        return f"'{sheet}'" if " " in sheet else sheet
+
+    def static(sheet, coord):
+        c1, r1, c2, r2 = range_boundaries(extent[(sheet, coord)])
+        return sheet, c1, r1, c2, r2
+
+    def ref(sheet, c1, r1, c2, r2):
+        return f"{quoted(sheet)}!${get_column_letter(c1)}${r1}:${get_column_letter(c2)}${r2}"
+
+    anchor = re.compile(r"_xlfn\.ANCHORARRAY\('?([^'!]+)'?!\$([A-Z]+)\$(\d+)\)")
+    names = {}
+    for name, dn in wb.defined_names.items():
+        m = anchor.search(dn.attr_text or "")
+        if m:
+            names[name] = static(m.group(1), f"{m.group(2)}{m.group(3)}")
+    replaced = {}
+    for name, (sheet, c1, r1, c2, r2) in names.items():
+        replaced[name] = ref(sheet, c1, r1, c2, r2)
+    drop = re.compile(r"_xlfn\.DROP\(_xlfn\.CHOOSECOLS\((\w+),(\d+)\),1\)")
+    for name, dn in wb.defined_names.items():
+        m = drop.fullmatch(dn.attr_text or "")
+        if m:
+            sheet, c1, r1, c2, r2 = names[m.group(1)]
+            col = c1 + int(m.group(2)) - 1
+            replaced[name] = ref(sheet, col, r1 + 1, col, r2)
+    text = F.part_text(src, "xl/workbook.xml")
+    for name, new in replaced.items():
+        text, n = re.subn(rf'(<definedName name="{name}">)[^<]*(</definedName>)',
+                          lambda m, new=new: m.group(1) + new.replace("'", "&apos;") + m.group(2), text)
+        assert n == 1, name
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = text.encode("utf-8")
+            elif info.filename.startswith("xl/worksheets/sheet"):
+                xml = data.decode("utf-8")
+                xml = re.sub(r"<f[^>]*>[^<]*CE_[^<]*</f>", "", xml)
+                data = xml.encode("utf-8")
+            zout.writestr(info, data)
+    return dst
+
+
+@pytest.mark.skipif(LO.soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_recalculates_the_native_checks_with_the_ce_cells_held(tmp_path):
+    built = T.build(tmp_path / "built.xlsx")
+    assert len(built.checks) >= 8  # P(alive), E[M], five E[Y] rows, the equity total
+    held = held_values_copy(BOOK, tmp_path / "held.xlsx")
+    assert "CE_" not in "".join(F.formula_cells(held).values())
+    recalculated = openpyxl.load_workbook(LO.recalculated(held, tmp_path / "lo"), data_only=True)
+    cached = openpyxl.load_workbook(BOOK, data_only=True)
+    compared = 0
+    for check_sheet, check_range, ce_sheet, ce_range in built.checks:
+        got = [c.value for row in _rows(recalculated[check_sheet], check_range) for c in row]
+        exp = [c.value for row in _rows(cached[ce_sheet], ce_range) for c in row]
+        assert len(got) == len(exp)
+        for g, e in zip(got, exp):
+            assert isinstance(g, (int, float)), f"{check_sheet}!{check_range}: {g!r}"
+            assert g == pytest.approx(e, rel=1e-9, abs=1e-9), f"{check_sheet}!{check_range}"
+            compared += 1
+    assert compared > 2 * 2357
+    # LibreOffice computed them itself: its OK cells are the comparisons, and they all say OK
+    statuses = [c.value for ws in recalculated.worksheets for row in ws.iter_rows() for c in row
+                if c.value in ("OK", "CHECK")]
+    assert statuses and set(statuses) == {"OK"}
+
+
+def _rows(ws, ref):
+    cells = ws[ref.replace("$", "")]
+    if not isinstance(cells, tuple):
+        return [[cells]]
+    if not isinstance(cells[0], tuple):
+        return [list(cells)]
+    return [list(r) for r in cells]
+
+
+# --- 3. a 20,000-customer log pasted into the table ----------------------------------------------------
+
+
+def generated_log(n, seed=2024, weeks=78, params=(0.25, 4.0, 0.8, 2.5)):
+    """A BG/NBD customer base: first purchases in the first 12 weeks, Poisson purchases while
+    active, a coin of p after each purchase, Gamma amounts (dates from 2024-01-01)."""
+    r, alpha, a, b = params
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(r, 1 / alpha, n)  # purchases per week while active
+    drop = rng.beta(a, b, n)
+    first = rng.integers(0, 84, n)
+    spend = rng.gamma(6.0, 1 / rng.gamma(4.0, 1 / 15.0, n))
+    ids, days, amounts = [], [], []
+    end = weeks * 7
+    for i in range(n):
+        t = int(first[i])
+        while True:
+            ids.append(i + 1)
+            days.append(t)
+            amounts.append(round(float(rng.gamma(6.0, spend[i] / 6.0)), 2))
+            if rng.random() < drop[i]:
+                break
+            t += int(np.ceil(rng.exponential(7 / max(lam[i], 1e-9))))
+            if t >= end:
+                break
+    dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D")
+    return pd.DataFrame({"customer_id": ids, "date": dates, "amount": amounts})
+
+
+def paste_log(template, dst, log, settings):
+    """Paste a log into the Transactions table (values, as Excel pastes them) and type the settings."""
+    wb = openpyxl.load_workbook(template)
+    ws = wb[T.S_LOG]
+    t = ws.tables[T.LOG_TABLE]
+    c1, r1, c2, r2 = range_boundaries(t.ref)
+    for row in ws.iter_rows(min_row=r1 + 1, max_row=r2):
+        for c in row:
+            c.value = None
+    for k, (i, d, amount) in enumerate(zip(log["customer_id"], log["date"], log["amount"])):
+        ws.cell(r1 + 1 + k, c1).value = int(i)
+        ws.cell(r1 + 1 + k, c1 + 1).value = pd.Timestamp(d).to_pydatetime()
+        ws.cell(r1 + 1 + k, c1 + 2).value = float(amount)
+    t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r1 + len(log)}"
+    if t.autoFilter is not None:
+        t.autoFilter.ref = t.ref
+    for name in ("calibration_end", "observation_end"):
+        sheet, r, c, _, _ = F.name_area(wb, f"ce_in_{name}")
+        wb[sheet].cell(r, c).value = pd.Timestamp(settings[name]).to_pydatetime()
+    wb.save(dst)
+    return dst
+
+
+@pytest.mark.skipif(os.environ.get("CE_RUN_SLOW") != "1", reason="slow: set CE_RUN_SLOW=1")
+def test_a_20000_customer_log_pasted_gives_the_command_lines_numbers(tmp_path):
+    log = generated_log(20_000)
+    settings = dict(T.SETTINGS, calibration_end=pd.Timestamp("2024-09-30").date(),
+                    observation_end=pd.Timestamp("2025-06-30").date())
+    pasted = paste_log(BOOK, tmp_path / "pasted.xlsx", log, settings)
+    calls = E.CallLog()
+    cells, _ = E.compute(pasted, log=calls)
+    assert not calls.errors()
+    got = results(cells, pasted)
+    assert len(got["summary"]) - 1 == 20_000
+    summary = fc.summary_data(log, unit="week", calibration_end="2024-09-30", observation_end="2025-06-30")
+    forecast = fc.fit_forecast(summary)
+    customers = T.sample_customers(sorted(fc.load_cdnow()["customer_id"].unique()))
+    assert_equals_core(got, summary, forecast, settings, customers)
+    # the command line on the same log, when the forecast command is there (issue 12)
+    csv = tmp_path / "log.csv"
+    log.assign(date=log["date"].dt.strftime("%Y-%m-%d")).to_csv(csv, index=False)
+    out = tmp_path / "forecast.csv"
+    try:
+        code = cli.main(["forecast", str(csv), "--unit", "week", "--calibration-end", "2024-09-30",
+                         "--observation-end", "2025-06-30", "--horizon", str(settings["horizon"]),
+                         "--rate", repr(T.unit_rate(settings["yearly_rate"], "week")),
+                         "--margin", str(settings["margin"]), "--out", str(out), "--no-progress"])
+    except SystemExit as exc:  # no forecast command in this build
+        code = exc.code
+    if code == 0:
+        table = pd.read_csv(out)
+        table.index = [T._id_text(i) for i in table["customer_id"]]
+        table = table.loc[[T._id_text(i) for i in got["customer"]]]
+        assert np.allclose(np.array(got["clv"], dtype=float), table["clv"].to_numpy(), rtol=1e-6)
+        assert np.allclose(np.array(got["p_alive"], dtype=float), table["p_alive"].to_numpy(), rtol=1e-7)
+
+
+# --- 4. the file -----------------------------------------------------------------------------------
+
+
+def test_the_command_writes_the_committed_workbook(tmp_path):
+    assert cli.main(["templates", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / T.FILENAME).read_bytes() == BOOK.read_bytes()
+
+
+def test_conventions_of_the_workbook():
+    with zipfile.ZipFile(BOOK) as z:
+        assert not any("vbaProject" in p for p in z.namelist())
+        assert len([p for p in z.namelist() if p.startswith("xl/charts/chart")]) == 2
+    wb = openpyxl.load_workbook(BOOK)
+    assert wb[T.S_LOG].tables[T.LOG_TABLE].ref == "A3:C6922"
+    assert not wb[T.S_LOG].protection.sheet and not wb[T.S_CUST].protection.sheet
+    note = " ".join(str(c.value) for row in wb[T.S_CUST].iter_rows(max_row=2) for c in row if c.value)
+    assert "GENERATED" in note
+    # every formula a dynamic array, CE_ functions stored as plain calls
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f" and not isinstance(c.value, ArrayFormula):
+                    pytest.fail(f"{ws.title}!{c.coordinate} is not a dynamic-array formula: {c.value}")
+    texts = [f for f in F.formula_cells(BOOK).values()]
+    assert not any("_xludf" in f or "_xlfn.CE_" in f for f in texts)
