@@ -442,7 +442,11 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
     df, retyped = _changed_table(customers, base, retention_change=retention_change,
                                  margin_change=margin_change, moves=moves, new_types=new_types,
                                  base_retention=base_retention)
-    return _measured(df, retyped, config, base, rate=rate, transaction_income=transaction_income)
+    given = [name for name, value in (("margin_change", margin_change), ("retention_change", retention_change),
+                                      ("transaction_income", transaction_income), ("rate", rate))
+             if value is not None]
+    return _measured(df, retyped, config, base, rate=rate, transaction_income=transaction_income,
+                     lever=given[0] if given else "what_if")
 
 
 def _changed_table(customers, base, *, retention_change=None, margin_change=None, moves=None,
@@ -504,7 +508,7 @@ def _changed_table(customers, base, *, retention_change=None, margin_change=None
     return df, retyped
 
 
-def _measured(df, retyped, config, base, *, rate=None, transaction_income=None):
+def _measured(df, retyped, config, base, *, rate=None, transaction_income=None, lever="what_if"):
     """Measure a changed table under the configuration levers: the WhatIf."""
     changes = {"classify_by": "type"} if retyped else {}
     if rate is not None:
@@ -519,7 +523,16 @@ def _measured(df, retyped, config, base, *, rate=None, transaction_income=None):
         changes["transaction_income"] = income.reshape(-1).tolist() if income.ndim else float(income)
     new_config = dataclasses.replace(config, **changes) if changes else config
     new_config, dropped = _income_without_carriers(df, new_config)
-    after = measure(df, new_config)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            after = measure(df, new_config)
+    except CustomerEquityError as err:
+        if err.argument != "ltv":  # a per-customer value made infinite by the change
+            raise
+        after = None
+    if after is None or not np.isfinite(after.sums).all() or not np.isfinite(after.equity):
+        raise CustomerEquityError(lever, "the changed values overflow (too large to compute); "
+                                  "check the size of the change")
     return WhatIf(before=base, after=after, changed=df, config=new_config, dropped_income=dropped)
 
 
@@ -596,7 +609,7 @@ def what_if_grid(customers: pd.DataFrame, config: MeasureConfig | None, row_leve
             if key not in tables:
                 tables[key] = _changed_table(customers, base, **on_table)
             on_config = {k: v for k, v in levers.items() if k not in _TABLE_LEVERS}
-            w = _measured(*tables[key], config, base, **on_config)
+            w = _measured(*tables[key], config, base, **on_config, lever=row_lever)
             grid[a, b] = w.equity if result == "equity" else w.difference
     return pd.DataFrame(grid, index=pd.Index(_plain(rows), name=row_lever),
                         columns=pd.Index(_plain(cols), name=column_lever))
