@@ -119,6 +119,25 @@ def _measure_sample(args) -> int:
     return 0
 
 
+def _add_run_options(g, *, what: str, unit: str, batch_size: int, progress_default: str) -> None:
+    """The options of a command that reads a file in batches: sheet, batch size, Dask, progress."""
+    g.add_argument("--sheet", metavar="NAME",
+                   help=f"sheet of an .xlsx {what} (default: 'Customers' if present, else the first)"
+                   if what == "INPUT" else f"sheet of an .xlsx {what}")
+    g.add_argument("--batch-size", type=_positive_int, default=batch_size, metavar="N",
+                   help=f"{unit} per batch (default {batch_size:,}); memory grows with it, not "
+                   "with the input")
+    g.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
+                   help=f"run on Dask: a local cluster (--dask, put it after {what}) or the "
+                   f"scheduler at ADDRESS (tcp://host:8786), whose workers must reach {what}")
+    g.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="workers of the local Dask cluster (default: one per core; implies --dask)")
+    g.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="always show a progress bar on stderr")
+    g.add_argument("--no-progress", dest="progress", action="store_false",
+                   help=f"never show one (default: {progress_default})")
+
+
 def _add_measure(commands) -> None:
     from .batch import DEFAULT_BATCH_SIZE, LONG_RUN_ROWS
 
@@ -138,21 +157,8 @@ def _add_measure(commands) -> None:
                    help="results file: .xlsx, .csv, .parquet (per customer) or .json (summaries); "
                    "comparing inputs: .csv (the comparison) or .json (structures and comparison)")
     g = p.add_argument_group("measuring a file (INPUT)")
-    g.add_argument("--sheet", metavar="NAME",
-                   help="sheet of an .xlsx INPUT (default: 'Customers' if present, else the first)")
-    g.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
-                   help=f"customers per batch (default {DEFAULT_BATCH_SIZE:,}); memory grows with "
-                   "it, not with the input")
-    g.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
-                   help="measure on Dask: a local cluster (--dask, put it after INPUT) or the "
-                   "scheduler at ADDRESS (tcp://host:8786), whose workers must reach INPUT")
-    g.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="workers of the local Dask cluster (default: one per core; implies --dask)")
-    g.add_argument("--progress", dest="progress", action="store_true", default=None,
-                   help="always show a progress bar on stderr")
-    g.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="never show one (default: on a terminal, or for inputs of "
-                   f"{LONG_RUN_ROWS:,}+ customers)")
+    _add_run_options(g, what="INPUT", unit="customers", batch_size=DEFAULT_BATCH_SIZE,
+                     progress_default=f"on a terminal, or for inputs of {LONG_RUN_ROWS:,}+ customers")
     p.set_defaults(handler=_measure)
 
 
@@ -319,42 +325,32 @@ def _add_forecast(commands) -> None:
                    help="transaction log: .csv, .parquet or .xlsx, one row per transaction "
                    "(default: the bundled CDNOW sample, calibrated to 1997-09-30)")
     p.add_argument("--customer", default="customer_id", metavar="COL",
-                        help="customer id column (default customer_id)")
+                   help="customer id column (default customer_id)")
     p.add_argument("--date", default="date", metavar="COL", help="date column (default date)")
     p.add_argument("--amount", default="amount", metavar="COL",
-                        help="amount column (default amount; negative amounts are returns, left out)")
+                   help="amount column (default amount; negative amounts are returns, left out)")
     p.add_argument("--unit", default="week", choices=list(UNITS),
-                        help="time unit of the summary and of a forecast period (default week)")
+                   help="time unit of the summary and of a forecast period (default week)")
     p.add_argument("--calibration-end", metavar="DATE",
-                        help="last day of the calibration period (default: the observation end)")
+                   help="last day of the calibration period (default: the observation end)")
     p.add_argument("--observation-end", metavar="DATE",
-                        help="last day observed; after --calibration-end it opens a holdout "
-                        "period (default: the last date in the log)")
+                   help="last day observed; after --calibration-end it opens a holdout "
+                   "period (default: the last date in the log)")
     p.add_argument("--horizon", type=_positive_int, metavar="N",
-                        help="periods (units) to forecast (default: one year)")
+                   help="periods (units) to forecast (default: one year)")
     p.add_argument("--rate", type=_finite_number, metavar="R",
-                        help="discount rate per period (default: the --config rate, else 10%% a "
-                        "year converted to the unit)")
+                   help="discount rate per period (default: the --config rate, else 10%% a "
+                   "year converted to the unit)")
     p.add_argument("--margin", type=_finite_number, default=1.0, metavar="M",
-                        help="margin per unit of revenue (default 1: the revenue itself)")
+                   help="margin per unit of revenue (default 1: the revenue itself)")
     p.add_argument("--customers", metavar="TABLE",
-                        help="customer table (.csv, .parquet, .xlsx) with customer_id: equity by "
-                        "type from the forecast")
+                   help="customer table (.csv, .parquet, .xlsx) with customer_id: equity by "
+                   "type from the forecast")
     p.add_argument("--config", metavar="FILE", help="measurement configuration (.toml, .json)")
     p.add_argument("--out", metavar="FILE",
-                        help="per customer: .csv, .parquet, .xlsx; the summary: .json")
-    p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx LOG")
-    p.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="N",
-                        help=f"transactions per batch (default {DEFAULT_BATCH_SIZE:,})")
-    p.add_argument("--dask", nargs="?", const="local", metavar="ADDRESS",
-                        help="summarise on Dask: a local cluster (--dask, put it after LOG) or the "
-                        "scheduler at ADDRESS, whose workers must reach LOG")
-    p.add_argument("--workers", type=_positive_int, metavar="N",
-                        help="workers of the local Dask cluster (implies --dask)")
-    p.add_argument("--progress", dest="progress", action="store_true", default=None,
-                        help="always show a progress bar on stderr")
-    p.add_argument("--no-progress", dest="progress", action="store_false",
-                        help="never show one (default: on a terminal)")
+                   help="per customer: .csv, .parquet, .xlsx; the summary: .json")
+    _add_run_options(p, what="LOG", unit="transactions", batch_size=DEFAULT_BATCH_SIZE,
+                     progress_default="on a terminal")
     p.set_defaults(handler=_forecast)
 
 
