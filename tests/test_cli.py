@@ -215,3 +215,14 @@ def test_python_dash_m_is_the_same_command(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "customer_equity", "--help"], capture_output=True,
                           text=True, timeout=120, env=dict(_env(), PYTHONPATH=str(REPO / "udfs")))
     assert proc.returncode == 0 and proc.stdout.startswith("usage: customer-equity")
+
+
+@pytest.mark.skipif(not SCRIPT.is_file(), reason="the console script is not installed here")
+def test_a_reader_that_stops_early_is_no_error():
+    """`customer-equity measure | head -2`: the pipe closes before the summary is printed."""
+    proc = subprocess.Popen([str(SCRIPT), "measure"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert first.startswith(b"Bundled sample") and err == ""

@@ -45,6 +45,14 @@ def test_report_on_the_shipped_sample(capsys, expected):
     assert "total purchases: predicted 1,653.4, actual 1,882" in out
 
 
+def test_the_shipped_sample_needs_no_pyarrow(capsys, monkeypatch, expected):
+    """The base package (no pyarrow, as in xlwings Lite) still forecasts the bundled sample."""
+    monkeypatch.setattr(ff, "_has_pyarrow", lambda: False)
+    code, out, err = run(capsys)
+    assert code == 0, err
+    assert "-9,582.4292" in out and "total purchases: predicted 1,653.4, actual 1,882" in out
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_per_customer_output(tmp_path, capsys, expected, suffix):
     out_file = tmp_path / f"forecast{suffix}"

@@ -511,6 +511,11 @@ def main(argv=None) -> int:
     except CommandError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return err.code
+    except BrokenPipeError:  # the reader went away (`customer-equity measure | head`): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit either
+        return 0
     except OSError as err:  # the machine refused (disk full, permissions): no traceback
         where = f"{err.filename}: " if err.filename else ""
         print(f"{PROG}: error: {where}{err.strerror or err}", file=sys.stderr)

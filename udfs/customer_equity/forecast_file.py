@@ -860,6 +860,12 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
 
 # --------------------------------------------------------------------------- command line
 
+def _has_pyarrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
+
+
 def run(args) -> int:
     """The ``forecast`` command: forecast, write ``--out``, print the report."""
     from .batch import _looks_like_address, _terminate_as_interrupt
@@ -873,9 +879,10 @@ def run(args) -> int:
     config = MeasureConfig.from_file(args.config) if args.config else None
     log, calibration_end = args.log, args.calibration_end
     if log is None:
-        from .model.forecast.sample import cdnow_path
+        from .model.forecast.sample import cdnow_path, load_cdnow
 
-        log = str(cdnow_path())
+        # the base package (no pyarrow, as in xlwings Lite) forecasts the sample in memory
+        log = str(cdnow_path()) if _has_pyarrow() else load_cdnow()
         calibration_end = calibration_end or SAMPLE_CALIBRATION_END
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     started = time.perf_counter()
