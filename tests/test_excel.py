@@ -90,7 +90,7 @@ VALID = [
      [["Platinum"], ["Gold"], ["Iron"], ["Lead"]]),
     ("ce_equity", (Cells([["Lighthouse"], ["Rational"], ["Rational"]]), Cells([[1000], [250], [-50]])), [[1200.0]]),
     ("ce_equity_table", (Cells([["Lighthouse"], ["Rational"], ["Rational"]]), Cells([[1000], [250], [-50]])),
-     [["type", "customers", "equity", "share", "average"],
+     [["Type", "Customers", "Equity", "Share", "Average"],
       ["Lighthouse", 1, 1000.0, 1000 / 1200, 1000.0],
       ["Follower", 0, 0.0, 0.0, ""],
       ["Rational", 2, 200.0, 200 / 1200, 100.0],

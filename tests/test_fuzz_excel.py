@@ -143,7 +143,7 @@ def check_cells(func, cells):
             first = 0 if func == "ce_excluded" else 1
             for k, c in enumerate(r[first:], start=first):
                 if c == "" and func == "ce_equity_table":
-                    assert header[k] in ("share", "average"), cells  # undefined: no customers
+                    assert header[k] in ("Share", "Average"), cells  # undefined: no customers
                     continue
                 assert isinstance(c, number) and not isinstance(c, bool) and math.isfinite(c), cells
     elif func == "ce_version":
@@ -533,7 +533,7 @@ def valid_equity_table(draw):
     types = draw(st.lists(types_st, min_size=1, max_size=6))
     ltv = draw(st.lists(money, min_size=len(types), max_size=len(types)))
     total = sum(ltv)
-    rows = [["type", "customers", "equity", "share", "average"]]
+    rows = [["Type", "Customers", "Equity", "Share", "Average"]]
     for t in TYPES + ("Total",):
         vals = [v for c, v in zip(types, ltv) if t == "Total" or canonical_type(c) == t]
         eq = sum(vals)

@@ -180,18 +180,26 @@ def write(result):
     return arr.tolist()
 
 
-def table(frame, first_header):
+def table(frame, first_header, *, title_case=False):
     """A pandas table with its header row and index column as rows of cells.
 
     An undefined entry (the average of a type without customers, a share of a total
     of 0) is an empty cell: it is no number, and the table says so by leaving it out.
-    Any other non-finite number is refused as in :func:`write`.
+    Any other non-finite number is refused as in :func:`write`. ``title_case`` shows the
+    headers as a report does ("Customers", "Share"), for tables that are read, not parsed.
+
+    >>> import pandas as pd
+    >>> table(pd.DataFrame({"customers": [3]}, index=["Rational"]), "type", title_case=True)
+    [['Type', 'Customers'], ['Rational', 3]]
     """
     header = [first_header] + [str(c) for c in frame.columns]
+    if title_case:
+        header = [h.replace("_", " ").title() for h in header]
     body = []
     for idx, row in zip(frame.index, frame.itertuples(index=False)):
         cells = []
         for v in np.asarray(row, dtype=object).tolist():
+            v = v.item() if isinstance(v, np.generic) else v
             if isinstance(v, float) and math.isnan(v):
                 v = ""
             elif isinstance(v, float) and math.isinf(v):

@@ -366,8 +366,8 @@ def ce_equity(types, ltv):
 @excel_function(types="Customer type per customer (one column).",
                 ltv="Lifetime value per customer (one column).")
 def ce_equity_table(types, ltv):
-    """Equity per type with headers: type, customers, equity, share, average, and a Total row. Python: equity_table."""
-    return cells.table(core.equity_table(cells.column(types, "types"), ltv), "type")
+    """Equity per type with headers: Type, Customers, Equity, Share, Average, and a Total row. Python: equity_table."""
+    return cells.table(core.equity_table(cells.column(types, "types"), ltv), "type", title_case=True)
 
 
 @excel_function(types=_TYPES, **_FIVE_VALUES)

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from .. import cells
 from ..model import MeasureConfig, measure
 from ..refresh import RefreshError
 from .measurement_contract import stamp
@@ -19,13 +20,8 @@ TEXT_COLUMNS = ("customer_id", "stage", "type", "tv_carrier")
 
 
 def as_table(frame, first):
-    """A summary frame as CE_EQUITY_TABLE / CE_COMPOSITION spill it (header row, NaN blank)."""
-    header = [first] + [str(c) for c in frame.columns]
-    body = []
-    for idx, row in zip(frame.index, frame.itertuples(index=False)):
-        body.append([str(idx)] + [("" if isinstance(v, float) and math.isnan(v) else
-                                   (v.item() if hasattr(v, "item") else v)) for v in row])
-    return [header] + body
+    """A summary frame as CE_EQUITY_TABLE / CE_COMPOSITION spill it (:func:`customer_equity.cells.table`)."""
+    return cells.table(frame, first, title_case=first == "type")
 
 
 def refresh(inputs):

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
+from .. import cells
 from ..model import customer_equity, equity_table
 from ..model import forecast as fc
 from . import _book as B
@@ -611,9 +612,7 @@ def _equity(book, sh, res):
     r = 8
     sh.section(r, 1, "Equity by type (CE_EQUITY_TABLE)", 5)
     table = res["equity_table"]
-    rows = [["type"] + [str(c) for c in table.columns]]
-    for label, row in table.iterrows():
-        rows.append([str(label)] + [B._plain(v) for v in row.tolist()])
+    rows = cells.table(table, "type", title_case=True)  # as CE_EQUITY_TABLE spills it
     sh.spill(r + 1, 1, '=CE_EQUITY_TABLE(_xlfn._xlws.FILTER(ce_forecast_type,ce_forecast_type<>""),'
              '_xlfn._xlws.FILTER(ce_clv,ce_forecast_type<>""))', rows, "ce",
              [None, "#,##0", B.MONEY, B.PCT, B.MONEY2], header={}, label_col=True)
