@@ -8,6 +8,7 @@ for _p in (_ROOT / "udfs", _ROOT / "tests"):
 
 
 import pytest  # noqa: E402
+from xlwings_harness import OFFICEJS_EMPTY_CELLS, ComRuntime, OfficeJsRuntime  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +22,19 @@ def libreoffice():
     office = uno_port.LibreOffice()
     yield office
     office.close()
+
+
+@pytest.fixture(scope="module")
+def com():
+    """The CE_ functions called the way Excel on Windows calls them: xlwings' COM server
+    path (``xlwings.udfs.call_udf``) in the add-in ``customer_equity.xlam``."""
+    with ComRuntime(workbook_name="customer_equity.xlam") as runtime:
+        yield runtime
+
+
+@pytest.fixture(scope="module", params=OFFICEJS_EMPTY_CELLS, ids=["blank=0", "blank=null"])
+def ojs(request):
+    """The CE_ functions called the way xlwings Lite calls them (Office.js custom functions),
+    once with blank cells sent as 0 and once as null: Excel does both."""
+    with OfficeJsRuntime(empty_cell=request.param) as runtime:
+        yield runtime

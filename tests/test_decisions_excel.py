@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import customer_equity as ce
 from test_fuzz_excel import officejs_view
-from xlwings_harness import OMITTED, CellError, Cells, ComRuntime, OfficeJsRuntime
+from xlwings_harness import OMITTED, CellError, Cells, assert_grid_equal, grid
 
 M = "customer_equity.excel"
 TYPES = ["Lighthouse", "Follower", "Rational", "Profit-seeking"]
@@ -205,37 +205,6 @@ INVALID = [
 ]
 
 
-def grid(result):
-    if not isinstance(result, (list, tuple)):
-        return [[result]]
-    if result and not isinstance(result[0], (list, tuple)):
-        return [list(result)]
-    return [list(row) for row in result]
-
-
-def assert_grid_equal(got, expected):
-    got = grid(got)
-    assert len(got) == len(expected) and all(len(g) == len(e) for g, e in zip(got, expected)), got
-    for g_row, e_row in zip(got, expected):
-        for g, e in zip(g_row, e_row):
-            if isinstance(e, float):
-                assert g == pytest.approx(e, rel=1e-12, abs=1e-12), (got, expected)
-            else:
-                assert g == e, (got, expected)
-
-
-@pytest.fixture(scope="module")
-def com():
-    with ComRuntime(workbook_name="customer_equity.xlam") as runtime:
-        yield runtime
-
-
-@pytest.fixture(scope="module")
-def ojs():
-    with OfficeJsRuntime(empty_cell=None) as runtime:
-        yield runtime
-
-
 def both(com, ojs, func, *args):
     return grid(com.call(M, func, *args)), grid(ojs.call(M, func, *args))
 
@@ -268,6 +237,15 @@ def sample_cells():
 def test_whatif_on_the_sample_equals_the_core(com, ojs, levers, core_levers):
     expected = table_cells(ce.what_if(SAMPLE, SAMPLE_CONFIG, **core_levers).table, "type")
     for got in both(com, ojs, "ce_whatif", sample_cells(), SAMPLE_SETTINGS, *levers):
+        assert_grid_equal(got, expected)
+
+
+def test_a_settings_range_selected_with_empty_rows_below_reads_as_without_them(com, ojs):
+    """Cutoffs continue on rows without a name, and empty rows close the range: on xlwings
+    Lite with blank sent as 0 those rows arrive as 0s and must read the same."""
+    expected = table_cells(ce.what_if(SAMPLE, SAMPLE_CONFIG, retention_change=0.05).table, "type")
+    settings = Cells(SAMPLE_SETTINGS.values + [[None, None]] * 3)
+    for got in both(com, ojs, "ce_whatif", sample_cells(), settings, 0.05):
         assert_grid_equal(got, expected)
 
 
@@ -419,7 +397,7 @@ def test_any_input_is_a_table_or_a_readable_error_alike_on_both_runtimes(com, oj
             for c in row:
                 assert isinstance(c, (str, bool)) or math.isfinite(c), cells_
         outcome = ("value", cells_)
-    seen = officejs_view(args, None)
+    seen = officejs_view(args, ojs.empty_cell)
     same = outcome if seen is args else None
     lite = ojs.call_cell(M, func, *args)
     if same is None:

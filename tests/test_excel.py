@@ -12,12 +12,13 @@ import pytest
 
 import customer_equity
 from xlwings_harness import (
-    OFFICEJS_EMPTY_CELLS,
     OMITTED,
     CellError,
     Cells,
     ComRuntime,
     OfficeJsRuntime,
+    assert_grid_equal,
+    grid,
 )
 
 M = "customer_equity.excel"
@@ -149,37 +150,6 @@ CATALOGUE.update(_DECISIONS)
 OPTIONAL.update(_DECISIONS_OPTIONAL)
 VALID += _DECISIONS_VALID
 INVALID += _DECISIONS_INVALID
-
-def grid(result):
-    """COM hands a 1x1 result back as a scalar and one row as a 1-D list."""
-    if not isinstance(result, (list, tuple)):
-        return [[result]]
-    if result and not isinstance(result[0], (list, tuple)):
-        return [list(result)]
-    return [list(row) for row in result]
-
-
-def assert_grid_equal(got, expected):
-    got = grid(got)
-    assert len(got) == len(expected) and all(len(g) == len(e) for g, e in zip(got, expected)), got
-    for g_row, e_row in zip(got, expected):
-        for g, e in zip(g_row, e_row):
-            if isinstance(e, float):
-                assert g == pytest.approx(e, rel=1e-12, abs=1e-12)
-            else:
-                assert g == e
-
-
-@pytest.fixture(scope="module")
-def com():
-    with ComRuntime(workbook_name="customer_equity.xlam") as runtime:
-        yield runtime
-
-
-@pytest.fixture(scope="module", params=OFFICEJS_EMPTY_CELLS, ids=["blank=0", "blank=null"])
-def ojs(request):
-    with OfficeJsRuntime(empty_cell=request.param) as runtime:
-        yield runtime
 
 
 def test_catalogue_is_complete():

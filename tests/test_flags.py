@@ -11,19 +11,13 @@ import pytest
 
 import customer_equity as ce
 from customer_equity import CustomerEquityError, MeasureConfig, batch
-from xlwings_harness import Cells, ComRuntime, grid
+from xlwings_harness import Cells, grid
 
 M = "customer_equity.excel"
 
 TRUE_CELLS = [True, 1, 1.0, "TRUE", "true", "Yes", "y", "x", "X", " yes ", "是", "有", "√"]
 FALSE_CELLS = [False, 0, 0.0, "FALSE", "no", "N", "否", "无", None, ""]
 NOT_FLAGS = [2, 0.5, -1, "maybe", "   ", "2"]
-
-
-@pytest.fixture(scope="module")
-def com():
-    with ComRuntime() as runtime:
-        yield runtime
 
 
 def _table(flags):

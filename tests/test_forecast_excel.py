@@ -17,11 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz_excel import WILD, com_outcome, officejs_view, ojs_outcome
 from xlwings_harness import (
-    OFFICEJS_EMPTY_CELLS,
     OMITTED,
     CellError,
     Cells,
-    ComRuntime,
     OfficeJsRuntime,
     grid,
 )
@@ -39,18 +37,6 @@ CATALOGUE = {
     "ce_forecast_ltv": ["bgnbd", "gamma_gamma", "frequency", "recency", "T", "monetary_value",
                         "margin", "rate", "periods", "timing"],
 }
-
-
-@pytest.fixture(scope="module")
-def com():
-    with ComRuntime(workbook_name="customer_equity.xlam") as runtime:
-        yield runtime
-
-
-@pytest.fixture(scope="module", params=OFFICEJS_EMPTY_CELLS, ids=["blank=0", "blank=null"])
-def ojs(request):
-    with OfficeJsRuntime(empty_cell=request.param) as runtime:
-        yield runtime
 
 
 @pytest.fixture(scope="module", params=["com", "officejs"])

@@ -164,6 +164,20 @@ def grid(value) -> list[list]:
     return [list(r) for r in value]
 
 
+def assert_grid_equal(got, expected):
+    """What a runtime returned equals ``expected`` cell by cell (floats to 1e-12)."""
+    import pytest
+
+    got = grid(got)
+    assert len(got) == len(expected) and all(len(g) == len(e) for g, e in zip(got, expected)), got
+    for g_row, e_row in zip(got, expected):
+        for g, e in zip(g_row, e_row):
+            if isinstance(e, float):
+                assert g == pytest.approx(e, rel=1e-12, abs=1e-12), (got, expected)
+            else:
+                assert g == e, (got, expected)
+
+
 # --------------------------------------------------------------------------------------
 # Doubles of the Windows-only modules (pywin32 & ctypes' Windows-only attributes)
 # --------------------------------------------------------------------------------------

@@ -493,8 +493,17 @@ def _in_table(name, frame):
     return relocated()
 
 
+def _blank_or_zero(x):
+    return cells.is_blank(x) or (type(x) in (int, float) and x == 0)
+
+
 def _settings_arg(x):
-    """A 2-column range of setting name and value as a MeasureConfig."""
+    """A 2-column range of setting name and value as a MeasureConfig.
+
+    A blank name continues the list setting above it (``cutoffs``: one value a row). A
+    name is text, so a 0 in the name column is read as blank, and a row with no name and a
+    value that is blank or 0 as an empty row: Office.js may send a blank cell as 0.
+    """
     if cells.is_blank(x):
         return core.MeasureConfig()
     arr = np.asarray(x, dtype=object)
@@ -502,8 +511,8 @@ def _settings_arg(x):
         raise CustomerEquityError("config", "needs two columns: the setting's name and its value")
     data, weights, last = {}, {}, None
     for r, (key, value) in enumerate(arr.tolist(), start=1):
-        if cells.is_blank(key):
-            if cells.is_blank(value):
+        if _blank_or_zero(key):
+            if _blank_or_zero(value):
                 continue
             if last is None or last.startswith("weights."):
                 raise CustomerEquityError("config", "a value without a setting name", row=r,
@@ -552,7 +561,7 @@ def _moves_arg(x):
         raise CustomerEquityError("moves", "needs three columns: from type, to type, number of customers")
     moves = {}
     for r, (src, dst, n) in enumerate(arr.tolist(), start=1):
-        if all(cells.is_blank(v) for v in (src, dst, n)):
+        if all(_blank_or_zero(v) for v in (src, dst, n)):  # an empty row (Office.js: 0s)
             continue
         for c, label in ((1, src), (2, dst)):
             if flags.type_code_of(label) is None:
