@@ -172,7 +172,7 @@ def build(path, customers=None, config=None, scenario=Scenario(), grid=GRID):
 
 
 def _settings(book, sh, config):
-    sh.widths([2, 20, 14, 80])
+    sh.widths([2, 20, 14, 110])
     sh.title(0, "Baseline settings",
              "The measurement's settings, read by CE_WHATIF and CE_WHATIF_GRID as a two-column range "
              "(ce_wi_config): the setting's name and its value. Change the yellow values; the names are "
@@ -212,7 +212,7 @@ CHANGE_PCT = "+0.0%;[Red]-0.0%;0.0%"
 
 
 def _what_if(book, sh, config, scenario, grid, res):
-    sh.widths([2, 26] + [13] * 8 + [3])
+    sh.widths([2, 26] + [16] * 6 + [13, 10, 3])
     sh.title(0, "What-if: customer equity under a change of retention, margin, rate, income or type mix",
              "Pull the yellow levers and read the new customer equity. Each number is the measurement of the "
              "changed customer table (CE_WHATIF, CE_WHATIF_GRID): the 1,000 customers of the Customers sheet "
@@ -246,13 +246,12 @@ def _what_if(book, sh, config, scenario, grid, res):
     warn = '=IF(AND(COUNT(ce_in_wi_mix)>0,ABS(SUM(ce_in_wi_mix)-1)>0.0001),"The mix must add up to 100 %","")'
     sh.formula(last + 1, 6, warn, "" if scenario.mix is None or abs(mix_sum - 1) <= 1e-4
                else "The mix must add up to 100 %", "label", font_color="#C00000", bold=True)
-    sh.merged(h, 6, last, 9,
-              "Retention change: points of the retention rate per period (0.05: 80 % becomes 85 %); each "
-              "customer's retention time stretches so that the type's average lifetime becomes 1/(1 - r - "
-              "change). Unit margin change: points of margin per unit of revenue (0.01: 16.5 % becomes "
-              "17.5 %). Target mix: each type's share of the customers, adding up to 100 %; whole customers "
-              "move to a neighbouring type (the best of a type up, the worst down) and are valued with the "
-              "new type's kinds of value.", "note")
+    sh.merged(h, 6, last + 1, 9,
+              "Retention change: points of retention per period (0.05: 80 % becomes 85 %); retention times "
+              "stretch so that the type's average lifetime becomes 1/(1 - r - change). Unit margin change: "
+              "points of margin per unit of revenue (0.01: 16.5 % becomes 17.5 %). Target mix: shares adding "
+              "up to 100 %; whole customers move to a neighbouring type (the best of a type up, the worst "
+              "down) and bring the new type's kinds of value.", "note")
 
     r = last + 3
     single = [
@@ -271,7 +270,7 @@ def _what_if(book, sh, config, scenario, grid, res):
                 '=IF(ce_in_wi_income_change="","",ce_wi_income*(1+ce_in_wi_income_change))')
 
     r = r + 3
-    sh.text(r, 1, "Or move customers (instead of a mix)", "bold")
+    sh.text(r, 1, "Or move customers", "bold")
     sh.header(r, 2, ["From type", "To type", "Customers"])
     moves = list(scenario.moves) + [(None, None, None)] * (MOVE_ROWS - len(scenario.moves))
     for k, move in enumerate(moves):
