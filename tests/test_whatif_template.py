@@ -35,7 +35,7 @@ import templates_files as F
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "workbooks" / W.FILENAME
-SCENARIO = "=CE_WHATIF(ce_in_customers,ce_wi_config,ce_in_wi_retention_change"
+SCENARIO = "=CE_WHATIF(ce_wi_customers,ce_wi_config,ce_wi_retention_change"
 GRID = "=CE_WHATIF_GRID("
 
 
@@ -58,7 +58,7 @@ def settings(path):
     """The Settings range (name | value) as a MeasureConfig: a blank name continues a list."""
     wb = openpyxl.load_workbook(path, data_only=True)
     data, weights, last = {}, {}, None
-    for name, value in F.name_values(wb, "ce_wi_config"):
+    for name, value in F.name_values(wb, "ce_wi_settings"):
         if name in (None, ""):
             data[last] = (data[last] if isinstance(data[last], list) else [data[last]]) + [value]
             continue
@@ -331,3 +331,36 @@ def test_the_command_writes_the_committed_workbook_byte_for_byte(tmp_path):
     assert cli.main(["templates", "--out-dir", str(tmp_path)]) == 0
     assert (tmp_path / W.FILENAME).read_bytes() == BOOK.read_bytes()
 
+
+
+# --- 4. blank cells on Excel for Mac and the web -------------------------------------------------
+
+
+def _cells(value):
+    from xlwings_harness import Cells
+
+    arr = np.asarray(value, dtype=object)
+    arr = arr.reshape(1, -1) if arr.ndim < 2 else arr
+    return Cells([[E._cell(v) for v in row] for row in arr])
+
+
+def test_blank_cells_reach_the_functions_as_blank_on_every_runtime(engine):
+    """Excel for Mac and the web hand a blank cell in a range over as 0 (xlwings' docs): the
+    template gives the functions its ranges through IF(x="","",x), so the empty tv and type
+    columns, the settings' list rows and the blank moves stay blank there too."""
+    from xlwings_harness import OfficeJsRuntime, grid
+
+    _, names, _ = engine
+    assert names["CE_WI_CONFIG"][12, 0] == ""  # the cutoffs list continues: a blank name
+    header = list(names["CE_WI_CUSTOMERS"][0])
+    assert set(names["CE_WI_CUSTOMERS"][1:, header.index("tv")]) == {""}
+    args = [_cells(names[n]) for n in ("CE_WI_CUSTOMERS", "CE_WI_CONFIG", "CE_WI_RETENTION_CHANGE",
+                                       "CE_WI_RATE", "CE_WI_MARGIN_CHANGE", "CE_WI_NEW_INCOME",
+                                       "CE_WI_MOVES", "CE_WI_MIX")]
+    expected = spill(BOOK, F.cached_values(BOOK), anchor(BOOK, SCENARIO))
+    with OfficeJsRuntime(empty_cell=0) as mac:
+        same_table(grid(mac.call("customer_equity.excel", "ce_whatif", *args)), expected)
+        # the ranges as they are would reach the function with 0 for every blank: refused
+        raw = [_cells(names["CE_IN_CUSTOMERS"]), _cells(names["CE_WI_SETTINGS"])] + args[2:]
+        shown = mac.call_cell("customer_equity.excel", "ce_whatif", *raw)
+    assert "setting name must be text" in str(shown) or "tv" in str(shown)

@@ -5,7 +5,7 @@ levers); Settings (the measurement's settings as a two-column range); Customers 
 Excel table ``Customers``, the bundled sample, as in the measurement template); Lists.
 
 Every number comes from the Excel functions of the what-if API on the whole customer
-table: the scenario is one ``CE_WHATIF(ce_in_customers, ce_wi_config, levers...)``
+table: the scenario is one ``CE_WHATIF(ce_wi_customers, ce_wi_config, levers...)``
 spilled once (``ce_wi_result`` names its spill range, which the other cells read), each
 lever alone is one ``CE_WHATIF`` with only that lever, and the grid is one spilled
 ``CE_WHATIF_GRID``. A what-if is the measurement of the changed customer table
@@ -175,7 +175,7 @@ def _settings(book, sh, config):
     sh.widths([2, 20, 14, 110])
     sh.title(0, "Baseline settings",
              "The measurement's settings, read by CE_WHATIF and CE_WHATIF_GRID as a two-column range "
-             "(ce_wi_config): the setting's name and its value. Change the yellow values; the names are "
+             "(ce_wi_settings): the setting's name and its value. Change the yellow values; the names are "
              "those of the measurement (MeasureConfig).", 3)
     sh.header(3, 1, ["Setting", "Value", "What it means"])
     rows = settings_rows(config)
@@ -187,8 +187,8 @@ def _settings(book, sh, config):
         if note:
             sh.note(r, 3, note)
     last = first + len(rows) - 1
-    book.define("ce_wi_config", "=" + sh.ref(first, 1, last, 2))
-    sh.name_range("ce_in_wi_settings", first, 2, last, 2)
+    book.define("ce_wi_settings", "=" + sh.ref(first, 1, last, 2))
+    sh.name_range("ce_in_wi_setting_values", first, 2, last, 2)
     names = [name for name, *_ in rows]
     income_first = next((first + k for k, n in enumerate(names) if n == "transaction_income"), None)
     if income_first is not None:
@@ -204,6 +204,27 @@ def _settings(book, sh, config):
     sh.protect()
     sh.print_setup(0, 0, last + 2, 3, landscape=False)
     sh.ws.freeze_panes(4, 0)
+
+
+#: What the CE_ functions are given: Excel for Mac and the web hand a blank cell in a range over
+#: as 0, so every range that may hold blanks goes through IF(x="","",x) (blank read as blank
+#: by every runtime), and a blank change per type counts as 0.
+BLANK_SAFE = {
+    "ce_wi_customers": '=IF(ce_in_customers="","",ce_in_customers)',
+    "ce_wi_config": '=IF(ce_wi_settings="","",ce_wi_settings)',
+    "ce_wi_retention_change": '=IF(ce_in_wi_retention_change="",0,ce_in_wi_retention_change)',
+    "ce_wi_margin_change": '=IF(ce_in_wi_margin_change="",0,ce_in_wi_margin_change)',
+    "ce_wi_rate": '=IF(ce_in_wi_rate="","",ce_in_wi_rate)',
+    "ce_wi_new_income": '=IF(ce_in_wi_income_change="","",ce_wi_income*(1+ce_in_wi_income_change))',
+    "ce_wi_moves": '=IF(ce_in_wi_moves="","",ce_in_wi_moves)',
+    "ce_wi_mix": '=IF(ce_in_wi_mix="","",ce_in_wi_mix)',
+    "ce_wi_grid_show": '=IF(ce_in_wi_grid_show="","",ce_in_wi_grid_show)',
+}
+
+
+def _blank_safe_names(book):
+    for name, formula in BLANK_SAFE.items():
+        book.define(name, formula)
 
 
 PLUS = "+0.0%;-0.0%;0.0%"
@@ -246,7 +267,7 @@ def _what_if(book, sh, config, scenario, grid, res):
     warn = '=IF(AND(COUNT(ce_in_wi_mix)>0,ABS(SUM(ce_in_wi_mix)-1)>0.0001),"The mix must add up to 100 %","")'
     sh.formula(last + 1, 6, warn, "" if scenario.mix is None or abs(mix_sum - 1) <= 1e-4
                else "The mix must add up to 100 %", "label", font_color="#C00000", bold=True)
-    sh.merged(h, 6, last + 1, 9,
+    sh.merged(h, 6, last, 9,
               "Retention change: points of retention per period (0.05: 80 % becomes 85 %); retention times "
               "stretch so that the type's average lifetime becomes 1/(1 - r - change). Unit margin change: "
               "points of margin per unit of revenue (0.01: 16.5 % becomes 17.5 %). Target mix: shares adding "
@@ -266,8 +287,7 @@ def _what_if(book, sh, config, scenario, grid, res):
         sh.value(r + k, 2, value, "input", nf)
         sh.name_range(name, r + k, 2)
         sh.note(r + k, 3, note, 9, 30)
-    book.define("ce_wi_new_income",
-                '=IF(ce_in_wi_income_change="","",ce_wi_income*(1+ce_in_wi_income_change))')
+    _blank_safe_names(book)
 
     r = r + 3
     sh.text(r, 1, "Or move customers", "bold")
@@ -288,10 +308,9 @@ def _what_if(book, sh, config, scenario, grid, res):
     r = r + MOVE_ROWS + 2
     sh.section(r, 1, "2. The scenario: customer equity before and after, by type (CE_WHATIF)", 9)
     top = r + 1
-    levers = ("ce_in_wi_retention_change,ce_in_wi_rate,ce_in_wi_margin_change,ce_wi_new_income,"
-              "ce_in_wi_moves,ce_in_wi_mix")
+    levers = "ce_wi_retention_change,ce_wi_rate,ce_wi_margin_change,ce_wi_new_income,ce_wi_moves,ce_wi_mix"
     table = result_cells(res["scenario"])
-    sh.spill(top, 1, f"=CE_WHATIF(ce_in_customers,ce_wi_config,{levers})", table, "ce",
+    sh.spill(top, 1, f"=CE_WHATIF(ce_wi_customers,ce_wi_config,{levers})", table, "ce",
              [None, "#,##0", "#,##0", B.MONEY, B.MONEY, CHANGE], header={"bg_color": "#2E75B6"},
              label_col=True)
     book.define("ce_wi_result", f"=_xlfn.ANCHORARRAY({B.sheet_ref(S_WHATIF, B.cell(top, 1))})")
@@ -323,13 +342,13 @@ def _what_if(book, sh, config, scenario, grid, res):
     h = r + 1
     sh.header(h, 1, ["Lever", "Customer equity", "Change", "Change %"])
     today = float(res["base"].equity)
-    customers_args = "ce_in_customers,ce_wi_config"
+    customers_args = "ce_wi_customers,ce_wi_config"
     alone = {
-        "Retention": f"{customers_args},ce_in_wi_retention_change",
-        "Unit margin": f'{customers_args},"","",ce_in_wi_margin_change',
-        "Discount rate": f'{customers_args},"",ce_in_wi_rate',
+        "Retention": f"{customers_args},ce_wi_retention_change",
+        "Unit margin": f'{customers_args},"","",ce_wi_margin_change',
+        "Discount rate": f'{customers_args},"",ce_wi_rate',
         "Transaction income": f'{customers_args},"","","",ce_wi_new_income',
-        "Type mix": f'{customers_args},"","","","",ce_in_wi_moves,ce_in_wi_mix',
+        "Type mix": f'{customers_args},"","","","",ce_wi_moves,ce_wi_mix',
     }
     rows = [("Today", "=INDEX(ce_wi_result,6,4)", today, "native")]
     rows += [(label, f"=INDEX(CE_WHATIF({args}),6,5)", float(res["alone"][label].equity), "ce")
@@ -373,8 +392,8 @@ def _what_if(book, sh, config, scenario, grid, res):
     top = g + 4
     gcells = grid_cells(res["grid"])
     height, width = len(gcells), len(gcells[0])
-    sh.spill(top, 1, "=CE_WHATIF_GRID(ce_in_customers,ce_wi_config,ce_in_wi_grid_row_lever,ce_in_wi_grid_rows,"
-                     "ce_in_wi_grid_col_lever,ce_in_wi_grid_cols,ce_in_wi_grid_show)", gcells, "ce",
+    sh.spill(top, 1, "=CE_WHATIF_GRID(ce_wi_customers,ce_wi_config,ce_in_wi_grid_row_lever,ce_in_wi_grid_rows,"
+                     "ce_in_wi_grid_col_lever,ce_in_wi_grid_cols,ce_wi_grid_show)", gcells, "ce",
              [B.PCT] + [B.MONEY] * (width - 1), header={"bg_color": "#2E75B6", "num_format": B.PCT},
              label_col=False)
     bottom = top + height - 1
@@ -456,8 +475,10 @@ def _readme(book, sh, n_customers):
         "they are, and added periods repeat each customer's last one. Python: customer_equity.what_if and "
         "what_if_grid give the same numbers; the command line: customer-equity whatif.",
         B.WITHOUT_ADDIN,
-        "Formulas use names (Formulas > Name Manager): ce_in_wi_... are the levers, ce_wi_config the settings "
-        "range, ce_in_customers the customer table, ce_wi_result the scenario's spilled table.",
+        "Formulas use names (Formulas > Name Manager): ce_in_wi_... are the levers, ce_wi_settings the settings "
+        "range, ce_in_customers the customer table, ce_wi_result the scenario's spilled table. The functions "
+        "read them through ce_wi_... names that hand a blank cell over as blank on every Excel (Windows, Mac, "
+        "the web).",
     ]
     sh.paragraphs(r, notes, 44)
     sh.protect()
