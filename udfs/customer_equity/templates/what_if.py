@@ -47,10 +47,6 @@ GRID = ("retention_change", (-0.05, -0.025, 0.0, 0.025, 0.05, 0.075, 0.10),
         "rate", (0.06, 0.08, 0.10, 0.12, 0.14), "equity")
 MOVE_ROWS = 3  # rows of the moves table
 
-#: The rows of the scenario table CE_WHATIF spills: header, the four types, Total.
-RESULT_COLUMNS = ("type", "customers_before", "customers_after", "equity_before", "equity_after",
-                  "difference")
-
 
 # --- the core's results: the cached values ------------------------------------------------
 
@@ -157,6 +153,8 @@ def build(path, customers=None, config=None, scenario=Scenario(), grid=GRID):
     """
     customers = load_sample() if customers is None else customers
     config = sample_config() if config is None else config
+    if len(scenario.moves) > MOVE_ROWS:
+        raise ValueError(f"the sheet holds {MOVE_ROWS} moves, got {len(scenario.moves)}")
     res = results(customers, config, scenario, grid)
     book = B.Book(path, "Customer equity what-if", TEMPLATE_ID,
                   "Customer equity under a change of retention, margin, discount rate, income or type mix")
@@ -165,7 +163,7 @@ def build(path, customers=None, config=None, scenario=Scenario(), grid=GRID):
         (S_LISTS, "#7F7F7F"))}
     _settings(book, sheets[S_SETTINGS], config)
     measurement.customer_table(book, sheets[S_CUST], sheets[S_LISTS], customers, config)
-    _what_if(book, sheets[S_WHATIF], config, scenario, grid, res)
+    _what_if(book, sheets[S_WHATIF], len(customers), scenario, grid, res)
     _readme(book, sheets[S_README], len(customers))
     sheets[S_WHATIF].ws.activate()
     return book.close(res)
@@ -232,12 +230,12 @@ CHANGE = "+#,##0;[Red]-#,##0;0"
 CHANGE_PCT = "+0.0%;[Red]-0.0%;0.0%"
 
 
-def _what_if(book, sh, config, scenario, grid, res):
+def _what_if(book, sh, n_customers, scenario, grid, res):
     sh.widths([2, 26] + [16] * 6 + [13, 10, 3])
     sh.title(0, "What-if: customer equity under a change of retention, margin, rate, income or type mix",
              "Pull the yellow levers and read the new customer equity. Each number is the measurement of the "
-             "changed customer table (CE_WHATIF, CE_WHATIF_GRID): the 1,000 customers of the Customers sheet "
-             "under the Settings sheet's settings. Money in the currency of the measurement.", 9)
+             f"changed customer table (CE_WHATIF, CE_WHATIF_GRID): the {n_customers:,} customers of the "
+             "Customers sheet under the Settings sheet's settings. Money in the currency of the measurement.", 9)
 
     # 1. levers ------------------------------------------------------------------------------
     r = 3
