@@ -443,7 +443,7 @@ WORKBOOKS = ROOT / "workbooks"
 TEMPLATE_FILES = {
     "measurement/1": WORKBOOKS / "customer-equity-measurement.xlsx",
     "ltv-models/1": WORKBOOKS / "lifetime-value-models.xlsx",
-    "what-if/1": WORKBOOKS / "customer-equity-what-if.xlsx",
+    "what-if/2": WORKBOOKS / "customer-equity-what-if.xlsx",
 }
 
 

@@ -39,7 +39,6 @@ WORKBOOKS = ROOT / "workbooks"
 FILES = {module: WORKBOOKS / filename for module, filename, _ in TEMPLATES}
 MEAS = FILES["measurement"]
 LTV = FILES["ltv_models"]
-WHATIF = FILES["what_if"]
 
 needs_soffice = pytest.mark.skipif(LO.soffice() is None, reason="LibreOffice (soffice) is not installed")
 
@@ -78,7 +77,8 @@ def lo_copies(tmp_path_factory):
     if LO.soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     out = tmp_path_factory.mktemp("lo")
-    return {name: LO.recalculated(path, out / name) for name, path in FILES.items() if name != "transactions"}
+    return {name: LO.recalculated(path, out / name) for name, path in FILES.items()
+            if name not in ("transactions", "what_if")}
 
 
 # --- comparisons -------------------------------------------------------------------------------
@@ -343,44 +343,16 @@ def test_ltv_models_input_one_row_off_fails(tmp_path):
     assert any("CE_LTV_SOW" in b for b in bad)
 
 
-def test_what_if_engine_equals_the_retention_model():
-    cells, names, log = engine(WHATIF)
-    assert not log.errors()
-    assert engine_vs_cached(WHATIF, cells) == []
-    wb = openpyxl.load_workbook(WHATIF)
-    v = openpyxl.load_workbook(WHATIF, data_only=True)
-    col = lambda name: np.array(F.name_values(v, name), dtype=float).reshape(-1)  # noqa: E731
-    n, eq, r = col("ce_in_wi_customers"), col("ce_in_wi_equity"), col("ce_in_wi_retention")
-    i, iv = _named_value(v, "ce_in_wi_rate"), _named_value(v, "ce_in_wi_iv")
-    # the baseline is the measured sample
-    m = ce.measure(ce.load_sample(), ce.sample_config())
-    assert list(n) == list(m.counts)
-    assert np.allclose(eq, m.by_type["equity"].iloc[:4], rtol=1e-12)
-    # hand calculation: the margin that makes n (m r / (1 + i - r) + Iv) equal the equity
-    margin = (eq / n - iv) * (1 + i - r) / r
-    assert np.allclose(n * (margin * r / (1 + i - r) + iv), eq)
-    delta, mix = col("ce_in_wi_delta"), col("ce_in_wi_mix")
-    i2, total = _named_value(v, "ce_in_wi_new_rate"), _named_value(v, "ce_in_wi_total")
-
-    def equity(customers, retention, rate):
-        return float(np.sum(customers * (ce.ltv_retention(margin, retention, rate) + iv)))
-
-    levers = [cells[k] for (k,) in F.name_cells(wb, "ce_wi_levers")]
-    expected = [eq.sum(), equity(n, r + delta, i), equity(n, r, i2), equity(total * mix, r, i),
-                equity(total * mix, r + delta, i2)]
-    assert np.allclose(levers, expected, rtol=1e-12)
-    grid = [[cells[k] for k in krow] for krow in F.name_cells(wb, "ce_wi_grid")]
-    deltas = col("ce_in_wi_sens_delta")
-    rates = col("ce_in_wi_sens_rates")
-    assert np.allclose(grid, [[equity(n, r + d, rr) for rr in rates] for d in deltas], rtol=1e-12)
+# the what-if template (CE_WHATIF, CE_WHATIF_GRID) against what_if/what_if_grid: tests/test_whatif_template.py
 
 
 # --- 2. LibreOffice recalculates the native cross-checks ---------------------------------------------
 
 
 @needs_soffice
-# issue 13's checks read the CE_ cells: tested with them held as values in test_transactions_template.py
-@pytest.mark.parametrize("module", [m for m, _, _ in TEMPLATES if m != "transactions"])
+# issue 13's and the what-if template's checks read the CE_ cells: tested with them held as values in
+# test_transactions_template.py and test_whatif_template.py
+@pytest.mark.parametrize("module", [m for m, _, _ in TEMPLATES if m not in ("transactions", "what_if")])
 def test_libreoffice_native_checks_equal_the_ce_results(module, built, lo_copies):
     path = FILES[module]
     checks = built[path.name].checks

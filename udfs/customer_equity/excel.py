@@ -469,6 +469,8 @@ def _table_arg(x, name):
             col = col.copy()
             col[col == ""] = None  # an empty text cell (a formula's "") is a blank
             kinds = set(map(type, col))
+        if kinds == {type(None)}:
+            continue  # an empty optional column (type, tv) is not given, as Refresh reads it
         if kinds <= {float, type(None)} and float in kinds:
             col = col.astype(np.float64)  # a column of numbers, blanks NaN
         elif kinds == {bool}:

@@ -5,7 +5,7 @@ file                               ``CE_TEMPLATE``       module
 =================================  ====================  ==========================================
 customer-equity-measurement.xlsx   ``measurement/1``     :mod:`.measurement` (the three steps)
 lifetime-value-models.xlsx         ``ltv-models/1``      :mod:`.ltv_models` (four LTV families)
-customer-equity-what-if.xlsx       ``what-if/1``         :mod:`.what_if` (retention, rate, type mix)
+customer-equity-what-if.xlsx       ``what-if/2``         :mod:`.what_if` (CE_WHATIF, CE_WHATIF_GRID)
 customer-equity-from-transactions  ``transactions/1``    :mod:`.transactions` (log -> forecasts -> equity)
 =================================  ====================  ==========================================
 
@@ -22,7 +22,7 @@ from pathlib import Path
 TEMPLATES = (
     ("measurement", "customer-equity-measurement.xlsx", "measurement/1"),
     ("ltv_models", "lifetime-value-models.xlsx", "ltv-models/1"),
-    ("what_if", "customer-equity-what-if.xlsx", "what-if/1"),
+    ("what_if", "customer-equity-what-if.xlsx", "what-if/2"),
     ("transactions", "customer-equity-from-transactions.xlsx", "transactions/1"),
 )
 
@@ -79,7 +79,8 @@ def refreshers():
 
     return {"measurement/1": (refresh_measurement, REQUIRED_INPUTS),
             "ltv-models/1": (recalculate_only, ()),
-            "what-if/1": (recalculate_only, ()),
+            "what-if/1": (recalculate_only, ()),  # copies made before the what-if API
+            "what-if/2": (recalculate_only, ()),
             "transactions/1": (recalculate_only, ())}
 
 

@@ -583,6 +583,20 @@ def _customers(book, sh, header, rows, config, lay):
     book.define("ce_in_customers", f"={TABLE}[#All]")
 
 
+def customer_table(book, customers_sheet, lists_sheet, customers, config):
+    """The ``Customers`` table of ``customers`` and the Lists sheet its drop-downs read.
+
+    Writes the two sheets as the measurement template has them and defines
+    ``ce_in_customers`` (``=Customers[#All]``) and ``ce_in_<column>`` on the table; the
+    what-if template shares them. Returns the layout (rows of the table).
+    """
+    header, rows = table_rows(customers, config)
+    lay = _Layout(len(rows), len(_indicators(config)), 0)
+    _lists(book, lists_sheet)
+    _customers(book, customers_sheet, header, rows, config, lay)
+    return lay
+
+
 def _names(book, config):
     """The per-customer CE_ results by their spill ranges, ce_tv and the native checks."""
     for name in ANCHOR_FORMULAS:

@@ -32,7 +32,8 @@ PREVIEW_AREAS = {
         "Sensitivity": (0, 0, 54, 11),
     },
     "customer-equity-what-if.xlsx": {
-        "What-if": (0, 0, 52, 19),
+        "What-if": (0, 0, 51, 19),
+        "Settings": (0, 0, 38, 3),
     },
     "customer-equity-from-transactions.xlsx": {
         "Read me": (0, 0, 32, 8),
