@@ -343,6 +343,20 @@ def test_bad_tables_and_settings_are_named(com, ojs, func, args, message):
     assert isinstance(lite, CellError) and message in lite.message
 
 
+def test_a_required_column_left_blank_is_named_as_blank_not_missing(com, ojs):
+    """An all-blank column counts as not given (an empty tv column is no transaction value),
+    but a required one is then named as blank. Office.js may send the blanks as 0s, which
+    no function can tell from typed 0s (cells.py): then each customer is retained 0 periods."""
+    args = (Cells(sheet_rows(SMALL.assign(periods=None))), settings_cells())
+    blank = "CE_WHATIF: customers[periods]: the column is blank in every row, and it is needed here"
+    assert com.call_cell(M, "ce_whatif", *args) == "#VALUE! " + blank
+    lite = ojs.call_cell(M, "ce_whatif", *args)
+    if ojs.empty_cell is None:
+        assert isinstance(lite, CellError) and lite.message == blank
+    else:
+        assert [row[3:] for row in lite[1:]] == [[0.0, 0.0, 0.0]] * 5
+
+
 # --- any input: a table or a readable error, alike on both runtimes -------------------------
 
 WILD = st.sampled_from([

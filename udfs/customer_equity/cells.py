@@ -180,30 +180,34 @@ def write(result):
     return arr.tolist()
 
 
-def table(frame, first_header, *, title_case=False):
-    """A pandas table with its header row and index column as rows of cells.
+def table(frame, first_header=None, *, title_case=False):
+    """A pandas table with its header row (and index column) as rows of cells.
 
-    An undefined entry (the average of a type without customers, a share of a total
-    of 0) is an empty cell: it is no number, and the table says so by leaving it out.
-    Any other non-finite number is refused as in :func:`write`. ``title_case`` shows the
-    headers as a report does ("Customers", "Share"), for tables that are read, not parsed.
+    ``first_header`` heads the index column; without it the index is left out. Numbers
+    are ``float``, as everywhere a cell is written. An undefined entry (the average of a
+    type without customers, a share of a total of 0) is an empty cell: it is no number,
+    and the table says so by leaving it out. Any other non-finite number is refused as in
+    :func:`write`. ``title_case`` shows the headers as a report does ("Customers",
+    "Share"), for tables that are read, not parsed.
 
     >>> import pandas as pd
     >>> table(pd.DataFrame({"customers": [3]}, index=["Rational"]), "type", title_case=True)
-    [['Type', 'Customers'], ['Rational', 3]]
+    [['Type', 'Customers'], ['Rational', 3.0]]
     """
-    header = [first_header] + [str(c) for c in frame.columns]
+    header = ([first_header] if first_header else []) + [str(c) for c in frame.columns]
     if title_case:
         header = [h.replace("_", " ").title() for h in header]
     body = []
     for idx, row in zip(frame.index, frame.itertuples(index=False)):
-        cells = []
+        cells = [str(idx)] if first_header else []
         for v in np.asarray(row, dtype=object).tolist():
             v = v.item() if isinstance(v, np.generic) else v
             if isinstance(v, float) and math.isnan(v):
                 v = ""
             elif isinstance(v, float) and math.isinf(v):
                 write(np.array([v]))
+            elif isinstance(v, int) and not isinstance(v, bool):
+                v = float(v)
             cells.append(v)
-        body.append([str(idx)] + cells)
+        body.append(cells)
     return [header] + body

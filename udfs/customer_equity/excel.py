@@ -424,26 +424,6 @@ _LEVER_DOCS = dict(
     mix="Target type mix: 4 shares (Lighthouse .. Profit-seeking) adding up to 1 (instead of moves).")
 
 
-def _frame_cells(frame, index_header=None):
-    """A table (header row, then rows) as cells; NaN is an empty cell, numpy values plain."""
-    header = ([index_header] if index_header else []) + [str(c) for c in frame.columns]
-    body = []
-    for label, row in zip(frame.index, frame.itertuples(index=False)):
-        out = [str(label)] if index_header else []
-        for v in row:
-            v = v.item() if isinstance(v, np.generic) else v
-            if isinstance(v, float) and not math.isfinite(v):
-                if math.isnan(v):
-                    v = ""
-                else:
-                    cells.write(np.array([v]))  # refused: an overflow
-            elif isinstance(v, int) and not isinstance(v, bool):
-                v = float(v)
-            out.append(v)
-        body.append(out)
-    return [header] + body
-
-
 def _table_arg(x, name):
     """A range with a header row as a pandas table: header text as column names."""
     arr = np.asarray(x, dtype=object)
@@ -461,7 +441,7 @@ def _table_arg(x, name):
         raise CustomerEquityError(name, "each column name may appear only once in the header row",
                                   row=1, value=twice)
     body = arr[1:]
-    columns = {}
+    columns, blank = {}, []
     for k, h in enumerate(header):
         col = body[:, k]
         kinds = set(map(type, col))  # one pass in C; most columns hold one kind of cell
@@ -470,13 +450,16 @@ def _table_arg(x, name):
             col[col == ""] = None  # an empty text cell (a formula's "") is a blank
             kinds = set(map(type, col))
         if kinds == {type(None)}:
-            continue  # an empty optional column (type, tv) is not given, as Refresh reads it
+            blank.append(h)  # an empty optional column (type, tv) is not given, as Refresh reads it
+            continue
         if kinds <= {float, type(None)} and float in kinds:
             col = col.astype(np.float64)  # a column of numbers, blanks NaN
         elif kinds == {bool}:
             col = col.astype(bool)
         columns[h] = col
-    return pd.DataFrame(columns)
+    frame = pd.DataFrame(columns)
+    frame.attrs["blank_columns"] = blank
+    return frame
 
 
 def _in_table(name, frame):
@@ -490,6 +473,9 @@ def _in_table(name, frame):
             if err.argument in frame.columns:
                 raise err.relocated(argument=f"{name}[{err.argument}]",
                                     row_offset=1 if err.row is not None else 0) from None
+            if err.argument in frame.attrs.get("blank_columns", ()):
+                raise CustomerEquityError(f"{name}[{err.argument}]", "the column is blank in every "
+                                          "row, and it is needed here") from None
             raise
 
     return relocated()
@@ -597,7 +583,7 @@ def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None
                                        periods=_required_periods(periods),
                                        timing=cells.text_or_none(timing, "timing") or "end",
                                        **_components(pv, ppv, cv, kv, tv))
-    return _frame_cells(frame, "type")
+    return cells.table(frame, "type")
 
 
 @excel_function(customers="Customers per type, 4 cells (Lighthouse, Follower, Rational, Profit-seeking).",
@@ -607,7 +593,7 @@ def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None
 def ce_structure_counts(customers, average, mix=None):
     """A (competitor's) structure from customers and average value per type, with headers. Python: structure_from_counts."""
     frame = core.structure_from_counts(customers, average, mix=None if cells.is_blank(mix) else mix)
-    return _frame_cells(frame, "type")
+    return cells.table(frame, "type")
 
 
 def _structure_arg(x, name):
@@ -643,7 +629,7 @@ def ce_structure_compare(structure_from, structure_to):
     """Change from one structure to another per type: differences (shares in share units) and volume, mix and value effects adding up to the change of equity. Python: compare_structures."""
     frames = [_structure_arg(structure_from, "structure_from"), _structure_arg(structure_to, "structure_to")]
     out = core.compare_structures(frames, ["from", "to"])
-    return _frame_cells(out.set_index("type")[list(_COMPARE_COLUMNS)], "type")
+    return cells.table(out.set_index("type")[list(_COMPARE_COLUMNS)], "type")
 
 
 @excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS, **_LEVER_DOCS)
@@ -659,7 +645,7 @@ def ce_whatif(customers, config=None, retention_change=None, rate=None, margin_c
                          margin_change=_lever(margin_change, "margin_change", per_type=True),
                          transaction_income=_lever(transaction_income, "transaction_income"),
                          moves=_moves_arg(moves), mix=_lever(mix, "mix"))
-    return _frame_cells(w.table, "type")
+    return cells.table(w.table, "type")
 
 
 @excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS,
@@ -683,7 +669,7 @@ def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, colum
         grid = core.what_if_grid(frame, config, cells.text_or_none(row_lever, "row_lever"), rows,
                                  cells.text_or_none(column_lever, "column_lever"), cols,
                                  result=cells.text_or_none(result, "result") or "equity")
-    out = _frame_cells(grid, f"{grid.index.name} \\ {grid.columns.name}")
+    out = cells.table(grid, f"{grid.index.name} \\ {grid.columns.name}")
     out[0][1:] = [float(v) for v in grid.columns]
     for row, value in zip(out[1:], grid.index):
         row[0] = float(value)
@@ -701,7 +687,7 @@ def ce_retention_watch(customers, config=None, p_alive=None, age=None, point=Non
     with _in_table("customers", frame):
         out = core.retention_watch(frame, config, p_alive=_lever(p_alive, "p_alive"),
                                    age=_lever(age, "age"), point=_number_or(point, "point", 0.01))
-    return _frame_cells(out, "type")
+    return cells.table(out, "type")
 
 
 def _traits_arg(x):
@@ -755,7 +741,7 @@ def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=Non
                                 neighbours=_whole(_number_or(neighbours, "neighbours", 10)),
                                 cutoff=_number_or(cutoff, "cutoff", None),
                                 avoid_share=_number_or(avoid_share, "avoid_share", 0.2))
-    return _frame_cells(out)
+    return cells.table(out)
 
 
 @excel_function(customers="The current customers' traits " + _TRAITS + ".",
@@ -768,7 +754,7 @@ def ce_prospect_weights(customers, ltv, traits=None, best=None):
     cust = _table_arg(customers, "customers")
     weights = core.prospect_weights(cust, cells.column(ltv, "ltv"), traits=_traits_arg(traits),
                                     best=_number_or(best, "best", 0.2))
-    return _frame_cells(weights.to_frame("weight"), "trait")
+    return cells.table(weights.to_frame("weight"), "trait")
 
 
 @excel_function(yearly_rate="Discount rate per year (0.12 for 12 %).",
