@@ -425,10 +425,13 @@ def _piece(result, k):
     return None if "error" in result else result["pieces"][k]
 
 
-def _summarise_dask(executor, source, columns, unit, c_given, e_given, show):
+def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, seconds):
     """The summary on the cluster: ``(summary, part futures, order)``; the parts' summaries
-    stay on the workers for the predictions (:func:`_clv_dask`)."""
+    stay on the workers for the predictions (:func:`_clv_dask`). ``seconds`` gets the time of
+    ``read`` (step 1), ``parts`` (step 2, its results taken to the client) and ``assemble``."""
     from .model.forecast.data import _resolve_ends, assemble, date_to_day
+
+    started = time.perf_counter()
 
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
     client = executor.client
@@ -463,6 +466,8 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show):
     if last is None:
         raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
     c, e = _resolve_ends(first, last, c_given, e_given)
+    seconds["read"] = time.perf_counter() - started
+    started = time.perf_counter()
     part_futures = []
     for k in range(parts):
         pieces = [client.submit(_piece, b, k, pure=False) for b in batches]
@@ -479,9 +484,21 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show):
                 future.release()
             if bar is not None:
                 bar.update(1)
+    seconds["parts"] = time.perf_counter() - started
+    started = time.perf_counter()
     summary, order = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
                               columns.customer, counts, sort=True, with_order=True)
+    seconds["assemble"] = time.perf_counter() - started
     return summary, kept, order
+
+
+def _ready_worker():
+    """Import on a worker what its tasks use (pandas, pyarrow, scipy's special functions
+    and optimiser, the models): the workers do it at once when the cluster starts, not
+    in their first task of each step."""
+    import pyarrow.parquet  # noqa: F401
+
+    from .model.forecast import result  # noqa: F401
 
 
 def _fit_task(model, columns, weights):
@@ -579,17 +596,22 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
                    value, seconds):
     """Summary, fits and forecast value on a Dask cluster: ``(CustomerForecast, clv_total)``.
 
-    ``seconds`` gets the time of each step: ``cluster`` (start or connect), ``summary``,
-    ``fit`` and ``predict``."""
+    ``seconds`` gets the time of each step: ``cluster`` (start or connect), ``summary``
+    (``read``, ``parts``, ``assemble``), ``fit`` and ``predict``."""
     from .batch import _Dask
 
     started = time.perf_counter()
     executor = _Dask(source, batch_size, dask, workers)
+    try:
+        executor.client.run(_ready_worker)
+    except Exception:
+        executor.close()
+        raise
     seconds["cluster"] = time.perf_counter() - started
     try:
         started = time.perf_counter()
         summary, parts, order = _summarise_dask(executor, source, columns, unit, c_given,
-                                                e_given, show)
+                                                e_given, show, seconds)
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
         forecast = _fit_dask(executor.client, summary)
