@@ -266,6 +266,17 @@ def _part_task(pieces, calibration_end, observation_end, unit):
     return uniques, summary
 
 
+def _calibration_part_task(pieces, calibration_end, observation_end, unit):
+    """Step 2 on a worker, keeping only the part's calibration customers (what the client
+    assembles and values), with the count of the others."""
+    uniques, summary = _part_task(pieces, calibration_end, observation_end, unit)
+    if summary is None:
+        return uniques, None, 0
+    keep = summary["in_calibration"]
+    late = int(((summary["first"] != np.iinfo(np.int64).max) & ~keep).sum())
+    return uniques[keep], {k: v[keep] for k, v in summary.items()}, late
+
+
 def _located(state, source, columns, start):
     kind = state["argument"]
     column = columns.name(kind) if kind in ("customer", "date", "amount") else kind
@@ -426,9 +437,10 @@ def _piece(result, k):
 
 
 def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, seconds):
-    """The summary on the cluster: ``(summary, part futures, order)``; the parts' summaries
-    stay on the workers for the predictions (:func:`_clv_dask`). ``seconds`` gets the time of
-    ``read`` (step 1), ``parts`` (step 2, its results taken to the client) and ``assemble``."""
+    """The summary on the cluster: ``(summary, part futures, their sizes, order)``; the
+    parts' summaries stay on the workers for the predictions (:func:`_clv_dask`). ``seconds``
+    gets the time of ``read`` (step 1), ``parts`` (step 2, its results taken to the client)
+    and ``assemble``."""
     from .model.forecast.data import _resolve_ends, assemble, date_to_day
 
     started = time.perf_counter()
@@ -471,12 +483,15 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
     part_futures = []
     for k in range(parts):
         pieces = [client.submit(_piece, b, k, pure=False) for b in batches]
-        part_futures.append(client.submit(_part_task, pieces, c, e, unit, pure=False))
+        part_futures.append(client.submit(_calibration_part_task, pieces, c, e, unit,
+                                          pure=False))
     del batches, pieces
     results, kept = [], []
+    counts["first_purchase_after_calibration"] = 0
     with _progress(show, parts, f"{source.kind}: summarising on Dask", " parts") as bar:
         for future in part_futures:
-            uniques, summary = future.result()
+            uniques, summary, late = future.result()
+            counts["first_purchase_after_calibration"] += late
             if summary is not None:
                 results.append((uniques, summary))
                 kept.append(future)
@@ -486,10 +501,11 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
                 bar.update(1)
     seconds["parts"] = time.perf_counter() - started
     started = time.perf_counter()
+    sizes = [len(uniques) for uniques, _ in results]
     summary, order = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
                               columns.customer, counts, sort=True, with_order=True)
     seconds["assemble"] = time.perf_counter() - started
-    return summary, kept, order
+    return summary, kept, sizes, order
 
 
 def _ready_worker():
@@ -551,14 +567,13 @@ def _clv_chunks(forecast, horizon, rate, margin, timing):
         yield forecast_clv(values, rate, timing)
 
 
-def _clv_task(part, bgnbd, gamma_gamma, horizon, rate, margin, timing):
-    """The forecast value of each calibration customer of one part, on its worker."""
+def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing):
+    """The forecast value of each calibration customer of the parts held by one worker
+    (one table of expected purchases for them all, not one a part)."""
     from .model.forecast import CustomerForecast, LogSummary
 
-    _, s = part
-    keep = s["in_calibration"]
-    customers = pd.DataFrame({k: s[k][keep] for k in ("frequency", "recency", "T",
-                                                      "monetary_value")})
+    customers = pd.DataFrame({k: np.concatenate([s[k] for _, s, _ in parts])
+                              for k in ("frequency", "recency", "T", "monetary_value")})
     summary = LogSummary(customers=customers, unit="", calibration_end=None,
                          observation_end=None, counts={})
     forecast = CustomerForecast(summary=summary, bgnbd=bgnbd, gamma_gamma=gamma_gamma,
@@ -575,18 +590,33 @@ def _clv_total(chunks):
     return sum((float(v.sum()) for v in chunks), 0.0)
 
 
-def _clv_dask(client, parts, order, forecast, horizon, rate, margin, timing):
+def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timing):
     """The total forecast value with each part's customers valued on their worker.
 
     A customer's value depends on its own summary only, so that each part gives the
     values a local run gives; they are put in the summary's order and added up in the
     same chunks."""
-    futures = [client.submit(_clv_task, p, forecast.bgnbd, forecast.gamma_gamma, horizon,
-                             rate, margin, timing, pure=False) for p in parts]
-    values = client.gather(futures)
-    if any(v is None for v in values):
-        return _clv_total(_clv_chunks(forecast, horizon, rate, margin, timing))
-    clv = np.concatenate(values) if values else np.zeros(0)
+    sizes = [int(n) for n in sizes]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    held = {}
+    who_has = client.who_has(parts)
+    for i, future in enumerate(parts):
+        where = sorted(who_has.get(future.key, ()))
+        held.setdefault(where[0] if where else None, []).append(i)
+    tasks = [(index, client.submit(_clv_task, [parts[i] for i in index], forecast.bgnbd,
+                                   forecast.gamma_gamma, horizon, rate, margin, timing,
+                                   workers=None if worker is None else [worker],
+                                   allow_other_workers=True, pure=False))
+             for worker, index in held.items()]
+    clv = np.empty(int(offsets[-1]))
+    for index, future in tasks:
+        values = future.result()
+        if values is None:
+            return _clv_total(_clv_chunks(forecast, horizon, rate, margin, timing))
+        at = 0
+        for i in index:
+            clv[offsets[i]:offsets[i + 1]] = values[at:at + sizes[i]]
+            at += sizes[i]
     if order is not None:
         clv = clv[order]
     return _clv_total(clv[start:start + CHUNK] for start in range(0, len(clv), CHUNK))
@@ -610,14 +640,14 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
     seconds["cluster"] = time.perf_counter() - started
     try:
         started = time.perf_counter()
-        summary, parts, order = _summarise_dask(executor, source, columns, unit, c_given,
+        summary, parts, sizes, order = _summarise_dask(executor, source, columns, unit, c_given,
                                                 e_given, show, seconds)
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
         forecast = _fit_dask(executor.client, summary)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
-        clv_total = _clv_dask(executor.client, parts, order, forecast, *value)
+        clv_total = _clv_dask(executor.client, parts, sizes, order, forecast, *value)
         seconds["predict"] = time.perf_counter() - started
         del parts
     finally:
