@@ -239,8 +239,9 @@ def _parquet_batch_task(path, row_groups, columns, observation_end, parts):
 
     file = pq.ParquetFile(path, pre_buffer=False)
     names = [columns.customer, columns.date, columns.amount]
-    table = file.read_row_groups(row_groups, columns=names) if row_groups else \
-        file.schema_arrow.empty_table().select(names)
+    # one thread, as the worker runs one task per thread: Arrow's pool would only contend
+    table = file.read_row_groups(row_groups, columns=names, use_threads=False) if row_groups \
+        else file.schema_arrow.empty_table().select(names)
     return _batch_task(table, columns, observation_end, parts)
 
 
