@@ -197,6 +197,11 @@ def bench_dask(path, repeat):
             child(["forecast", str(path), "--calibration-end", CALIBRATION_END, "--workers",
                    str(workers), "--no-progress"])
             command[workers].append(time.perf_counter() - t0)
+        print(f"run {len(work[1])}: (a) {work[1][-1]:.2f} s / {work[2][-1]:.2f} s = "
+              f"{work[1][-1] / work[2][-1]:.2f}x; (b) {command[1][-1]:.2f} s / "
+              f"{command[2][-1]:.2f} s = {command[1][-1] / command[2][-1]:.2f}x; ceiling "
+              f"{ceiling[1][-1] / ceiling[2][-1]:.2f}x; load average {os.getloadavg()[0]:.1f}",
+              flush=True)
     print(f"(results of all runs identical: {len(params) == 1})")
     print("\nstep (median of the runs, min-max)  | 1 worker           | 2 workers          | 1 / 2")
     rows = [("cluster start (not in a)", start), ("client + worker imports (not in a)",

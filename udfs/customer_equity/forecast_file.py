@@ -546,9 +546,10 @@ def _fit_dask(client, summary):
         raise CustomerEquityError("log", "no customer in the calibration period")
     x, t_x, T, m = (c[k].to_numpy() for k in ("frequency", "recency", "T", "monetary_value"))
     spenders = _spenders(x, m)
-    bgnbd = client.submit(_fit_task, "bgnbd", *distinct_rows(x, t_x, T), pure=False)
+    # the spend model first: on two workers its fit is the longer of the two
     gamma_gamma = client.submit(_fit_task, "gamma_gamma",
                                 *distinct_rows(x[spenders], m[spenders]), pure=False)
+    bgnbd = client.submit(_fit_task, "bgnbd", *distinct_rows(x, t_x, T), pure=False)
     correlation = frequency_spend_correlation(x, m)
     fits = client.gather([bgnbd, gamma_gamma])
     for fit in fits:
