@@ -171,8 +171,13 @@ def bench_dask(path, repeat):
     ceiling = {1: [], 2: []}
     start = {1: [], 2: []}
     command = {1: [], 2: []}
+    local = []
     params = set()
     for _ in range(repeat):
+        t0 = time.perf_counter()
+        run = forecast_file(str(path), calibration_end=CALIBRATION_END)
+        local.append(time.perf_counter() - t0)
+        params.add((json.dumps(run.forecast.bgnbd.params), run.clv_total))
         for workers in (1, 2):
             t0 = time.perf_counter()
             cluster = local_cluster(workers)
@@ -202,7 +207,7 @@ def bench_dask(path, repeat):
               f"{command[2][-1]:.2f} s = {command[1][-1] / command[2][-1]:.2f}x; ceiling "
               f"{ceiling[1][-1] / ceiling[2][-1]:.2f}x; load average {os.getloadavg()[0]:.1f}",
               flush=True)
-    print(f"(results of all runs identical: {len(params) == 1})")
+    print(f"(results of all runs, with and without Dask, identical: {len(params) == 1})")
     print("\nstep (median of the runs, min-max)  | 1 worker           | 2 workers          | 1 / 2")
     rows = [("cluster start (not in a)", start), ("client + worker imports (not in a)",
              {w: phases[w]["cluster"] for w in (1, 2)})]
@@ -220,9 +225,10 @@ def bench_dask(path, repeat):
     print(f"  (b) the whole command, Python and cluster start included: "
           f"{_show(ratios['command'], 'x')}")
     print(f"  ceiling, CPU-bound tasks alone on the same clusters: {_show(ratios['ceiling'], 'x')}")
+    print(f"the same forecast in this process without Dask: {_show(local)}")
     print(f"load average after {os.getloadavg()[0]:.1f} (other processes on the machine share "
           f"its {os.cpu_count()} cores with the client, the scheduler and the workers)")
-    return {"start": start, "phases": phases, "work": work, "command": command,
+    return {"start": start, "phases": phases, "work": work, "command": command, "local": local,
             "ceiling": ceiling, "ratios": ratios}
 
 
