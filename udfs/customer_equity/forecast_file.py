@@ -481,11 +481,15 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
     c, e = _resolve_ends(first, last, c_given, e_given)
     seconds["read"] = time.perf_counter() - started
     started = time.perf_counter()
+    # Parts dealt round the workers: left to itself the scheduler puts a part where most of
+    # its pieces are, and that was often one worker for three parts of four.
+    addresses = sorted(client.nthreads())
     part_futures = []
     for k in range(parts):
         pieces = [client.submit(_piece, b, k, pure=False) for b in batches]
         part_futures.append(client.submit(_calibration_part_task, pieces, c, e, unit,
-                                          pure=False))
+                                          workers=[addresses[k % len(addresses)]],
+                                          allow_other_workers=True, pure=False))
     del batches, pieces
     results, kept = [], []
     counts["first_purchase_after_calibration"] = 0
@@ -546,10 +550,13 @@ def _fit_dask(client, summary):
         raise CustomerEquityError("log", "no customer in the calibration period")
     x, t_x, T, m = (c[k].to_numpy() for k in ("frequency", "recency", "T", "monetary_value"))
     spenders = _spenders(x, m)
-    # the spend model first: on two workers its fit is the longer of the two
+    # the spend model first (on two workers its fit is the longer), each on its own worker
+    addresses = sorted(client.nthreads())
     gamma_gamma = client.submit(_fit_task, "gamma_gamma",
-                                *distinct_rows(x[spenders], m[spenders]), pure=False)
-    bgnbd = client.submit(_fit_task, "bgnbd", *distinct_rows(x, t_x, T), pure=False)
+                                *distinct_rows(x[spenders], m[spenders]),
+                                workers=addresses[:1], allow_other_workers=True, pure=False)
+    bgnbd = client.submit(_fit_task, "bgnbd", *distinct_rows(x, t_x, T),
+                          workers=addresses[-1:], allow_other_workers=True, pure=False)
     correlation = frequency_spend_correlation(x, m)
     fits = client.gather([bgnbd, gamma_gamma])
     for fit in fits:
