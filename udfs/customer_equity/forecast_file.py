@@ -445,7 +445,6 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
     from .model.forecast.data import _resolve_ends, assemble, date_to_day
 
     started = time.perf_counter()
-
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
     client = executor.client
     n_workers = max(1, len(client.nthreads()))
