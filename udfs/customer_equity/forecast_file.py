@@ -448,7 +448,8 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
     client = executor.client
     n_workers = max(1, len(client.nthreads()))
-    parts = max(2 * n_workers, math.ceil(_estimated_rows(source) / PART_ROWS))
+    # a whole number of parts per worker: 5 parts on 2 workers would leave one waiting
+    parts = n_workers * max(2, math.ceil(_estimated_rows(source) / PART_ROWS / n_workers))
     delayed = executor._dask.delayed
     if hasattr(source, "_file"):  # Parquet: workers read whole row groups with pyarrow
         meta = source._file.metadata
