@@ -168,6 +168,29 @@ def test_dask_two_workers_equals_local(tmp_path, capsys, fmt):
     assert len(pd.read_csv(dask)) == 2357
 
 
+def test_dask_summary_fits_and_value_equal_local(tmp_path, capsys):
+    """On Dask the fits and the forecast values run on the workers: the JSON summary
+    (parameters, standard errors, log-likelihoods, counts, holdout, total value) is the
+    local run's to the last digit, with text ids, a holdout and customers who first buy
+    after the calibration end."""
+    log = load_cdnow()
+    log["customer_id"] = "C" + log["customer_id"].astype(str)
+    late = pd.DataFrame({"customer_id": ["N1", "N2", "N2"], "date": ["1998-01-05"] * 3,
+                         "amount": [10.0, 20.0, 5.0]})
+    path = tmp_path / "log.csv"
+    pd.concat([log, late]).sample(frac=1, random_state=7).to_csv(path, index=False)
+    local, dask = tmp_path / "local.json", tmp_path / "dask.json"
+    args = [path, "--calibration-end", CAL, "--observation-end", OBS, "--batch-size", 1500]
+    assert run(capsys, *args, "--out", local)[0] == 0
+    code, _, err = run(capsys, *args, "--out", dask, "--workers", 2)
+    assert code == 0, err
+    assert local.read_bytes() == dask.read_bytes()
+    summary = json.loads(dask.read_text())
+    assert summary["log"]["first_purchase_after_calibration"] == 2
+    assert summary["customers"]["calibration"] == 2357
+    assert summary["bgnbd"]["r"] == pytest.approx(0.2426, abs=1e-4)
+
+
 # --------------------------------------------------------------------------- bad input
 
 def write_log(tmp_path, rows, name="log.csv"):

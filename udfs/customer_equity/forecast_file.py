@@ -239,8 +239,9 @@ def _parquet_batch_task(path, row_groups, columns, observation_end, parts):
 
     file = pq.ParquetFile(path, pre_buffer=False)
     names = [columns.customer, columns.date, columns.amount]
-    table = file.read_row_groups(row_groups, columns=names) if row_groups else \
-        file.schema_arrow.empty_table().select(names)
+    # one thread, as the worker runs one task per thread: Arrow's pool would only contend
+    table = file.read_row_groups(row_groups, columns=names, use_threads=False) if row_groups \
+        else file.schema_arrow.empty_table().select(names)
     return _batch_task(table, columns, observation_end, parts)
 
 
@@ -264,6 +265,17 @@ def _part_task(pieces, calibration_end, observation_end, unit):
     if uniques.dtype == object:  # compact text ids: about 10 bytes a customer, not 60
         uniques = pd.array(uniques, dtype="string[pyarrow]")
     return uniques, summary
+
+
+def _calibration_part_task(pieces, calibration_end, observation_end, unit):
+    """Step 2 on a worker, keeping only the part's calibration customers (what the client
+    assembles and values), with the count of the others."""
+    uniques, summary = _part_task(pieces, calibration_end, observation_end, unit)
+    if summary is None:
+        return uniques, None, 0
+    keep = summary["in_calibration"]
+    late = int(((summary["first"] != np.iinfo(np.int64).max) & ~keep).sum())
+    return uniques[keep], {k: v[keep] for k, v in summary.items()}, late
 
 
 def _located(state, source, columns, start):
@@ -425,63 +437,239 @@ def _piece(result, k):
     return None if "error" in result else result["pieces"][k]
 
 
-def _summarise_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, show):
-    from .batch import _Dask
+def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, seconds):
+    """The summary on the cluster: ``(summary, part futures, their sizes, order)``; the
+    parts' summaries stay on the workers for the predictions (:func:`_clv_dask`). ``seconds``
+    gets the time of ``read`` (step 1), ``parts`` (step 2, its results taken to the client)
+    and ``assemble``."""
     from .model.forecast.data import _resolve_ends, assemble, date_to_day
 
+    started = time.perf_counter()
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
+    client = executor.client
+    n_workers = max(1, len(client.nthreads()))
+    # a whole number of parts per worker: 5 parts on 2 workers would leave one waiting
+    parts = n_workers * max(2, math.ceil(_estimated_rows(source) / PART_ROWS / n_workers))
+    delayed = executor._dask.delayed
+    if hasattr(source, "_file"):  # Parquet: workers read whole row groups with pyarrow
+        meta = source._file.metadata
+        per_group = meta.num_rows / max(1, meta.num_row_groups)
+        step = max(1, round(executor.batch_size / per_group)) if per_group else 1
+        tasks = [delayed(_parquet_batch_task, pure=False)(
+            str(source.path), list(range(g, min(g + step, meta.num_row_groups))), columns,
+            e_day, parts) for g in range(0, max(meta.num_row_groups, 1), step)]
+    else:
+        tasks = [delayed(_batch_task, pure=False)(p, columns, e_day, parts)
+                 for p in executor.frame.to_delayed()]
+    try:
+        batches = client.compute(tasks)
+        stats = client.gather(client.map(_stats, batches, pure=False))
+    except (ValueError, TypeError, OSError) as err:
+        raise CustomerEquityError(source.name, f"cannot read on the cluster: {err}") from None
+    first = last = None
+    counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
+    start = 0
+    for s in stats:
+        if s.get("error"):
+            raise _located(s["error"], source, columns, start)
+        start += s["n"]
+        first, last = _extend(first, last, s)
+        for key, n in s["counts"].items():
+            counts[key] += n
+    if last is None:
+        raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
+    c, e = _resolve_ends(first, last, c_given, e_given)
+    seconds["read"] = time.perf_counter() - started
+    started = time.perf_counter()
+    # Parts dealt round the workers: left to itself the scheduler puts a part where most of
+    # its pieces are, and that was often one worker for three parts of four.
+    addresses = sorted(client.nthreads())
+    part_futures = []
+    for k in range(parts):
+        pieces = [client.submit(_piece, b, k, pure=False) for b in batches]
+        part_futures.append(client.submit(_calibration_part_task, pieces, c, e, unit,
+                                          workers=[addresses[k % len(addresses)]],
+                                          allow_other_workers=True, pure=False))
+    del batches, pieces
+    results, kept = [], []
+    counts["first_purchase_after_calibration"] = 0
+    with _progress(show, parts, f"{source.kind}: summarising on Dask", " parts") as bar:
+        for future in part_futures:
+            uniques, summary, late = future.result()
+            counts["first_purchase_after_calibration"] += late
+            if summary is not None:
+                results.append((uniques, summary))
+                kept.append(future)
+            else:
+                future.release()
+            if bar is not None:
+                bar.update(1)
+    seconds["parts"] = time.perf_counter() - started
+    started = time.perf_counter()
+    sizes = [len(uniques) for uniques, _ in results]
+    summary, order = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
+                              columns.customer, counts, sort=True, with_order=True)
+    seconds["assemble"] = time.perf_counter() - started
+    return summary, kept, sizes, order
+
+
+def _ready_worker():
+    """Import on a worker what its tasks use (pandas, pyarrow, scipy's special functions
+    and optimiser, the models): the workers do it at once when the cluster starts, not
+    in their first task of each step."""
+    import pyarrow.parquet  # noqa: F401
+
+    from .model.forecast import result  # noqa: F401
+
+
+def _aligned(a):
+    """``a`` itself, or a copy if it is not aligned: an array a task receives may sit at any
+    byte of the message it came in, and numpy's loops on unaligned data are slow (the fits
+    ran twice as long)."""
+    return a if a.flags.aligned else a.copy()
+
+
+def _fit_task(model, columns, weights):
+    """One model fitted on a worker, on distinct rows with their counts as weights."""
+    from .model.forecast import fit_bgnbd, fit_gamma_gamma
+
+    columns, weights = [_aligned(c) for c in columns], _aligned(weights)
+    try:
+        return (fit_bgnbd if model == "bgnbd" else fit_gamma_gamma)(*columns, weights=weights)
+    except CustomerEquityError as err:
+        return {"error": _error_state(err)}
+
+
+def _raise_state(state):
+    kwargs = {"value": state["value"]} if state["has_value"] else {}
+    raise CustomerEquityError(state["argument"], state["rule"], row=state["row"], **kwargs)
+
+
+def _fit_dask(client, summary):
+    """:func:`customer_equity.model.forecast.fit_forecast` with the two models fitted at once
+    on two workers. Each is given the distinct rows of the very arrays the local fit reads,
+    in the same order, with their counts: the fit is the same to the last digit."""
+    from .model.forecast import CustomerForecast
+    from .model.forecast._mle import distinct_rows
+    from .model.forecast.gamma_gamma import _spenders, frequency_spend_correlation
+
+    c = summary.customers
+    if len(c) == 0:
+        raise CustomerEquityError("log", "no customer in the calibration period")
+    x, t_x, T, m = (c[k].to_numpy() for k in ("frequency", "recency", "T", "monetary_value"))
+    spenders = _spenders(x, m)
+    # the spend model first (on two workers its fit is the longer), each on its own worker
+    addresses = sorted(client.nthreads())
+    gamma_gamma = client.submit(_fit_task, "gamma_gamma",
+                                *distinct_rows(x[spenders], m[spenders]),
+                                workers=addresses[:1], allow_other_workers=True, pure=False)
+    bgnbd = client.submit(_fit_task, "bgnbd", *distinct_rows(x, t_x, T),
+                          workers=addresses[-1:], allow_other_workers=True, pure=False)
+    correlation = frequency_spend_correlation(x, m)
+    fits = client.gather([bgnbd, gamma_gamma])
+    for fit in fits:
+        if isinstance(fit, dict):
+            _raise_state(fit["error"])
+    return CustomerForecast(summary=summary, bgnbd=fits[0], gamma_gamma=fits[1],
+                            correlation=correlation)
+
+
+def _clv_chunks(forecast, horizon, rate, margin, timing):
+    """Each customer's forecast value, CHUNK customers at a time."""
+    from .model.forecast.value import forecast_clv
+
+    c = forecast.summary.customers
+    for start in range(0, len(c), CHUNK):
+        values = forecast.values(horizon, margin, rows=slice(start, start + CHUNK))
+        yield forecast_clv(values, rate, timing)
+
+
+def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing):
+    """The forecast value of each calibration customer of the parts held by one worker
+    (one table of expected purchases for them all, not one a part)."""
+    from .model.forecast import CustomerForecast, LogSummary
+
+    customers = pd.DataFrame({k: np.concatenate([s[k] for _, s, _ in parts])
+                              for k in ("frequency", "recency", "T", "monetary_value")})
+    summary = LogSummary(customers=customers, unit="", calibration_end=None,
+                         observation_end=None, counts={})
+    forecast = CustomerForecast(summary=summary, bgnbd=bgnbd, gamma_gamma=gamma_gamma,
+                                correlation=float("nan"))
+    try:
+        chunks = list(_clv_chunks(forecast, horizon, rate, margin, timing))
+    except CustomerEquityError:
+        return None  # the client recomputes and raises the error as a local run does
+    return np.concatenate(chunks) if chunks else np.zeros(0)
+
+
+def _clv_total(chunks):
+    """The sum of the customers' values: chunk by chunk, in the order of the summary."""
+    return sum((float(v.sum()) for v in chunks), 0.0)
+
+
+def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timing):
+    """The total forecast value with each part's customers valued on their worker.
+
+    A customer's value depends on its own summary only, so that each part gives the
+    values a local run gives; they are put in the summary's order and added up in the
+    same chunks."""
+    sizes = [int(n) for n in sizes]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    held = {}
+    who_has = client.who_has(parts)
+    for i, future in enumerate(parts):
+        where = sorted(who_has.get(future.key, ()))
+        held.setdefault(where[0] if where else None, []).append(i)
+    tasks = [(index, client.submit(_clv_task, [parts[i] for i in index], forecast.bgnbd,
+                                   forecast.gamma_gamma, horizon, rate, margin, timing,
+                                   workers=None if worker is None else [worker],
+                                   allow_other_workers=True, pure=False))
+             for worker, index in held.items()]
+    clv = np.empty(int(offsets[-1]))
+    for index, future in tasks:
+        values = future.result()
+        if values is None:
+            return _clv_total(_clv_chunks(forecast, horizon, rate, margin, timing))
+        at = 0
+        for i in index:
+            clv[offsets[i]:offsets[i + 1]] = values[at:at + sizes[i]]
+            at += sizes[i]
+    if order is not None:
+        clv = clv[order]
+    return _clv_total(clv[start:start + CHUNK] for start in range(0, len(clv), CHUNK))
+
+
+def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, show,
+                   value, seconds):
+    """Summary, fits and forecast value on a Dask cluster: ``(CustomerForecast, clv_total)``.
+
+    ``seconds`` gets the time of each step: ``cluster`` (start or connect), ``summary``
+    (``read``, ``parts``, ``assemble``), ``fit`` and ``predict``."""
+    from .batch import _Dask
+
+    started = time.perf_counter()
     executor = _Dask(source, batch_size, dask, workers)
     try:
-        client = executor.client
-        n_workers = max(1, len(client.nthreads()))
-        parts = max(2 * n_workers, math.ceil(_estimated_rows(source) / PART_ROWS))
-        delayed = executor._dask.delayed
-        if hasattr(source, "_file"):  # Parquet: workers read whole row groups with pyarrow
-            meta = source._file.metadata
-            per_group = meta.num_rows / max(1, meta.num_row_groups)
-            step = max(1, round(batch_size / per_group)) if per_group else 1
-            tasks = [delayed(_parquet_batch_task, pure=False)(
-                str(source.path), list(range(g, min(g + step, meta.num_row_groups))), columns,
-                e_day, parts) for g in range(0, max(meta.num_row_groups, 1), step)]
-        else:
-            tasks = [delayed(_batch_task, pure=False)(p, columns, e_day, parts)
-                     for p in executor.frame.to_delayed()]
-        try:
-            batches = client.compute(tasks)
-            stats = client.gather(client.map(_stats, batches, pure=False))
-        except (ValueError, TypeError, OSError) as err:
-            raise CustomerEquityError(source.name, f"cannot read on the cluster: {err}") from None
-        first = last = None
-        counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
-        start = 0
-        for s in stats:
-            if s.get("error"):
-                raise _located(s["error"], source, columns, start)
-            start += s["n"]
-            first, last = _extend(first, last, s)
-            for key, n in s["counts"].items():
-                counts[key] += n
-        if last is None:
-            raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
-        c, e = _resolve_ends(first, last, c_given, e_given)
-        part_futures = []
-        for k in range(parts):
-            pieces = [client.submit(_piece, b, k, pure=False) for b in batches]
-            part_futures.append(client.submit(_part_task, pieces, c, e, unit, pure=False))
-        results = []
-        with _progress(show, parts, f"{source.kind}: summarising on Dask", " parts") as bar:
-            for future in part_futures:
-                uniques, summary = future.result()
-                future.release()
-                if summary is not None:
-                    results.append((uniques, summary))
-                if bar is not None:
-                    bar.update(1)
-        del batches
+        executor.client.run(_ready_worker)
+    except Exception:
+        executor.close()
+        raise
+    seconds["cluster"] = time.perf_counter() - started
+    try:
+        started = time.perf_counter()
+        summary, parts, sizes, order = _summarise_dask(executor, source, columns, unit, c_given,
+                                                e_given, show, seconds)
+        seconds["summary"] = time.perf_counter() - started
+        started = time.perf_counter()
+        forecast = _fit_dask(executor.client, summary)
+        seconds["fit"] = time.perf_counter() - started
+        started = time.perf_counter()
+        clv_total = _clv_dask(executor.client, parts, sizes, order, forecast, *value)
+        seconds["predict"] = time.perf_counter() - started
+        del parts
     finally:
         executor.close()
-    return assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
-                    columns.customer, counts, sort=True)
+    return forecast, clv_total
 
 
 # --------------------------------------------------------------------------- the run
@@ -781,7 +969,6 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     """
     from .model.forecast import fit_forecast
     from .model.forecast.data import date_to_day, unit_days
-    from .model.forecast.value import forecast_clv
 
     unit_days(unit)
     if batch_size < 1:
@@ -818,25 +1005,25 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     source, columns = open_log(log, customer, date, amount, sheet)
     try:
         if dask:
-            summary = _summarise_dask(source, columns, unit, calibration_end, observation_end,
-                                      batch_size, dask, workers, progress)
+            forecast, clv_total = _forecast_dask(
+                source, columns, unit, calibration_end, observation_end, batch_size, dask,
+                workers, progress, (horizon, rate, margin, config.timing), seconds)
         else:
             summary = _summarise_local(source, columns, unit, calibration_end, observation_end,
                                        batch_size, progress)
     finally:
         if hasattr(source, "close"):
             source.close()
-    seconds["summary"] = time.perf_counter() - started
-    started = time.perf_counter()
-    forecast = fit_forecast(summary)
-    seconds["fit"] = time.perf_counter() - started
-    started = time.perf_counter()
-    clv_total = 0.0
+    if not dask:
+        seconds["summary"] = time.perf_counter() - started
+        started = time.perf_counter()
+        forecast = fit_forecast(summary)
+        seconds["fit"] = time.perf_counter() - started
+        started = time.perf_counter()
+        clv_total = _clv_total(_clv_chunks(forecast, horizon, rate, margin, config.timing))
+        seconds["predict"] = time.perf_counter() - started
+    summary = forecast.summary
     c = summary.customers
-    for start in range(0, len(c), CHUNK):
-        values = forecast.values(horizon, margin, rows=slice(start, start + CHUNK))
-        clv_total += float(forecast_clv(values, rate, config.timing).sum())
-    seconds["predict"] = time.perf_counter() - started
     run = ForecastRun(forecast=forecast, horizon=int(horizon), rate=float(rate),
                       margin=float(margin), timing=config.timing, clv_total=clv_total,
                       source=str(log) if not isinstance(log, pd.DataFrame) else "a table",

@@ -463,12 +463,14 @@ def _concat_ids(ids):
     return pd.Index(ids[0]).append([pd.Index(i) for i in ids[1:]]).array
 
 
-def assemble(parts, unit, c, e, index_name, counts, sort=False) -> LogSummary:
+def assemble(parts, unit, c, e, index_name, counts, sort=False, with_order=False):
     """One :class:`LogSummary` from the summaries of disjoint groups of customers.
 
     With ``sort``, the customers are put in id order (:func:`id_order`). The parts'
     arrays are released as they are copied in: the peak is about one summary and one
-    column, not two summaries.
+    column, not two summaries. With ``with_order``, returns ``(summary, order)``: row
+    ``i`` of the summary is row ``order[i]`` of the parts' calibration customers taken
+    one after the other (``order`` is None when no sorting was needed).
     """
     late = 0
     columns = ["frequency", "recency", "T", "monetary_value"]
@@ -491,17 +493,18 @@ def assemble(parts, unit, c, e, index_name, counts, sort=False) -> LogSummary:
     del keeps
     index = _concat_ids(ids)
     del ids
+    order = None
     if sort and len(parts) > 1:
         order = id_order(index)
         index = index[order]
         for j in range(len(columns)):
             block[j] = block[j][order]
-        del order
     customers = pd.DataFrame(block.T, index=pd.Index(index, name=index_name), columns=columns,
                              copy=False)
     counts = dict(counts)
     counts["first_purchase_after_calibration"] = counts.get("first_purchase_after_calibration", 0) + late
     for k in COUNT_NAMES:
         counts.setdefault(k, 0)
-    return LogSummary(customers=customers, unit=unit, calibration_end=day_to_date(c),
-                      observation_end=day_to_date(e), counts=counts)
+    summary = LogSummary(customers=customers, unit=unit, calibration_end=day_to_date(c),
+                         observation_end=day_to_date(e), counts=counts)
+    return (summary, order) if with_order else summary
