@@ -291,6 +291,20 @@ class Sheet:
         """A value cell (an input, or a constant of the model)."""
         self._value_fmt(row, col, value, self.book.fmt(role, num_format, **extra))
 
+    def named_input(self, row, label, value, name, num_format=None, *, note=None, note_to=None,
+                    height=None):
+        """One labelled input: the label in column B, the yellow cell named ``name`` in C,
+        and a note from D (merged up to column ``note_to``)."""
+        self.text(row, 1, label, "label")
+        if isinstance(value, _dt.date):
+            self.ws.write_datetime(row, 2, _dt.datetime(value.year, value.month, value.day),
+                                   self.book.fmt("input", num_format))
+        else:
+            self.value(row, 2, value, "input", num_format)
+        self.name_range(name, row, 2)
+        if note:
+            self.note(row, 3, note, note_to, height)
+
     def values(self, row, col, rows, role="input", num_formats=None, **extra):
         """A 2-D block of values; ``num_formats`` per column (a list) or one for all."""
         for i, r in enumerate(rows):

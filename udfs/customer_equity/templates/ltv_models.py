@@ -56,14 +56,6 @@ def _row_inputs(sh, row, label, values, name, nf):
     sh.name_range(name, row, 2, row, 1 + len(values))
 
 
-def _scalar_input(sh, row, label, value, name, nf, col=2, note=None):
-    sh.text(row, col - 1, label, "label")
-    sh.value(row, col, value, "input", nf)
-    sh.name_range(name, row, col)
-    if note:
-        sh.note(row, col + 1, note, col + 5)
-
-
 def _result(sh, row, ce_label, ce_formula, ce_value, ce_name, chk_label, chk_formula, chk_name,
             chk_value=None):
     """LTV row: label | CE_ result | "check" | native result | status | what the check computes.
@@ -105,7 +97,7 @@ def _models(book, sh):
                  "a_t is the margin the customer contributes in period t, for the T periods it is retained. "
                  "End-of-period discounting, like Excel's NPV. With one margin a for T periods this is the "
                  "annuity a × (1 - (1+i)^-T) / i, Excel's PV.")
-    _scalar_input(sh, r + 3, "Discount rate i per period", CONTRIB["rate"], "ce_in_contrib_rate", B.RATE)
+    sh.named_input(r + 3, "Discount rate i per period", CONTRIB["rate"], "ce_in_contrib_rate", B.RATE)
     _period_header(sh, r + 4)
     _row_inputs(sh, r + 5, "Margin a_t", CONTRIB["margins"], "ce_in_contrib_margins", B.MONEY)
     v1 = float(ltv_contribution(CONTRIB["rate"], CONTRIB["margins"]))
@@ -113,8 +105,8 @@ def _models(book, sh):
             "ce_contrib_ltv", "NPV(i, margins)", "=NPV(ce_in_contrib_rate,ce_in_contrib_margins)",
             "chk_contrib_ltv")
     sh.merged(r + 8, 1, r + 8, 7, "The same margin every period", "subheader")
-    _scalar_input(sh, r + 9, "Margin a per period", CONTRIB["margin"], "ce_in_contrib_margin", B.MONEY)
-    _scalar_input(sh, r + 10, "Periods T", CONTRIB["periods"], "ce_in_contrib_periods", B.INT)
+    sh.named_input(r + 9, "Margin a per period", CONTRIB["margin"], "ce_in_contrib_margin", B.MONEY)
+    sh.named_input(r + 10, "Periods T", CONTRIB["periods"], "ce_in_contrib_periods", B.INT)
     v1b = float(ltv_contribution(CONTRIB["rate"], [[CONTRIB["margin"]]], periods=CONTRIB["periods"])[0])
     _result(sh, r + 11, "LTV: CE_LTV(i, a, T)",
             "=CE_LTV(ce_in_contrib_rate,ce_in_contrib_margin,ce_in_contrib_periods)", v1b,
@@ -129,7 +121,7 @@ def _models(book, sh):
                  "R_t is the customer's total spending in the category, S_t the firm's share of it (share of "
                  "wallet), M_t the margin per unit of revenue. Growing the share of wallet grows the value "
                  "without a single new customer.")
-    _scalar_input(sh, r + 3, "Discount rate i per period", SOW["rate"], "ce_in_sow_rate", B.RATE)
+    sh.named_input(r + 3, "Discount rate i per period", SOW["rate"], "ce_in_sow_rate", B.RATE)
     _period_header(sh, r + 4)
     _row_inputs(sh, r + 5, "Spending capacity R_t", SOW["capacity"], "ce_in_sow_capacity", B.MONEY)
     _row_inputs(sh, r + 6, "Share of wallet S_t", SOW["share"], "ce_in_sow_share", B.PCT0)
@@ -155,7 +147,7 @@ def _models(book, sh):
                  "P is the single customer's market size, S the firm's share, M the unit margin, A the indirect "
                  "contribution as a multiplier: 1 = none, 1.2 = word of mouth adds 20 %. The paper's integral over "
                  "customers k, products n and time t is a sum: one row per customer-product line, then add rows.")
-    _scalar_input(sh, r + 3, "Discount rate i per period", INDIRECT["rate"], "ce_in_indirect_rate", B.RATE)
+    sh.named_input(r + 3, "Discount rate i per period", INDIRECT["rate"], "ce_in_indirect_rate", B.RATE)
     _period_header(sh, r + 4)
     _row_inputs(sh, r + 5, "Market size P_t", INDIRECT["market"], "ce_in_indirect_market", B.MONEY)
     _row_inputs(sh, r + 6, "Share S_t", INDIRECT["share"], "ce_in_indirect_share", B.PCT0)
@@ -184,21 +176,21 @@ def _models(book, sh):
                  "customer still there after t periods with probability r^t pays m at the end of the period. "
                  "Retention time is the strongest driver of customer equity (see the Sensitivity sheet).")
     R = RETENTION
-    _scalar_input(sh, r + 3, "Margin m per period", R["margin"], "ce_in_ret_margin", B.MONEY)
-    _scalar_input(sh, r + 4, "Retention rate r per period", R["retention"], "ce_in_ret_retention", B.PCT0)
+    sh.named_input(r + 3, "Margin m per period", R["margin"], "ce_in_ret_margin", B.MONEY)
+    sh.named_input(r + 4, "Retention rate r per period", R["retention"], "ce_in_ret_retention", B.PCT0)
     sh.text(r + 4, 3, "lifetime", "note", align="right")
     sh.formula(r + 4, 4, "=1/(1-ce_in_ret_retention)", 1 / (1 - R["retention"]), "native", "0.0")
     sh.merged(r + 4, 5, r + 4, 10, "periods on average: 1 / (1 - r)", "note", text_wrap=False)
-    _scalar_input(sh, r + 5, "Discount rate i per period", R["rate"], "ce_in_ret_rate", B.RATE)
+    sh.named_input(r + 5, "Discount rate i per period", R["rate"], "ce_in_ret_rate", B.RATE)
     v4 = float(ltv_retention(R["margin"], R["retention"], R["rate"]))
     _result(sh, r + 6, "LTV: CE_LTV_RETENTION(m, r, i)",
             "=CE_LTV_RETENTION(ce_in_ret_margin,ce_in_ret_retention,ce_in_ret_rate)", v4, "ce_ret_ltv",
             "m × r / (1 + i - r)",
             "=ce_in_ret_margin*ce_in_ret_retention/(1+ce_in_ret_rate-ce_in_ret_retention)", "chk_ret_ltv")
     sh.merged(r + 8, 1, r + 8, 7, "Finite horizon, margin growth, acquisition cost", "subheader")
-    _scalar_input(sh, r + 9, "Horizon T (periods)", R["periods"], "ce_in_ret_periods", B.INT)
-    _scalar_input(sh, r + 10, "Margin growth g per period", R["growth"], "ce_in_ret_growth", B.PCT)
-    _scalar_input(sh, r + 11, "Acquisition cost (subtracted once)", R["cost"], "ce_in_ret_cost", B.MONEY)
+    sh.named_input(r + 9, "Horizon T (periods)", R["periods"], "ce_in_ret_periods", B.INT)
+    sh.named_input(r + 10, "Margin growth g per period", R["growth"], "ce_in_ret_growth", B.PCT)
+    sh.named_input(r + 11, "Acquisition cost (subtracted once)", R["cost"], "ce_in_ret_cost", B.MONEY)
     sh.merged(r + 12, 1, r + 12, 10, "LTV = m × r / (1 + i - r(1+g)) × [1 - (r(1+g) / (1+i))^T] - cost",
               "formula_text", bold=True)
     v4b = float(ltv_retention(R["margin"], R["retention"], R["rate"], R["periods"], "end", R["growth"],
@@ -259,8 +251,8 @@ def _sensitivity(book, sh):
              "discount rates). Green is high, red low: move right (keep customers longer) or up (cheaper "
              "money) and the value of a customer rises, steeply as retention approaches 100 %.", nc + 1)
     sh.ws.set_row(1, 30)
-    _scalar_input(sh, 3, "Margin m per period", S["margin"], "ce_in_sens_margin", B.MONEY)
-    _scalar_input(sh, 4, "Horizon T (blank = infinite)", S["periods"], "ce_in_sens_periods", B.INT)
+    sh.named_input(3, "Margin m per period", S["margin"], "ce_in_sens_margin", B.MONEY)
+    sh.named_input(4, "Horizon T (blank = infinite)", S["periods"], "ce_in_sens_periods", B.INT)
     top = 7
     sh.section(top - 1, 1, "Lifetime value of one customer (CE_LTV_RETENTION)", nc + 1)
     sh.text(top, 1, "Discount rate ↓   Retention →", "subheader", align="right")

@@ -418,10 +418,7 @@ def _assumptions(book, sh, config, income, lay):
          "first purchase; type: the type column of the customer table."),
     ]
     for i, (label, value, nf, name, note) in enumerate(rows):
-        sh.text(r + 1 + i, 1, label, "label")
-        sh.value(r + 1 + i, 2, value, "input", nf)
-        sh.name_range(name, r + 1 + i, 2)
-        sh.note(r + 1 + i, 3, note, height=30)
+        sh.named_input(r + 1 + i, label, value, name, nf, note=note, height=30)
     sh.ws.data_validation(r + 2, 2, r + 2, 2, {"validate": "list", "source": ["end", "begin"]})
     sh.ws.data_validation(r + 4, 2, r + 4, 2, {"validate": "list", "source": ["score", "stage", "type"]})
     sh.ws.data_validation(r + 1, 2, r + 1, 2, {"validate": "decimal", "criteria": ">", "value": -1,

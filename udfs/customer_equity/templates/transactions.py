@@ -307,14 +307,7 @@ def _fit(book, sh, res, s):
         ("Discount rate per year", s["yearly_rate"], "ce_in_yearly_rate", B.PCT, "converted to the unit below"),
     ]
     for i, (label, value, name, nf, note) in enumerate(rows):
-        sh.text(r + 1 + i, 1, label, "label")
-        if isinstance(value, _dt.date):
-            sh.ws.write_datetime(r + 1 + i, 2, _dt.datetime(value.year, value.month, value.day),
-                                 book.fmt("input", nf))
-        else:
-            sh.value(r + 1 + i, 2, value, "input", nf)
-        sh.name_range(name, r + 1 + i, 2)
-        sh.note(r + 1 + i, 3, note, 8)
+        sh.named_input(r + 1 + i, label, value, name, nf, note=note, note_to=8)
     sh.ws.data_validation(r + 1, 2, r + 1, 2, {"validate": "list", "source": list(fc.UNITS)})
     days = fc.UNITS[s["unit"]]
     r2 = r + 1 + len(rows)

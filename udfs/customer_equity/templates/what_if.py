@@ -281,10 +281,7 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
          "x 1.1), allocated over the carriers as in the measurement. Blank: today's income."),
     ]
     for k, (label, value, nf, name, note) in enumerate(single):
-        sh.text(r + k, 1, label, "label")
-        sh.value(r + k, 2, value, "input", nf)
-        sh.name_range(name, r + k, 2)
-        sh.note(r + k, 3, note, 9, 30)
+        sh.named_input(r + k, label, value, name, nf, note=note, note_to=9, height=30)
     _blank_safe_names(book)
 
     r = r + 3
