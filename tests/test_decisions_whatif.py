@@ -279,3 +279,13 @@ def test_a_filtered_table_keeps_its_index_and_its_answer():
     assert list(w.after.customers.index) == list(part.index)
     assert w.equity == pytest.approx(ce.what_if(part.reset_index(drop=True), config, **levers).equity,
                                      rel=1e-12)
+
+
+def test_a_change_too_large_to_compute_is_refused_naming_the_lever_or_the_grid_cell():
+    """1e308 of extra margin per unit of revenue times a capacity of 1000 is beyond the
+    largest float (about 1.8e308): no equity can be written, so the lever is named."""
+    with pytest.raises(CustomerEquityError, match=r"^margin_change: the changed values overflow"):
+        ce.what_if(four_customers(), FLAT, margin_change=1e308)
+    with pytest.raises(CustomerEquityError,
+                       match=r"^rate = 0\.1, margin_change = 1e\+308: the changed values overflow"):
+        ce.what_if_grid(four_customers(), FLAT, "rate", [0.1], "margin_change", [0.0, 1e308])

@@ -552,11 +552,9 @@ def _fit_dask(client, summary):
     from .model.forecast import CustomerForecast
     from .model.forecast._mle import distinct_rows
     from .model.forecast.gamma_gamma import _spenders, frequency_spend_correlation
+    from .model.forecast.result import fit_inputs
 
-    c = summary.customers
-    if len(c) == 0:
-        raise CustomerEquityError("log", "no customer in the calibration period")
-    x, t_x, T, m = (c[k].to_numpy() for k in ("frequency", "recency", "T", "monetary_value"))
+    x, t_x, T, m = fit_inputs(summary)
     spenders = _spenders(x, m)
     # the spend model first (on two workers its fit is the longer), each on its own worker
     addresses = sorted(client.nthreads())

@@ -609,7 +609,8 @@ def what_if_grid(customers: pd.DataFrame, config: MeasureConfig | None, row_leve
             if key not in tables:
                 tables[key] = _changed_table(customers, base, **on_table)
             on_config = {k: v for k, v in levers.items() if k not in _TABLE_LEVERS}
-            w = _measured(*tables[key], config, base, **on_config, lever=row_lever)
+            w = _measured(*tables[key], config, base, **on_config,
+                          lever=f"{row_lever} = {_plain([x])[0]}, {column_lever} = {_plain([y])[0]}")
             grid[a, b] = w.equity if result == "equity" else w.difference
     return pd.DataFrame(grid, index=pd.Index(_plain(rows), name=row_lever),
                         columns=pd.Index(_plain(cols), name=column_lever))

@@ -179,15 +179,21 @@ class CustomerForecast:
         }
 
 
+def fit_inputs(summary: LogSummary):
+    """The arrays the two models are fitted on: ``frequency, recency, T, monetary_value``
+    of the calibration customers (refused when there are none)."""
+    c = summary.customers
+    if len(c) == 0:
+        raise CustomerEquityError("log", "no customer in the calibration period")
+    return tuple(c[k].to_numpy() for k in ("frequency", "recency", "T", "monetary_value"))
+
+
 def fit_forecast(summary: LogSummary) -> CustomerForecast:
     """Fit BG/NBD on every customer and Gamma-Gamma on the repeat buyers with a positive spend.
 
     Fader, Hardie & Lee (2005), "Counting your customers the easy way" and "RFM and CLV".
     """
-    c = summary.customers
-    if len(c) == 0:
-        raise CustomerEquityError("log", "no customer in the calibration period")
-    x, t_x, T, m = (c[k].to_numpy() for k in ("frequency", "recency", "T", "monetary_value"))
+    x, t_x, T, m = fit_inputs(summary)
     return CustomerForecast(summary=summary, bgnbd=fit_bgnbd(x, t_x, T),
                             gamma_gamma=fit_gamma_gamma(x, m),
                             correlation=frequency_spend_correlation(x, m))
