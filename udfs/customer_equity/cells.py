@@ -40,7 +40,7 @@ from .errors import CustomerEquityError
 from .model._validate import EXCEL_ERRORS
 from .model.flags import flag_array
 
-__all__ = ["COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "single", "text_or_none", "as_list",
+__all__ = ["COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "blank_or_zero", "single", "text_or_none", "as_list",
            "column", "flags", "write", "table"]
 
 #: pywin32 delivers an error cell as its HRESULT (real numbers always arrive as float).
@@ -101,6 +101,12 @@ def is_blank(x):
     if x is None or (isinstance(x, str) and x == ""):
         return True
     return isinstance(x, np.ndarray) and all(c is None or c == "" for c in x.ravel())
+
+
+def blank_or_zero(x):
+    """A blank cell as either runtime may send it: also a 0, where text belongs (a name, a
+    type) or where a 0 means nothing (an empty row), since Office.js may send a blank as 0."""
+    return is_blank(x) or (type(x) in (int, float) and x == 0)
 
 
 def single(x, name):

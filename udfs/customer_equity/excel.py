@@ -481,10 +481,6 @@ def _in_table(name, frame):
     return relocated()
 
 
-def _blank_or_zero(x):
-    return cells.is_blank(x) or (type(x) in (int, float) and x == 0)
-
-
 def _settings_arg(x):
     """A 2-column range of setting name and value as a MeasureConfig.
 
@@ -499,8 +495,8 @@ def _settings_arg(x):
         raise CustomerEquityError("config", "needs two columns: the setting's name and its value")
     data, weights, last = {}, {}, None
     for r, (key, value) in enumerate(arr.tolist(), start=1):
-        if _blank_or_zero(key):
-            if _blank_or_zero(value):
+        if cells.blank_or_zero(key):
+            if cells.blank_or_zero(value):
                 continue
             if last is None or last.startswith("weights."):
                 raise CustomerEquityError("config", "a value without a setting name", row=r,
@@ -549,7 +545,7 @@ def _moves_arg(x):
         raise CustomerEquityError("moves", "needs three columns: from type, to type, number of customers")
     moves = {}
     for r, (src, dst, n) in enumerate(arr.tolist(), start=1):
-        if all(_blank_or_zero(v) for v in (src, dst, n)):  # an empty row (Office.js: 0s)
+        if all(cells.blank_or_zero(v) for v in (src, dst, n)):  # an empty row (Office.js: 0s)
             continue
         for c, label in ((1, src), (2, dst)):
             if flags.type_code_of(label) is None:
