@@ -23,7 +23,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from customer_equity import cli, refresh
+from customer_equity import cells, cli, refresh
 from customer_equity.model import MeasureConfig, load_sample, sample_config, what_if, what_if_grid
 from customer_equity.templates import recalculate_only
 from customer_equity.templates import what_if as W
@@ -163,7 +163,7 @@ def core_cells(table, config, lv, grid):
     alone["All together"] = scenario.equity
     row_lever, rows, col_lever, cols, show = grid
     g = what_if_grid(table, config, row_lever, rows, col_lever, cols, result=show, base=base)
-    return W.result_cells(scenario), alone, W.grid_cells(g)
+    return W.result_cells(scenario), alone, cells.lever_grid(g)
 
 
 # --- 1. the formulas engine ----------------------------------------------------------------

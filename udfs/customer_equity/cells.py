@@ -41,7 +41,7 @@ from .model._validate import EXCEL_ERRORS
 from .model.flags import flag_array
 
 __all__ = ["COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "blank_or_zero", "single", "text_or_none", "as_list",
-           "column", "flags", "write", "table"]
+           "column", "flags", "write", "table", "lever_grid"]
 
 #: pywin32 delivers an error cell as its HRESULT (real numbers always arrive as float).
 COM_ERRORS = {-2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?",
@@ -217,3 +217,21 @@ def table(frame, first_header=None, *, title_case=False):
             cells.append(v)
         body.append(cells)
     return [header] + body
+
+
+def lever_grid(frame):
+    """A table over two levers (:func:`customer_equity.what_if_grid`) as cells: the corner
+    names both levers ("rate \\ retention_change") and their values, in the header row and
+    the first column, are numbers.
+
+    >>> import pandas as pd
+    >>> g = pd.DataFrame([[1.0, 2.0]], index=pd.Index([0.1], name="rate"),
+    ...                  columns=pd.Index([0, 0.05], name="retention_change"))
+    >>> lever_grid(g)
+    [['rate \\\\ retention_change', 0.0, 0.05], [0.1, 1.0, 2.0]]
+    """
+    out = table(frame, f"{frame.index.name} \\ {frame.columns.name}")
+    out[0][1:] = [float(v) for v in frame.columns]
+    for row, value in zip(out[1:], frame.index):
+        row[0] = float(value)
+    return out

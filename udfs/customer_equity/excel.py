@@ -665,11 +665,7 @@ def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, colum
         grid = core.what_if_grid(frame, config, cells.text_or_none(row_lever, "row_lever"), rows,
                                  cells.text_or_none(column_lever, "column_lever"), cols,
                                  result=cells.text_or_none(result, "result") or "equity")
-    out = cells.table(grid, f"{grid.index.name} \\ {grid.columns.name}")
-    out[0][1:] = [float(v) for v in grid.columns]
-    for row, value in zip(out[1:], grid.index):
-        row[0] = float(value)
-    return out
+    return cells.lever_grid(grid)
 
 
 @excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS,

@@ -111,13 +111,6 @@ def result_cells(w):
     return cells.table(w.table, "type")
 
 
-def grid_cells(table):
-    """The cells CE_WHATIF_GRID spills for a :func:`what_if_grid` table."""
-    corner = f"{table.index.name} \\ {table.columns.name}"
-    return [[corner, *(float(c) for c in table.columns)]] + [
-        [float(x), *(float(v) for v in row)] for x, row in zip(table.index, table.to_numpy())]
-
-
 def settings_rows(config):
     """The Settings sheet's rows: (setting name or "" for a list's continuation, value, format, note)."""
     rows = [("rate", config.rate, B.RATE, "Discount rate per period of the data (a year in the sample)."),
@@ -385,7 +378,7 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
         sh.ws.data_validation(rr, 2, rr, 2, {"validate": "list", "source": list(LEVERS)})
     sh.ws.data_validation(g + 2, 2, g + 2, 2, {"validate": "list", "source": ["equity", "difference"]})
     top = g + 4
-    gcells = grid_cells(res["grid"])
+    gcells = cells.lever_grid(res["grid"])
     height, width = len(gcells), len(gcells[0])
     sh.spill(top, 1, "=CE_WHATIF_GRID(ce_wi_customers,ce_wi_config,ce_in_wi_grid_row_lever,ce_in_wi_grid_rows,"
                      "ce_in_wi_grid_col_lever,ce_in_wi_grid_cols,ce_wi_grid_show)", gcells, "ce",
