@@ -364,3 +364,24 @@ def test_blank_cells_reach_the_functions_as_blank_on_every_runtime(engine):
         raw = [_cells(names["CE_IN_CUSTOMERS"]), _cells(names["CE_WI_SETTINGS"])] + args[2:]
         shown = mac.call_cell("customer_equity.excel", "ce_whatif", *raw)
     assert "setting name must be text" in str(shown) or "tv" in str(shown)
+
+
+def test_every_lever_and_setting_can_be_typed_on_the_protected_sheets_in_libreoffice(libreoffice):
+    """What the analyst types goes into named yellow cells on protected sheets: LibreOffice,
+    which refuses a write to a locked cell of a protected sheet as Excel does, takes a write
+    to every ce_in_wi_* range, and refuses one to the label beside it."""
+    with libreoffice.opened(BOOK) as book:
+        inputs = sorted(n for n in book.names() if n.lower().startswith("ce_in_wi_"))
+        assert len(inputs) >= 10, inputs
+        for name in inputs:
+            sheet_name, r1, c1, r2, c2 = book.area(name)
+            sheet = book.sheet(sheet_name)
+            assert sheet.isProtected(), name
+            book.write(name, book.read(name))  # raises on a locked cell
+            label = sheet.getCellByPosition(0, r1 - 1)  # column A: locked, outside every input
+            assert label.CellProtection.IsLocked, name
+            with pytest.raises(Exception):  # noqa: B017 - com.sun.star.uno.RuntimeException
+                label.setDataArray((("x",),))
+        book.recalculate()
+        for sheet in book.doc.Sheets.ElementNames:
+            assert book.errors(sheet) == [], sheet
