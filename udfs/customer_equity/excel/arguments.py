@@ -19,7 +19,7 @@ cell, a 2-D object array for a range), read with :mod:`customer_equity.reading`'
 An omitted optional argument arrives as ``None`` on both runtimes; a kind with a ``default``
 gives it for a blank (omitted, or a blank referenced range). Numbers are mostly left to the
 core, which checks them with the argument's name and the cell's position
-(:mod:`customer_equity.model._validate`).
+(:mod:`customer_equity.model.validate`).
 
 =================  ======================================================================
 kind               reads
@@ -67,9 +67,8 @@ import xlwings as xw
 from .. import model as core
 from .. import reading
 from ..errors import CustomerEquityError
-from ..model import _validate, labels
+from ..model import labels, validate
 from ..model import forecast as _fc
-from ..model.forecast import _base as _fc_base
 from ..model.forecast import data as _fc_data
 from . import cells
 
@@ -378,9 +377,9 @@ class Amounts(Kind):
     """A column of numbers, each required (a blank is refused with its row)."""
 
     def read(self, x, name):
-        arr = _validate.as_float(np.asarray(cells.column(x, name), dtype=object), name,
+        arr = validate.as_float(np.asarray(cells.column(x, name), dtype=object), name,
                                  blank_ok=False)
-        return _validate.check_finite(arr, name)
+        return validate.check_finite(arr, name)
 
 
 class Table(Kind):
@@ -591,7 +590,7 @@ class Params(Kind):
         else:
             values = [v for v in arr.ravel() if not (v is None or v == "")]
         try:
-            return _fc_base.parameters(values, self.model)
+            return _fc.parameters(values, self.model)
         except CustomerEquityError as err:
             raise CustomerEquityError(name if err.argument == "params" else
                                       err.argument.replace("params", name), err.rule,
@@ -613,9 +612,9 @@ class Horizon(Kind):
 
     @staticmethod
     def _check(h, name):
-        arr = _validate.as_float(np.asarray(h, dtype=object) if np.ndim(h) else h, name,
+        arr = validate.as_float(np.asarray(h, dtype=object) if np.ndim(h) else h, name,
                                  blank_ok=False)
-        return _validate.check_range(_validate.check_finite(arr, name), name, low=0)
+        return validate.check_range(validate.check_finite(arr, name), name, low=0)
 
 
 # --- result kinds ------------------------------------------------------------------------

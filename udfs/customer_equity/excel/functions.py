@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from .. import __version__
+from .._version import __version__
 from .. import model as core
 from ..model import forecast as _fc
 from .arguments import (Amounts, Block, Column, Counts, Date, Dates, FitTable, Flags, Horizon, Ids,
