@@ -119,12 +119,14 @@ def test_screening_from_a_measurement_ranks_the_best_customers_first():
     ({"weights": {"height": 1.0}}, "weights"),
     ({"weights": [1.0, 2.0]}, "weights"),
     ({"neighbours": 0}, "neighbours"),
-    ({"traits": ["age", "shoe_size"]}, "shoe_size"),
+    ({"traits": ["age", "shoe_size"]}, "traits"),
 ])
 def test_bad_input_is_named(kwargs, argument):
     with pytest.raises(CustomerEquityError) as err:
         ce.screen_prospects(PROSPECTS, CUSTOMERS, LTV, TYPES, **kwargs)
     assert err.value.argument == argument
+    if argument == "traits":  # the argument named, and the name it gave that is no column
+        assert err.value.value == "shoe_size"
 
 
 def test_blank_or_missing_traits_are_named():
@@ -135,7 +137,7 @@ def test_blank_or_missing_traits_are_named():
     assert (err.value.argument, err.value.row) == ("credit", 3)
     with pytest.raises(CustomerEquityError) as err:
         ce.screen_prospects(PROSPECTS.drop(columns="gender"), CUSTOMERS, LTV, TYPES)
-    assert err.value.argument == "gender"
+    assert (err.value.argument, err.value.value) == ("prospects", "gender")
     with pytest.raises(CustomerEquityError) as err:
         ce.screen_prospects(PROSPECTS, CUSTOMERS, LTV[:3], TYPES)
     assert err.value.argument == "ltv"

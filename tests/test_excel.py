@@ -335,16 +335,18 @@ def test_score_of_one_cell_and_one_weight(com, ojs):
     assert grid(ojs.call(M, "ce_score", 5, 0.5)) == [[2.5]]
 
 
-@pytest.mark.parametrize("func,args", [
-    ("ce_pv", (1e300, 1, 1e300)),
-    ("ce_ltv", (-0.9999999, Cells([[0.0] * 60]))),
-    ("ce_ppv", (1, 1e308, 10)),
-    ("ce_ltv_values", (0.0, 2, 1e308, 1e308, 0, 0, 0)),
+@pytest.mark.parametrize("func,args,named", [
+    ("ce_pv", (1e300, 1, 1e300), "capacity: the result overflows (too large to compute)"),
+    ("ce_ltv", (-0.9999999, Cells([[0.0] * 60])), "rate: discounting at this rate overflows"),
+    ("ce_ppv", (1, 1e308, 10), "reach: the result overflows"),
+    ("ce_ltv_values", (0.0, 2, 1e308, 1e308, 0, 0, 0), "pv: the result overflows"),
+    ("ce_score", (Cells([[5, 4], [2, 1]]), Cells([[1.0, -1.7e308]])), "weights: the result overflows"),
 ])
-def test_no_function_returns_inf_nan_or_a_blank_for_a_number(com, ojs, func, args):
+def test_no_function_returns_inf_nan_or_a_blank_for_a_number(com, ojs, func, args, named):
+    """An overflow is refused naming the input that made it (issue 24), not "result"."""
     shown_com, shown_ojs = both(com, ojs, func, *args)
-    assert shown_com.startswith(f"#VALUE! {func.upper()}: result: the value ")
-    assert shown_ojs.startswith(f"{func.upper()}: result: the value ")
+    assert shown_com.startswith(f"#VALUE! {func.upper()}: {named}"), shown_com
+    assert shown_ojs.startswith(f"{func.upper()}: {named}"), shown_ojs
 
 
 def test_ppv_refuses_an_influence_above_100_percent(com, ojs):

@@ -314,7 +314,7 @@ INVALID = [
      "frequency, row 2: expected a number, got text"),
     ("ce_expected_purchases", (P4, -1, 1, 2, 5), "horizon: must be >= 0"),
     ("ce_expected_purchases", (P4, column([1, 2, 3]), column([1, 2]), column([2, 3]), column([5, 6])),
-     "t: has 3 horizons for 2 customers"),
+     "horizon: has 3 horizons for 2 customers"),
     ("ce_gamma_gamma_fit", (column([1, 2, 1, 3]), column([10, -5, 7, 9])),
      "monetary_value, row 2: must be >= 0"),
     ("ce_gamma_gamma_fit", (column([1, 0, 0]), column([10, 0, 0])), "monetary_value: too few repeat buyers"),

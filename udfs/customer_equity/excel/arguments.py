@@ -57,6 +57,7 @@ rows of cells by :func:`customer_equity.excel.cells.write`.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import inspect
 import math
@@ -110,7 +111,20 @@ def _error_result(func_name, err, where):
     raise err
 
 
-def excel_function(*, returns=None, same_rows=(), **kinds):
+#: The most periods a periods or horizon argument may hold: beyond, a retention time or a
+#: forecast is no longer an answer anyone reads (10,000 periods: 833 years of months, 192 years
+#: of weeks, 27 years of days), and the per-period tables behind it no longer fit in memory.
+MAX_PERIODS = 10_000
+#: The most customer-periods a customer table may hold (its rows times its longest retention):
+#: the what-if and the retention watch hold per-period blocks of that size (80 MB each).
+MAX_CUSTOMER_PERIODS = 10_000_000
+#: The most cells of a what-if grid (rows x columns of lever values): each is a what-if.
+MAX_GRID_CELLS = 400
+#: A number this large (in absolute value) is named first when a result overflows.
+_HUGE = 1e100
+
+
+def excel_function(*, returns=None, checks=(), aliases=None, **kinds):
     """The one decorator of a CE_ function: xlwings' ``func``, ``ret`` and one ``arg`` per
     parameter (raw values, with its kind's help text), around the reading of each argument.
 
@@ -119,10 +133,20 @@ def excel_function(*, returns=None, same_rows=(), **kinds):
     returns : result kind, optional
         How the body's result becomes cells (:class:`Spilled`, :class:`LeverGrid`, ...);
         default :func:`customer_equity.excel.cells.write`.
-    same_rows : tuple of str
-        Arguments read as columns that must have as many rows as the first of them.
+    checks : sequence of callables
+        Rules between arguments (:class:`Rows`, :class:`SameRows`, :class:`GridSize`,
+        :class:`TraitTables`), each called with the read arguments (a dict) before the body.
+    aliases : dict or callable, optional
+        What the core calls an argument of this function (``{"bgnbd": "params"}``), or a
+        tuple of the arguments an overflow it reports may come from; a callable gets the read
+        arguments and returns the dict.
     **kinds : Kind
         One per parameter of the function, in any order.
+
+    Every refusal starts with an argument's name as the wizard shows it: the kinds and
+    checks name their own; an error of the core is renamed by ``aliases``, pointed at the
+    column and row of a table argument it concerns (the header is row 1), and a result that
+    overflows names the input that made it (:func:`_overflow`).
 
     xlwings' ``raw`` converter hands over what the runtime delivers without a Python pass
     over every cell (on 100,000 rows xlwings' cleaning costs more than our whole
@@ -142,14 +166,17 @@ def excel_function(*, returns=None, same_rows=(), **kinds):
             try:
                 # an overflow is no warning here: the result kinds refuse a non-finite result
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    values = [kind(cells.read(a, where, name), name)
-                              for (name, kind), a in zip(read, args)]
-                    _check_same_rows(same_rows, dict(zip(names, values)))
-                    with contextlib.ExitStack() as around:
-                        for (name, kind), value in zip(read, values):
-                            around.enter_context(kind.around(name, value))
-                        result = f(*values)
-                    return shape(result)
+                    values = {name: kind(cells.read(a, where, name), name)
+                              for (name, kind), a in zip(read, args)}
+                    for check in checks:
+                        check(values)
+                    try:
+                        return shape(f(**values))
+                    except CustomerEquityError as err:
+                        known = aliases(values) if callable(aliases) else aliases or {}
+                        raise _named(err, kinds, values, known) from None
+                    except (OverflowError, FloatingPointError):
+                        raise _overflow(kinds, values, names) from None
             except CustomerEquityError as err:
                 return _error_result(f.__name__, err, where)
 
@@ -160,15 +187,152 @@ def excel_function(*, returns=None, same_rows=(), **kinds):
     return decorate
 
 
-def _check_same_rows(names, values):
-    if not names:
-        return
-    first, n = names[0], np.size(values[names[0]])
-    for name in names[1:]:
-        size = np.size(values[name])
-        if size != n:
-            raise CustomerEquityError(name, f"has {size} rows where {first} has {n}: give "
-                                      f"{', '.join(names)} over the same rows")
+def _argument_of(label, names):
+    """The argument a refusal's label starts with (``customers[periods]`` -> customers)."""
+    for name in sorted(names, key=len, reverse=True):
+        if label == name or label.startswith((f"{name}[", f"{name}:", f"{name} (", f"{name},")):
+            return name
+    return None
+
+
+def _named(err, kinds, values, aliases):
+    """A refusal of the core in the function's own words (see :func:`excel_function`)."""
+    label = err.argument
+    own = _argument_of(label, kinds)
+    if own is not None:
+        if label == own and err.row is not None and isinstance(kinds[own], Table):
+            return err.relocated(row_offset=1)  # the core counts customers; the range its header
+        return err
+    target = aliases.get(label)
+    if isinstance(target, str):
+        return err.relocated(argument=target)
+    if isinstance(target, tuple) or label == "result":
+        return _overflow(kinds, values, target or list(kinds))
+    for name, kind in kinds.items():
+        frame = values[name]
+        if not (isinstance(kind, Table) and kind.relocate and hasattr(frame, "columns")):
+            continue
+        if label in frame.columns:
+            return err.relocated(argument=f"{name}[{label}]", row_offset=1 if err.row is not None else 0)
+        if label in frame.attrs.get("blank_columns", ()):
+            return CustomerEquityError(f"{name}[{label}]", "the column is blank in every row, and it "
+                                       "is needed here")
+        if "column missing" in err.rule:
+            return err.relocated(argument=f"{name}[{label}]")
+    return err
+
+
+def _overflow(kinds, values, candidates):
+    """The refusal of a result that overflows, naming the input that made it: the largest
+    number among the candidates when it is huge, else a rate near -1 (discounting at -0.9999
+    grows without bound), else the largest number."""
+    found = [m for name in candidates if values.get(name) is not None
+             for m in kinds[name].magnitudes(name, values[name])]
+    if not found:
+        return CustomerEquityError(next(iter(candidates)), "the result overflows (too large to compute)")
+    label, size, where, shown = max(found, key=lambda m: m[1])
+    if size < _HUGE:
+        rates = [m for m in found if _argument_of(m[0], ["rate"]) and isinstance(m[3], float)
+                 and m[3] <= -0.5]
+        if rates:
+            label, size, where, shown = min(rates, key=lambda m: m[3])
+            return CustomerEquityError(label, "discounting at this rate overflows over these periods "
+                                       "(too large to compute): give a rate further from -1 or fewer "
+                                       "periods", value=shown, **where)
+    return CustomerEquityError(label, "the result overflows (too large to compute) with this value "
+                               "among the inputs: give the amounts in a larger unit (thousands, "
+                               "millions)", value=shown, **where)
+
+
+def _numbers(x):
+    """The numbers among cells (a scalar, a list or an array), NaN elsewhere, and the shape."""
+    arr = np.asarray(x, dtype=object)
+    flat = np.array([float(v) if isinstance(v, (int, float, np.integer, np.floating))
+                     and not isinstance(v, (bool, np.bool_)) else np.nan for v in arr.ravel()],
+                    dtype=np.float64)
+    return flat, arr.shape
+
+
+# --- rules between arguments --------------------------------------------------------------
+
+
+def _rows(x):
+    arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
+    return 1 if arr.ndim == 0 else int(arr.shape[0])
+
+
+class Rows:
+    """Arguments per customer: each one value or one row per customer, as many rows as the
+    first argument with several (a check before the core multiplies them)."""
+
+    def __init__(self, *names):
+        self.names = names
+
+    def __call__(self, values):
+        first = n = None
+        for name in self.names:
+            if values.get(name) is None:
+                continue
+            rows = _rows(values[name])
+            if rows == 1:
+                continue
+            if n is None:
+                first, n = name, rows
+            elif rows != n:
+                raise CustomerEquityError(name, f"has {rows} rows, which do not match {first} ({n} rows)")
+
+
+class SameRows:
+    """Columns that must have as many rows as the first of them (the columns of a log)."""
+
+    def __init__(self, *names):
+        self.names = names
+
+    def __call__(self, values):
+        first, n = self.names[0], np.size(values[self.names[0]])
+        for name in self.names[1:]:
+            size = np.size(values[name])
+            if size != n:
+                raise CustomerEquityError(name, f"has {size} rows where {first} has {n}: give "
+                                          f"{', '.join(self.names)} over the same rows")
+
+
+class GridSize:
+    """A grid of two lists of values: at most :data:`MAX_GRID_CELLS` cells."""
+
+    def __init__(self, rows, columns):
+        self.rows, self.columns = rows, columns
+
+    def __call__(self, values):
+        r, c = len(values[self.rows]), len(values[self.columns])
+        if r * c > MAX_GRID_CELLS:
+            raise CustomerEquityError(self.columns if c > r else self.rows,
+                                      f"a grid of at most {MAX_GRID_CELLS} cells (each is a what-if), "
+                                      f"got {r} x {c}: give fewer values")
+
+
+class TraitTables:
+    """Tables of traits (the prospects, the current customers): each has every trait used,
+    and each trait cell reads as a number or a category, checked table by table so that a
+    refusal names its table, column and row."""
+
+    def __init__(self, *tables, traits="traits"):
+        self.tables, self.traits = tables, traits
+
+    def __call__(self, values):
+        from ..model.prospects import ID_COLUMNS
+
+        first = values[self.tables[-1]]  # the current customers: the traits are theirs
+        names = values[self.traits] or [c for c in first.columns if c not in ID_COLUMNS]
+        categories = None
+        for table in reversed(self.tables):
+            frame = values[table]
+            missing = [t for t in names if t not in frame.columns]
+            if missing:
+                raise CustomerEquityError(table, "has no column for the trait", value=missing[0])
+            with _in_table(table, frame):
+                _, _, used = core.encode_traits(frame[names], categories)
+            categories = categories if categories is not None else used
 
 
 # --- argument kinds ----------------------------------------------------------------------
@@ -193,9 +357,14 @@ class Kind:
     def read(self, x, name):
         return x
 
-    def around(self, name, value):
-        """A context the body runs in (a table relocates the core's errors)."""
-        return contextlib.nullcontext()
+    def magnitudes(self, name, value):
+        """``(label, |largest number|, position, number)`` of the numbers the argument holds,
+        for naming the input of a result that overflows."""
+        flat, shape = _numbers(value)
+        if not np.isfinite(flat).any():
+            return []
+        k = int(np.nanargmax(np.abs(flat)))
+        return [(name, float(abs(flat[k])), reading.position(shape, k), float(flat[k]))]
 
     def __repr__(self):
         return f"{type(self).__name__}({self.help!r})"
@@ -213,17 +382,40 @@ class Single(Kind):
         return cells.single(x, name)
 
 
-class Periods(Kind):
-    """A number of periods, one per row or one for all. Optional: a blank is the core's
-    default (None); required: a blank is refused rather than read as a number."""
+def _at_most_periods(x, name, *, offset=0):
+    """Refuse a number of periods above :data:`MAX_PERIODS`, with its position."""
+    flat, shape = _numbers(x)
+    with np.errstate(invalid="ignore"):
+        over = np.flatnonzero(flat > MAX_PERIODS)
+    if over.size:
+        k = int(over[0])
+        where = reading.position(shape, k)
+        if offset and "row" in where:
+            where["row"] += offset
+        raise CustomerEquityError(name, f"at most {MAX_PERIODS:,} periods", value=float(flat[k]),
+                                  **where)
 
-    def __init__(self, help, *, optional=False):
+
+class Periods(Kind):
+    """A number of periods, one for all or one per row (a single column), at most
+    :data:`MAX_PERIODS`; the core checks each is a whole number >= 0. Optional: a blank is
+    the core's default (None); required: a blank is refused rather than read as a number.
+    ``single``: one cell only (a forecast's horizon)."""
+
+    def __init__(self, help, *, optional=False, single=False):
         super().__init__(help, default=None if optional else _REQUIRED)
+        self.single = single
 
     def read(self, x, name):
         if cells.is_blank(x):
             raise CustomerEquityError(name, "a number of periods is required, the cell is blank",
                                       value="")
+        if self.single:
+            x = cells.single(x, name)
+        elif isinstance(x, np.ndarray) and x.shape[1] > 1:
+            raise CustomerEquityError(name, "one number of periods for all rows, or one per row in "
+                                      "a single column", value=f"{x.shape[0]} x {x.shape[1]} cells")
+        _at_most_periods(x, name)
         return x
 
 
@@ -265,7 +457,15 @@ class Number(Kind):
         return x
 
 
-class Numbers(Kind):
+class _ListOf(Kind):
+    """A kind read as a flat list: a row or a column alike, so a position within it is not
+    the range's; an overflow names the argument and the value."""
+
+    def magnitudes(self, name, value):
+        return [(label, size, {}, shown) for label, size, _, shown in super().magnitudes(name, value)]
+
+
+class Numbers(_ListOf):
     """A row or a column of numbers as a list (one cell: a list of one)."""
 
     def read(self, x, name):
@@ -276,7 +476,7 @@ class Numbers(Kind):
         return values
 
 
-class List(Kind):
+class List(_ListOf):
     """A row or a column of settings (weights, cut-offs) as a flat list."""
 
     def read(self, x, name):
@@ -331,7 +531,10 @@ class Ids(Kind):
             if isinstance(v, (bool, np.bool_)):
                 raise CustomerEquityError(name, "a customer id is a number or text, not TRUE/FALSE",
                                           row=k + 1, value=v)
-            if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            if isinstance(v, (dt.date, dt.time)):  # COM only: Office.js sends the serial number
+                raise CustomerEquityError(name, "a customer id is a number or text, not a date",
+                                          row=k + 1, value=v)
+            if isinstance(v, (float, np.floating)) and float(v).is_integer() and abs(v) < 2**53:
                 v = int(v)
             out[k] = v.strip() if isinstance(v, str) else v
         if len({type(v) is str for v in out}) > 1:
@@ -385,17 +588,37 @@ class Amounts(Kind):
 class Table(Kind):
     """A range with its header row (:func:`customer_equity.reading.table`), e.g.
     ``Customers[#All]``. With ``relocate``, an error the core raises about one of its
-    columns points at the range: ``customers[periods], row 5`` (the header is row 1)."""
+    columns points at the range: ``customers[periods], row 5`` (the header is row 1).
+    ``periods``: a customer table, whose retention times (a ``periods`` column) are at most
+    :data:`MAX_PERIODS` and, times its rows, at most :data:`MAX_CUSTOMER_PERIODS`."""
 
-    def __init__(self, help, *, relocate=True):
+    def __init__(self, help, *, relocate=True, periods=False):
         super().__init__(help)
-        self.relocate = relocate
+        self.relocate, self.periods = relocate, periods
 
     def read(self, x, name):
-        return reading.table(x, name)
+        frame = reading.table(x, name)
+        if self.periods and "periods" in frame.columns:
+            column = frame["periods"].to_numpy()
+            _at_most_periods(column, f"{name}[periods]", offset=1)
+            flat, _ = _numbers(column)
+            longest = int(np.nanmax(flat, initial=0)) if np.isfinite(flat).any() else 0
+            if len(frame) * longest > MAX_CUSTOMER_PERIODS:
+                raise CustomerEquityError(f"{name}[periods]", f"{len(frame):,} customers retained up "
+                                          f"to {longest:,} periods are more than "
+                                          f"{MAX_CUSTOMER_PERIODS:,} customer-periods: shorten the "
+                                          "longest retention or split the table")
+        return frame
 
-    def around(self, name, frame):
-        return _in_table(name, frame) if self.relocate else contextlib.nullcontext()
+    def magnitudes(self, name, frame):
+        out = []
+        for col in frame.columns:
+            values = frame[col].to_numpy()
+            if values.dtype.kind != "f" or not np.isfinite(values).any():
+                continue
+            k = int(np.nanargmax(np.abs(values)))
+            out.append((f"{name}[{col}]", float(abs(values[k])), {"row": k + 2}, float(values[k])))
+        return out
 
 
 @contextlib.contextmanager
@@ -456,7 +679,7 @@ class Settings(Kind):
         return core.MeasureConfig.from_dict(data, source=name)
 
 
-class Lever(Kind):
+class Lever(_ListOf):
     """An optional lever: None when blank, a number, or a list (per type, per period).
     ``per_type``: one value for all types, or 4."""
 
@@ -517,7 +740,8 @@ class Structure(Kind):
                     return core.structure_table(frame)
                 except CustomerEquityError as err:
                     if err.argument in ("structure", "type", "customers", "average", "equity", "mix"):
-                        raise err.relocated(argument=f"{name}: {err.argument}") from None
+                        raise err.relocated(argument=f"{name}: {err.argument}",
+                                            row_offset=1 if err.row is not None else 0) from None
                     raise
         if arr.ndim == 2 and arr.shape == (4, 2):
             try:
@@ -541,7 +765,11 @@ class Traits(Kind):
         bad = [v for v in names if not isinstance(v, str)]
         if bad:
             raise CustomerEquityError(name, "expected the names of trait columns (text)", value=bad[0])
-        return [v.strip() for v in names]
+        names = [v.strip() for v in names]
+        twice = [v for k, v in enumerate(names) if v in names[:k]]
+        if twice:
+            raise CustomerEquityError(name, "each trait only once", value=twice[0])
+        return names
 
 
 class Weights(Kind):
@@ -614,7 +842,9 @@ class Horizon(Kind):
     def _check(h, name):
         arr = validate.as_float(np.asarray(h, dtype=object) if np.ndim(h) else h, name,
                                  blank_ok=False)
-        return validate.check_range(validate.check_finite(arr, name), name, low=0)
+        arr = validate.check_range(validate.check_finite(arr, name), name, low=0)
+        validate.check_range(arr, name, high=MAX_PERIODS, rule=f"at most {MAX_PERIODS:,} periods")
+        return arr
 
 
 # --- result kinds ------------------------------------------------------------------------

@@ -68,10 +68,10 @@ import xlwings as xw
 from .._version import __version__
 from .. import model as core
 from ..model import forecast as _fc
-from .arguments import (Amounts, Block, Column, Counts, Date, Dates, FitTable, Flags, Horizon, Ids,
-                        Lever, LeverGrid, List, Moves, Number, Numbers, Params, Periods, Settings,
-                        Single, Spilled, Structure, Table, Text, Timing, Traits, Weights,
-                        excel_function)
+from .arguments import (Amounts, Block, Column, Counts, Date, Dates, FitTable, Flags, GridSize,
+                        Horizon, Ids, Lever, LeverGrid, List, Moves, Number, Numbers, Params, Periods,
+                        Rows, SameRows, Settings, Single, Spilled, Structure, Table, Text, Timing,
+                        TraitTables, Traits, Weights, excel_function)
 
 #: What ``from customer_equity.excel.functions import *`` brings into xlwings Lite's main.py.
 __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_indirect",
@@ -133,7 +133,9 @@ def ce_ltv(rate, values, periods=None, timing=None):
 
 @excel_function(rate=Block(_RATE), capacity=Block("Spending capacity per period. " + _VALUES),
                 share=Block("Share of wallet, 0 to 1."), margin=Block("Unit margin (0.25 for 25 %)."),
-                periods=Periods(_PERIODS, optional=True), timing=Timing(_TIMING))
+                periods=Periods(_PERIODS, optional=True), timing=Timing(_TIMING),
+                checks=[Rows("rate", "capacity", "share", "margin", "periods")],
+                aliases={"capacity x share x margin": ("capacity", "share", "margin")})
 def ce_ltv_sow(rate, capacity, share, margin, periods=None, timing=None):
     """Share-of-wallet lifetime value per row: sum of capacity x share x margin, discounted. Python: ltv_share_of_wallet."""
     return core.ltv_share_of_wallet(rate, capacity, share, margin, periods, timing)
@@ -143,7 +145,10 @@ def ce_ltv_sow(rate, capacity, share, margin, periods=None, timing=None):
                 market_size=Block("The single customer's market size per period (money, >= 0). " + _VALUES),
                 share=Block("The firm's share, 0 to 1."), margin=Block("Unit margin."),
                 indirect=Block("Indirect contribution as a multiplier: 1 none, 1.2 word of mouth adds 20 %."),
-                periods=Periods(_PERIODS, optional=True), timing=Timing(_TIMING))
+                periods=Periods(_PERIODS, optional=True), timing=Timing(_TIMING),
+                checks=[Rows("rate", "market_size", "share", "margin", "indirect", "periods")],
+                aliases={"market_size x share x margin x indirect": ("market_size", "share", "margin",
+                                                                    "indirect")})
 def ce_ltv_indirect(rate, market_size, share, margin, indirect, periods=None, timing=None):
     """Indirect-contribution lifetime value per row (customer-product line): P x S x M x A, discounted. Python: ltv_indirect."""
     return core.ltv_indirect(rate, market_size, share, margin, indirect, periods, timing)
@@ -290,7 +295,7 @@ def ce_links(decision_makers, executive_link, expert_link):
 
 _TABLE = ("with its header row, e.g. Customers[#All]: one row per customer, one column per "
           "field (as in the customer table of the measurement)")
-_CUSTOMERS = Table("The customer table " + _TABLE + ".")
+_CUSTOMERS = Table("The customer table " + _TABLE + ".", periods=True)
 _SETTINGS = Settings("Two columns, setting name and value: rate, timing, iv, classify_by, cutoffs, "
                      "transaction_income, weights.<column> (a list continues down rows with a blank "
                      "name). Default: the defaults of MeasureConfig.")
@@ -309,7 +314,8 @@ _LEVERS = dict(
               "moves)."))
 
 
-@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("type"))
+@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("type"),
+                checks=[Rows("types", "rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv")])
 def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
     """Structure of customer equity with headers: per type customers, shares, equity, average, value-kind mix. Python: structure_from_values."""
     return core.structure_from_values(types, rate, pv, ppv, cv, kv, tv, iv, periods, timing or "end")
@@ -356,7 +362,8 @@ def ce_whatif(customers, config=None, retention_change=None, rate=None, margin_c
                 column_lever=Text("The lever across the columns (another one)."),
                 column_values=Numbers("Its values (a row or a column)."),
                 result=Text('"equity" (default) or "difference" from today\'s equity.', default="equity"),
-                returns=LeverGrid())
+                returns=LeverGrid(), checks=[GridSize("row_values", "column_values")],
+                aliases=lambda a: {a["row_lever"]: "row_values", a["column_lever"]: "column_values"})
 def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, column_values, result=None):
     """Customer equity over a grid of two levers (like the Sensitivity sheet): lever values as headers. Python: what_if_grid."""
     return core.what_if_grid(customers, config, row_lever, row_values, column_lever, column_values,
@@ -397,7 +404,7 @@ _CUSTOMER_LTV = Column("Lifetime value per current customer (one column).")
                 cutoff=Number("Score below which a prospect is to avoid (default: that of the lowest "
                               "avoid_share of current customers)."),
                 avoid_share=Number("Default 0.2.", default=0.2),
-                returns=Spilled())
+                returns=Spilled(), checks=[TraitTables("prospects", "customers")])
 def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=None, best=None,
                  neighbours=None, cutoff=None, avoid_share=None):
     """Prospects ranked by the traits of the best customers: rank, score, expected type, value estimate, avoid flag; with headers. Python: screen_prospects."""
@@ -406,7 +413,8 @@ def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=Non
 
 
 @excel_function(customers=Table("The current customers' traits " + _TRAITS + ".", relocate=False),
-                ltv=_CUSTOMER_LTV, traits=_TRAIT_NAMES, best=_BEST, returns=Spilled("trait"))
+                ltv=_CUSTOMER_LTV, traits=_TRAIT_NAMES, best=_BEST, returns=Spilled("trait"),
+                checks=[TraitTables("customers")])
 def ce_prospect_weights(customers, ltv, traits=None, best=None):
     """Weight of each trait that sets the best current customers apart (standardized difference of means), with headers. Python: prospect_weights."""
     return core.prospect_weights(customers, ltv, traits=traits, best=best).to_frame("weight")
@@ -448,7 +456,7 @@ _HOLDOUT_HEADER = ["actual_purchases", "actual_amount"]
     observation_end=Date("Last day observed (a date). Default: the last date of the log. After the "
                          "calibration end it opens a holdout period and adds actual_purchases and "
                          "actual_amount."),
-    same_rows=("customer", "date", "amount"), returns=Spilled("customer_id", labels_as_text=False))
+    checks=[SameRows("customer", "date", "amount")], returns=Spilled("customer_id", labels_as_text=False))
 def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, observation_end=None):
     """Per-customer summary of a transaction log, with a header row: customer_id, frequency, recency, T, monetary_value (and the holdout). Python: forecast.summary_data."""
     log = pd.DataFrame({"customer_id": customer, "date": date.astype("datetime64[D]"), "amount": amount})
@@ -467,13 +475,15 @@ _T = Block("T per customer: time from the first purchase to the calibration end 
 _MON = Block("Mean amount m_x of the repeat purchases per customer (0 when frequency is 0).")
 
 
-@excel_function(frequency=_FREQ, recency=_REC, T=_T, returns=FitTable())
+@excel_function(frequency=_FREQ, recency=_REC, T=_T, returns=FitTable(),
+                aliases={"bgnbd": "frequency, recency, T"})
 def ce_bgnbd_fit(frequency, recency, T):
     """BG/NBD fit by maximum likelihood: r, alpha, a, b with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_bgnbd."""
     return _fc.fit_bgnbd(frequency, recency, T)
 
 
-@excel_function(params=Params(_BGNBD, "bgnbd"), frequency=_FREQ, recency=_REC, T=_T)
+@excel_function(params=Params(_BGNBD, "bgnbd"), frequency=_FREQ, recency=_REC, T=_T,
+                aliases={"bgnbd": "params"})
 def ce_p_alive(params, frequency, recency, T):
     """Probability each customer is still active at the calibration end (BG/NBD), per row. Python: forecast.p_alive."""
     return _fc.p_alive(params, frequency, recency, T)
@@ -483,21 +493,23 @@ def ce_p_alive(params, frequency, recency, T):
                 horizon=Horizon("Forecast horizon t in the summary's unit (>= 0): one for all, one per "
                                 "customer (a column), or a row of horizons (spills one column per "
                                 "horizon)."),
-                frequency=_FREQ, recency=_REC, T=_T)
+                frequency=_FREQ, recency=_REC, T=_T, aliases={"bgnbd": "params", "t": "horizon"})
 def ce_expected_purchases(params, horizon, frequency, recency, T):
     """Expected purchases of each customer in the next t units (BG/NBD E[Y(t)]), per row. Python: forecast.expected_purchases."""
     expected = _fc.expected_purchases(params, horizon, frequency, recency, T)
     return expected.T if np.ndim(horizon) == 2 else expected  # a row of horizons: (K, N) spilled N x K
 
 
-@excel_function(frequency=_FREQ, monetary_value=_MON, returns=FitTable())
+@excel_function(frequency=_FREQ, monetary_value=_MON, returns=FitTable(),
+                aliases={"gamma_gamma": "frequency, monetary_value"})
 def ce_gamma_gamma_fit(frequency, monetary_value):
     """Gamma-Gamma spend fit on the repeat buyers: p, q, v with standard errors, log-likelihood, customers, frequency-spend correlation. Python: forecast.fit_gamma_gamma."""
     return _fc.fit_gamma_gamma(frequency, monetary_value), {
         "frequency-spend correlation": _fc.frequency_spend_correlation(frequency, monetary_value)}
 
 
-@excel_function(params=Params(_GG, "gamma_gamma"), frequency=_FREQ, monetary_value=_MON)
+@excel_function(params=Params(_GG, "gamma_gamma"), frequency=_FREQ, monetary_value=_MON,
+                aliases={"gamma_gamma": "params"})
 def ce_expected_spend(params, frequency, monetary_value):
     """Expected amount of each customer's future purchases (Gamma-Gamma E[M]), per row. Python: forecast.expected_spend."""
     return _fc.expected_spend(params, frequency, monetary_value)
@@ -508,8 +520,8 @@ def ce_expected_spend(params, frequency, monetary_value):
                 margin=Single("Margin per unit of revenue (0.3 for 30 %; 1 = revenue)."),
                 rate=Single("Discount rate per period of the summary's unit (a weekly rate for weeks), "
                             "> -1."),
-                periods=Single("Horizon: number of periods (summary units) to forecast, a whole number "
-                               ">= 0."),
+                periods=Periods("Horizon: number of periods (summary units) to forecast, a whole number "
+                                ">= 0.", single=True),
                 timing=Timing(_TIMING, default="end"))
 def ce_forecast_ltv(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, margin, rate, periods,
                     timing=None):

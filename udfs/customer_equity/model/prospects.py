@@ -25,7 +25,8 @@ from .whatif import codes_of
 
 __all__ = ["encode_traits", "prospect_weights", "screen_prospects"]
 
-_ID_COLUMNS = ("customer_id", "prospect_id", "id")
+#: Columns that name a customer or prospect: carried along, never a trait.
+ID_COLUMNS = ("customer_id", "prospect_id", "id")
 
 
 def _is_text(series):
@@ -149,10 +150,11 @@ def _trait_frame(customers, traits):
     if not isinstance(customers, pd.DataFrame):
         raise CustomerEquityError("customers", "must be a table with one column per trait")
     if traits is None:
-        traits = [c for c in customers.columns if c not in _ID_COLUMNS]
+        traits = [c for c in customers.columns if c not in ID_COLUMNS]
     missing = [t for t in traits if t not in customers.columns]
     if missing:
-        raise CustomerEquityError(str(missing[0]), "trait column missing from the current customers")
+        raise CustomerEquityError("traits", "no such column in the current customers' table",
+                                  value=missing[0])
     if not traits:
         raise CustomerEquityError("traits", "name at least one trait")
     return customers[list(traits)], list(traits)
@@ -310,7 +312,7 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv: Arra
         raise CustomerEquityError("prospects", "must be a table with one column per trait")
     missing = [t for t in names_in if t not in prospects.columns]
     if missing:
-        raise CustomerEquityError(str(missing[0]), "trait column missing from the prospects")
+        raise CustomerEquityError("prospects", "has no column for the trait", value=missing[0])
     px, _, _ = encode_traits(prospects[names_in], cats)
     v, codes = _ltv_and_types(ltv, types, len(frame))
     if weights is None:
@@ -349,7 +351,7 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv: Arra
     near = _nearest(s_cust, s_pros, k)
     value_estimate = v[near].mean(axis=1)
     out = pd.DataFrame({"row": np.arange(1, len(prospects) + 1)})
-    for col in _ID_COLUMNS:
+    for col in ID_COLUMNS:
         if col in prospects.columns:
             out[col] = prospects[col].to_numpy()
             break
