@@ -73,7 +73,8 @@ from ..model import forecast as _fc
 from ..model.forecast import data as _fc_data
 from . import cells
 
-__all__ = ["CATEGORY", "runtime", "excel_function", "Kind", "Block", "Periods", "Timing", "Text",
+__all__ = ["CATEGORY", "MAX_PERIODS", "MAX_CUSTOMER_PERIODS", "MAX_GRID_CELLS", "runtime",
+           "excel_function", "Rows", "SameRows", "GridSize", "OnePerRow", "TraitTables", "Kind", "Block", "Periods", "Timing", "Text",
            "Single", "Number", "Numbers", "List", "Column", "Flags", "Ids", "Dates", "Date", "Amounts",
            "Table", "Settings", "Lever", "Moves", "Structure", "Traits", "Weights", "Params", "Horizon",
            "Spilled", "LeverGrid", "FitTable", "Counts"]
@@ -119,7 +120,7 @@ MAX_PERIODS = 10_000
 #: the what-if and the retention watch hold per-period blocks of that size (80 MB each).
 MAX_CUSTOMER_PERIODS = 10_000_000
 #: The most cells of a what-if grid (rows x columns of lever values): each is a what-if.
-MAX_GRID_CELLS = 400
+MAX_GRID_CELLS = 100
 #: A number this large (in absolute value) is named first when a result overflows.
 _HUGE = 1e100
 
@@ -311,6 +312,22 @@ class GridSize:
                                       f"got {r} x {c}: give fewer values")
 
 
+class OnePerRow:
+    """Arguments given per customer of a table argument: as many values as its rows."""
+
+    def __init__(self, table, *names):
+        self.table, self.names = table, names
+
+    def __call__(self, values):
+        n = len(values[self.table])
+        for name in self.names:
+            v = values[name]
+            size = None if v is None else len(v) if isinstance(v, list) else 1
+            if size is not None and size != n:
+                raise CustomerEquityError(name, f"needs one value per customer of {self.table} ({n}), "
+                                          f"got {size}")
+
+
 class TraitTables:
     """Tables of traits (the prospects, the current customers): each has every trait used,
     and each trait cell reads as a number or a category, checked table by table so that a
@@ -372,7 +389,18 @@ class Kind:
 
 class Block(Kind):
     """Numbers as cells (one value, a column, a row or a block), handed to the core, which
-    reads each number and names the cell of a wrong one."""
+    reads each number and names the cell of a wrong one. ``column``: a value once per
+    customer, so one value for all or a single column."""
+
+    def __init__(self, help, *, column=False, **kw):
+        super().__init__(help, **kw)
+        self.column = column
+
+    def read(self, x, name):
+        if self.column and isinstance(x, np.ndarray) and x.shape[1] > 1:
+            raise CustomerEquityError(name, "one value for all rows, or one per row in a single "
+                                      "column", value=f"{x.shape[0]} x {x.shape[1]} cells")
+        return x
 
 
 class Single(Kind):

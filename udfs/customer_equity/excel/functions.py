@@ -69,7 +69,7 @@ from .._version import __version__
 from .. import model as core
 from ..model import forecast as _fc
 from .arguments import (Amounts, Block, Column, Counts, Date, Dates, FitTable, Flags, GridSize,
-                        Horizon, Ids, Lever, LeverGrid, List, Moves, Number, Numbers, Params, Periods,
+                        Horizon, Ids, Lever, LeverGrid, List, Moves, Number, Numbers, OnePerRow, Params, Periods,
                         Rows, SameRows, Settings, Single, Spilled, Structure, Table, Text, Timing,
                         TraitTables, Traits, Weights, excel_function)
 
@@ -178,7 +178,8 @@ _FIVE_VALUES = dict(
     rate=Block(_RATE),
     periods=Periods("Retention time in periods, one per row or one for all (required)."),
     **_KIND_DOCS,
-    iv=Block("Profile information value: added once, not discounted (default 0).", default=0.0),
+    iv=Block("Profile information value: added once, not discounted (default 0).", default=0.0,
+             column=True),
     timing=Timing(_TIMING))
 _TYPES = Column("Customer type per row: Lighthouse, Follower, Rational or Profit-seeking.")
 
@@ -374,7 +375,7 @@ def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, colum
                 p_alive=Lever("Optional: P(alive) per customer from a forecast (one column)."),
                 age=Lever("Optional, with p_alive: each customer's age in periods (one column)."),
                 point=Number("The fall in retention to price (default 0.01, one point).", default=0.01),
-                returns=Spilled("type"))
+                returns=Spilled("type"), checks=[OnePerRow("customers", "p_alive", "age")])
 def ce_retention_watch(customers, config=None, p_alive=None, age=None, point=None):
     """Per type: implied retention, equity, the equity at stake if retention falls a point, key customers at risk; with headers. Python: retention_watch."""
     return core.retention_watch(customers, config, p_alive=p_alive, age=age, point=point)

@@ -110,9 +110,17 @@ def composition_matrix(types, rate, periods=None, pv=0.0, ppv=0.0, cv=0.0, kv=0.
     codes = np.atleast_1d(type_codes(types, "types")).reshape(-1)
     disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
     iv_arr = per_row(money_array(iv, "iv"))
-    matching(("types", codes), *disc.items(), ("iv", iv_arr))
-    iv_arr = np.broadcast_to(iv_arr, codes.shape)
+    codes, iv_arr = per_customer(codes, disc, iv_arr)
     return composition_from_discounted(composition_sums(codes, disc, iv_arr))
+
+
+def per_customer(codes, disc, iv):
+    """Type codes and Iv, one per customer, checked against the discounted values: one type
+    (or one Iv) stands for every customer."""
+    shape = matching(("types", codes), *disc.items(), ("iv", iv))
+    if len(shape) > 1:
+        raise CustomerEquityError("iv", "one value per customer: a single value or a column")
+    return np.broadcast_to(codes, shape), np.broadcast_to(iv, shape)
 
 
 def composition_sums(codes, disc, iv):

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
 from .validate import as_float, check_finite, check_range, money_array, per_row
-from .equity import composition_sums
+from .equity import composition_sums, per_customer
 from .measure import Measurement
 from .types import TYPES, VALUE_KINDS, discounted_components, type_codes
 
@@ -272,7 +272,7 @@ def structure_from_values(types: ArrayLike, rate: ArrayLike, pv: ArrayLike = 0.0
     """
     codes = np.atleast_1d(type_codes(types, "types")).reshape(-1)
     disc = discounted_components(rate, periods, timing, pv=pv, ppv=ppv, cv=cv, kv=kv, tv=tv)
-    iv_arr = np.broadcast_to(per_row(money_array(iv, "iv")), codes.shape)
+    codes, iv_arr = per_customer(codes, disc, per_row(money_array(iv, "iv")))
     return _table(np.bincount(codes, minlength=4), composition_sums(codes, disc, iv_arr))
 
 
