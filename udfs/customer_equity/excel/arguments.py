@@ -345,6 +345,8 @@ class TraitTables:
         for table in reversed(self.tables):
             frame = values[table]
             missing = [t for t in names if t not in frame.columns]
+            if missing and table == self.tables[-1]:  # the traits named are the customers' columns
+                raise CustomerEquityError(self.traits, f"no such column in {table}", value=missing[0])
             if missing:
                 raise CustomerEquityError(table, "has no column for the trait", value=missing[0])
             with _in_table(table, frame):
@@ -505,9 +507,11 @@ class Numbers(_ListOf):
 
 
 class List(_ListOf):
-    """A row or a column of settings (weights, cut-offs) as a flat list."""
+    """A row or a column of numbers (weights, cut-offs) as a flat list; a cell that is no
+    number is refused here, where its row and column in the range are known."""
 
     def read(self, x, name):
+        validate.as_float(x, name)
         return cells.as_list(x)
 
 
@@ -809,7 +813,12 @@ class Weights(Kind):
     def read(self, x, name):
         arr = np.asarray(x, dtype=object)
         if arr.ndim == 2 and arr.shape[1] == 2 and all(isinstance(v, str) for v in arr[:, 0]):
-            return {k.strip(): v for k, v in arr.tolist()}
+            try:
+                weights = validate.as_float(arr[:, 1:], name, blank_ok=False)
+            except CustomerEquityError as err:
+                raise err.relocated(column=2) from None  # the weight column of the range
+            return {k.strip(): float(w) for k, w in zip(arr[:, 0], weights[:, 0])}
+        validate.as_float(x, name, blank_ok=False)
         return cells.as_list(x)
 
 
@@ -908,6 +917,10 @@ class FitTable:
 
     def cells(self, result):
         fit, extra = result if isinstance(result, tuple) else (result, {})
+        estimates = [float(fit.params[k]) for k in _fc.PARAMETER_NAMES[fit.model]]
+        if not np.isfinite(estimates + [float(fit.log_likelihood)]).all():
+            raise CustomerEquityError(fit.model, "the fit gives no finite estimate or likelihood: the "
+                                      "data cannot identify the model")
         rows = [["parameter", "estimate", "standard error"]]
         for k in _fc.PARAMETER_NAMES[fit.model]:
             rows.append([k, float(fit.params[k]), _finite_or_blank(fit.standard_errors[k])])

@@ -457,7 +457,8 @@ _HOLDOUT_HEADER = ["actual_purchases", "actual_amount"]
     observation_end=Date("Last day observed (a date). Default: the last date of the log. After the "
                          "calibration end it opens a holdout period and adds actual_purchases and "
                          "actual_amount."),
-    checks=[SameRows("customer", "date", "amount")], returns=Spilled("customer_id", labels_as_text=False))
+    checks=[SameRows("customer", "date", "amount")], returns=Spilled("customer_id", labels_as_text=False),
+    aliases={"result": ("amount",)})
 def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, observation_end=None):
     """Per-customer summary of a transaction log, with a header row: customer_id, frequency, recency, T, monetary_value (and the holdout). Python: forecast.summary_data."""
     log = pd.DataFrame({"customer_id": customer, "date": date.astype("datetime64[D]"), "amount": amount})
@@ -523,7 +524,8 @@ def ce_expected_spend(params, frequency, monetary_value):
                             "> -1."),
                 periods=Periods("Horizon: number of periods (summary units) to forecast, a whole number "
                                 ">= 0.", single=True),
-                timing=Timing(_TIMING, default="end"))
+                timing=Timing(_TIMING, default="end"),
+                aliases={"values": ("monetary_value", "margin", "frequency", "rate")})
 def ce_forecast_ltv(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, margin, rate, periods,
                     timing=None):
     """Forecast lifetime value per row: sum over periods k of (E[Y(k)] - E[Y(k-1)]) x E[M] x margin, discounted. Python: forecast.forecast_clv."""
