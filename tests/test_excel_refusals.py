@@ -88,6 +88,14 @@ CASES = [
                    0.05), "customers[margin]: column missing"),
     ("ce_retention_watch", (Cells([["customer_id", "type"], ["A", "Lighthouse"]]), SETTINGS),
      "customers[periods]: column missing"),
+    ("ce_whatif", (SMALL, SETTINGS, 0.05, OMITTED, -1.7e308), "margin_change: the result overflows"),
+    ("ce_retention_watch", (SMALL, SETTINGS, col([0.9, 0.5, 0.8, 0.2]), col([3, 1e300, 2, 1])),
+     f"age, row 2: at most {MAX_PERIODS:,} periods"),
+    # an error shown in a cell is refused where it is, also a CE_ function's error as COM shows it
+    ("ce_prospects", (Cells([["prospect_id", "income", "age"], ["p", 1.0, 50.0], [CellError("#N/A"), 5.0, 30.0]]),
+                      PEOPLE, PEOPLE_LTV), "prospects[prospect_id], row 3: the cell holds the Excel error #N/A"),
+    ("ce_log_summary", (col([1, "#VALUE! CE_LOG_SUMMARY: x"]), col(["1997-01-01", "1997-01-02"]), col([1.0, 2.0])),
+     "customer, row 2: the cell holds the Excel error #VALUE!"),
     # two tables with the same columns: each refusal names its table, and rows count the header
     ("ce_prospects", (Cells([["prospect_id", "income"], ["p", 1.0], ["q", None]]),
                       Cells([["income"], [5.0], [4.0], [2.0], [1.0]]), PEOPLE_LTV),

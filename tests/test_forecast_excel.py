@@ -318,7 +318,7 @@ INVALID = [
     ("ce_gamma_gamma_fit", (column([1, 2, 1, 3]), column([10, -5, 7, 9])),
      "monetary_value, row 2: must be >= 0"),
     ("ce_gamma_gamma_fit", (column([1, 0, 0]), column([10, 0, 0])), "monetary_value: too few repeat buyers"),
-    ("ce_expected_spend", (Cells([[6.0], [0.5], [15.0]]), 1, 10), "gamma_gamma: q: must be > 1"),
+    ("ce_expected_spend", (Cells([[6.0], [0.5], [15.0]]), 1, 10), "params: q: must be > 1"),
     ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, 0.01, 2.5), "periods: a number of periods must be a whole number"),
     ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, -1, 52), "rate: a per-period rate must be > -1"),
     ("ce_forecast_ltv", (P4, Cells([[6.0], [4.0]]), 1, 2, 5, 20, 0.3, 0.01, 52),

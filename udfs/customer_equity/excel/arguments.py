@@ -204,10 +204,12 @@ def _named(err, kinds, values, aliases):
         if label == own and err.row is not None and isinstance(kinds[own], Table):
             return err.relocated(row_offset=1)  # the core counts customers; the range its header
         return err
-    target = aliases.get(label)
+    alias = _argument_of(label, aliases)
+    target = aliases.get(alias)
     if isinstance(target, str):
-        return err.relocated(argument=target)
-    if isinstance(target, tuple) or label == "result":
+        return err.relocated(argument=target + label[len(alias):])
+    overflowed = err.has_value and isinstance(err.value, float) and math.isinf(err.value)
+    if isinstance(target, tuple) or label == "result" or overflowed:
         return _overflow(kinds, values, target or list(kinds))
     for name, kind in kinds.items():
         frame = values[name]
@@ -522,6 +524,16 @@ class Column(Kind):
         return cells.column(x, name)
 
 
+def _shows_error(v):
+    """The Excel error a cell shows: an error value, or (on COM, where a UDF's error reaches
+    a cell as text) a CE_ function's refusal "#VALUE! CE_...: ..."; None otherwise."""
+    if not isinstance(v, str):
+        return None
+    code = v.strip().split(" ", 1)[0]
+    return code if reading.excel_error(code) and (code == v.strip() or v.strip()[len(code):].startswith(" CE_")) \
+        else None
+
+
 def _carries_tv(label):
     """A customer type standing for its carrier flag: the types that provide TV carry it."""
     code = labels.type_code_of(label)
@@ -558,8 +570,9 @@ class Ids(Kind):
             if v is None or (isinstance(v, str) and v.strip() == ""):
                 raise CustomerEquityError(name, "a customer id is required here, the cell is blank",
                                           row=k + 1, value="")
-            if isinstance(v, str) and reading.excel_error(v):
-                raise CustomerEquityError(name, f"the cell holds the Excel error {v.strip()}", row=k + 1)
+            if _shows_error(v):
+                raise CustomerEquityError(name, f"the cell holds the Excel error {_shows_error(v)}",
+                                          row=k + 1)
             if isinstance(v, (bool, np.bool_)):
                 raise CustomerEquityError(name, "a customer id is a number or text, not TRUE/FALSE",
                                           row=k + 1, value=v)
@@ -630,6 +643,13 @@ class Table(Kind):
 
     def read(self, x, name):
         frame = reading.table(x, name)
+        for col in frame.columns:
+            values = frame[col].to_numpy()
+            if values.dtype == object:
+                shown = [k for k, v in enumerate(values) if _shows_error(v)]
+                if shown:
+                    raise CustomerEquityError(f"{name}[{col}]", "the cell holds the Excel error "
+                                              f"{_shows_error(values[shown[0]])}", row=shown[0] + 2)
         if self.periods and "periods" in frame.columns:
             column = frame["periods"].to_numpy()
             _at_most_periods(column, f"{name}[periods]", offset=1)
@@ -713,13 +733,16 @@ class Settings(Kind):
 
 class Lever(_ListOf):
     """An optional lever: None when blank, a number, or a list (per type, per period).
-    ``per_type``: one value for all types, or 4."""
+    ``per_type``: one value for all types, or 4; ``periods``: numbers of periods (an age),
+    each at most :data:`MAX_PERIODS`."""
 
-    def __init__(self, help, *, per_type=False):
+    def __init__(self, help, *, per_type=False, periods=False):
         super().__init__(help, default=None)
-        self.per_type = per_type
+        self.per_type, self.periods = per_type, periods
 
     def read(self, x, name):
+        if self.periods:
+            _at_most_periods(x, name)
         if not isinstance(x, np.ndarray):
             return x
         flat = cells.as_list(x)

@@ -373,9 +373,11 @@ def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, colum
 
 @excel_function(customers=_CUSTOMERS, config=_SETTINGS,
                 p_alive=Lever("Optional: P(alive) per customer from a forecast (one column)."),
-                age=Lever("Optional, with p_alive: each customer's age in periods (one column)."),
+                age=Lever("Optional, with p_alive: each customer's age in periods (one column).",
+                          periods=True),
                 point=Number("The fall in retention to price (default 0.01, one point).", default=0.01),
-                returns=Spilled("type"), checks=[OnePerRow("customers", "p_alive", "age")])
+                returns=Spilled("type"), checks=[OnePerRow("customers", "p_alive", "age")],
+                aliases={"base_retention": "p_alive"})
 def ce_retention_watch(customers, config=None, p_alive=None, age=None, point=None):
     """Per type: implied retention, equity, the equity at stake if retention falls a point, key customers at risk; with headers. Python: retention_watch."""
     return core.retention_watch(customers, config, p_alive=p_alive, age=age, point=point)
