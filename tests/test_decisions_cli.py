@@ -191,6 +191,21 @@ def test_whatif_mix_and_margin(fifty, capsys, tmp_path):
     assert got["customers_after"].tolist() == w.table["customers_after"].tolist()
 
 
+def test_whatif_moves_equal_the_core(fifty, capsys, tmp_path):
+    """--moves FROM TO N, as CE_WHATIF's moves range: the same scenario as the core's moves."""
+    path, config, table, cfg = fifty
+    out_file = tmp_path / "w.csv"
+    code, _, err = run(["whatif", path, "--config", config, "--moves", "Rational", "Follower", "3",
+                        "--moves", "profit seeking", "Rational", "2", "--out", out_file], capsys)
+    assert code == 0, err
+    w = ce.what_if(table, cfg, moves={("Rational", "Follower"): 3, ("Profit-seeking", "Rational"): 2})
+    got = pd.read_csv(out_file, index_col=0)
+    before = got["customers_before"]
+    # three Rational customers become Followers and two Profit-seeking become Rational
+    assert (got["customers_after"] - before).tolist()[:4] == [0, 3, -3 + 2, -2]
+    assert got["equity_after"].tolist() == pytest.approx(w.table["equity_after"].tolist(), rel=1e-12)
+
+
 def test_whatif_grid_equals_the_core(fifty, tmp_path, capsys):
     path, config, table, cfg = fifty
     out_file = tmp_path / "g.json"
@@ -210,6 +225,8 @@ def test_whatif_grid_equals_the_core(fifty, tmp_path, capsys):
     (["--grid", "rate=0.1", "colour=1"], "column_lever: must be one of"),
     (["--grid", "rate", "margin_change=1"], "expected LEVER=v1,v2,..."),
     (["--mix", "0.5,0.5"], "mix: needs one value per customer type: 4, got 2"),
+    (["--moves", "Rational", "Follower", "many"], "--moves: expected a number of customers"),
+    (["--moves", "Rational", "VIP", "2"], "unknown customer type"),
 ])
 def test_whatif_refusals_are_one_line(fifty, capsys, argv, message):
     path, config, *_ = fifty

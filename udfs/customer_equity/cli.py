@@ -524,12 +524,28 @@ def _decision_input(p, what="customer table: .csv, .parquet or .xlsx"):
     p.add_argument("--out", metavar="FILE", help="write the table: .csv, or every table: .json")
 
 
+def _moves(given):
+    """``--moves FROM TO N`` (repeated) as what_if's ``moves``: {(from, to): customers}."""
+    if not given:
+        return None
+    moves = {}
+    for source, target, count in given:
+        try:
+            n = float(count)
+        except ValueError:
+            raise CustomerEquityError("--moves", "expected a number of customers after the two "
+                                      "types", value=count) from None
+        moves[(source, target)] = moves.get((source, target), 0) + n
+    return moves
+
+
 def _whatif(args) -> int:
     from .files.decisions import whatif_file
 
     levers = {"retention_change": _one_or_list(args.retention_change), "rate": args.rate,
               "margin_change": _one_or_list(args.margin_change),
-              "transaction_income": _one_or_list(args.transaction_income), "mix": args.mix}
+              "transaction_income": _one_or_list(args.transaction_income), "mix": args.mix,
+              "moves": _moves(args.moves)}
     return _print_run(whatif_file(args.input, config=_config(args), sheet=args.sheet,
                                   levers=levers, grid=args.grid, result=args.result, out=args.out))
 
@@ -549,6 +565,9 @@ def _add_whatif(commands) -> None:
                    help="new transaction income per period (one for all periods, or one each)")
     p.add_argument("--mix", type=_numbers, metavar="L,F,R,P",
                    help="target type mix: 4 shares adding up to 1 (customers move between types)")
+    p.add_argument("--moves", nargs=3, action="append", metavar=("FROM", "TO", "N"),
+                   help="move N customers from one type to another, e.g. --moves Rational Follower "
+                   "50 (repeat for more moves; instead of --mix)")
     p.add_argument("--grid", nargs=2, type=_lever_values, metavar=("ROW=v,...", "COLUMN=v,..."),
                    help="two levers and their values (retention_change, rate, margin_change, "
                    "transaction_income), e.g. --grid rate=0.08,0.1 retention_change=0,0.05")

@@ -364,7 +364,7 @@ def whatif_file(input, *, config=None, sheet=None, batch_size=None, levers=None,
     levers = {k: v for k, v in (levers or {}).items() if v is not None}
     if not levers and grid is None:
         raise CustomerEquityError("whatif", "give a lever (--retention-change, --rate, "
-                                  "--margin-change, --transaction-income, --mix) or --grid")
+                                  "--margin-change, --transaction-income, --mix, --moves) or --grid")
     config = config or MeasureConfig()
     table = load_customers(input, config, sheet=sheet, batch_size=batch_size)
     with _in_file(input, table):
