@@ -414,14 +414,26 @@ _SETTINGS = ("Two columns, setting name and value: rate, timing, iv, classify_by
              "name). Default: the defaults of MeasureConfig.")
 _STRUCTURE = ("A spilled CE_STRUCTURE or CE_STRUCTURE_COUNTS (with its header row), or 4 rows "
               "(Lighthouse .. Profit-seeking) x 2 columns: customers, average value.")
+_PER_TYPE = "one for all types, or 4 cells (Lighthouse .. Profit-seeking)"
 _LEVER_DOCS = dict(
-    retention_change="Change of the retention rate per period (0.05 = five points): one for all "
-                     "types, or 4 cells (Lighthouse .. Profit-seeking).",
+    retention_change="Change of the retention rate per period (0.05 = five points): " + _PER_TYPE + ".",
     rate="The new discount rate per period.",
-    margin_change="Change of the unit margin (0.02 = two points): one for all types, or 4 cells.",
-    transaction_income="The new transaction income per period: one cell, or one cell per period.",
-    moves="Customers moved between types: rows of from type | to type | number of customers.",
-    mix="Target type mix: 4 shares (Lighthouse .. Profit-seeking) adding up to 1 (instead of moves).")
+    margin_change="Change of the unit margin (0.02 = two points): " + _PER_TYPE + ".",
+    transaction_income="The new transaction income per period (fixed totals): one cell, or one "
+                       "cell per period.",
+    moves="Customers moved between types, keeping their own values: rows of from type | to type | "
+          "number of customers.",
+    relabel_mix="A type mix reached by moving the fewest whole customers, who keep their own values: "
+                "4 shares adding up to 1 (instead of moves).",
+    type_mix="The same number of customers in another structure, each type at its average value: "
+             "4 shares adding up to 1.",
+    share_change="Change of the share of wallet (0.05 = five points): " + _PER_TYPE + ".",
+    loyalty_change="More loyal: PPV, KV and TV move by this share of their size (0.1 = +10 %): "
+                   + _PER_TYPE + ".",
+    new_customers="New customers, each at its type's average value: " + _PER_TYPE + ".",
+    acquisition_cost="Cost per new customer, subtracted once: " + _PER_TYPE + ".",
+    base_retention="The retention per period each type's change starts from (e.g. from P(alive)): "
+                   "4 cells; blank or 0: from the table's retention times.")
 
 
 def _table_arg(x, name):
@@ -583,12 +595,14 @@ def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None
 
 
 @excel_function(customers="Customers per type, 4 cells (Lighthouse, Follower, Rational, Profit-seeking).",
-                average="Average lifetime value per type, 4 cells.",
-                mix="Optional: share of each type's equity by value kind, 4 rows x 6 columns "
-                    "(PV, PPV, CV, KV, TV, Iv), rows adding up to 1.")
-def ce_structure_counts(customers, average, mix=None):
+                average="Average lifetime value per type, 4 cells (blank only for a type without "
+                        "customers).",
+                value_mix="Optional: share of each type's equity by value kind, 4 rows x 6 columns "
+                          "(PV, PPV, CV, KV, TV, Iv), rows adding up to 1.")
+def ce_structure_counts(customers, average, value_mix=None):
     """A (competitor's) structure from customers and average value per type, with headers. Python: structure_from_counts."""
-    frame = core.structure_from_counts(customers, average, mix=None if cells.is_blank(mix) else mix)
+    frame = core.structure_from_counts(customers, average,
+                                       value_mix=None if cells.is_blank(value_mix) else value_mix)
     return cells.table(frame, "type")
 
 
@@ -601,8 +615,10 @@ def _structure_arg(x, name):
             try:
                 return core.structure_table(frame)
             except CustomerEquityError as err:
-                if err.argument in ("structure", "type", "customers", "average", "equity", "mix"):
-                    raise err.relocated(argument=f"{name}: {err.argument}") from None
+                if err.argument in ("structure", "type", "customers", "average", "equity",
+                                    "value_mix"):
+                    raise err.relocated(argument=f"{name}: {err.argument}",
+                                        row_offset=1 if err.row is not None else 0) from None
                 raise
     if arr.ndim == 2 and arr.shape == (4, 2):
         try:
@@ -630,18 +646,35 @@ def ce_structure_compare(structure_from, structure_to):
 
 @excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS, **_LEVER_DOCS)
 def ce_whatif(customers, config=None, retention_change=None, rate=None, margin_change=None,
-              transaction_income=None, moves=None, mix=None):
-    """Customer equity before and after a change of retention, rate, margin, income or type mix, per type with headers. Python: what_if."""
+              transaction_income=None, moves=None, relabel_mix=None, type_mix=None, share_change=None,
+              loyalty_change=None, new_customers=None, acquisition_cost=None, base_retention=None):
+    """Customer equity before and after a change of retention, rate, margin, income, structure, share of wallet, loyalty or acquisition, per type with headers. Python: what_if."""
     frame = _table_arg(customers, "customers")
     config = _settings_arg(config)
+    per_type = {name: _lever(value, name, per_type=True) for name, value in (
+        ("retention_change", retention_change), ("margin_change", margin_change),
+        ("share_change", share_change), ("loyalty_change", loyalty_change),
+        ("new_customers", new_customers), ("acquisition_cost", acquisition_cost))}
     with _in_table("customers", frame):
-        w = core.what_if(frame, config,
-                         retention_change=_lever(retention_change, "retention_change", per_type=True),
-                         rate=_lever(rate, "rate"),
-                         margin_change=_lever(margin_change, "margin_change", per_type=True),
+        w = core.what_if(frame, config, rate=_lever(rate, "rate"),
                          transaction_income=_lever(transaction_income, "transaction_income"),
-                         moves=_moves_arg(moves), mix=_lever(mix, "mix"))
-    return cells.table(w.table, "type")
+                         moves=_moves_arg(moves), relabel_mix=_lever(relabel_mix, "relabel_mix"),
+                         type_mix=_lever(type_mix, "type_mix"),
+                         base_retention=_base_retention_arg(base_retention), **per_type)
+    out = cells.table(w.table, "type")
+    if w.dropped_income:
+        # as the command line's note: income the lever gives to periods nobody carries any more
+        out.append(["Note", f"{w.dropped_income:,.0f} of transaction income falls in periods without "
+                    "carriers after the change and is not earned"] + [""] * (len(out[0]) - 2))
+    return out
+
+
+def _base_retention_arg(x):
+    """4 retention rates; a blank (or, as Office.js may send a blank, 0) starts from the table."""
+    if cells.is_blank(x):
+        return None
+    values = cells.as_list(x) if isinstance(x, np.ndarray) else [x]
+    return [None if cells.blank_or_zero(v) else v for v in values]
 
 
 @excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS,

@@ -172,16 +172,28 @@ def _from_frame(frame):
     codes = type_codes(np.asarray(df.index, dtype=object), "type")
     if len(set(codes.tolist())) != len(codes):
         raise CustomerEquityError("type", "each customer type may appear only once")
+    # positions in the table's own rows (1 = the first row under the header)
+    rows = check_finite(as_float(df["customers"].to_numpy(), "customers"), "customers")
+    if np.isnan(rows).any():  # named by its row even in a table of one row
+        k = int(np.flatnonzero(np.isnan(rows))[0])
+        raise CustomerEquityError("customers", "a value is required here, the cell is blank",
+                                  row=k + 1, value="")
+    value_column = "average" if "average" in df.columns else "equity"
+    values = check_finite(as_float(df[value_column].to_numpy(), value_column), value_column)
+    blank = np.isnan(values) & (rows != 0)
+    if blank.any():
+        k = int(np.flatnonzero(blank)[0])
+        raise CustomerEquityError(value_column, f"the {TYPES[codes[k]]} row has customers and a blank "
+                                  f"{value_column}; a blank would read as 0", row=k + 1, value="")
     counts = np.zeros(4)
-    counts[codes] = as_float(df["customers"].to_numpy(), "customers", blank_ok=False)
-    if "average" in df.columns:
+    counts[codes] = rows
+    if value_column == "average":
         average = np.full(4, np.nan)
-        average[codes] = as_float(df["average"].to_numpy(), "average")
+        average[codes] = values
     else:
-        equity = np.full(4, np.nan)
-        equity[codes] = as_float(df["equity"].to_numpy(), "equity")
-        _refuse_blank(equity, counts, "equity")
-        average = _divide(np.nan_to_num(equity), counts)
+        equity = np.zeros(4)
+        equity[codes] = np.nan_to_num(values)
+        average = _divide(equity, counts)
     mix = None
     if all(c in df.columns for c in MIX_COLUMNS):
         mix = np.full((4, len(MIX_COLUMNS)), np.nan)
@@ -199,12 +211,13 @@ def _from_frame(frame):
 
 
 def _refuse_blank(values, counts, name):
-    """A blank value of a type that has customers is refused (it would read as 0)."""
+    """A blank value of a type that has customers is refused (it would read as 0); the row is
+    the type's place in the order Lighthouse, Follower, Rational, Profit-seeking."""
     blank = np.isnan(values) & (counts > 0)
     if blank.any():
         k = int(np.flatnonzero(blank)[0])
-        raise CustomerEquityError(name, f"the {TYPES[k]} cell is blank and the type has customers; "
-                                  "a blank would read as 0", row=k + 1, value="")
+        raise CustomerEquityError(name, f"{TYPES[k]} has customers and no {name.split('_')[0]} "
+                                  "value (blank); a blank would read as 0", row=k + 1, value="")
 
 
 def structure_from_counts(customers: ArrayLike, average: ArrayLike, *,

@@ -525,15 +525,15 @@ def _moved_types(base, moves):
 def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
             retention_change: float | ArrayLike | Mapping | None = None, rate: float | None = None,
             margin_change: float | ArrayLike | Mapping | None = None,
+            transaction_income: float | Sequence[float] | None = None,
+            moves: Mapping | None = None, relabel_mix: ArrayLike | None = None,
+            type_mix: ArrayLike | None = None,
             share_change: float | ArrayLike | Mapping | None = None,
             loyalty_change: float | ArrayLike | Mapping | None = None,
-            transaction_income: float | Sequence[float] | None = None,
-            type_mix: ArrayLike | None = None,
             new_customers: float | ArrayLike | Mapping | None = None,
             acquisition_cost: float | ArrayLike | Mapping | None = None,
-            moves: Mapping | None = None, relabel_mix: ArrayLike | None = None,
-            new_types: ArrayLike | None = None,
             base_retention: ArrayLike | None = None,
+            new_types: ArrayLike | None = None,
             base: Measurement | None = None, mix: object = None) -> WhatIf:
     """Customer equity under a change of retention, share of wallet, loyalty, structure, acquisition, ...
 
@@ -552,23 +552,10 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
     margin_change : float, 4 floats or mapping, optional
         Change of the unit margin (the ``margin`` column, margin per unit of
         revenue; 0.02 = two points), for all types or per type.
-    share_change : float, 4 floats or mapping, optional
-        Change of the share of wallet (the ``share`` column; 0.05 = five points), for
-        all types or per type; every share must stay in [0, 1].
-    loyalty_change : float, 4 floats or mapping, optional
-        A type grows more (or less) loyal: each PPV, KV and TV value it provides
-        moves by this share of its size, ``v + c |v|`` (0.1: +10 %; a complaint's
-        harm shrinks by 10 %), in [-1, 1]. The kinds a type provides do not change.
     transaction_income : float or list of float, optional
-        The new transaction income per period to allocate (see :class:`MeasureConfig`).
-    type_mix : 4 floats, optional
-        The same number of customers in another structure: shares of Lighthouse,
-        Follower, Rational and Profit-seeking adding up to 1, each type at its
-        average value (its measured customers counted ``share x N / n_k`` times).
-    new_customers : float, 4 floats or mapping, optional
-        Customers acquired per type (>= 0), each worth the type's average value.
-    acquisition_cost : float, 4 floats or mapping, optional
-        Cost per new customer (money >= 0, per type or one for all), subtracted once.
+        The new transaction income per period to allocate (see :class:`MeasureConfig`):
+        fixed totals, allocated over the carriers expected in each period after the
+        other levers (without it, income per carrier stays as measured; see notes).
     moves : mapping of (from type, to type) to int, optional
         Whole customers moved between types, e.g. ``{("Rational", "Follower"): 50}``.
         They keep their own values, re-read under the new type's capabilities (a
@@ -580,15 +567,30 @@ def what_if(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
         A target type mix reached by relabelling whole customers who keep their own
         values: the fewest moves of :func:`moves_to_mix` (instead of ``moves``). This
         was ``mix`` before the papers' question got its own lever, ``type_mix``.
-    new_types : array_like, optional
-        The type of every customer after the change, when the firm names them
-        itself (instead of ``moves``).
+    type_mix : 4 floats, optional
+        The same number of customers in another structure: shares of Lighthouse,
+        Follower, Rational and Profit-seeking adding up to 1, each type at its
+        average value (its measured customers counted ``share x N / n_k`` times).
+    share_change : float, 4 floats or mapping, optional
+        Change of the share of wallet (the ``share`` column; 0.05 = five points), for
+        all types or per type; every share must stay in [0, 1].
+    loyalty_change : float, 4 floats or mapping, optional
+        A type grows more (or less) loyal: each PPV, KV and TV value it provides
+        moves by this share of its size, ``v + c |v|`` (0.1: +10 %; a complaint's
+        harm shrinks by 10 %), in [-1, 1]. The kinds a type provides do not change.
+    new_customers : float, 4 floats or mapping, optional
+        Customers acquired per type (>= 0), each worth the type's average value.
+    acquisition_cost : float, 4 floats or mapping, optional
+        Cost per new customer (money >= 0, per type or one for all), subtracted once.
     base_retention : 4 floats, optional
         The retention rate per period of each type that ``retention_change`` starts
         from, when known otherwise (e.g. from P(alive), see
         :func:`~customer_equity.model.retention.retention_from_p_alive`); NaN or
         omitted: :func:`implied_retention` of the ``periods`` column. See this
         module's notes for how it meets the table's lifetimes.
+    new_types : array_like, optional
+        The type of every customer after the change, when the firm names them
+        itself (instead of ``moves``).
     base : Measurement, optional
         ``measure(customers, config)`` when already computed (saves a measurement).
     mix : optional
