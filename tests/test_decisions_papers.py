@@ -181,6 +181,18 @@ def test_transaction_value_follows_retention():
     assert w.dropped_income == 0.0
 
 
+def test_income_given_for_fewer_periods_than_customers_stay_ends_where_it_ends():
+    # income for period 1 only (100, one carrier); the lighthouse customer stays 2 periods,
+    # r = 2/3 -> 0.8 doubles it to 4: still 100, periods 2-4 have no income per carrier (0),
+    # as the measurement gives none after the list ends; the follower only its own 3 periods
+    df = pd.DataFrame({"type": ["Lighthouse", "Rational"], "periods": [2, 3], "pv": 1.0})
+    config = MeasureConfig(rate=0.0, classify_by="type", transaction_income=[100.0])
+    assert ce.measure(df, config).customers["tv"].tolist() == [100.0, 0.0]
+    w = ce.what_if(df, config, retention_change={"Lighthouse": 0.8 - 2 / 3})
+    assert w.after.customers["tv"].tolist() == pytest.approx([100.0, 0.0])
+    assert w.after.customers["pv"].tolist() == pytest.approx([4.0, 3.0])
+
+
 def test_transaction_value_follows_retention_on_the_sample():
     """The issue's case: retention + 5 points left TV at 467,212 and a follower change cut the
     lighthouse equity by 23,474."""

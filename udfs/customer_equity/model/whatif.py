@@ -72,8 +72,9 @@ allocated transaction income (the configuration's ``transaction_income``), a
 what-if that changes who carries transaction value, or for how long, keeps each
 period's income **per carrier** as measured: a carrier earns that income in every
 period it is expected to be a customer, a partly retained period at its fraction
-(expected income per expected period). Periods after the measured horizon take the
-last period's income per carrier. In the changed table this is a ``tv_1, ...``
+(expected income per expected period). Periods after the measured horizon (the
+longest retention time) take its last period's income per carrier; a list of income
+that ends earlier gives nothing after its end, as in the measurement. In the changed table this is a ``tv_1, ...``
 block and the configuration allocates nothing. A firm whose partner income is a
 fixed total whatever its customers do says so with the ``transaction_income``
 lever: the totals are then allocated over the expected carriers of the changed
@@ -882,10 +883,14 @@ def _expected_tv(customers, config, changed, income):
         orphan = np.concatenate([(expected[:n] == 0) & (given[:n] != 0), given[n:] != 0])
         dropped = float(np.concatenate([given[:n], given[n:]])[orphan].sum())
     else:
-        counts = carriers_per_period(customers, config)
+        # carriers in every period of the measured horizon (the longest retention), and the
+        # income of each: a list of income ends where it ends (0 after, as in the measurement)
+        counts = carriers_per_period(customers, dataclasses.replace(config, transaction_income=None))
         measured = _income(config, counts.size)
-        counts = np.concatenate([counts, np.zeros(max(0, measured.size - counts.size))])[: measured.size]
-        rate = np.divide(measured, counts, out=np.zeros(measured.size), where=counts > 0)
+        horizon = max(counts.size, measured.size)
+        counts = np.concatenate([counts, np.zeros(horizon - counts.size)])
+        measured = np.concatenate([measured, np.zeros(horizon - measured.size)])
+        rate = np.divide(measured, counts, out=np.zeros(horizon), where=counts > 0)
         if rate.size < width:  # after the measured horizon: the last period's income per carrier
             rate = np.concatenate([rate, np.full(width - rate.size, rate[-1] if rate.size else 0.0)])
         per = rate[:width]
