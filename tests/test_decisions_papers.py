@@ -184,7 +184,7 @@ def test_transaction_value_follows_retention():
 def test_income_given_for_fewer_periods_than_customers_stay_ends_where_it_ends():
     # income for period 1 only (100, one carrier); the lighthouse customer stays 2 periods,
     # r = 2/3 -> 0.8 doubles it to 4: still 100, periods 2-4 have no income per carrier (0),
-    # as the measurement gives none after the list ends; the follower only its own 3 periods
+    # as the measurement gives none after the list ends; the rational customer carries none
     df = pd.DataFrame({"type": ["Lighthouse", "Rational"], "periods": [2, 3], "pv": 1.0})
     config = MeasureConfig(rate=0.0, classify_by="type", transaction_income=[100.0])
     assert ce.measure(df, config).customers["tv"].tolist() == [100.0, 0.0]

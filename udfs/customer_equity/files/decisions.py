@@ -151,7 +151,8 @@ def _labels(paths):
 
 
 def _money(x):
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.0f}"
+    # round() first: a difference of -1e-10 (float noise) is 0, not "-0"
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{round(x):,}"
 
 
 def _share(x):
@@ -163,7 +164,7 @@ def _points(x):
 
 
 def _signed(x):
-    return "" if isinstance(x, float) and math.isnan(x) else f"{x:+,.0f}"
+    return "" if isinstance(x, float) and math.isnan(x) else f"{round(x):+,}"
 
 
 def format_structure(label, table) -> str:
