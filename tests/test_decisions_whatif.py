@@ -242,17 +242,21 @@ lever_values = st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(st.sampled_from(["retention_change", "rate", "margin_change", "transaction_income",
-                        "base_retention"]), lever_values)
+                        "base_retention", "share_change", "loyalty_change", "type_mix",
+                        "relabel_mix", "new_customers", "acquisition_cost"]), lever_values)
 def test_any_lever_value_gives_a_result_or_a_named_error(lever, value):
     config = MeasureConfig(rate=0.05, classify_by="type", transaction_income=[10.0, 10.0])
     df = four_customers().drop(columns=["cv_1", "cv_2", "cv_3"])
     kwargs = {lever: value}
     if lever == "base_retention":
         kwargs["retention_change"] = 0.01
+    if lever == "acquisition_cost":
+        kwargs["new_customers"] = {"Lighthouse": 3}
     try:
         w = ce.what_if(df, config, **kwargs)
     except CustomerEquityError as err:
-        assert err.argument in (lever, "retention_change", "rate", "transaction_income")
+        # named by the lever given (a base retention is named by the change it starts)
+        assert err.argument in (lever, "retention_change", "rate", "transaction_income"), err
     else:
         assert np.isfinite(w.equity)
 

@@ -684,6 +684,8 @@ class _Changed:
     presence: np.ndarray | None   # (N, W) share of each period each customer is expected to be
                                   # retained; None: whole periods as in `table["periods"]`
     loyalty: np.ndarray           # (4,) loyalty change per type
+    with_tv: dict = dataclasses.field(default_factory=dict)  # income lever -> (table + tv block,
+                                                              # income not earned), for a grid
 
 
 def _changed_table(customers, base, config, *, retention_change=None, margin_change=None,
@@ -842,9 +844,12 @@ def _measured(customers, changed, config, base, *, rate=None, transaction_income
     follows = config.transaction_income is not None and (
         changed.presence is not None or changed.retyped or changed.loyalty.any())
     if follows:
-        tv, dropped = _expected_tv(customers, config, changed, income)
-        block = pd.DataFrame(tv, index=df.index, columns=[f"tv_{k}" for k in range(1, tv.shape[1] + 1)])
-        df = pd.concat([df, block], axis=1)
+        key = None if income is None else tuple(np.atleast_1d(income).tolist())
+        if key not in changed.with_tv:
+            tv, dropped = _expected_tv(customers, config, base, changed, income)
+            block = pd.DataFrame(tv, index=df.index, columns=[f"tv_{k}" for k in range(1, tv.shape[1] + 1)])
+            changed.with_tv[key] = (pd.concat([df, block], axis=1), dropped)
+        df, dropped = changed.with_tv[key]
         new_config = dataclasses.replace(new_config, transaction_income=None)
     else:
         new_config, dropped = _income_without_carriers(df, new_config)
@@ -861,7 +866,7 @@ def _measured(customers, changed, config, base, *, rate=None, transaction_income
     return WhatIf(before=base, after=after, changed=df, config=new_config, dropped_income=dropped)
 
 
-def _expected_tv(customers, config, changed, income):
+def _expected_tv(customers, config, base, changed, income):
     """(N, W) transaction value per customer and period of the changed table, and the income
     not earned: income per carrier as measured (or the ``income`` lever's totals over the
     expected carriers), at each period's expected presence; loyalty on top."""
@@ -885,7 +890,9 @@ def _expected_tv(customers, config, changed, income):
     else:
         # carriers in every period of the measured horizon (the longest retention), and the
         # income of each: a list of income ends where it ends (0 after, as in the measurement)
-        counts = carriers_per_period(customers, dataclasses.replace(config, transaction_income=None))
+        carrier = _carrier_mask(customers, codes_of(base.customers["type"], "type"))
+        held = _periods(customers)[carrier].astype(np.int64)
+        counts = np.bincount(held, minlength=int(_periods(customers).max(initial=0)) + 1)[::-1].cumsum()[::-1][1:]
         measured = _income(config, counts.size)
         horizon = max(counts.size, measured.size)
         counts = np.concatenate([counts, np.zeros(horizon - counts.size)])
