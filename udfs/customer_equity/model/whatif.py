@@ -91,7 +91,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
-from ._validate import as_float, check_finite, rate_array, timing_code
+from ..reading import timing_code
+from .validate import as_float, check_finite, rate_array
 from .config import MeasureConfig
 from .measure import Measurement, _carrier_mask, _income, _periods, carriers_per_period, measure
 from .types import TYPES, type_codes, type_labels
