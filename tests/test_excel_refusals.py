@@ -96,6 +96,11 @@ CASES = [
                       PEOPLE, PEOPLE_LTV), "prospects[prospect_id], row 3: the cell holds the Excel error #N/A"),
     ("ce_log_summary", (col([1, "#VALUE! CE_LOG_SUMMARY: x"]), col(["1997-01-01", "1997-01-02"]), col([1.0, 2.0])),
      "customer, row 2: the cell holds the Excel error #VALUE!"),
+    ("ce_prospect_weights", (Cells([[CellError("#N/A"), "age"], [5.0, 30.0], [1.0, 50.0]]), col([900.0, 50.0])),
+     "customers, row 1, column 1: the header row needs a name in every column, not the Excel error #N/A"),
+    ("ce_retention_watch", (SMALL, Cells([["rate", 0.0], ["classify_by", "type"], ["iv", 1.7e308]])),
+     "config: iv: the result overflows (too large to compute)"),
+    ("ce_whatif_grid", (SMALL, SETTINGS, "margin_change", 1.7e308, "rate", 0.1), "row_values: the result overflows"),
     # two tables with the same columns: each refusal names its table, and rows count the header
     ("ce_prospects", (Cells([["prospect_id", "income"], ["p", 1.0], ["q", None]]),
                       Cells([["income"], [5.0], [4.0], [2.0], [1.0]]), PEOPLE_LTV),

@@ -47,11 +47,18 @@ kind               reads
 :class:`Weights`   trait weights, a row or two columns trait | weight
 :class:`Params`    a fitted model's parameters (its spilled table, or the numbers alone)
 :class:`Horizon`   forecast horizons: one, one per customer, or a row of horizons
+:class:`BaseRetention` 4 retention rates, a blank (or 0) for a type's own
 =================  ======================================================================
 
+Rules between arguments (``checks=``), checked before the body runs: :class:`Rows` (one row
+per customer, alike), :class:`SameRows` (the columns of a log), :class:`OnePerRow` (one value
+per row of a table), :class:`GridSize`, :class:`TraitTables`. Sizes are bounded and the bound
+is told: :data:`MAX_PERIODS`, :data:`MAX_CUSTOMER_PERIODS`, :data:`MAX_GRID_CELLS`.
+
 Result kinds (``returns=``): :class:`Spilled` (a pandas table with its header row),
-:class:`LeverGrid`, :class:`FitTable`, :class:`Counts`; without one, the result is written as
-rows of cells by :func:`customer_equity.excel.cells.write`.
+:class:`WhatIfTable`, :class:`LeverGrid`, :class:`FitTable`, :class:`Counts`; without one, the
+result is written as rows of cells by :func:`customer_equity.excel.cells.write`. A result
+that is not finite is refused naming the input that made it.
 """
 
 from __future__ import annotations
@@ -208,7 +215,8 @@ def _named(err, kinds, values, aliases):
     target = aliases.get(alias)
     if isinstance(target, str):
         return err.relocated(argument=target + label[len(alias):])
-    overflowed = err.has_value and isinstance(err.value, float) and math.isinf(err.value)
+    overflowed = "overflow" in err.rule or (err.has_value and isinstance(err.value, float)
+                                            and math.isinf(err.value))
     if isinstance(target, tuple) or label == "result" or overflowed:
         return _overflow(kinds, values, target or list(kinds))
     for name, kind in kinds.items():
@@ -642,6 +650,13 @@ class Table(Kind):
         self.relocate, self.periods = relocate, periods
 
     def read(self, x, name):
+        header = np.asarray(x, dtype=object)
+        if header.ndim == 2:
+            for k, h in enumerate(header[0]):
+                if _shows_error(h):
+                    raise CustomerEquityError(name, "the header row needs a name in every column, "
+                                              f"not the Excel error {_shows_error(h)}", row=1,
+                                              column=k + 1)
         frame = reading.table(x, name)
         for col in frame.columns:
             values = frame[col].to_numpy()
@@ -729,6 +744,16 @@ class Settings(Kind):
                 data[key] = [data[key]]
         data = {k: v for k, v in data.items() if v is not None}
         return core.MeasureConfig.from_dict(data, source=name)
+
+    def magnitudes(self, name, config):
+        out = []
+        for field in ("rate", "iv", "transaction_income", "cutoffs", "tier_cutoffs"):
+            out += [(f"{name}: {field}", size, {}, shown)
+                    for _, size, _, shown in Kind.magnitudes(self, name, getattr(config, field, None))]
+        weights = getattr(config, "weights", None) or {}
+        out += [(f"{name}: weights.{k}", size, {}, shown) for k, w in weights.items()
+                for _, size, _, shown in Kind.magnitudes(self, name, w)]
+        return out
 
 
 class Lever(_ListOf):
