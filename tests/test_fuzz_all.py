@@ -1,6 +1,6 @@
 """All 36 CE_ functions under generated input, both xlwings paths (issue 24; tests/fuzz_all.py).
 
-The default run draws 20 cases per function; ``pytest -m slow`` 400 (``FUZZ_SCALE`` multiplies
+The default run draws 60 cases per function; ``pytest -m slow`` 2,000 (``FUZZ_SCALE`` multiplies
 both). ``python benchmarks/fuzz_excel.py`` runs 10,000 per function with a watch for hangs.
 """
 
@@ -61,7 +61,7 @@ _SETTINGS = dict(deadline=None, database=None,
 
 
 @pytest.mark.parametrize("func", sorted(fuzz_all.BASES))
-@settings(max_examples=max(1, int(20 * SCALE)), **_SETTINGS)
+@settings(max_examples=max(1, int(60 * SCALE)), **_SETTINGS)
 @given(data=st.data())
 def test_generated_input_is_an_answer_or_a_named_refusal(runtimes, func, data):
     _run(runtimes, func, data)
@@ -69,7 +69,7 @@ def test_generated_input_is_an_answer_or_a_named_refusal(runtimes, func, data):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("func", sorted(fuzz_all.BASES))
-@settings(max_examples=max(1, int(400 * SCALE)), **_SETTINGS)
+@settings(max_examples=max(1, int(2000 * SCALE)), **_SETTINGS)
 @given(data=st.data())
 def test_generated_input_many(runtimes, func, data):
     _run(runtimes, func, data)
