@@ -273,10 +273,12 @@ def test_other_levers_typed_in_move_the_cells_with_the_core(tmp_path):
 def test_each_ce_quantity_is_evaluated_once_per_recalculation():
     total, per_cell = F.ce_evaluations(BOOK)
     assert total == 7, per_cell  # the scenario, five levers alone, the grid
+    assert F.repeated_ce_calls(BOOK) == {}
     wb = openpyxl.load_workbook(BOOK)
     sheet, row, col = anchor(BOOK, SCENARIO)
-    assert wb.defined_names["ce_wi_result"].attr_text == \
-        f"_xlfn.ANCHORARRAY('{sheet}'!${get_column_letter(col)}${row})"
+    spill = f"_xlfn.ANCHORARRAY('{sheet}'!${get_column_letter(col)}${row})"
+    saved = f"'{sheet}'!${get_column_letter(col)}${row}:${get_column_letter(col + 5)}${row + 5}"
+    assert wb.defined_names["ce_wi_result"].attr_text == f"IF(ISERROR(ROWS({spill})),{saved},{spill})"
     formulas = F.formula_cells(BOOK)
     readers = [f for f in formulas.values() if "ce_wi_result" in f]
     assert len(readers) >= 20 and not any("CE_" in f for f in readers)

@@ -118,6 +118,23 @@ def sheet_ref(sheet_name, ref):
     return f"{sheet_name}!{ref}"
 
 
+def spill_ref(sheet_name, row, col, height, width):
+    """The definition of a name on the spill range of the dynamic array at (row, col).
+
+    Excel 365 and 2021 read the spill range itself (``A1#``, stored as
+    ``_xlfn.ANCHORARRAY``), which grows and shrinks with the result. Excel 2016/2019 and
+    LibreOffice 7.4 know no spill ranges (``A1#`` is an unknown name there): they get the
+    range the result covered when the file was written (``height`` x ``width`` cells), where
+    they keep the array formula's cells. So every engine reads the same cells.
+
+    >>> spill_ref("Step 2", 11, 4, 1000, 1)
+    "=IF(ISERROR(ROWS(_xlfn.ANCHORARRAY('Step 2'!$E$12))),'Step 2'!$E$12:$E$1011,_xlfn.ANCHORARRAY('Step 2'!$E$12))"
+    """
+    spill = f"_xlfn.ANCHORARRAY({sheet_ref(sheet_name, cell(row, col))})"
+    saved = sheet_ref(sheet_name, area(row, col, row + max(height, 1) - 1, col + max(width, 1) - 1))
+    return f"=IF(ISERROR(ROWS({spill})),{saved},{spill})"
+
+
 def col_name(col):
     """Column letters of a zero-indexed column."""
     return xl_col_to_name(col)
@@ -221,6 +238,12 @@ class Book:
             raise ValueError(f"name defined twice: {name}")
         self.names[name] = formula
         self.wb.define_name(name, formula)
+
+    def define_spill(self, name, sheet_name, row, col, height, width=1):
+        """A workbook name on the spill range of the dynamic array at (row, col) (see
+        :func:`spill_ref`): each cell that reads the name reads the one result, so the
+        formula that computes it runs once per recalculation."""
+        self.define(name, spill_ref(sheet_name, row, col, height, width))
 
     def sheet(self, name, tab_color=None):
         """A new :class:`Sheet`."""

@@ -301,7 +301,7 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
     sh.spill(top, 1, f"=CE_WHATIF(ce_wi_customers,ce_wi_config,{levers})", table, "ce",
              [None, "#,##0", "#,##0", B.MONEY, B.MONEY, CHANGE], header={"bg_color": "#2E75B6"},
              label_col=True)
-    book.define("ce_wi_result", f"=_xlfn.ANCHORARRAY({B.sheet_ref(S_WHATIF, B.cell(top, 1))})")
+    book.define_spill("ce_wi_result", S_WHATIF, top, 1, len(table), len(table[0]))
     sh.ws.set_row(top, 30)
     sh.header(top, 7, ["Change %", "Check: before + difference", "Status"])
     for k in range(1, 6):
