@@ -17,7 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import customer_equity as ce
-from customer_equity import CustomerEquityError, MeasureConfig, batch
+from customer_equity.files.config import read_config
+from customer_equity import CustomerEquityError, MeasureConfig
+from customer_equity.files import batch
 from customer_equity.cli import main
 
 N = 2_000
@@ -488,7 +490,7 @@ def test_bad_config_files_get_a_clear_error(case, tmp_path, capsys):
 def test_config_with_a_byte_order_mark_is_accepted(name, text, tmp_path):
     path = tmp_path / name
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
-    assert MeasureConfig.from_file(path).rate == 0.05
+    assert read_config(path).rate == 0.05
 
 
 def test_out_naming_a_folder_or_a_read_only_file_is_refused(files, tmp_path, capsys):
@@ -566,7 +568,7 @@ def test_streamed_xlsx_opens_in_libreoffice_with_the_same_cells(files, tmp_path,
 
 
 def test_xlsx_rows_text_is_escaped_and_blanks_stay_empty(tmp_path):
-    from customer_equity.batch.outputs import sheet_rows_xml
+    from customer_equity.files.outputs import sheet_rows_xml
 
     frame = pd.DataFrame({"customer_id": ["<A&B>", None, "C\x01"], "ltv": [1.25, np.nan, -np.inf],
                           "links": [1, 2, 3], "at_risk": [True, False, True]})

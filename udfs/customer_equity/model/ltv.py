@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import (
+from ..reading import timing_code
+from .validate import (
     matching,
     _fail,
     as_float,
@@ -20,7 +21,6 @@ from ._validate import (
     periods_array,
     rate_array,
     share_array,
-    timing_code,
 )
 from .discount import present_value
 

@@ -28,8 +28,8 @@ import pandas as pd
 from scipy.special import gammaln
 
 from .. import cells
-from ..model.equity import table_from_sums
-from ..model import forecast as fc
+from ...model import forecast as fc
+from ...model.equity import table_from_sums
 from . import _book as B
 
 TEMPLATE_ID = "transactions/1"

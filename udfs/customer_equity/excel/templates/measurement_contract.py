@@ -96,6 +96,6 @@ OUTPUTS = ("ce_out_by_type", "ce_out_stamp")
 
 def stamp(m):
     """The text Python writes under its table: what it measured (no clock time: reproducible)."""
-    from .. import __version__
+    from ..._version import __version__
 
     return f"measure() on {int(m.counts.sum()):,} customers; customer-equity {__version__}"
