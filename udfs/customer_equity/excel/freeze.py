@@ -37,7 +37,7 @@ from .._version import __version__
 from ..errors import CustomerEquityError
 from ._package import sheet_parts
 
-__all__ = ["FreezeResult", "NOTE_SHEET", "default_copy_path", "freeze_file", "share_active_workbook"]
+__all__ = ["FreezeResult", "NOTE_SHEET", "default_copy_path", "freeze_file", "main", "share_active_workbook"]
 
 #: The name of the sheet the copy opens on.
 NOTE_SHEET = "Shared as values"
@@ -428,3 +428,13 @@ def share_active_workbook():
         shutil.rmtree(tmp, ignore_errors=True)
     book.app.alert(result.message, title="Customer Equity")
     return result
+
+
+def main():
+    """What the Share as values add-in's ribbon button runs (:func:`share_active_workbook`).
+
+    The button's add-in is called ``customer_equity.excel.freeze.xlam``; xlwings' ribbon
+    callback ``RunMain`` runs ``import <file name>; <file name>.main()``, which lands here
+    (see :mod:`customer_equity.excel.addin.build`).
+    """
+    return share_active_workbook()
