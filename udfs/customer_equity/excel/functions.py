@@ -366,7 +366,7 @@ def ce_equity(types, ltv):
                 ltv="Lifetime value per customer (one column).")
 def ce_equity_table(types, ltv):
     """Equity per type with headers: Type, Customers, Equity, Share, Average, and a Total row. Python: equity_table."""
-    return cells.table(core.equity_table(cells.column(types, "types"), ltv), "type", title_case=True)
+    return cells.table(core.equity_table(cells.column(types, "types"), ltv), "type", words_header=True)
 
 
 @excel_function(types=_TYPES, **_FIVE_VALUES)
@@ -376,7 +376,7 @@ def ce_composition(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=No
                                     iv=0.0 if cells.is_blank(iv) else iv,
                                     timing=cells.text_or_none(timing, "timing"),
                                     **_components(pv, ppv, cv, kv, tv))
-    return cells.table(frame, "kind")
+    return cells.table(frame, "value kind", words_header=True)
 
 
 @excel_function(decision_makers="Decision makers consulted and recorded, a whole number >= 0 (solid "
@@ -545,7 +545,7 @@ def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None
                                        periods=_required_periods(periods),
                                        timing=cells.text_or_none(timing, "timing") or "end",
                                        **_components(pv, ppv, cv, kv, tv))
-    return cells.table(frame, "type")
+    return cells.table(frame, "type", words_header=True)
 
 
 @excel_function(customers="Customers per type, 4 cells (Lighthouse, Follower, Rational, Profit-seeking).",
@@ -555,13 +555,15 @@ def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None
 def ce_structure_counts(customers, average, mix=None):
     """A (competitor's) structure from customers and average value per type, with headers. Python: structure_from_counts."""
     frame = core.structure_from_counts(customers, average, mix=None if cells.is_blank(mix) else mix)
-    return cells.table(frame, "type")
+    return cells.table(frame, "type", words_header=True)
 
 
 def _structure_arg(x, name):
     arr = np.asarray(x, dtype=object)
     if arr.ndim == 2 and arr.shape[0] >= 2 and isinstance(arr[0, 0], str) \
             and arr[0, 0].strip().lower() == "type":
+        arr = arr.copy()  # the headers in words ("Customer share") or as column names alike
+        arr[0] = [cells.header_key(h) if isinstance(h, str) else h for h in arr[0]]
         frame = _table_arg(arr, name)
         with _in_table(name, frame):
             try:
@@ -575,8 +577,8 @@ def _structure_arg(x, name):
             return core.structure_from_counts(arr[:, 0], arr[:, 1])
         except CustomerEquityError as err:
             raise err.relocated(argument=f"{name} ({err.argument})") from None
-    raise CustomerEquityError(name, "give a spilled CE_STRUCTURE (with its header row 'type', "
-                              "'customers', ...) or 4 rows x 2 columns: customers and average value "
+    raise CustomerEquityError(name, "give a spilled CE_STRUCTURE (with its header row 'Type', "
+                              "'Customers', ...) or 4 rows x 2 columns: customers and average value "
                               "per type", value=f"{arr.shape[0]} x {arr.shape[1]}" if arr.ndim == 2 else x)
 
 
@@ -591,7 +593,7 @@ def ce_structure_compare(structure_from, structure_to):
     """Change from one structure to another per type: differences (shares in share units) and volume, mix and value effects adding up to the change of equity. Python: compare_structures."""
     frames = [_structure_arg(structure_from, "structure_from"), _structure_arg(structure_to, "structure_to")]
     out = core.compare_structures(frames, ["from", "to"])
-    return cells.table(out.set_index("type")[list(_COMPARE_COLUMNS)], "type")
+    return cells.table(out.set_index("type")[list(_COMPARE_COLUMNS)], "type", words_header=True)
 
 
 @excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS, **_LEVER_DOCS)
@@ -607,12 +609,13 @@ def ce_whatif(customers, config=None, retention_change=None, rate=None, margin_c
                          margin_change=_lever(margin_change, "margin_change", per_type=True),
                          transaction_income=_lever(transaction_income, "transaction_income"),
                          moves=_moves_arg(moves), mix=_lever(mix, "mix"))
-    return cells.table(w.table, "type")
+    return cells.table(w.table, "type", words_header=True)
 
 
 @excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS,
-                row_lever="The lever down the rows: retention_change, rate, margin_change or "
-                          "transaction_income.",
+                row_lever="The lever down the rows: Retention change, Discount rate, Unit margin "
+                          "change or Transaction income (or retention_change, rate, margin_change, "
+                          "transaction_income).",
                 row_values="Its values (a column or a row).",
                 column_lever="The lever across the columns (another one).",
                 column_values="Its values (a row or a column).",
@@ -628,10 +631,16 @@ def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, colum
         if bad:
             raise CustomerEquityError(name, "expected numbers", value=bad[0])
     with _in_table("customers", frame):
-        grid = core.what_if_grid(frame, config, cells.text_or_none(row_lever, "row_lever"), rows,
-                                 cells.text_or_none(column_lever, "column_lever"), cols,
-                                 result=cells.text_or_none(result, "result") or "equity")
+        grid = core.what_if_grid(frame, config, _lever_name(row_lever, "row_lever"), rows,
+                                 _lever_name(column_lever, "column_lever"), cols,
+                                 result=_lever_name(result, "result") or "equity")
     return cells.lever_grid(grid)
+
+
+def _lever_name(x, name):
+    """A lever (or the grid's result) named in words or by its name, as the core names it."""
+    text = cells.text_or_none(x, name)
+    return cells.lever_key(text) if isinstance(text, str) else text
 
 
 @excel_function(customers="The customer table " + _TABLE + ".", config=_SETTINGS,
@@ -645,7 +654,7 @@ def ce_retention_watch(customers, config=None, p_alive=None, age=None, point=Non
     with _in_table("customers", frame):
         out = core.retention_watch(frame, config, p_alive=_lever(p_alive, "p_alive"),
                                    age=_lever(age, "age"), point=_number_or(point, "point", 0.01))
-    return cells.table(out, "type")
+    return cells.table(out, "type", words_header=True)
 
 
 def _traits_arg(x):
@@ -686,7 +695,10 @@ def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=Non
     if not cells.is_blank(weights):
         arr = np.asarray(weights, dtype=object)
         if arr.ndim == 2 and arr.shape[1] == 2 and all(isinstance(v, str) for v in arr[:, 0]):
-            w = {k.strip(): v for k, v in arr.tolist()}
+            rows = arr.tolist()
+            if rows and cells.header_key(rows[0][0]) == "trait":  # CE_PROSPECT_WEIGHTS with its header
+                rows = rows[1:]
+            w = {k.strip(): v for k, v in rows}
         else:
             w = cells.as_list(weights)
     if cells.is_blank(types):
@@ -699,7 +711,7 @@ def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=Non
                                 neighbours=_whole(_number_or(neighbours, "neighbours", 10)),
                                 cutoff=_number_or(cutoff, "cutoff", None),
                                 avoid_share=_number_or(avoid_share, "avoid_share", 0.2))
-    return cells.table(out)
+    return cells.table(out, words_header=True)
 
 
 @excel_function(customers="The current customers' traits " + _TRAITS + ".",
@@ -712,7 +724,7 @@ def ce_prospect_weights(customers, ltv, traits=None, best=None):
     cust = _table_arg(customers, "customers")
     weights = core.prospect_weights(cust, cells.column(ltv, "ltv"), traits=_traits_arg(traits),
                                     best=_number_or(best, "best", 0.2))
-    return cells.table(weights.to_frame("weight"), "trait")
+    return cells.table(weights.to_frame("weight"), "trait", words_header=True)
 
 
 @excel_function(yearly_rate="Discount rate per year (0.12 for 12 %).",

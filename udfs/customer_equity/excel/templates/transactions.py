@@ -632,7 +632,7 @@ def _equity(book, sh, res):
     _formula(sh, r + 4, 2, f'=SUM((ce_forecast_type<>"")*1)-({four})', counts["other_type"], "native", "#,##0")
     r = 9
     sh.section(r, 1, "Equity by type", 5)
-    rows = cells.table(res["equity_table"], "type", title_case=True)  # the layout of CE_EQUITY_TABLE
+    rows = cells.table(res["equity_table"], "type", words_header=True)  # the layout of CE_EQUITY_TABLE
     head = r + 1
     sh.header(head, 1, rows[0])
     first, total = head + 1, head + 1 + len(TYPES)
