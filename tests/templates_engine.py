@@ -168,14 +168,20 @@ def _whole(n):
 
 def excel_index(array, row_num, col_num=None, area_num=1):
     """INDEX as Excel computes it: a row number of 0 gives the whole column, a column number
-    of 0 the whole row (``formulas`` 1.3 reads 0 as 1); everything else as ``formulas`` does."""
+    of 0 the whole row (``formulas`` 1.3 reads 0 as 1), and an array of row numbers gives the
+    cells' values (``formulas`` gives a reference per cell); everything else as ``formulas`` does."""
     from formulas.functions import Array, Error
     from formulas.functions.look import xindex
     from formulas.ranges import Ranges
 
     r, c = _single(row_num), 1 if col_num is None else _single(col_num)
     if _whole(r) == _whole(c):
-        return xindex(array, row_num, col_num, area_num)
+        out = xindex(array, row_num, col_num, area_num)
+        if isinstance(out, np.ndarray) and out.size > 1 and any(isinstance(v, Ranges) for v in out.flat):
+            # INDEX(range, {rows}): Excel gives the cells' values; formulas a reference per cell
+            out = np.vectorize(lambda v: _single(v) if isinstance(v, Ranges) else v, otypes=[object])(out)
+            return np.asarray(out, object).view(Array)
+        return out
     values = np.asarray(array.value if isinstance(array, Ranges) else array, dtype=object)
     values = values.reshape(1, -1) if values.ndim != 2 else values
     k, size = (int(c), values.shape[1]) if _whole(r) else (int(r), values.shape[0])
