@@ -156,6 +156,7 @@ def _hand_made_workbook(path):
     ws.write_formula("E2", "=_xludf.CE_VERSION()", None, "0.1.0")
     ws.write_formula("F1", "=SUM(A1:A3)", None, 60.0)
     ws.write_formula("F2", '=E1&" customers"', None, "Lighthouse customers")
+    ws.write_formula("E3", "=CE_LTV(0.1,B1:B3,-1)", None, "#VALUE!")  # saved showing an error
     wb.define_name("named_pv", "=CE_PV(Data!$B$1,Data!$C$1,Data!$D$1)")
     wb.close()
     with zipfile.ZipFile(path) as z:
@@ -186,9 +187,10 @@ def _hand_made_workbook(path):
 def test_shared_formulas_text_results_and_named_ce_formulas(tmp_path, libreoffice):
     src = _hand_made_workbook(tmp_path / "made.xlsx")
     result = freeze_file(src, tmp_path / "copy.xlsx", now=WHEN)
-    assert [(s, r) for s, r, _ in result.frozen] == [("Data", "A1"), ("Data", "E1"), ("Data", "E2")]
-    assert result.cells == 5 and result.kept == 2 and result.names_left == ["named_pv"]
+    assert [(s, r) for s, r, _ in result.frozen] == [("Data", "A1"), ("Data", "E1"), ("Data", "E2"), ("Data", "E3")]
+    assert result.cells == 6 and result.kept == 2 and result.names_left == ["named_pv"]
     assert "named_pv" in result.message
+    assert result.errors == [("Data", "E3", "#VALUE!")] and "Data!E3 #VALUE!" in result.message
     copy = openpyxl.load_workbook(tmp_path / "copy.xlsx")
     assert [copy["Data"][f"A{r}"].value for r in (1, 2, 3)] == [10.0, 20.0, 30.0]
     assert copy["Data"]["E1"].value == "Lighthouse" and copy["Data"]["E1"].data_type == "s"
@@ -199,7 +201,7 @@ def test_shared_formulas_text_results_and_named_ce_formulas(tmp_path, libreoffic
         assert "calcChain" not in z.read("[Content_Types].xml").decode()
     with libreoffice.opened(tmp_path / "copy.xlsx", hold_ce=False) as book:
         book.recalculate()
-        assert book.errors("Data") == []
+        assert book.errors("Data") == [("$Data.$E$3", "#VALUE!")]  # the error it was saved with, reported
         data = book.sheet("Data").getCellRangeByName("A1:F3").getDataArray()
         assert [r[0] for r in data] == [10.0, 20.0, 30.0]
         assert data[0][5] == 60.0 and data[1][5] == "Lighthouse customers"

@@ -64,6 +64,7 @@ class FreezeResult:
     cells: int = 0  # cells those formulas fill
     kept: int = 0  # ordinary formulas kept
     names_left: list = field(default_factory=list)  # names that are CE_ formulas (no value to keep)
+    errors: list = field(default_factory=list)  # (sheet, cell, error) of frozen formulas showing one
 
     @property
     def message(self) -> str:
@@ -71,6 +72,11 @@ class FreezeResult:
         text = (f"Wrote {self.path}: {len(self.frozen):,} CE_ formula(s) ({self.cells:,} cells) replaced by "
                 f"their values, {self.kept:,} ordinary formula(s) kept. Its first sheet, "
                 f"'{NOTE_SHEET}', says what was frozen and when.")
+        if self.errors:
+            text += (f" {len(self.errors):,} frozen formula(s) show an error value, frozen as it is (was the "
+                     "add-in loaded when the workbook was last calculated?): "
+                     + ", ".join(f"{s}!{c} {e}" for s, c, e in self.errors[:5])
+                     + (" ..." if len(self.errors) > 5 else "") + ".")
         if self.names_left:
             text += (" These names compute with CE_ functions and have no saved value to keep; they show "
                      f"#NAME? without the add-in: {', '.join(self.names_left)}.")
@@ -181,6 +187,9 @@ def _freeze_sheet(xml: str, sheet: str, spills: _Spills, result: FreezeResult) -
         result.cells += _cell_count(ref) if kind == "array" else 1
         if text:  # not one of the cells that share the formula of another
             result.frozen.append((sheet, ref, "=" + text))
+        if _attr(attrs, "t") == "e":
+            shown = re.search(r"<v>(.*?)</v>", body or "", re.S)
+            result.errors.append((sheet, _attr(attrs, "r"), _unescape(shown.group(1)) if shown else "#N/A"))
         body = body.replace(f.group(0), "", 1)
         attrs = _without(attrs, "cm")
         value = re.search(r"<v>(.*?)</v>", body, re.S)
@@ -208,6 +217,10 @@ def _note_sheet(result: FreezeResult, source: str) -> str:
         "names on spill ranges point at the ranges the results covered.",
         "To compute the CE_ results again, open the original workbook with the Customer Equity add-in.",
     ]
+    if result.errors:
+        lines.append(f"{len(result.errors):,} frozen formula(s) show an error value, frozen as it is: "
+                     + ", ".join(f"{s}!{c} {e}" for s, c, e in result.errors[:20])
+                     + (" ..." if len(result.errors) > 20 else "") + ".")
     if result.names_left:
         lines.append("Names that compute with CE_ functions, left as they are (they show #NAME? without the "
                      "add-in): " + ", ".join(result.names_left) + ".")

@@ -263,9 +263,11 @@ class Book:
         return Built(Path(self.wb.filename), dict(self.names), list(self.checks), result)
 
 
-#: Said on every template's read-me: what a CE_ cell shows without the add-in.
-WITHOUT_ADDIN = ("Without the Customer Equity add-in the CE_ cells keep the values saved in the file; change an "
-                 "input and they show #NAME? until the add-in is loaded. The green checks always work.")
+#: Said on every template's read-me: what a CE_ cell shows without the add-in, and what to send instead.
+WITHOUT_ADDIN = ("Without the add-in, Excel shows the CE_ cells' saved values until it recalculates them (a "
+                 "changed input, Ctrl+Alt+F9): then they, and the cells that read them, show #NAME?. LibreOffice "
+                 "shows #NAME? at once. To share the numbers, send a copy made by the ribbon's Share as values "
+                 "button (or customer-equity freeze): its CE_ cells hold their values everywhere.")
 
 
 class Sheet:
@@ -305,10 +307,12 @@ class Sheet:
         self.ws.merge_range(row, col, row2, col2, value, self.book.fmt(role, **extra))
 
     def paragraphs(self, row, texts, height, col=1, col2=8):
-        """One merged, wrapped paragraph per row from ``row + 1`` on (under a section title)."""
+        """One merged, wrapped paragraph per row from ``row + 1`` on (under a section title),
+        each row at least ``height`` points and tall enough for its lines (about 130 characters
+        a line across the read-me sheets' columns)."""
         for i, t in enumerate(texts):
             self.merged(row + 1 + i, col, row + 1 + i, col2, t, "text")
-            self.ws.set_row(row + 1 + i, height)
+            self.ws.set_row(row + 1 + i, max(height, 13 * math.ceil(len(t) / 130) + 4))
 
     def value(self, row, col, value, role="input", num_format=None, **extra):
         """A value cell (an input, or a constant of the model)."""

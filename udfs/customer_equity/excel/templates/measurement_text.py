@@ -42,8 +42,9 @@ HOW = [
 ]
 
 NOTES = [
-    "Without the add-in the workbook still shows the numbers it was saved with. Change an input and the "
-    "CE_ cells show #NAME? until the add-in is loaded; the green checks keep working.",
+    "Without the add-in, Excel shows the CE_ cells' saved values until it recalculates them (a changed input, "
+    "Ctrl+Alt+F9): then they, and the cells that read them, show #NAME?; LibreOffice shows #NAME? at once. "
+    "To share the numbers, send a copy made by Share as values (ribbon) or customer-equity freeze.",
     "Formulas use names, not addresses: ce_in_... are inputs (ce_in_periods = Customers[periods]), "
     "ce_weighted_score, ce_types, ce_pv_per_period, ce_ppv_per_period, ce_tv and ce_customer_ltv name the spill "
     "ranges of the CE_ formulas that compute them once (Steps 1 and 2), chk_... the native checks, "
