@@ -895,7 +895,7 @@ def _step3(book, sh, config, m, lay):
     r = 24
     lay.comp_row = r + 1
     sh.section(r, 1, "Composition: value kind × customer type (discounted)", 8)
-    comp = as_table(m.composition, "kind")
+    comp = as_table(m.composition, "value kind")
     sh.spill(r + 1, 1, "=CE_COMPOSITION(ce_types,ce_in_rate,ce_in_periods,ce_pv_per_period,ce_ppv_per_period,ce_in_cv,ce_in_kv,"
              "ce_tv,ce_in_iv,ce_in_timing)", comp, "ce", B.MONEY, header={"bg_color": "#2E75B6"},
              label_col=True)
