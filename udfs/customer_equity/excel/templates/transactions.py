@@ -627,7 +627,7 @@ def _equity(book, sh, res):
     for i, (label, formula, value) in enumerate(items):
         sh.text(r + 1 + i, 1, label, "label")
         _formula(sh, r + 1 + i, 2, formula, value, "native", "#,##0")
-    sh.text(r + 4, 1, "Forecast customers of a type other than the four (left out)", "label")
+    sh.text(r + 4, 1, "Of a type other than the four (left out)", "label")
     four = "+".join(f'SUMPRODUCT((ce_forecast_type="{t}")*1)' for t in TYPES)
     _formula(sh, r + 4, 2, f'=SUM((ce_forecast_type<>"")*1)-({four})', counts["other_type"], "native", "#,##0")
     r = 9
@@ -658,7 +658,9 @@ def _equity(book, sh, res):
     _formula(sh, tot + 1, 3, "=SUMPRODUCT(COUNTIF(ce_in_customer_id,ce_customer)*ce_clv)", check, "check", B.MONEY)
     total_ref = B.cell(total, 3)
     sh.cross_check(B.cell(tot + 1, 3), total_ref)
-    _formula(sh, tot + 1, 4, f"={total_ref}-{B.cell(tot + 1, 3)}", res["equity"] - check, "native", B.DIFF)
+    # rounded: two orders of adding up differ by float noise, which would show as a red -0.00
+    _formula(sh, tot + 1, 4, f"=ROUND({total_ref}-{B.cell(tot + 1, 3)},6)", round(res["equity"] - check, 6) + 0.0,
+             "native", B.DIFF)
     _status(sh, tot + 1, 5, B.cell(tot + 1, 4), res["equity"] - check)
     sh.note(tot + 3, 1, "To add the other kinds of value of the typed model (word of mouth, information, "
             "knowledge, transaction value), use the measurement template, or the command line: "

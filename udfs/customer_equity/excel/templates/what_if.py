@@ -384,6 +384,7 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
                      "ce_in_wi_grid_col_lever,ce_in_wi_grid_cols,ce_wi_grid_show)", gcells, "ce",
              [B.PCT] + [B.MONEY] * (width - 1), header={"bg_color": "#2E75B6", "num_format": B.PCT},
              label_col=False)
+    sh.ws.set_row(top, 30)  # the corner names both levers in words
     bottom = top + height - 1
     income = book.wb.add_format({"num_format": "#,##0"})
     sh.ws.conditional_format(top, 2, top, width, {
