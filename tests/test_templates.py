@@ -163,7 +163,7 @@ def measurement_vs_core(path, cells, names, m, customers, config):
     for header, exp in (("PV per period", pv), ("PPV per period", ppv), ("PV", m.customers["pv"]),
                         ("PPV", m.customers["ppv"]), ("CV", m.customers["cv"]), ("KV", m.customers["kv"]),
                         ("TV", m.customers["tv"]), ("Iv", m.customers["iv"]),
-                        ("LTV (ce_customer_ltv)", m.customers["ltv"]), ("LTV (check)", m.customers["ltv"]),
+                        ("LTV", m.customers["ltv"]), ("LTV (check)", m.customers["ltv"]),
                         ("Tier", m.customers["tier"].astype(str)), ("Type", m.customers["type"].astype(str))):
         got = column(s2, header, shown)
         exp = list(exp)[:shown]

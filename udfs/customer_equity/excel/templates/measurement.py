@@ -731,7 +731,7 @@ def _step2(book, sh, customers, config, m, income, lay):
         "iv": "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,0,0,0,0,0,ce_in_iv,ce_in_timing)",
     }
     labels = ["Customer", "Type", "Periods", "PV per period", "PPV per period",
-              "PV", "PPV", "CV", "KV", "TV", "Iv", "LTV (ce_customer_ltv)", "Tier", "LTV (check)", "Difference"]
+              "PV", "PPV", "CV", "KV", "TV", "Iv", "LTV", "Tier", "LTV (check)", "Difference"]
     roles = ["native", "ce", "native", "ce", "ce", "ce", "ce", "ce", "ce", "ce", "ce", "ce", "ce", "check",
              "native"]
     _per_customer_header(sh, 1, labels, roles)
