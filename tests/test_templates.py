@@ -686,3 +686,39 @@ def test_refresh_file_reads_the_customers_table_of_the_committed_template(tmp_pa
     total = [r for r in rows if r[0] == "Total"][0]
     assert total[1] == expected.loc["Total", "customers"]
     assert total[2] == pytest.approx(expected.loc["Total", "equity"], rel=1e-12)
+
+
+def test_the_engine_computes_index_if_and_spill_references_as_excel_does(tmp_path, libreoffice):
+    """Where the test engine is given Excel's reading (templates_engine.excel_semantics), it
+    agrees with LibreOffice, which follows Excel there: INDEX with a row of 0 (the whole column),
+    IF with one condition and branches of different sizes, INDEX of an array of rows. And A1#
+    beside a name's shorter range that starts at A1 is the array formula's range (C1:C4 here),
+    which LibreOffice, knowing no A1#, is asked for directly."""
+    import xlsxwriter
+
+    path = tmp_path / "engine.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    for r in range(4):
+        ws.write_number(r, 0, r + 1.0)
+        ws.write_string(r, 1, "abcd"[r])
+    ws.write_dynamic_array_formula("C1:C4", "=A1:A4*10", None, 10.0)
+    for r in range(1, 4):
+        ws.write_number(r, 2, (r + 1) * 10.0)
+    # a fallback range shorter than the spill, as after a paste in Excel 365
+    wb.define_name("spill", "=IF(ISERROR(ROWS(_xlfn.ANCHORARRAY(S!$C$1))),S!$C$1:$C$2,_xlfn.ANCHORARRAY(S!$C$1))")
+    formulas = {"E1": "=SUM(INDEX(S!A1:B4,0,1))", "E2": "=SUM(IF(S!A1=1,S!A1:A4,S!A1:A2))",
+                "E3": "=SUM(IF(S!A1=2,S!A1:A4,S!A1:A2))",
+                "E4": '=SUMPRODUCT((INDEX(S!B1:B4,MATCH(A1:A4,A1:A4,0))="c")*A1:A4)',
+                "E5": "=SUM(spill)"}
+    for ref, f in formulas.items():
+        ws.write_dynamic_array_formula(f"{ref}:{ref}", f, None, 0)
+    ws.write_dynamic_array_formula("F5:F5", "=SUM(C1:C4)", None, 0)
+    wb.close()
+    cells, _ = E.compute(path)
+    engine = [cells[("S", ref)] for ref in formulas]
+    with libreoffice.opened(path, hold_ce=False) as book:
+        book.recalculate()
+        office = [book.sheet("S").getCellRangeByName(ref).getValue() for ref in [*formulas][:4] + ["F5"]]
+    assert office == [10.0, 10.0, 3.0, 3.0, 100.0]
+    assert engine == office
