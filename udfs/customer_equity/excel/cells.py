@@ -193,7 +193,8 @@ _KIND_WORDS = {"pv": "PV", "ppv": "PPV", "cv": "CV", "kv": "KV", "tv": "TV", "iv
 
 #: The what-if levers in words, as the template and the grid's corner show them.
 LEVER_WORDS = {"retention_change": "Retention change", "rate": "Discount rate",
-               "margin_change": "Unit margin change", "transaction_income": "Transaction income"}
+               "margin_change": "Unit margin change", "share_change": "Share of wallet change",
+               "loyalty_change": "Loyalty change", "transaction_income": "Transaction income"}
 
 
 def words(name):
