@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import digamma, gammaln, hyp2f1
+from scipy.special import digamma, gammaln
 
 from ...errors import CustomerEquityError
 from ._base import (
@@ -32,6 +32,7 @@ from ._base import (
     weights_array,
 )
 from ._mle import distinct_rows, group_rows, maximise
+from ._special import log_hyp2f1_a1
 from ._mle import dot as _dot
 from .bgnbd import MIN_REPEAT_BUYERS
 
@@ -43,33 +44,40 @@ __all__ = [
     "pareto_nbd_p_alive",
 ]
 
-#: Relative step of the five-point differences of ln 2F1 in its parameters (error ~1e-12).
+#: Relative step of the five-point differences of ln 2F1 (error about 1e-12).
 STEP = 1e-3
+
+#: The five-point stencil: offsets in steps and weights (over 12 steps).
+_OFFSETS = np.array([-2.0, -1.0, 1.0, 2.0])
+_WEIGHTS = np.array([1.0, -8.0, 8.0, -1.0]) / 12.0
 
 
 def _log_f(a, b, z):
     """``ln 2F1(a, b; a+1; z)`` for ``0 <= z < 1`` (the c = a + 1 the likelihood has)."""
     with np.errstate(all="ignore"):
-        return np.log(hyp2f1(a, b, a + 1.0, z))
+        return log_hyp2f1_a1(a, b, z)
 
 
 def _log_f_grad(a, b, z):
     """``ln F`` with ``F = 2F1(a, b; a+1; z)`` and its partial derivatives in ``a``, ``b``, ``z``.
 
-    ``d ln F / dz = a b / (a+1) 2F1(a+1, b+1; a+2; z) / F`` (DLMF 15.5.1); in ``a`` and
-    ``b`` (which have no closed form) five-point central differences, taken on the
-    distinct pairs only, where they cost little.
+    The derivatives in the parameters have no closed form: five-point central
+    differences in all three (steps relative to ``a``, ``1 + |b|`` and ``1 - z``),
+    taken on the distinct pairs only and evaluated in one pass.
     """
-    f = _log_f(a, b, z)
-    ha = STEP * (1.0 + a)
-    hb = STEP * (1.0 + np.abs(b))
-    fa = (_log_f(a - 2 * ha, b, z) - 8 * _log_f(a - ha, b, z) + 8 * _log_f(a + ha, b, z)
-          - _log_f(a + 2 * ha, b, z)) / (12 * ha)
-    fb = (_log_f(a, b - 2 * hb, z) - 8 * _log_f(a, b - hb, z) + 8 * _log_f(a, b + hb, z)
-          - _log_f(a, b + 2 * hb, z)) / (12 * hb)
-    with np.errstate(all="ignore"):
-        fz = a * b / (a + 1.0) * hyp2f1(a + 1.0, b + 1.0, a + 2.0, z) / np.exp(f)
-    return f, fa, fb, fz
+    steps = [STEP * a, STEP * (1.0 + np.abs(b)), STEP * (1.0 - z)]
+    shifted = [[a, b, z]]
+    for k, h in enumerate(steps):
+        for off in _OFFSETS:
+            point = [a, b, z]
+            point[k] = point[k] + off * h
+            shifted.append(point)
+    values = _log_f(*(np.concatenate([np.broadcast_to(p[k], a.shape) for p in shifted])
+                      for k in range(3))).reshape(len(shifted), *a.shape)
+    f = values[0]
+    grads = [np.tensordot(_WEIGHTS, values[1 + 4 * k:5 + 4 * k], axes=1) / h
+             for k, h in enumerate(steps)]
+    return (f, *grads)
 
 
 def _terms(r, alpha, s, beta, x, t_x, T):
@@ -223,7 +231,7 @@ def fit_pareto_nbd(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
     observed information. Customers with the same ``(x, t_x, T)`` are fitted once with
     their count as weight, and the hypergeometric terms are evaluated once per
     distinct ``(x, t_x)`` and ``(x, T)``. The gradient is analytic but for the
-    derivatives of :math:`\\ln {}_2F_1` in its parameters ``a`` and ``b``, which are
+    derivatives of :math:`\\ln {}_2F_1(a, b; a+1; z)` in ``a``, ``b`` and ``z``, which are
     five-point differences (relative error about 1e-12).
 
     Raises

@@ -15,15 +15,15 @@ active at the start of each later period (a blank after the last period observed
 
 from __future__ import annotations
 
-
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, digamma, hyp2f1
+from scipy.special import betaln, digamma
 
 from ...errors import CustomerEquityError
 from .. import _validate as v
 from ._base import FittedModel, Params, parameters
 from ._mle import maximise
+from ._special import hyp2f1_one
 
 __all__ = ["fit_sbg", "sbg_derl", "sbg_log_likelihood", "sbg_retention", "sbg_survival",
            "survivor_counts"]
@@ -307,7 +307,9 @@ def sbg_derl(params: Params, rate: ArrayLike, renewals: ArrayLike = 0) -> np.nda
           = \\frac{\\beta+n}{\\alpha+\\beta+n}\\;
             {}_2F_1\\Bigl(1, \\beta+n+1; \\alpha+\\beta+n+1; \\frac{1}{1+d}\\Bigr)
 
-    Every renewal makes the next likelier: DERL grows with ``n``.
+    Every renewal makes the next likelier: DERL grows with ``n``. At ``d = 0`` it is the
+    expected residual lifetime :math:`(\\beta+n)/(\\alpha-1)` (finite for ``alpha > 1``).
+    The hypergeometric function by its continued fraction (:mod:`._special`).
 
     Examples
     --------
@@ -326,8 +328,14 @@ def sbg_derl(params: Params, rate: ArrayLike, renewals: ArrayLike = 0) -> np.nda
         v._fail("rate", f"must be > 0 when alpha <= 1 (alpha = {alpha:.4g}): the undiscounted "
                 "expected lifetime is infinite", d, d == 0)
     b = beta + n
-    out = b / (alpha + b) * hyp2f1(1.0, b + 1.0, alpha + b + 1.0, 1.0 / (1.0 + d))
-    if not np.all(np.isfinite(out)):
-        v._fail("rate", "the discounted lifetime cannot be evaluated here", np.broadcast_to(d, out.shape),
-                ~np.isfinite(out))
+    d, b = np.broadcast_arrays(d, b)
+    out = np.empty(d.shape)
+    limit = d == 0  # the undiscounted residual lifetime, Gauss's sum at z = 1
+    out[limit] = b[limit] / (alpha - 1.0)
+    try:
+        out[~limit] = b[~limit] / (alpha + b[~limit]) * hyp2f1_one(
+            b[~limit] + 1.0, alpha + b[~limit] + 1.0, 1.0 / (1.0 + d[~limit]))
+    except CustomerEquityError:
+        raise CustomerEquityError("rate", "too close to 0 for the discounted lifetime to be "
+                                  "evaluated: give a larger rate per period") from None
     return out.item() if np.ndim(out) == 0 else out
