@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import CustomerEquityError
-from ..model import flags
-from ..model import (
+from ...errors import CustomerEquityError
+from ...model import flags
+from ...model import (
     CAPABILITIES,
     TYPES,
     VALUE_KINDS,
@@ -293,7 +293,7 @@ def build(path, customers: pd.DataFrame | None = None, config: MeasureConfig | N
 
     Without arguments it is the template: the bundled sample customers
     (:func:`customer_equity.load_sample`) measured with :func:`customer_equity.sample_config`.
-    Returns a :class:`~customer_equity.templates._book.Built` whose ``result`` is the
+    Returns a :class:`~customer_equity.excel.templates._book.Built` whose ``result`` is the
     :class:`~customer_equity.Measurement` whose numbers the CE_ cells cache.
     """
     if customers is None:

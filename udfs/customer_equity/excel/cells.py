@@ -36,9 +36,9 @@ import math
 
 import numpy as np
 
-from .errors import CustomerEquityError
-from .model._validate import EXCEL_ERRORS
-from .model.flags import flag_array
+from ..errors import CustomerEquityError
+from ..model._validate import EXCEL_ERRORS
+from ..model.flags import flag_array
 
 __all__ = ["COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "blank_or_zero", "single", "text_or_none", "as_list",
            "column", "flags", "write", "table", "lever_grid"]

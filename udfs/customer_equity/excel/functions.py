@@ -2,11 +2,11 @@
 
 Each function converts the cells it is given, lets the core validate and compute,
 and returns a value or a spilled array. The same module serves the Windows add-in
-(xlwings COM: "UDF Modules = customer_equity.excel") and xlwings Lite / xlwings
+(xlwings COM: "UDF Modules = customer_equity.excel.functions") and xlwings Lite / xlwings
 Server (Office.js: Excel on Mac, Windows and the web), because the decorators come
 from the top-level ``xlwings`` package, which picks the runtime's implementation.
 
-Arguments arrive raw, never pre-converted by xlwings; :mod:`customer_equity.cells` reads
+Arguments arrive raw, never pre-converted by xlwings; :mod:`customer_equity.excel.cells` reads
 them (blanks, text, TRUE/FALSE, error values, dates) so that the core can name the
 argument and the cell's position when one is wrong, and writes the results back.
 
@@ -70,18 +70,18 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import __version__
+from .. import __version__
 from . import cells
-from . import model as core
-from .errors import CustomerEquityError
-from .model import flags
-from .model import forecast as _fc
-from .model.forecast import _base as _fc_base
-from .model.forecast import data as _fc_data
+from .. import model as core
+from ..errors import CustomerEquityError
+from ..model import flags
+from ..model import forecast as _fc
+from ..model.forecast import _base as _fc_base
+from ..model.forecast import data as _fc_data
 
 CATEGORY = "Customer Equity"
 
-#: What ``from customer_equity.excel import *`` brings into xlwings Lite's main.py.
+#: What ``from customer_equity.excel.functions import *`` brings into xlwings Lite's main.py.
 __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_indirect",
            "ce_ltv_retention", "ce_ltv_values", "ce_ltv_type", "ce_excluded", "ce_capabilities", "ce_score",
            "ce_segment", "ce_segment_stage", "ce_tier", "ce_equity", "ce_equity_table",
@@ -155,7 +155,7 @@ def excel_function(**arg_docs):
     xlwings' ``raw`` converter hands over what the runtime delivers without a Python
     pass over every cell (on 100,000 rows xlwings' cleaning costs more than our whole
     calculation): a scalar for one cell, rows of values for a range;
-    :func:`customer_equity.cells.read` does the rest.
+    :func:`customer_equity.excel.cells.read` does the rest.
     """
 
     def decorate(f):
@@ -926,7 +926,7 @@ def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, obse
 
 def _amounts(x):
     """Transaction amounts: numbers only (text and blanks refused with their row)."""
-    from .model import _validate
+    from ..model import _validate
 
     arr = _validate.as_float(np.asarray(cells.column(x, "amount"), dtype=object), "amount",
                              blank_ok=False)
@@ -1026,7 +1026,7 @@ def ce_expected_purchases(params, horizon, frequency, recency, T):
 
 
 def _horizons(h):
-    from .model import _validate
+    from ..model import _validate
 
     arr = _validate.as_float(np.asarray(h, dtype=object) if np.ndim(h) else h, "horizon",
                              blank_ok=False)
