@@ -86,7 +86,7 @@ class LogColumns:
 
 
 def _canonical(name):
-    from .inputs import _canonical as canonical
+    from ..reading import canonical
 
     return canonical(name)
 
