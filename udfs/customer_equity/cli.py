@@ -318,9 +318,10 @@ def _add_forecast(commands) -> None:
 
     p = commands.add_parser(
         "forecast", help="forecast purchases, spend and equity from a transaction log",
-        description="Summarise a transaction log per customer, fit BG/NBD and Gamma-Gamma, "
-                    "forecast each customer's purchases, spend and lifetime value; with "
-                    "--customers, measure customer equity by type.")
+        description="Summarise a transaction log per customer, fit BG/NBD (or Pareto/NBD, "
+                    "MBG/NBD) and Gamma-Gamma, compare the purchase models, forecast each "
+                    "customer's purchases, spend and lifetime value; with --customers, measure "
+                    "customer equity by type.")
     p.add_argument("log", metavar="LOG", nargs="?",
                    help="transaction log: .csv, .parquet or .xlsx, one row per transaction "
                    "(default: the bundled CDNOW sample, calibrated to 1997-09-30)")
@@ -349,9 +350,49 @@ def _add_forecast(commands) -> None:
     p.add_argument("--config", metavar="FILE", help="measurement configuration (.toml, .json)")
     p.add_argument("--out", metavar="FILE",
                    help="per customer: .csv, .parquet, .xlsx; the summary: .json")
+    p.add_argument("--model", default="bg-nbd", choices=("bg-nbd", "pareto-nbd", "mbg-nbd"),
+                   help="purchase model of the forecast (default bg-nbd)")
+    p.add_argument("--no-compare", dest="compare", action="store_false",
+                   help="fit the chosen purchase model only, not all three for the comparison "
+                   "(log-likelihood, BIC, holdout error) in the report and the JSON summary")
     _add_run_options(p, what="LOG", unit="transactions", batch_size=DEFAULT_BATCH_SIZE,
                      progress_default="on a terminal")
     p.set_defaults(handler=_forecast)
+
+
+# --------------------------------------------------------------------------- retention-fit
+
+def _retention_fit(args) -> int:
+    from .files.retention import retention_fit_file
+
+    result = retention_fit_file(args.survivors, periods=args.periods, margin=args.margin,
+                                rate=args.rate, timing=args.timing, out=args.out, sheet=args.sheet)
+    print(result.report())
+    if args.out:
+        print(f"\nResults in {args.out}")
+    return 0
+
+
+def _add_retention_fit(commands) -> None:
+    p = commands.add_parser(
+        "retention-fit", help="fit shifted-beta-geometric retention to cohorts' survivors",
+        description="Fit the shifted-beta-geometric model (Fader & Hardie 2007) to a survivor "
+                    "table (a row per cohort: its size, then the customers still active at the "
+                    "start of each later period) and give the retention curve; with --margin "
+                    "and --rate, the retention-based lifetime value at each tenure.")
+    p.add_argument("survivors", metavar="SURVIVORS",
+                   help="survivor table: .csv, .xlsx or .parquet with a header row; an optional "
+                   "first column of cohort labels")
+    p.add_argument("--periods", type=_positive_int, metavar="N",
+                   help="periods of the curve (default: the table's and five more)")
+    p.add_argument("--margin", type=_finite_number, metavar="M",
+                   help="margin per period of an active customer (with --rate: lifetime values)")
+    p.add_argument("--rate", type=_finite_number, metavar="R", help="discount rate per period")
+    p.add_argument("--timing", choices=("end", "begin"), default="end",
+                   help="margin at the end of each period retained (default) or at its start")
+    p.add_argument("--out", metavar="FILE", help="the curve: .csv, .xlsx; fit and curve: .json")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx table (default the first)")
+    p.set_defaults(handler=_retention_fit)
 
 
 # --------------------------------------------------------------------------- decisions (issue 14)
@@ -475,8 +516,8 @@ def _add_prospects(commands) -> None:
     p.set_defaults(handler=_prospects)
 
 
-COMMANDS = (_add_measure, _add_forecast, _add_whatif, _add_retention, _add_prospects, _add_templates,
-            _add_addin)
+COMMANDS = (_add_measure, _add_forecast, _add_retention_fit, _add_whatif, _add_retention,
+            _add_prospects, _add_templates, _add_addin)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -582,9 +582,10 @@ def _clv_chunks(forecast, horizon, rate, margin, timing):
         yield forecast_clv(values, rate, timing)
 
 
-def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing):
+def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing, purchases=None):
     """The forecast value of each calibration customer of the parts held by one worker
-    (one table of expected purchases for them all, not one a part)."""
+    (one table of expected purchases for them all, not one a part); ``purchases`` the
+    purchase model when it is not BG/NBD."""
     from ..model.forecast import CustomerForecast, LogSummary
 
     customers = pd.DataFrame({k: np.concatenate([s[k] for _, s, _ in parts])
@@ -592,7 +593,7 @@ def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing):
     summary = LogSummary(customers=customers, unit="", calibration_end=None,
                          observation_end=None, counts={})
     forecast = CustomerForecast(summary=summary, bgnbd=bgnbd, gamma_gamma=gamma_gamma,
-                                correlation=float("nan"))
+                                correlation=float("nan"), purchases=purchases)
     try:
         chunks = list(_clv_chunks(forecast, horizon, rate, margin, timing))
     except CustomerEquityError:
@@ -620,6 +621,7 @@ def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timi
         held.setdefault(where[0] if where else None, []).append(i)
     tasks = [(index, client.submit(_clv_task, [parts[i] for i in index], forecast.bgnbd,
                                    forecast.gamma_gamma, horizon, rate, margin, timing,
+                                   forecast.purchases,
                                    workers=None if worker is None else [worker],
                                    allow_other_workers=True, pure=False))
              for worker, index in held.items()]
@@ -638,7 +640,7 @@ def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timi
 
 
 def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, show,
-                   value, seconds):
+                   value, seconds, model="bgnbd", compare=False):
     """Summary, fits and forecast value on a Dask cluster: ``(CustomerForecast, clv_total)``.
 
     ``seconds`` gets the time of each step: ``cluster`` (start or connect), ``summary``
@@ -660,6 +662,10 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
         forecast = _fit_dask(executor.client, summary)
+        if model != "bgnbd" or compare:  # on the client: distinct rows, a second or two
+            from ..model.forecast.result import add_purchase_models
+
+            forecast = add_purchase_models(forecast, model, compare)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
         clv_total = _clv_dask(executor.client, parts, sizes, order, forecast, *value)
@@ -735,7 +741,8 @@ class ForecastRun:
             return [(f"{title}: log-likelihood {fit.log_likelihood:,.4f} on {fit.customers:,} "
                     "customers")] + rows
 
-        lines += params("BG/NBD purchases (Fader, Hardie & Lee 2005)", f.bgnbd)
+        chosen = f.purchase_model
+        lines += params(f"{PURCHASE_TITLES[chosen.model]} purchases", chosen)
         lines += params("Gamma-Gamma spend per purchase", f.gamma_gamma)
         corr = "n/a" if np.isnan(f.correlation) else f"{f.correlation:.3f}"
         lines.append(f"  frequency-spend correlation among repeat buyers: {corr} "
@@ -753,6 +760,8 @@ class ForecastRun:
                       (f"  total purchases: predicted {totals['predicted_purchases']:,.1f}, actual "
                       f"{totals['actual_purchases']:,.0f}; amount: predicted "
                       f"{totals['predicted_amount']:,.0f}, actual {totals['actual_amount']:,.0f}")]
+        if f.models:
+            lines += ["", _comparison_text(f.comparison(), chosen.model, s)]
         lines += ["", (f"Forecast lifetime value over {self.horizon} {unit}s at {self.rate:.4g} per "
                   f"{unit} ({self.timing}-of-period), margin {self.margin:g}: "
                   f"{self.clv_total:,.0f} in all, {self.clv_total / max(len(c), 1):,.2f} a customer")]
@@ -768,6 +777,32 @@ class ForecastRun:
         if notes:
             lines += ["", "Notes on the log"] + [f"- {n}" for n in notes]
         return "\n".join(lines)
+
+
+PURCHASE_TITLES = {"bgnbd": "BG/NBD (Fader, Hardie & Lee 2005)",
+                   "pareto_nbd": "Pareto/NBD (Schmittlein, Morrison & Colombo 1987)",
+                   "mbgnbd": "MBG/NBD (Batislam, Denizel & Filiztekin 2007)"}
+
+
+def _comparison_text(rows, chosen, summary):
+    """The purchase models side by side: log-likelihood, BIC, holdout error."""
+    holdout = summary.holdout
+    title = "Purchase models on the same customers (lower BIC is better"
+    title += (f"; holdout: purchases in the {summary.holdout_length:g} {summary.unit}s after "
+              f"{summary.calibration_end})" if holdout else ")")
+    table = pd.DataFrame({
+        "model": [r["name"] + (" (used)" if r["model"] == chosen else "") for r in rows],
+        "log-likelihood": [f"{r['log_likelihood']:,.2f}" for r in rows],
+        "BIC": [f"{r['bic']:,.2f}" for r in rows]})
+    if holdout:
+        table["predicted"] = [f"{r['holdout']['predicted']:,.1f}" for r in rows]
+        table["actual"] = [f"{r['holdout']['actual']:,.0f}" for r in rows]
+        table["error"] = [("" if r["holdout"]["error"] is None else f"{r['holdout']['error']:+.1%}")
+                          for r in rows]
+        table["MAE"] = [f"{r['holdout']['mae']:.3f}" for r in rows]
+        table["RMSE"] = [f"{r['holdout']['rmse']:.3f}" for r in rows]
+    width = max(len(m) for m in table["model"])
+    return title + "\n" + table.to_string(index=False, formatters={"model": f"{{:<{width}}}".format})
 
 
 def _se(x):
@@ -915,7 +950,7 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
                   calibration_end=None, observation_end=None, horizon=None, rate=None,
                   margin=1.0, customers=None, config=None, out=None, sheet=None,
                   batch_size=DEFAULT_BATCH_SIZE, dask=None, workers=None,
-                  progress=False) -> ForecastRun:
+                  progress=False, model="bgnbd", compare=False) -> ForecastRun:
     """Forecast each customer of a transaction log, and equity by type with a customer table.
 
     Parameters
@@ -953,6 +988,11 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
         Workers of a local Dask cluster.
     progress : bool
         Progress bars on stderr.
+    model : {"bgnbd", "pareto_nbd", "mbgnbd"}
+        The purchase model of the forecast (``bg-nbd``, ``pareto-nbd``, ``mbg-nbd`` too).
+    compare : bool
+        Fit all three purchase models and compare them (log-likelihood, BIC, holdout error):
+        the report's table and the JSON summary's ``models``.
 
     Returns
     -------
@@ -967,8 +1007,10 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     """
     from ..model.forecast import fit_forecast
     from ..model.forecast.data import date_to_day, unit_days
+    from ..model.forecast.purchases import purchase_model
 
     unit_days(unit)
+    model = purchase_model(model)
     if batch_size < 1:
         raise CustomerEquityError("batch_size", "must be a whole number >= 1", value=batch_size)
     if out is not None:
@@ -1005,7 +1047,7 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
         if dask:
             forecast, clv_total = _forecast_dask(
                 source, columns, unit, calibration_end, observation_end, batch_size, dask,
-                workers, progress, (horizon, rate, margin, config.timing), seconds)
+                workers, progress, (horizon, rate, margin, config.timing), seconds, model, compare)
         else:
             summary = _summarise_local(source, columns, unit, calibration_end, observation_end,
                                        batch_size, progress)
@@ -1015,7 +1057,7 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     if not dask:
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
-        forecast = fit_forecast(summary)
+        forecast = fit_forecast(summary, model, compare)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
         clv_total = _clv_total(_clv_chunks(forecast, horizon, rate, margin, config.timing))
@@ -1077,7 +1119,7 @@ def run(args) -> int:
             calibration_end=calibration_end, observation_end=args.observation_end,
             horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
             config=config, out=args.out, sheet=args.sheet, batch_size=args.batch_size, dask=dask,
-            workers=args.workers, progress=progress)
+            workers=args.workers, progress=progress, model=args.model, compare=args.compare)
     seconds = time.perf_counter() - started
     if args.log is None:
         result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "

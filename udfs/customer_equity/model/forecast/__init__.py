@@ -50,7 +50,15 @@ from .pareto_nbd import (
 )
 from .result import CustomerForecast, fit_forecast
 from .sample import generate_log, load_cdnow
-from .sbg import fit_sbg, sbg_derl, sbg_log_likelihood, sbg_retention, sbg_survival, survivor_counts
+from .sbg import (
+                    fit_sbg,
+                    sbg_derl,
+                    sbg_log_likelihood,
+                    sbg_ltv,
+                    sbg_retention,
+                    sbg_survival,
+                    survivor_counts,
+)
 from .value import ForecastJoin, forecast_clv, forecast_values, join_forecast
 
 __all__ = [
@@ -66,5 +74,6 @@ __all__ = [
     "mbgnbd_log_likelihood", "mbgnbd_p_alive",
     "fit_pareto_nbd", "pareto_nbd_expected_purchases", "pareto_nbd_expected_purchases_new",
     "pareto_nbd_log_likelihood", "pareto_nbd_p_alive",
-    "fit_sbg", "sbg_derl", "sbg_log_likelihood", "sbg_retention", "sbg_survival", "survivor_counts",
+    "fit_sbg", "sbg_derl", "sbg_log_likelihood", "sbg_ltv", "sbg_retention", "sbg_survival",
+    "survivor_counts",
 ]
