@@ -261,4 +261,4 @@ def add_purchase_models(forecast: CustomerForecast, model: str = "bgnbd",
         if name not in fits:
             fits[name] = _purchases.fit(name, x, t_x, T)
     return dataclasses.replace(forecast, purchases=None if key == "bgnbd" else fits[key],
-                               models={k: fits[k] for k in wanted}, _grids={})
+                               models={k: fits[k] for k in wanted} if compare else {}, _grids={})
