@@ -47,6 +47,12 @@ CE_EXPECTED_...     forecast.expected_purchases (CE_EXPECTED_PURCHASES; horizon 
 CE_GAMMA_GAMMA_FIT  forecast.fit_gamma_gamma    Excel spills a labelled table
 CE_EXPECTED_SPEND   forecast.expected_spend
 CE_FORECAST_LTV     forecast.forecast_clv       of forecast_values: one call in Excel
+CE_PARETO_NBD_...   forecast.fit_pareto_nbd,    (_FIT, _P_ALIVE, _EXPECTED_PURCHASES; the same
+                    pareto_nbd_p_alive, ...     for CE_MBGNBD_... and CE_BGBB_...)
+CE_SBG_FIT          forecast.fit_sbg            Excel spills a labelled table
+CE_SBG_RETENTION    forecast.sbg_retention      a row of rates (and CE_SBG_SURVIVAL, a row)
+CE_SBG_DERL         forecast.sbg_derl
+CE_SBG_LTV          forecast.sbg_ltv
 CE_STRUCTURE        structure_from_values       the order of CE_COMPOSITION (periods third)
 CE_STRUCTURE_COUNTS structure_from_counts
 CE_STRUCTURE_COMPARE compare_structures         two ranges, from and to, instead of a list
@@ -89,6 +95,11 @@ __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_
            # forecasts from a transaction log
            "ce_log_summary", "ce_bgnbd_fit", "ce_p_alive", "ce_expected_purchases",
            "ce_gamma_gamma_fit", "ce_expected_spend", "ce_forecast_ltv",
+           # the models beyond BG/NBD
+           "ce_pareto_nbd_fit", "ce_pareto_nbd_p_alive", "ce_pareto_nbd_expected_purchases",
+           "ce_mbgnbd_fit", "ce_mbgnbd_p_alive", "ce_mbgnbd_expected_purchases",
+           "ce_bgbb_fit", "ce_bgbb_p_alive", "ce_bgbb_expected_purchases",
+           "ce_sbg_fit", "ce_sbg_retention", "ce_sbg_survival", "ce_sbg_derl", "ce_sbg_ltv",
            # decisions: structure, what-if, retention, prospects
            "ce_structure", "ce_structure_counts", "ce_structure_compare", "ce_whatif",
            "ce_whatif_grid", "ce_retention_watch", "ce_prospects", "ce_prospect_weights"]
@@ -917,14 +928,8 @@ def ce_p_alive(params, frequency, recency, T):
                 T=_T)
 def ce_expected_purchases(params, horizon, frequency, recency, T):
     """Expected purchases of each customer in the next t units (BG/NBD E[Y(t)]), per row. Python: forecast.expected_purchases."""
-    p = _fit_params(params, "bgnbd", "params")
-    h = np.asarray(horizon, dtype=object)
-    if h.ndim == 2 and h.shape[0] == 1 and h.shape[1] > 1:  # a row of horizons: N x K
-        t = np.asarray(_horizons(h.reshape(-1)), dtype=np.float64).reshape(-1, 1)
-        return _fc.expected_purchases(p, t, frequency, recency, T).T
-    if h.ndim == 2 and h.size > 1:
-        return _fc.expected_purchases(p, _horizons(cells.column(h, "horizon")), frequency, recency, T)
-    return _fc.expected_purchases(p, _horizons(cells.single(h, "horizon")), frequency, recency, T)
+    return _horizon_call(_fc.expected_purchases, _fit_params(params, "bgnbd", "params"), horizon,
+                         frequency, recency, T)
 
 
 def _horizons(h):
@@ -971,3 +976,157 @@ def ce_forecast_ltv(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, m
                                  frequency, recency, T, monetary_value,
                                  cells.single(periods, "periods"), cells.single(margin, "margin"))
     return _fc.forecast_clv(values, cells.single(rate, "rate"), cells.text_or_none(timing, "timing") or "end")
+
+
+# =====================================================================================
+# --- the models beyond BG/NBD (issue 22): Pareto/NBD, MBG/NBD, BG/BB, sBG retention ---
+# =====================================================================================
+
+_PNBD = ("Pareto/NBD parameters: the table CE_PARETO_NBD_FIT spills (rows r, alpha, s, beta), or "
+         "r, alpha, s, beta in this order.")
+_MBG = ("MBG/NBD parameters: the table CE_MBGNBD_FIT spills (rows r, alpha, a, b), or r, alpha, "
+        "a, b in this order.")
+_BGBB = ("BG/BB parameters: the table CE_BGBB_FIT spills (rows alpha, beta, gamma, delta), or "
+         "alpha, beta, gamma, delta in this order.")
+_SBG = ("sBG parameters: the table CE_SBG_FIT spills (rows alpha, beta), or alpha, beta in this "
+        "order.")
+_HORIZON = ("Forecast horizon t in the summary's unit (>= 0): one for all, one per customer (a "
+            "column), or a row of horizons (spills one column per horizon).")
+_OPP_FREQ = "Opportunities taken x per customer (whole numbers, 0 to n_periods)."
+_OPP_REC = ("Opportunity of the last purchase t_x per customer (whole, x <= t_x <= n_periods; 0 "
+            "when x is 0).")
+_OPP_N = "Opportunities n observed per customer (whole numbers >= 0), or one for all."
+_SURVIVORS = ("Survivor table: a row per cohort, its size then the customers still active at the "
+              "start of each later period; blank after a cohort's last period.")
+
+
+def _horizon_call(predict, params, horizon, *summary):
+    """A prediction at ``horizon``: one for all, one per row (a column), or a row of horizons
+    spilling a column per horizon (N x K)."""
+    h = np.asarray(horizon, dtype=object)
+    if h.ndim == 2 and h.shape[0] == 1 and h.shape[1] > 1:  # a row of horizons: N x K
+        t = np.asarray(_horizons(h.reshape(-1)), dtype=np.float64).reshape(-1, 1)
+        return predict(params, t, *summary).T
+    if h.ndim == 2 and h.size > 1:
+        return predict(params, _horizons(cells.column(h, "horizon")), *summary)
+    return predict(params, _horizons(cells.single(h, "horizon")), *summary)
+
+
+@excel_function(frequency=_FREQ, recency=_REC, T=_T)
+def ce_pareto_nbd_fit(frequency, recency, T):
+    """Pareto/NBD fit by maximum likelihood: r, alpha, s, beta with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_pareto_nbd."""
+    return _fit_table(_fc.fit_pareto_nbd(frequency, recency, T))
+
+
+@excel_function(params=_PNBD, frequency=_FREQ, recency=_REC, T=_T)
+def ce_pareto_nbd_p_alive(params, frequency, recency, T):
+    """Probability each customer is still active at the calibration end (Pareto/NBD), per row. Python: forecast.pareto_nbd_p_alive."""
+    return _fc.pareto_nbd_p_alive(_fit_params(params, "pareto_nbd", "params"), frequency, recency, T)
+
+
+@excel_function(params=_PNBD, horizon=_HORIZON, frequency=_FREQ, recency=_REC, T=_T)
+def ce_pareto_nbd_expected_purchases(params, horizon, frequency, recency, T):
+    """Expected purchases of each customer in the next t units (Pareto/NBD E[Y(t)]), per row. Python: forecast.pareto_nbd_expected_purchases."""
+    return _horizon_call(_fc.pareto_nbd_expected_purchases,
+                         _fit_params(params, "pareto_nbd", "params"), horizon, frequency, recency, T)
+
+
+@excel_function(frequency=_FREQ, recency=_REC, T=_T)
+def ce_mbgnbd_fit(frequency, recency, T):
+    """MBG/NBD fit by maximum likelihood: r, alpha, a, b with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_mbgnbd."""
+    return _fit_table(_fc.fit_mbgnbd(frequency, recency, T))
+
+
+@excel_function(params=_MBG, frequency=_FREQ, recency=_REC, T=_T)
+def ce_mbgnbd_p_alive(params, frequency, recency, T):
+    """Probability each customer is still active at the calibration end (MBG/NBD: below 1 without a repeat purchase), per row. Python: forecast.mbgnbd_p_alive."""
+    return _fc.mbgnbd_p_alive(_fit_params(params, "mbgnbd", "params"), frequency, recency, T)
+
+
+@excel_function(params=_MBG, horizon=_HORIZON, frequency=_FREQ, recency=_REC, T=_T)
+def ce_mbgnbd_expected_purchases(params, horizon, frequency, recency, T):
+    """Expected purchases of each customer in the next t units (MBG/NBD E[Y(t)]), per row. Python: forecast.mbgnbd_expected_purchases."""
+    return _horizon_call(_fc.mbgnbd_expected_purchases, _fit_params(params, "mbgnbd", "params"),
+                         horizon, frequency, recency, T)
+
+
+@excel_function(frequency=_OPP_FREQ, recency=_OPP_REC, n_periods=_OPP_N,
+                weights="Customers each row stands for (a recency/frequency table's counts); "
+                        "default 1 each.")
+def ce_bgbb_fit(frequency, recency, n_periods, weights=None):
+    """BG/BB fit for discrete purchase opportunities: alpha, beta, gamma, delta with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_bgbb."""
+    return _fit_table(_fc.fit_bgbb(frequency, recency, n_periods, _optional(weights)))
+
+
+@excel_function(params=_BGBB, frequency=_OPP_FREQ, recency=_OPP_REC, n_periods=_OPP_N,
+                m_periods="Opportunities ahead (whole, >= 0): default 1, P(alive) at the next "
+                          "opportunity; 0 at the last one observed.")
+def ce_bgbb_p_alive(params, frequency, recency, n_periods, m_periods=None):
+    """Probability each customer is still active at opportunity n + m (BG/BB), per row. Python: forecast.bgbb_p_alive."""
+    m = 1 if _optional(m_periods) is None else cells.single(m_periods, "m_periods")
+    return _fc.bgbb_p_alive(_fit_params(params, "bgbb", "params"), frequency, recency, n_periods, m)
+
+
+@excel_function(params=_BGBB,
+                m_periods="Opportunities ahead (whole, >= 0): one for all, one per customer (a "
+                          "column), or a row of them (spills one column each).",
+                frequency=_OPP_FREQ, recency=_OPP_REC, n_periods=_OPP_N)
+def ce_bgbb_expected_purchases(params, m_periods, frequency, recency, n_periods):
+    """Expected purchases of each customer over the next m opportunities (BG/BB), per row. Python: forecast.bgbb_expected_purchases."""
+    p = _fit_params(params, "bgbb", "params")
+    m = np.asarray(m_periods, dtype=object)
+    if m.ndim == 2 and m.shape[0] == 1 and m.shape[1] > 1:  # a row: N x K
+        return _fc.bgbb_expected_purchases(p, np.asarray(m, dtype=object).reshape(-1, 1), frequency,
+                                           recency, n_periods).T
+    if m.ndim == 2 and m.size > 1:
+        return _fc.bgbb_expected_purchases(p, cells.column(m, "m_periods"), frequency, recency,
+                                           n_periods)
+    return _fc.bgbb_expected_purchases(p, cells.single(m, "m_periods"), frequency, recency, n_periods)
+
+
+@excel_function(survivors=_SURVIVORS)
+def ce_sbg_fit(survivors):
+    """Shifted-beta-geometric retention fit to cohorts' survivors: alpha, beta with standard errors, log-likelihood, customers and cohorts (a labelled table). Python: forecast.fit_sbg."""
+    table = np.asarray(survivors, dtype=object)
+    fit = _fc.fit_sbg(table)
+    cohorts = 1 if table.ndim < 2 or 1 in table.shape else table.shape[0]
+    return _fit_table(fit, [("cohorts", float(cohorts))])
+
+
+@excel_function(params=_SBG,
+                periods="Periods: a whole number >= 0 (spills that many rates in a row).")
+def ce_sbg_retention(params, periods):
+    """Retention rate of each period t = 1..periods, (beta + t - 1)/(alpha + beta + t - 1): a row, ready for CE_LTV_RETENTION. Python: forecast.sbg_retention."""
+    rates = _fc.sbg_retention(_fit_params(params, "sbg", "params"), cells.single(periods, "periods"))
+    if rates.size == 0:
+        raise CustomerEquityError("periods", "must be >= 1 for a row of retention rates", value=0)
+    return rates.reshape(1, -1)
+
+
+@excel_function(params=_SBG, periods="The last period: a whole number >= 0 (spills S(0)..S(periods)).")
+def ce_sbg_survival(params, periods):
+    """Share of a cohort still active at the start of periods 0..periods (S(0) = 1): a row; times the cohort's size, its projected survivors. Python: forecast.sbg_survival."""
+    return _fc.sbg_survival(_fit_params(params, "sbg", "params"),
+                            cells.single(periods, "periods")).reshape(1, -1)
+
+
+@excel_function(params=_SBG,
+                rate="Discount rate per period, >= 0 (a row or column broadcasts).",
+                renewals="Renewals the customer has made (whole, >= 0); default 0.")
+def ce_sbg_derl(params, rate, renewals=None):
+    """Discounted expected residual lifetime (Fader & Hardie): the expected future payments of a customer about to renew, discounted. Python: forecast.sbg_derl."""
+    return _fc.sbg_derl(_fit_params(params, "sbg", "params"), rate,
+                        0 if _optional(renewals) is None else renewals)
+
+
+@excel_function(params=_SBG,
+                margin="Margin per period of an active customer (money).",
+                rate="Discount rate per period, >= 0.",
+                periods="Horizon in periods; omitted or blank: no end.",
+                renewals="Renewals the customer has made (whole, >= 0); default 0: just acquired.",
+                timing=_TIMING)
+def ce_sbg_ltv(params, margin, rate, periods=None, renewals=None, timing=None):
+    """Retention-based lifetime value with the sBG's rising retention: sum of margin x S(n+t)/S(n) x (1+rate)^-t. Python: forecast.sbg_ltv."""
+    return _fc.sbg_ltv(_fit_params(params, "sbg", "params"), margin, rate, _optional(periods),
+                       0 if _optional(renewals) is None else renewals,
+                       cells.text_or_none(timing, "timing") or "end")
