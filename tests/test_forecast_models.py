@@ -12,6 +12,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from customer_equity.errors import CustomerEquityError
 from customer_equity.model.forecast import (
@@ -20,6 +21,8 @@ from customer_equity.model.forecast import (
     bgbb_log_likelihood,
     bgbb_p_alive,
     fit_bgbb,
+    fit_bgnbd,
+    fit_forecast,
     fit_mbgnbd,
     fit_pareto_nbd,
     fit_sbg,
@@ -445,3 +448,44 @@ def test_bad_input_to_the_python_api(call, message):
     with pytest.raises(CustomerEquityError) as err:
         call()
     assert message in str(err.value)
+
+
+# =========================================================================== the diagnostics' numbers
+
+def test_purchase_pmf_against_lifetimes_and_the_pareto_mean(cdnow):
+    from customer_equity.model.forecast.purchases import purchase_pmf
+
+    x, t_x, T = cdnow
+    times = [1.0, 39.0, 78.0]
+    for fit, fitter in ((fit_mbgnbd(x, t_x, T), lifetimes.ModifiedBetaGeoFitter),
+                        (fit_bgnbd(x, t_x, T), lifetimes.BetaGeoFitter)):
+        f = fitter()
+        f.params_ = pd.Series(fit.params)
+        p = purchase_pmf(fit, times, 12)
+        theirs = [[f.probability_of_n_purchases_up_to_time(t, n) for n in range(12)] for t in times]
+        np.testing.assert_allclose(p[:, :12], theirs, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    pnbd = fit_pareto_nbd(x, t_x, T)
+    p = purchase_pmf(pnbd, times, 600)
+    np.testing.assert_allclose(p[:, :600].sum(axis=1), 1.0, rtol=1e-9)
+    # its mean is the closed form E[X(t)] (Fader & Hardie 2005, eq. 27)
+    np.testing.assert_allclose((p[:, :600] * np.arange(600)).sum(axis=1),
+                               pareto_nbd_expected_purchases_new(pnbd, np.array(times)), rtol=1e-9)
+
+
+def test_purchase_counts_and_p_alive_grid(cdnow):
+    from customer_equity.model.forecast.purchases import purchase_pmf
+
+    s = summary_data(load_cdnow(), unit="week", calibration_end=CAL)
+    forecast = fit_forecast(s, "pareto-nbd")
+    counts = forecast.purchase_counts(7)
+    x, t_x, T = cdnow
+    assert list(counts.index) == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert counts["observed"].tolist() == [1411, 439, 214, 100, 62, 38, 29, 64]
+    assert counts["model"].sum() == pytest.approx(2357, rel=1e-9)
+    by_customer = sum(purchase_pmf(forecast.purchases, [t], 7)[0] for t in T)
+    np.testing.assert_allclose(counts["model"], by_customer, rtol=1e-9)
+    freq, rec, alive = forecast.p_alive_grid(frequencies=5, points=4)
+    assert freq.tolist() == [0, 1, 2, 3, 4, 5] and rec[-1] == pytest.approx(T.max())
+    assert np.isnan(alive[0, 1:]).all()
+    np.testing.assert_allclose(alive[3], pareto_nbd_p_alive(forecast.purchases, 3, rec, T.max()), rtol=1e-14)

@@ -201,3 +201,26 @@ def test_retention_fit_options(tmp_path, capsys):
     code, _, err = run(capsys, "retention-fit", path, "--out", tmp_path / "c.txt")
     assert code == 2 and "unknown output format" in err
     assert not (tmp_path / "c.txt").exists()
+
+
+# --------------------------------------------------------------------------- forecast --plots
+
+def test_forecast_plots(tmp_path, capsys):
+    folder = tmp_path / "plots"
+    code, report, err = run(capsys, "forecast", "--model", "mbg-nbd", "--plots", folder, "--no-progress")
+    assert code == 0, err
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["calibration-vs-holdout.png", "p-alive.png", "purchases-per-customer.png"]
+    for p in folder.iterdir():
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Diagnostics: {folder / 'purchases-per-customer.png'}" in report
+    # without a holdout there is no calibration-vs-holdout picture
+    other = tmp_path / "no-holdout"
+    code, _, err = run(capsys, "forecast", CDNOW, "--observation-end", CAL, "--plots", other,
+                       "--no-progress", "--no-compare")
+    assert code == 0, err
+    assert sorted(p.name for p in other.iterdir()) == ["p-alive.png", "purchases-per-customer.png"]
+    a_file = tmp_path / "file.png"
+    a_file.write_bytes(b"x")
+    code, _, err = run(capsys, "forecast", "--plots", a_file, "--no-progress", "--no-compare")
+    assert code == 2 and "is a file; --plots names a folder" in err

@@ -352,6 +352,10 @@ def _add_forecast(commands) -> None:
                    help="per customer: .csv, .parquet, .xlsx; the summary: .json")
     p.add_argument("--model", default="bg-nbd", choices=("bg-nbd", "pareto-nbd", "mbg-nbd"),
                    help="purchase model of the forecast (default bg-nbd)")
+    p.add_argument("--plots", metavar="DIR",
+                   help="write the diagnostics as PNG files into DIR: customers by repeat purchases "
+                   "observed and expected, calibration vs holdout, P(alive) by frequency and "
+                   "recency (needs matplotlib: the plots extra)")
     p.add_argument("--no-compare", dest="compare", action="store_false",
                    help="fit the chosen purchase model only, not all three for the comparison "
                    "(log-likelihood, BIC, holdout error) in the report and the JSON summary")

@@ -1120,6 +1120,11 @@ def run(args) -> int:
             horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
             config=config, out=args.out, sheet=args.sheet, batch_size=args.batch_size, dask=dask,
             workers=args.workers, progress=progress, model=args.model, compare=args.compare)
+    plots = []
+    if args.plots:
+        from .plots import write_plots
+
+        plots = write_plots(result.forecast, args.plots)
     seconds = time.perf_counter() - started
     if args.log is None:
         result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
@@ -1127,6 +1132,8 @@ def run(args) -> int:
     print(result.report())
     where = f"; results in {args.out}" if args.out else ""
     n = result.forecast.summary.counts["transactions"]
+    if plots:
+        print("\nDiagnostics: " + ", ".join(str(p) for p in plots))
     print(f"\nForecast {len(result.forecast.summary.customers):,} customers from {n:,} "
           f"transactions in {seconds:.1f} s{where}")
     return 0

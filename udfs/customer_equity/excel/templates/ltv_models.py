@@ -385,7 +385,8 @@ def _retention(book, sh):
     sh.title(0, "Retention from a cohort: survivors → shifted-beta-geometric retention → lifetime value",
              "Fader & Hardie (2007): customers differ in their chance of leaving, so the likeliest leave first and "
              "a cohort's retention rises with tenure. The model is fitted on years 0-7 (yellow) and projected to "
-             "year 12, against what happened (grey). Blue: the add-in's CE_ functions; green: Excel's own.", last)
+             "year 12, against what happened (the second row). Blue: the add-in's CE_ functions; green: "
+             "Excel's own.", last)
     sh.ws.set_row(1, 44)
 
     r = 3
@@ -396,7 +397,7 @@ def _retention(book, sh):
     _row_inputs(sh, r + 2, "Still active (fitted)", S["survivors"], "ce_in_sbg_survivors", B.INT)
     sh.text(r + 3, 1, "What happened next (not fitted)", "label")
     for k, v in enumerate(S["later"]):
-        sh.value(r + 3, 2 + n_fit + k, v, "native", B.INT)
+        sh.value(r + 3, 2 + n_fit + k, v, "input", B.INT)
     sh.name_range("ce_in_sbg_later", r + 3, 2 + n_fit, r + 3, 1 + n_all)
 
     r = 9

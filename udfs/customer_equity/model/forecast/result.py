@@ -175,6 +175,36 @@ class CustomerForecast:
                                              self.values(periods, margin))
         return measure(joined.table, config or MeasureConfig()), joined
 
+    def purchase_counts(self, most: int = HOLDOUT_GROUPS) -> pd.DataFrame:
+        """Customers by repeat purchases in the calibration (0, 1, ..., ``most``+): observed, and
+        expected under the purchase model given each customer's ``T`` (the sum of
+        :func:`~customer_equity.model.forecast.purchases.purchase_pmf` over the customers)."""
+        x, _, T, _ = self._columns()
+        (uT,), inverse = group_rows(T)
+        pmf = _purchases.purchase_pmf(self.purchase_model, uT, most)
+        expected = (np.bincount(inverse, minlength=uT.size)[:, None] * pmf).sum(axis=0)
+        observed = np.bincount(np.minimum(x, most).astype(int), minlength=most + 1)
+        labels = [str(k) for k in range(most)] + [f"{most}+"]
+        return pd.DataFrame({"observed": observed, "model": expected},
+                            index=pd.Index(labels, name="repeat purchases"))
+
+    def p_alive_grid(self, frequencies: int | None = None, points: int = 40):
+        """P(alive) at the calibration end of a customer observed for the longest ``T`` of the
+        base, by frequency (0 .. ``frequencies``) and recency (``points`` values from 0 to ``T``):
+        ``(frequencies, recencies, table)`` with ``table[i, j]`` at frequency ``i``, recency ``j``
+        (a frequency of 0 has recency 0 only: NaN elsewhere)."""
+        x, _, T, _ = self._columns()
+        top = float(T.max()) if T.size else 0.0
+        most = int(np.percentile(x, 99)) if frequencies is None and x.size else int(frequencies or 0)
+        freq = np.arange(max(most, 1) + 1, dtype=np.float64)
+        rec = np.linspace(0.0, top, points)
+        xx, rr = np.meshgrid(freq, rec, indexing="ij")
+        rr = np.where(xx == 0, 0.0, rr)
+        alive = _purchases.p_alive(self.purchase_model, xx.ravel(), rr.ravel(),
+                                   np.full(xx.size, top)).reshape(xx.shape)
+        alive[(xx == 0) & (np.arange(points)[None, :] > 0)] = np.nan
+        return freq, rec, alive
+
     def comparison(self) -> list[dict]:
         """The purchase models fitted on these customers (the one used first): log-likelihood,
         BIC and, with a holdout, the error of each one's holdout predictions
