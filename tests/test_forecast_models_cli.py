@@ -224,3 +224,109 @@ def test_forecast_plots(tmp_path, capsys):
     a_file.write_bytes(b"x")
     code, _, err = run(capsys, "forecast", "--plots", a_file, "--no-progress", "--no-compare")
     assert code == 2 and "is a file; --plots names a folder" in err
+
+
+# --------------------------------------------------------------------------- forecast --model bg-bb
+
+@pytest.fixture(scope="module")
+def donations_log(tmp_path_factory):
+    """Fader, Hardie & Shang's 1995 donor cohort (the recency/frequency table lifetimes ships)
+    written out as a transaction log: a first donation on 1995-01-01, then one donation in
+    each year taken, the x years up to the last, t_x. Amounts drawn at random."""
+    import datetime as dt
+
+    pytest.importorskip("lifetimes")
+    from lifetimes.datasets import load_donations
+
+    table = load_donations()
+    rng = np.random.default_rng(2010)
+    first = dt.date(1995, 1, 1)
+    rows, cid = [], 0
+    for _, r in table.iterrows():
+        for _ in range(int(r.weights)):
+            cid += 1
+            rows.append((cid, first.isoformat(), 50.0))
+            x, t_x = int(r.frequency), int(r.recency)
+            for k in range(t_x - x + 1, t_x + 1):
+                day = first + dt.timedelta(days=int(k * 365.25) + 100)
+                rows.append((cid, day.isoformat(), round(float(rng.gamma(4.0, 12.0)), 2)))
+    path = tmp_path_factory.mktemp("donations") / "donations.csv"
+    pd.DataFrame(rows, columns=["customer_id", "date", "amount"]).to_csv(path, index=False)
+    return path, table
+
+
+def test_forecast_bg_bb_reproduces_the_donations_estimates_from_a_log(tmp_path, capsys, donations_log):
+    from customer_equity.model.forecast import bgbb_expected_purchases, bgbb_p_alive
+
+    path, table = donations_log
+    # six whole years after the first donation end on 2001-12-31
+    args = ["forecast", path, "--model", "bg-bb", "--unit", "year", "--calibration-end", "2001-12-31",
+            "--horizon", 5, "--rate", 0.1, "--no-progress"]
+    out_json, out_csv = tmp_path / "d.json", tmp_path / "d.csv"
+    code, report, err = run(capsys, *args, "--out", out_json)
+    assert code == 0, err
+    s = json.loads(out_json.read_text())
+    assert s["purchase_model"] == "bgbb" and s["customers"]["calibration"] == 11104
+    # Fader, Hardie & Shang (2010): alpha 1.204, beta 0.750, gamma 0.657, delta 2.783, LL -33,225.6
+    assert [round(s["bgbb"][k], 3) for k in ("alpha", "beta", "gamma", "delta")] == [1.204, 0.750, 0.657, 2.783]
+    assert s["log_likelihood"]["bgbb"] == pytest.approx(-33225.6, abs=0.05)
+    assert "BG/BB opportunity (Fader, Hardie & Shang 2010) purchases" in report
+    code, _, err = run(capsys, *args, "--out", out_csv)
+    assert code == 0, err
+    frame = pd.read_csv(out_csv)
+    # the summary is the published table, customer by customer
+    got = frame.groupby(["frequency", "recency", "n_periods"]).size()
+    want = table.set_index(["frequency", "recency", "periods"])["weights"]
+    assert got.to_dict() == {k: v for k, v in want.to_dict().items()}
+    x, t_x, n = (frame[k].to_numpy() for k in ("frequency", "recency", "n_periods"))
+    np.testing.assert_allclose(frame["p_alive"], bgbb_p_alive(s["bgbb"], x, t_x, n), rtol=1e-10)
+    np.testing.assert_allclose(frame["expected_purchases"],
+                               bgbb_expected_purchases(s["bgbb"], 5, x, t_x, n), rtol=1e-10)
+    # clv by hand: the opportunities' increments times E[M], discounted
+    ey = [bgbb_expected_purchases(s["bgbb"], k, x, t_x, n) for k in range(6)]
+    by_hand = sum((ey[k] - ey[k - 1]) * frame["expected_spend"] / 1.1 ** k for k in range(1, 6))
+    np.testing.assert_allclose(frame["clv"], by_hand, rtol=1e-10)
+
+
+def test_opportunity_summary_with_a_holdout_by_hand(tmp_path, capsys):
+    from customer_equity.model.forecast.data import date_to_day
+    from customer_equity.model.forecast.opportunities import summarise_opportunities
+
+    # unit year; customer 1: first 2000-01-01, buys in years 1 and 3 (2001-03-01, 2003-03-01) and
+    # in the holdout year 4 (2004-03-01); customer 2: first 2001-06-01, nothing more; customer 3
+    # first buys in the holdout
+    dates = ["2000-01-01", "2001-03-01", "2003-03-01", "2004-03-01", "2001-06-01", "2004-06-01"]
+    s = summarise_opportunities([1, 1, 1, 1, 2, 3], [date_to_day(d) for d in dates],
+                                [10, 20, 30, 40, 5, 7], date_to_day("2003-12-31"),
+                                date_to_day("2004-12-31"), "year")
+    c = s.customers
+    assert list(c.columns) == ["frequency", "recency", "n_periods", "monetary_value", "actual_purchases",
+                               "actual_amount", "holdout_periods"]
+    # customer 1: years 1-3 whole by 2003-12-31 (3 x 365.25 days after 2000-12-31): n = 3, x = 2,
+    # t_x = 3, m = (20 + 30)/2; year 4 whole by 2004-12-31: one holdout opportunity, taken (40)
+    assert c.loc[1].tolist() == [2.0, 3.0, 3.0, 25.0, 1.0, 40.0, 1.0]
+    # customer 2: year 1 ends 2003-05-31, year 2 on 2004-05-31: n = 1, one holdout opportunity
+    assert c.loc[2].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    assert list(c.index) == [1, 2] and s.counts["first_purchase_after_calibration"] == 1
+    # the command on this log: one buyer cannot fit BG/BB, said so
+    log = tmp_path / "log.csv"
+    log.write_text("customer_id,date,amount\n" + "".join(
+        f"{i},{d},{a}\n" for i, d, a in zip([1, 1, 1, 1, 2, 3], dates, [10, 20, 30, 40, 5, 7])))
+    code, _, err = run(capsys, "forecast", log, "--model", "bg-bb", "--unit", "year",
+                       "--calibration-end", "2003-12-31", "--observation-end", "2004-12-31",
+                       "--no-progress")
+    assert code == 2 and "frequency: too few buyers to fit the BG/BB model: 1" in err
+
+
+def test_forecast_bg_bb_refusals(tmp_path, capsys, donations_log):
+    path, _ = donations_log
+    code, out, err = run(capsys, "forecast", path, "--model", "bg-bb", "--unit", "year", "--plots",
+                         tmp_path / "p", "--out", tmp_path / "x.csv", "--no-progress")
+    assert code == 2 and "--plots: not with --model bg-bb" in err
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "p").exists()
+    code, out, err = run(capsys, "forecast", path, "--model", "bg-bb", "--unit", "year", "--workers", 2,
+                         "--no-progress")
+    assert code == 2 and "--workers: not with --model bg-bb" in err
+    code, out, err = run(capsys, "forecast", path, "--model", "bg-bb", "--unit", "year",
+                         "--calibration-end", "1995-06-30", "--no-progress")
+    assert code == 2 and "no customer has a whole opportunity" in err

@@ -350,8 +350,9 @@ def _add_forecast(commands) -> None:
     p.add_argument("--config", metavar="FILE", help="measurement configuration (.toml, .json)")
     p.add_argument("--out", metavar="FILE",
                    help="per customer: .csv, .parquet, .xlsx; the summary: .json")
-    p.add_argument("--model", default="bg-nbd", choices=("bg-nbd", "pareto-nbd", "mbg-nbd"),
-                   help="purchase model of the forecast (default bg-nbd)")
+    p.add_argument("--model", default="bg-nbd", choices=("bg-nbd", "pareto-nbd", "mbg-nbd", "bg-bb"),
+                   help="purchase model of the forecast (default bg-nbd); bg-bb reads the log as "
+                   "discrete opportunities, one per --unit after each customer's first purchase")
     p.add_argument("--plots", metavar="DIR",
                    help="write the diagnostics as PNG files into DIR: customers by repeat purchases "
                    "observed and expected, calibration vs holdout, P(alive) by frequency and "

@@ -414,6 +414,39 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
                     columns.customer, counts, sort=True)
 
 
+def _summarise_opportunities(source, columns, unit, c_given, e_given, batch_size, show):
+    """The log as discrete purchase opportunities (``--model bg-bb``): its purchase occasions
+    read batch by batch as for the other models, held in memory, then summarised per
+    customer (:func:`customer_equity.model.forecast.opportunities.summarise_opportunities`)."""
+    from ..model.forecast.data import _resolve_ends, date_to_day
+    from ..model.forecast.opportunities import summarise_opportunities
+
+    e_day = None if e_given is None else date_to_day(e_given, "observation_end")
+    first = last = None
+    counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
+    pieces, start = [], 0
+    with _progress(show, source.num_rows, f"{source.kind}: reading the log") as bar:
+        for raw in source.batches(batch_size):
+            result = _batch_task(raw, columns, e_day, 1)
+            if "error" in result:
+                raise _located(result["error"], source, columns, start)
+            start += result["n"]
+            if result["pieces"][0] is not None and len(result["pieces"][0]["day"]):
+                pieces.append(result["pieces"][0])
+            first, last = _extend(first, last, result)
+            for key, n in result["counts"].items():
+                counts[key] += n
+            if bar is not None:
+                bar.update(result["n"])
+    if last is None:
+        raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
+    c, e = _resolve_ends(first, last, c_given, e_given)
+    ids = np.concatenate([p["id"] for p in pieces])
+    return summarise_opportunities(ids, np.concatenate([p["day"] for p in pieces]),
+                                   np.concatenate([p["amount"] for p in pieces]), c, e, unit,
+                                   columns.customer, counts)
+
+
 def _empty_summary(holdout):
     out = {k: np.zeros(0) for k in ("first", "frequency", "recency", "T", "monetary_value",
                                     "actual_purchases", "actual_amount")}
@@ -780,6 +813,7 @@ class ForecastRun:
 
 
 PURCHASE_TITLES = {"bgnbd": "BG/NBD (Fader, Hardie & Lee 2005)",
+                   "bgbb": "BG/BB opportunity (Fader, Hardie & Shang 2010)",
                    "pareto_nbd": "Pareto/NBD (Schmittlein, Morrison & Colombo 1987)",
                    "mbgnbd": "MBG/NBD (Batislam, Denizel & Filiztekin 2007)"}
 
@@ -1007,10 +1041,16 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     """
     from ..model.forecast import fit_forecast
     from ..model.forecast.data import date_to_day, unit_days
-    from ..model.forecast.purchases import purchase_model
+    from ..model.forecast.purchases import MODEL_NAMES, purchase_model
 
     unit_days(unit)
-    model = purchase_model(model)
+    model = "bgbb" if MODEL_NAMES.get(model, model) == "bgbb" else purchase_model(model)
+    if model == "bgbb":
+        refused = [o for o, given in (("--workers", workers), ("--dask", dask),
+                                      ("--customers", customers)) if given]
+        if refused:
+            raise CustomerEquityError(refused[0], "not with --model bg-bb: the opportunity forecast "
+                                      "runs in this process and values the log's customers only")
     if batch_size < 1:
         raise CustomerEquityError("batch_size", "must be a whole number >= 1", value=batch_size)
     if out is not None:
@@ -1044,7 +1084,10 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     started = time.perf_counter()
     source, columns = open_log(log, customer, date, amount, sheet)
     try:
-        if dask:
+        if model == "bgbb":
+            summary = _summarise_opportunities(source, columns, unit, calibration_end,
+                                               observation_end, batch_size, progress)
+        elif dask:
             forecast, clv_total = _forecast_dask(
                 source, columns, unit, calibration_end, observation_end, batch_size, dask,
                 workers, progress, (horizon, rate, margin, config.timing), seconds, model, compare)
@@ -1057,7 +1100,12 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     if not dask:
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
-        forecast = fit_forecast(summary, model, compare)
+        if model == "bgbb":
+            from ..model.forecast.opportunities import fit_opportunity_forecast
+
+            forecast = fit_opportunity_forecast(summary)
+        else:
+            forecast = fit_forecast(summary, model, compare)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
         clv_total = _clv_total(_clv_chunks(forecast, horizon, rate, margin, config.timing))
@@ -1097,6 +1145,9 @@ def run(args) -> int:
     """The ``forecast`` command: forecast, write ``--out``, print the report."""
     from .batch import _looks_like_address, _terminate_as_interrupt
 
+    if args.plots and args.model == "bg-bb":
+        raise CustomerEquityError("--plots", "not with --model bg-bb yet: the diagnostics draw the "
+                                  "continuous-time models")
     dask = args.dask
     if dask and dask != "local" and not _looks_like_address(dask):
         raise CustomerEquityError("--dask", "expected a scheduler address such as "
