@@ -18,7 +18,7 @@ Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV: using iso-value
 curves for customer base analysis. *Journal of Marketing Research* 42(4), 415-430.
 """
 
-from ._base import PARAMETER_NAMES, FittedModel
+from ._base import PARAMETER_NAMES, FittedModel, parameters
 from .bgbb import bgbb_expected_purchases, bgbb_log_likelihood, bgbb_p_alive, fit_bgbb
 from .bgnbd import (
                     bgnbd_log_likelihood,
@@ -27,12 +27,14 @@ from .bgnbd import (
                     fit_bgnbd,
                     p_alive,
 )
-from .data import UNITS, LogSummary, summary_data
+from ._mle import distinct_rows
+from .data import UNITS, LogSummary, resolve_ends, summary_data
 from .gamma_gamma import (
                     expected_spend,
                     fit_gamma_gamma,
                     frequency_spend_correlation,
                     gamma_gamma_log_likelihood,
+                    spenders,
 )
 from .mbgnbd import (
                     fit_mbgnbd,
@@ -48,7 +50,7 @@ from .pareto_nbd import (
                     pareto_nbd_log_likelihood,
                     pareto_nbd_p_alive,
 )
-from .result import CustomerForecast, fit_forecast
+from .result import CustomerForecast, fit_forecast, fit_inputs
 from .sample import generate_log, load_cdnow
 from .sbg import (
                     fit_sbg,
@@ -76,4 +78,8 @@ __all__ = [
     "pareto_nbd_log_likelihood", "pareto_nbd_p_alive",
     "fit_sbg", "sbg_derl", "sbg_log_likelihood", "sbg_ltv", "sbg_retention", "sbg_survival",
     "survivor_counts",
+    # the pieces a file job assembles itself (files/forecast.py on Dask)
+    "distinct_rows", "fit_inputs", "resolve_ends", "spenders",
+    # model parameters given by a user (a fitted table in Excel), checked
+    "parameters",
 ]
