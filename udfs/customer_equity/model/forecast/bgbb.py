@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, gammaln
 
 from ...errors import CustomerEquityError
-from .. import _validate as v
+from .. import validate as v
 from ._base import FittedModel, Params, horizon_layout, opportunity_arrays, parameters, weights_array
 from ._mle import distinct_rows, group_rows, maximise
 

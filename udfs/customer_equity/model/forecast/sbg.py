@@ -21,7 +21,7 @@ from scipy.special import betaln, digamma
 
 from ...errors import CustomerEquityError
 from ...reading import timing_code
-from .. import _validate as v
+from .. import validate as v
 from ._base import FittedModel, Params, parameters
 from ._mle import maximise
 from ._special import hyp2f1_one
