@@ -75,7 +75,7 @@ def test_forecast_with_pareto_nbd_and_the_comparison(tmp_path, capsys, summary):
     # the published log-likelihoods of the three (FHL 2005: -9,582.4 and -9,595.0)
     assert models["bgnbd"]["log_likelihood"] == pytest.approx(-9582.43, abs=0.01)
     assert models["pareto_nbd"]["log_likelihood"] == pytest.approx(-9594.98, abs=0.01)
-    assert "Pareto/NBD (Schmittlein, Morrison & Colombo 1987) purchases" in report
+    assert "Pareto/NBD purchases (Schmittlein, Morrison & Colombo 1987): log-likelihood" in report
     line = next(x for x in report.splitlines() if x.startswith("Pareto/NBD (used)"))
     assert line.split()[2:5] == ["-9,594.98", "19,221.01", f"{models['pareto_nbd']['holdout']['predicted']:,.1f}"]
     # the per-customer predictions are Pareto/NBD's
@@ -270,7 +270,7 @@ def test_forecast_bg_bb_reproduces_the_donations_estimates_from_a_log(tmp_path, 
     # Fader, Hardie & Shang (2010): alpha 1.204, beta 0.750, gamma 0.657, delta 2.783, LL -33,225.6
     assert [round(s["bgbb"][k], 3) for k in ("alpha", "beta", "gamma", "delta")] == [1.204, 0.750, 0.657, 2.783]
     assert s["log_likelihood"]["bgbb"] == pytest.approx(-33225.6, abs=0.05)
-    assert "BG/BB opportunity (Fader, Hardie & Shang 2010) purchases" in report
+    assert "BG/BB purchases at discrete opportunities (Fader, Hardie & Shang 2010)" in report
     code, _, err = run(capsys, *args, "--out", out_csv)
     assert code == 0, err
     frame = pd.read_csv(out_csv)

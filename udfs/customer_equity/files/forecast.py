@@ -759,7 +759,7 @@ class ForecastRun:
                     "customers")] + rows
 
         chosen = f.purchase_model
-        lines += params(f"{PURCHASE_TITLES[chosen.model]} purchases", chosen)
+        lines += params(PURCHASE_TITLES[chosen.model], chosen)
         lines += params("Gamma-Gamma spend per purchase", f.gamma_gamma)
         corr = "n/a" if np.isnan(f.correlation) else f"{f.correlation:.3f}"
         lines.append(f"  frequency-spend correlation among repeat buyers: {corr} "
@@ -796,10 +796,10 @@ class ForecastRun:
         return "\n".join(lines)
 
 
-PURCHASE_TITLES = {"bgnbd": "BG/NBD (Fader, Hardie & Lee 2005)",
-                   "bgbb": "BG/BB opportunity (Fader, Hardie & Shang 2010)",
-                   "pareto_nbd": "Pareto/NBD (Schmittlein, Morrison & Colombo 1987)",
-                   "mbgnbd": "MBG/NBD (Batislam, Denizel & Filiztekin 2007)"}
+PURCHASE_TITLES = {"bgnbd": "BG/NBD purchases (Fader, Hardie & Lee 2005)",
+                   "bgbb": "BG/BB purchases at discrete opportunities (Fader, Hardie & Shang 2010)",
+                   "pareto_nbd": "Pareto/NBD purchases (Schmittlein, Morrison & Colombo 1987)",
+                   "mbgnbd": "MBG/NBD purchases (Batislam, Denizel & Filiztekin 2007)"}
 
 
 def _comparison_text(rows, chosen, summary):
