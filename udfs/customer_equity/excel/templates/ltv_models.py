@@ -411,7 +411,7 @@ def _retention(book, sh):
     for k, nf in ((3, B.MONEY2), (4, B.INT), (5, B.INT)):  # the fit's rows below the parameters
         sh._value_fmt(r + 1 + k, 2, table[k][1], book.fmt("ce", nf))
     sh.ws.set_row(r + 1, 30)
-    sh.name_range("ce_sbg_fit", r + 1, 1, r + len(table), 3)
+    sh.name_range("ce_sbg_params", r + 1, 1, r + len(table), 3)
     sh.name_range("ce_sbg_alpha", r + 2, 2)
     sh.name_range("ce_sbg_beta", r + 3, 2)
     sh.merged(r + 2, 4, r + 3, last, "Fader & Hardie (2007) report alpha = 0.704, beta = 1.182 for these "
@@ -424,15 +424,15 @@ def _retention(book, sh):
     for t in range(H):
         sh.text(r + 1, 2 + t, f"{t + 1}", "subheader", align="center")
     sh.text(r + 2, 1, "r_t: CE_SBG_RETENTION(fit, 12)", "bold")
-    sh.spill(r + 2, 2, f"=CE_SBG_RETENTION(ce_sbg_fit,{H})", [rates.tolist()], "ce", B.PCT)
-    sh.name_range("ce_sbg_retention", r + 2, 2, r + 2, 1 + H)
+    sh.spill(r + 2, 2, f"=CE_SBG_RETENTION(ce_sbg_params,{H})", [rates.tolist()], "ce", B.PCT)
+    sh.name_range("ce_sbg_rates", r + 2, 2, r + 2, 1 + H)
     check = [(beta + t) / (alpha + beta + t) for t in range(H)]
     _native_row(sh, r + 3, "check: (beta + t - 1) / (alpha + beta + t - 1)",
                 lambda t: f"=(ce_sbg_beta+{t}-1)/(ce_sbg_alpha+ce_sbg_beta+{t}-1)", check, B.PCT)
     sh.name_range("chk_sbg_retention", r + 3, 2, r + 3, 1 + H)
     worst = B.largest_difference(rates, check)
     sh.text(r + 4, 1, "Largest |difference|", "bold")
-    sh.formula(r + 4, 2, "=MAX(ABS(ce_sbg_retention-chk_sbg_retention))", worst, "native", B.DIFF)
+    sh.formula(r + 4, 2, "=MAX(ABS(ce_sbg_rates-chk_sbg_retention))", worst, "native", B.DIFF)
     sh.check_status(r + 4, 3, B.cell(r + 4, 2), worst)
 
     r = 23
@@ -442,7 +442,7 @@ def _retention(book, sh):
         sh.text(r + 1, 2 + t, f"{t}", "subheader", align="center")
     projected = S["survivors"][0] * survival
     sh.text(r + 2, 1, "Projected: size × CE_SBG_SURVIVAL(fit, 12)", "bold")
-    sh.spill(r + 2, 2, f"=INDEX(ce_in_sbg_survivors,1)*CE_SBG_SURVIVAL(ce_sbg_fit,{H})", [projected.tolist()],
+    sh.spill(r + 2, 2, f"=INDEX(ce_in_sbg_survivors,1)*CE_SBG_SURVIVAL(ce_sbg_params,{H})", [projected.tolist()],
              "ce", B.MONEY)
     sh.name_range("ce_sbg_projected", r + 2, 2, r + 2, 2 + H)
     actual = S["survivors"] + S["later"]
@@ -466,14 +466,14 @@ def _retention(book, sh):
     sh.named_input(r + 2, "Discount rate i per year", i, "ce_in_sbg_rate", B.RATE)
     constant = float(ltv_retention(m, rates[0], i))
     _result(sh, r + 4, "Papers' LTV: CE_LTV_RETENTION(m, r_1, i)",
-            "=CE_LTV_RETENTION(ce_in_sbg_margin,INDEX(ce_sbg_retention,1),ce_in_sbg_rate)", constant,
+            "=CE_LTV_RETENTION(ce_in_sbg_margin,INDEX(ce_sbg_rates,1),ce_in_sbg_rate)", constant,
             "ce_sbg_constant_ltv", "m × r_1 / (1 + i - r_1)",
-            "=ce_in_sbg_margin*INDEX(ce_sbg_retention,1)/(1+ce_in_sbg_rate-INDEX(ce_sbg_retention,1))",
+            "=ce_in_sbg_margin*INDEX(ce_sbg_rates,1)/(1+ce_in_sbg_rate-INDEX(ce_sbg_rates,1))",
             "chk_sbg_constant_ltv", register=False)
     finite = float(fc.sbg_ltv(fit, m, i, periods=H))
     factors = [(1 + i) ** -(t + 1) for t in range(H)]
     _result(sh, r + 5, f"sBG, {H} years: CE_SBG_LTV(fit, m, i, {H})",
-            f"=CE_SBG_LTV(ce_sbg_fit,ce_in_sbg_margin,ce_in_sbg_rate,{H})", finite, "ce_sbg_ltv_finite",
+            f"=CE_SBG_LTV(ce_sbg_params,ce_in_sbg_margin,ce_in_sbg_rate,{H})", finite, "ce_sbg_ltv_finite",
             "m × Σ S(t) (1+i)^-t over the projected survivors",
             f"=ce_in_sbg_margin*SUMPRODUCT({B.area(r - 5, 3, r - 5, 2 + H)}/INDEX(ce_sbg_projected,1),"
             "1/(1+ce_in_sbg_rate)^{" + ",".join(str(t) for t in range(1, H + 1)) + "})",
@@ -481,13 +481,13 @@ def _retention(book, sh):
     infinite = float(fc.sbg_ltv(fit, m, i))
     derl = float(fc.sbg_derl(fit, i))
     _result(sh, r + 6, "sBG, no end: CE_SBG_LTV(fit, m, i)",
-            "=CE_SBG_LTV(ce_sbg_fit,ce_in_sbg_margin,ce_in_sbg_rate)", infinite, "ce_sbg_ltv",
+            "=CE_SBG_LTV(ce_sbg_params,ce_in_sbg_margin,ce_in_sbg_rate)", infinite, "ce_sbg_ltv_forever",
             "m × DERL / (1 + i), Fader & Hardie (2010)",
-            "=ce_in_sbg_margin*CE_SBG_DERL(ce_sbg_fit,ce_in_sbg_rate)/(1+ce_in_sbg_rate)", "chk_sbg_ltv",
+            "=ce_in_sbg_margin*CE_SBG_DERL(ce_sbg_params,ce_in_sbg_rate)/(1+ce_in_sbg_rate)", "chk_sbg_ltv",
             chk_value=m * derl / (1 + i), register=False)
     sh.text(r + 8, 1, "CE_LTV_RETENTION at each year's rate", "bold")
     each = ltv_retention(m, np.array([rates]), i)
-    sh.spill(r + 8, 2, "=CE_LTV_RETENTION(ce_in_sbg_margin,ce_sbg_retention,ce_in_sbg_rate)", each.tolist(),
+    sh.spill(r + 8, 2, "=CE_LTV_RETENTION(ce_in_sbg_margin,ce_sbg_rates,ce_in_sbg_rate)", each.tolist(),
              "ce", B.MONEY)
     sh.note(r + 9, 1, f"At year 1's retention ({rates[0]:.1%}) the papers' formula values a new customer at "
             f"{constant:,.0f}; with retention rising as the cohort ages the same customer is worth "
