@@ -813,14 +813,19 @@ def _comparison_text(rows, chosen, summary):
         "log-likelihood": [f"{r['log_likelihood']:,.2f}" for r in rows],
         "BIC": [f"{r['bic']:,.2f}" for r in rows]})
     if holdout:
-        table["predicted"] = [f"{r['holdout']['predicted']:,.1f}" for r in rows]
-        table["actual"] = [f"{r['holdout']['actual']:,.0f}" for r in rows]
-        table["error"] = [("" if r["holdout"]["error"] is None else f"{r['holdout']['error']:+.1%}")
-                          for r in rows]
-        table["MAE"] = [f"{r['holdout']['mae']:.3f}" for r in rows]
-        table["RMSE"] = [f"{r['holdout']['rmse']:.3f}" for r in rows]
+        def column(key, fmt):
+            return ["n/a" if r["holdout"] is None or r["holdout"][key] is None
+                    else fmt.format(r["holdout"][key]) for r in rows]
+        table["predicted"] = column("predicted", "{:,.1f}")
+        table["actual"] = column("actual", "{:,.0f}")
+        table["error"] = column("error", "{:+.1%}")
+        table["MAE"] = column("mae", "{:.3f}")
+        table["RMSE"] = column("rmse", "{:.3f}")
     width = max(len(m) for m in table["model"])
-    return title + "\n" + table.to_string(index=False, formatters={"model": f"{{:<{width}}}".format})
+    notes = [f"n/a for {r['name']}: {r['note']}" for r in rows if r.get("note")]
+    return "\n".join([title, table.to_string(index=False,
+                                              formatters={"model": f"{{:<{width}}}".format}),
+                      *notes])
 
 
 def _se(x):
