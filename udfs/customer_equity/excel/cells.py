@@ -12,14 +12,15 @@ text                     ``str``                      ``str``                   
                                                                                    spaces is text)
 error value (#N/A)       ``int`` (HRESULT)            ``{"type": "Error", ...}``   ``"#N/A"``
 Currency-formatted       ``decimal.Decimal``          ``float``                    ``float``
-date-formatted           ``datetime``                 its serial number            COM: the date, refused
-                                                                                   where a number belongs;
-                                                                                   Office.js: the number
+date-formatted           ``datetime``                 its serial number            its serial number
 =======================  ===========================  ===========================  ==================
 
 Office.js cannot tell a date-formatted cell from a number (Excel passes the serial
-number, without its format), nor a blank cell from a 0 when the runtime sends 0: those
-two differences between the runtimes are Excel's, not ours. Flags (TRUE/FALSE, 1/0,
+number, without its format), so a COM date is read as its serial number too
+(:func:`customer_equity.reading.excel_serial`): a date where a number belongs is that
+number on both paths, as Excel's own ``=A1+1`` reads it, and a date argument reads a serial
+as its date. Nor can Office.js tell a blank cell from a 0 when the runtime sends 0: that
+difference between the runtimes is Excel's, not ours. Flags (TRUE/FALSE, 1/0,
 yes/no, x/blank) are read with the one vocabulary of :mod:`customer_equity.reading`.
 
 Results go back as rows of plain cells: numbers as ``float``, labels as ``str``,
@@ -38,15 +39,10 @@ import numpy as np
 
 from ..errors import CustomerEquityError
 from .. import reading
-from ..reading import EXCEL_ERRORS, flag_array
+from ..reading import COM_ERRORS, EXCEL_ERRORS, excel_serial, flag_array
 
 __all__ = ["COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "blank_or_zero", "single", "text_or_none", "as_list",
            "column", "flags", "write", "table", "lever_grid"]
-
-#: pywin32 delivers an error cell as its HRESULT (real numbers always arrive as float).
-COM_ERRORS = {-2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?",
-              -2146826288: "#NULL!", -2146826252: "#NUM!", -2146826265: "#REF!",
-              -2146826273: "#VALUE!"}
 
 _PLAIN = {float, str, bool, type(None)}
 
@@ -60,9 +56,8 @@ def _cell(v, runtime):
         return COM_ERRORS.get(v, "#VALUE!") if runtime == "com" else float(v)
     if isinstance(v, decimal.Decimal):  # COM: a Currency-formatted cell
         return float(v)
-    if isinstance(v, dt.datetime) and type(v) is not dt.datetime:
-        # pywintypes.datetime: keep the date, drop pywin32's subclass
-        return dt.datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
+    if isinstance(v, (dt.date, dt.time)):  # COM: a date cell (pywintypes.datetime)
+        return excel_serial(v)
     return v
 
 
