@@ -215,8 +215,8 @@ def error_of(capsys, *args):
 
 
 @pytest.mark.parametrize("bad, message", [
-    ("3,2024-13-45,12", ("log.csv, row 5, column date: expected a date as YYYY-MM-DD (or YYYYMMDD) "
-                        "(got '2024-13-45')")),
+    ("3,2024-13-45,12", ("log.csv, row 5, column date: expected a date: a date cell, an Excel "
+                        "serial number, or text written YYYY-MM-DD (got '2024-13-45')")),
     ("3,,12", "log.csv, row 5, column date: a date is required here, the cell is blank"),
     ("3,2024-01-20,twelve", ("log.csv, row 5, column amount: expected a number, got text "
                             "(got 'twelve')")),
@@ -240,7 +240,8 @@ def test_returns_zero_amounts_late_dates_and_new_customers_are_counted(tmp_path,
     assert code == 0, err
     data = json.loads(out_file.read_text())
     assert data["log"] == {"transactions": len(rows), "returns": 1, "zero_amounts": 1,
-                           "after_observation_end": 1, "first_purchase_after_calibration": 1}
+                           "after_observation_end": 1, "first_purchase_after_calibration": 1,
+                           "future": 0, "duplicates": 0, "blank_rows": 0}
     assert "1 returns (negative amounts): not purchases" in out
     assert "1 transactions after the observation end 2025-06-30" in out
     assert "1 customers whose first purchase is after the calibration end 2024-09-30" in out

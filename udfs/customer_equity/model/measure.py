@@ -378,6 +378,9 @@ def measure(customers, config=None, *, carriers=None):
         raise CustomerEquityError("customers", "must be a pandas DataFrame, one row per customer")
     df = customers
     n = len(df)
+    if n == 0 and carriers is None:  # a whole table (a streamed file's part may be empty)
+        raise CustomerEquityError("customers", "the table has a header but no rows: there are no "
+                                  "customers to measure")
     periods = _periods(df)
     codes, score = _classify(df, config)
     flows = _flows(df)
