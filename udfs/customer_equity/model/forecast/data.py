@@ -54,7 +54,7 @@ from numpy.typing import ArrayLike
 
 from ...errors import CustomerEquityError
 from ...reading import RowMap, date_array, date_days, is_blank, not_a_number
-from .. import _validate as v
+from .. import validate as v
 from ..report import DataReport
 
 __all__ = [
