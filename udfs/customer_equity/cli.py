@@ -435,7 +435,8 @@ def _forecast(args) -> int:
             calibration_end=calibration_end, observation_end=args.observation_end,
             horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
             config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
-            dask=dask, workers=args.workers, progress=_progress(args.progress))
+            dask=dask, workers=args.workers, progress=_progress(args.progress),
+            strict=args.strict, duplicates=args.duplicates)
     seconds = time.perf_counter() - started
     if args.log is None:
         result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
@@ -472,10 +473,17 @@ def _add_forecast(commands) -> None:
                    help="last day observed; after --calibration-end it opens a holdout "
                    "period (default: the last date in the log)")
     p.add_argument("--horizon", type=_positive_int, metavar="N",
-                   help="periods (units) to forecast (default: one year)")
+                   help="periods (units) to forecast (default: one year); refused before any "
+                   "work when its memory or time is out of reach")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse a transaction dated after today (default: set it aside and "
+                   "report it)")
+    p.add_argument("--duplicates", choices=("keep", "drop"), default="keep",
+                   help="exact duplicate rows (same customer, day and amount): keep them and "
+                   "report them (default, as lifetimes) or drop them")
     p.add_argument("--rate", type=_finite_number, metavar="R",
-                   help="discount rate per period (default: the --config rate, else 10%% a "
-                   "year converted to the unit)")
+                   help="discount rate per period, >= 0 (default: the --config rate, else 10%% "
+                   "a year converted to the unit)")
     p.add_argument("--margin", type=_finite_number, default=1.0, metavar="M",
                    help="margin per unit of revenue (default 1: the revenue itself)")
     p.add_argument("--customers", metavar="TABLE",

@@ -37,6 +37,8 @@ REASONS = {
     "future": "dated after today ({today}): a typo in the year?",
     "after_observation_end": "dated after the observation end ({end})",
     "duplicates": "exact duplicates of an earlier row (same customer, day and amount)",
+    "first_purchase_after_calibration": "of customers whose first purchase is after the "
+                                        "calibration end (new in the holdout)",
     "zero_amounts": "zero amounts (kept: a free item is still a visit)",
 }
 
