@@ -42,7 +42,7 @@ from .. import reading
 from ..reading import COM_ERRORS, EXCEL_ERRORS, excel_serial, flag_array
 
 __all__ = ["COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "blank_or_zero", "single", "text_or_none", "as_list",
-           "column", "flags", "write", "table", "lever_grid"]
+           "column", "flags", "settings", "write", "table", "lever_grid"]
 
 _PLAIN = {float, str, bool, type(None)}
 
@@ -143,6 +143,50 @@ def flags(x, name, other=None):
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     return flag_array(arr, name, other=other)
+
+
+def settings(x, name="config"):
+    """A 2-column range of setting name and value as a
+    :class:`~customer_equity.model.config.MeasureConfig`; blank: the defaults.
+
+    A blank name continues the list setting above it (``cutoffs``: one value a row). A
+    name is text, so a 0 in the name column is read as blank, and a row with no name and a
+    value that is blank or 0 as an empty row: Office.js may send a blank cell as 0.
+
+    >>> settings([["rate", 0.08], ["timing", "b"], ["cutoffs", 5], [None, 3], [None, 1]]).cutoffs
+    (5, 3, 1)
+    """
+    from ..model.config import MeasureConfig
+
+    if not isinstance(x, list) and is_blank(x):
+        return MeasureConfig()
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise CustomerEquityError(name, "needs two columns: the setting's name and its value")
+    data, weights, last = {}, {}, None
+    for r, (key, value) in enumerate(arr.tolist(), start=1):
+        if blank_or_zero(key):
+            if blank_or_zero(value):
+                continue
+            if last is None or last.startswith("weights."):
+                raise CustomerEquityError(name, "a value without a setting name", row=r, value=value)
+            data[last] = (data[last] if isinstance(data[last], list) else [data[last]]) + [value]
+            continue
+        if not isinstance(key, str):
+            raise CustomerEquityError(name, "a setting name must be text", row=r, column=1, value=key)
+        key = key.strip()
+        if key.lower().startswith("weights."):
+            weights[key[len("weights."):]] = value
+        else:
+            data[key] = None if is_blank(value) else value
+        last = key
+    if weights:
+        data["weights"] = weights
+    for key in ("cutoffs", "tier_cutoffs"):
+        if key in data and data[key] is not None and not isinstance(data[key], list):
+            data[key] = [data[key]]
+    data = {k: v for k, v in data.items() if v is not None}
+    return MeasureConfig.from_dict(data, source=name)
 
 
 def _where(shape, flat):

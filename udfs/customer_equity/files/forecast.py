@@ -47,7 +47,6 @@ from .executors import bar
 
 if TYPE_CHECKING:
     from ..model.forecast import CustomerForecast
-    from ..model.forecast.data import LogSummary
 
 # The models (scipy) are imported when a forecast runs, not when the command line starts.
 UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
@@ -251,7 +250,7 @@ def _batch_task(raw, columns, observation_end, parts, rules, batch_no=0):
             days = to_days(cols[1], "date")
             amounts = to_amounts(cols[2], "amount")
         except CustomerEquityError as err:  # a row of the batch, not of the rows read
-            raise err.relocated(row_offset=0 if err.row is None else int(at[err.row - 1]) + 1 - err.row)
+            raise err.relocated(row_offset=0 if err.row is None else int(at[err.row - 1]) + 1 - err.row) from None
         future = days > today
         if strict and future.any():
             k = int(np.flatnonzero(future)[0])

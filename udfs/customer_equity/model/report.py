@@ -212,7 +212,8 @@ class DataReport:
     def table(self) -> list[list]:
         """The report as rows of cells (item, count, first rows), as ``CE_LOG_CHECK`` spills it
         and the ``--out .xlsx`` report sheet shows it: counts are numbers, dates are text
-        (YYYY-MM-DD), first rows are text (``"4, 9, 12"``)."""
+        (YYYY-MM-DD), first rows are text (``"4, 9, 12"``). Today's date appears only in the
+        reason of rows dated after it, so that the same log gives the same cells every day."""
         out = [["item", "count", "first rows"],
                ["rows read", float(self.rows_read), ""],
                ["rows used", float(self.rows_used), ""]]
@@ -227,8 +228,7 @@ class DataReport:
                             "customers first buying after the calibration end (left out)")):
             if key in self.customers and (key in ("read", "used") or self.customers[key]):
                 out.append([label, float(self.customers[key]), ""])
-        for label, value in (("first date used", self.first_date), ("last date used", self.last_date),
-                             ("today", self.today)):
+        for label, value in (("first date used", self.first_date), ("last date used", self.last_date)):
             if value is not None:
                 out.append([label, _day(value), ""])
         if self.calibration is not None:

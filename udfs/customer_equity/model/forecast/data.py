@@ -53,7 +53,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ...errors import CustomerEquityError
-from ...reading import RowMap, date_array, date_days, is_blank, not_a_number
+from ...reading import RowMap, date_array, date_days, not_a_number
 from .. import validate as v
 from ..report import DataReport
 
