@@ -12,12 +12,32 @@ One core and three doors:
 =====================  =================================================================
 """
 
-from ._version import __version__
-from .errors import CustomerEquityError
-from .model import *  # noqa: F401,F403
-from .model import __all__ as _model_all
+from ._version import __version__ as __version__
+from .errors import CustomerEquityError as CustomerEquityError
 
-__all__ = ["CustomerEquityError", "__version__", "main", *_model_all]
+# The core is imported on first use (``customer_equity.measure``, ``from customer_equity
+# import *``), not with the package: the command starts in a few milliseconds, so that a
+# Ctrl-C at once gets the command's one line rather than a traceback from numpy's import.
+
+
+def __getattr__(name):
+    import importlib
+
+    if name == "__all__":
+        from .model import __all__ as model_all
+
+        return ["CustomerEquityError", "__version__", "main", *model_all]
+    if name in ("model", "reading", "excel", "files", "cli", "errors"):
+        return importlib.import_module(f".{name}", __name__)
+    model = importlib.import_module(".model", __name__)
+    try:
+        return getattr(model, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__getattr__("__all__")))
 
 
 def main() -> None:

@@ -113,26 +113,6 @@ def _progress(choice, long_run=None):
     return bars
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt():
-    """SIGTERM (a job scheduler stopping the run) cleans up like Ctrl-C does."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _dask_address(dask, workers, input=None):
     """``(dask, input)`` from ``--dask [ADDRESS]`` and ``--workers``: "local", an address or
     None; ``measure --dask customers.csv`` (the option took the input) is a local cluster."""
@@ -203,11 +183,10 @@ def _measure_file(args) -> int:
         source = load_sample()
     shown = source if isinstance(source, str) else "the bundled sample (1,000 customers)"
     started = time.perf_counter()
-    with _terminate_as_interrupt():
-        result = measure_file(source, config, args.out, batch_size=args.batch_size, sheet=args.sheet,
-                              dask=dask, workers=args.workers,
-                              progress=_progress(args.progress, LONG_RUN_ROWS),
-                              workbook=write_measurement_workbook)
+    result = measure_file(source, config, args.out, batch_size=args.batch_size, sheet=args.sheet,
+                          dask=dask, workers=args.workers,
+                          progress=_progress(args.progress, LONG_RUN_ROWS),
+                          workbook=write_measurement_workbook)
     seconds = time.perf_counter() - started
     n = int(result.counts.sum())
     print(result.summary())
@@ -429,14 +408,13 @@ def _forecast(args) -> int:
         log = str(cdnow_path()) if _has_pyarrow() else load_cdnow()
         calibration_end = calibration_end or SAMPLE_CALIBRATION_END
     started = time.perf_counter()
-    with _terminate_as_interrupt():
-        result = forecast_file(
-            log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
-            calibration_end=calibration_end, observation_end=args.observation_end,
-            horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
-            config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
-            dask=dask, workers=args.workers, progress=_progress(args.progress),
-            strict=args.strict, duplicates=args.duplicates)
+    result = forecast_file(
+        log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
+        calibration_end=calibration_end, observation_end=args.observation_end,
+        horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
+        config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
+        dask=dask, workers=args.workers, progress=_progress(args.progress),
+        strict=args.strict, duplicates=args.duplicates)
     seconds = time.perf_counter() - started
     if args.log is None:
         result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
@@ -638,12 +616,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM (a job scheduler, ``kill``) received: the run stops as Ctrl-C stops it."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated
+
+
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
+
+    Ctrl-C at any moment of the run (the imports included: they happen in here) ends it
+    with one line and exit code 130; SIGTERM with one line and 143. Either way a file being
+    written is removed (:func:`customer_equity._files.atomic_path`), never left half-written.
 
     >>> main(["--version"])  # doctest: +SKIP
     customer-equity 0.1.0
     """
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -666,9 +676,6 @@ def main(argv=None) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"{PROG}: error: {where}{err.strerror or err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ DEFAULT_BATCH_SIZE = 500_000
 PART_ROWS = 2_000_000
 #: Customers predicted and written at a time.
 CHUNK = 50_000
+#: Customer-periods computed in one step of the predictions.
+CHUNK_CELLS = 5_000_000
 #: One year in each unit: the default horizon.
 YEAR = {"day": 365, "week": 52, "month": 12, "year": 1}
 #: The default discount rate: 10 % a year, converted to the unit.
@@ -776,22 +778,30 @@ def _fit_dask(client, summary):
                             correlation=correlation)
 
 
+def _chunk(horizon):
+    """Customers valued at a time: CHUNK, fewer for a long horizon, so that one step holds
+    about CHUNK_CELLS numbers (a fraction of a second): memory stays bounded and Ctrl-C or
+    SIGTERM stop the run between two steps."""
+    return max(1, min(CHUNK, CHUNK_CELLS // (int(horizon) + 1)))
+
+
 def _check_horizon(summary, horizon):
     """The horizon bounded by an estimate of memory and time, before the forecast allocates."""
     from ..model.forecast.value import check_horizon
 
     c = summary.customers
     distinct = len(c[["frequency", "T"]].drop_duplicates()) if len(c) else 0
-    check_horizon(horizon, len(c), rows_at_once=distinct + CHUNK, name="horizon")
+    check_horizon(horizon, len(c), rows_at_once=distinct + _chunk(horizon), name="horizon")
 
 
 def _clv_chunks(forecast, horizon, rate, margin, timing):
-    """Each customer's forecast value, CHUNK customers at a time."""
+    """Each customer's forecast value, :func:`_chunk` customers at a time."""
     from ..model.forecast.value import forecast_clv
 
     c = forecast.summary.customers
-    for start in range(0, len(c), CHUNK):
-        values = forecast.values(horizon, margin, rows=slice(start, start + CHUNK))
+    step = _chunk(horizon)
+    for start in range(0, len(c), step):
+        values = forecast.values(horizon, margin, rows=slice(start, start + step))
         yield forecast_clv(values, rate, timing)
 
 
@@ -847,7 +857,8 @@ def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timi
             at += sizes[i]
     if order is not None:
         clv = clv[order]
-    return _clv_total(clv[start:start + CHUNK] for start in range(0, len(clv), CHUNK))
+    step = _chunk(horizon)
+    return _clv_total(clv[start:start + step] for start in range(0, len(clv), step))
 
 
 def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, progress,
@@ -1009,12 +1020,13 @@ def _writer(out):
 
 
 def _prediction_chunks(run, customers_measured):
-    """Per-customer output rows, CHUNK customers at a time."""
+    """Per-customer output rows, :func:`_chunk` customers at a time."""
     f = run.forecast
     c = f.summary.customers
-    for start in range(0, max(len(c), 1), CHUNK):
+    step = _chunk(run.horizon)
+    for start in range(0, max(len(c), 1), step):
         frame = f.predict(run.horizon, run.rate, run.margin, run.timing,
-                          rows=slice(start, start + CHUNK))
+                          rows=slice(start, start + step))
         frame = frame.drop(columns=["actual_amount"], errors="ignore")
         if customers_measured is not None:
             frame = frame.join(customers_measured, how="left")

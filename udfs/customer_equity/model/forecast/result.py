@@ -14,7 +14,7 @@ from ._mle import group_rows
 from .bgnbd import _alive_odds, _expected_numerator, expected_purchases, fit_bgnbd
 from .data import LogSummary
 from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
-from .value import CHUNK_ROWS, ForecastJoin, _margin, check_horizon, forecast_clv, join_forecast
+from .value import ForecastJoin, _margin, check_horizon, forecast_clv, join_forecast
 
 __all__ = ["PREDICTION_COLUMNS", "CustomerForecast", "fit_forecast"]
 
@@ -67,7 +67,7 @@ class CustomerForecast:
             r, alpha, a, b = self.bgnbd.values
             x, t_x, T, _ = self._columns()
             (ux, uT), inverse = group_rows(x, T)
-            check_horizon(periods, len(x), rows_at_once=len(ux) + CHUNK_ROWS, name="horizon")
+            check_horizon(periods, len(x), rows_at_once=len(ux), name="horizon")
             k = np.arange(periods + 1, dtype=np.float64)[:, None]
             table = _expected_numerator(r, alpha, a, b, k, ux, uT) + 0.0
             if not np.isfinite(table).all():  # the same clear error as expected_purchases
