@@ -12,8 +12,22 @@ One core and three doors:
 =====================  =================================================================
 """
 
-from ._version import __version__ as __version__
-from .errors import CustomerEquityError as CustomerEquityError
+import sys as _sys
+
+if _sys.argv and _sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1].startswith("customer-equity"):
+    # The command is starting (its console script imports customer_equity.cli): a Ctrl-C
+    # before cli.main takes over ends it with the command's one line, not a traceback.
+    import os as _os
+    import signal as _signal
+
+    def _interrupted_early(signum, frame):
+        _os.write(2, b"customer-equity: interrupted\n")
+        _os._exit(130)
+
+    _signal.signal(_signal.SIGINT, _interrupted_early)
+
+from ._version import __version__ as __version__  # noqa: E402
+from .errors import CustomerEquityError as CustomerEquityError  # noqa: E402
 
 # The core is imported on first use (``customer_equity.measure``, ``from customer_equity
 # import *``), not with the package: the command starts in a few milliseconds, so that a

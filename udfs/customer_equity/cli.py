@@ -640,6 +640,9 @@ def main(argv=None) -> int:
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler and \
+                getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "_interrupted_early":
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # from here: KeyboardInterrupt
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -649,7 +652,12 @@ def main(argv=None) -> int:
         print(f"{PROG}: terminated", file=sys.stderr)
         return 143
     finally:
-        if previous is not None:
+        if previous is not None and argv is None and "customer" in (sys.argv or [""])[0]:
+            # the command itself: its work is done and its exit code decided; a signal in the
+            # last milliseconds of the interpreter's exit must not turn it into a traceback
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        elif previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 

@@ -1076,7 +1076,7 @@ def _write_report_sheet(book, report, bold):
         for c, value in enumerate(row):
             if isinstance(value, float):
                 sheet.write_number(r, c, value, bold if r == 2 else None)
-            else:
+            elif value != "":
                 sheet.write_string(r, c, str(value), bold if r == 2 else None)
 
 

@@ -18,6 +18,23 @@ from .value import ForecastJoin, _margin, check_horizon, forecast_clv, join_fore
 
 __all__ = ["PREDICTION_COLUMNS", "CustomerForecast", "fit_forecast"]
 
+#: Seconds of the expected-purchases grid computed in one step.
+STEP_SECONDS = 0.25
+#: Distinct customers whose expected purchases are timed to estimate the grid's cost.
+COST_SAMPLE = 32
+
+
+def _grid_cost(r, alpha, a, b, periods, ux, uT):
+    """Seconds a cell of the expected-purchases grid takes, measured on a sample of the
+    customers at half the horizon and at the horizon (the series is slowest there)."""
+    import time
+
+    pick = np.unique(np.linspace(0, len(ux) - 1, min(len(ux), COST_SAMPLE)).astype(np.int64))
+    t = np.array([[periods / 2], [float(periods)]])
+    started = time.perf_counter()
+    _expected_numerator(r, alpha, a, b, t, ux[pick], uT[pick])
+    return max((time.perf_counter() - started) / t.size / pick.size, 2e-8)
+
 PREDICTION_COLUMNS = ("frequency", "recency", "T", "monetary_value", "p_alive",
                       "expected_purchases", "expected_spend", "clv")
 
@@ -67,9 +84,16 @@ class CustomerForecast:
             r, alpha, a, b = self.bgnbd.values
             x, t_x, T, _ = self._columns()
             (ux, uT), inverse = group_rows(x, T)
-            check_horizon(periods, len(x), rows_at_once=len(ux), name="horizon")
+            cost = _grid_cost(r, alpha, a, b, periods, ux, uT)
+            check_horizon(periods, len(x), rows_at_once=len(ux), name="horizon",
+                          grid_rows=len(ux), grid_cost=cost)
             k = np.arange(periods + 1, dtype=np.float64)[:, None]
-            table = _expected_numerator(r, alpha, a, b, k, ux, uT) + 0.0
+            table = np.empty((periods + 1, len(ux)))
+            # in steps of about STEP_SECONDS: Ctrl-C and SIGTERM are heard between two steps
+            step = max(1, int(STEP_SECONDS / (cost * (periods + 1))))
+            for j in range(0, len(ux), step):
+                table[:, j:j + step] = _expected_numerator(r, alpha, a, b, k, ux[j:j + step],
+                                                           uT[j:j + step])
             if not np.isfinite(table).all():  # the same clear error as expected_purchases
                 expected_purchases(self.bgnbd, float(periods), x, t_x, T)
             self._grids.clear()

@@ -37,8 +37,9 @@ CHUNK_ROWS = 50_000
 #: 2026: 24 bytes held at once and 110-130 ns a cell), with room for slower machines.
 BYTES_PER_CELL = 32
 SECONDS_PER_CELL = 2.5e-7
-#: The longest computation a forecast starts; a longer one is refused before it begins.
-MAX_SECONDS = 3600.0
+#: The longest computation a forecast starts; a longer one is refused before it begins (a
+#: horizon that long is most often a unit mistake: days meant as weeks).
+MAX_SECONDS = 600.0
 #: Memory assumed free where the system does not say (xlwings Lite's Pyodide has 2 GB).
 DEFAULT_MEMORY = 2 << 30
 
@@ -77,12 +78,15 @@ def _duration(seconds):
     return f"{seconds / 86400:,.0f} days"
 
 
-def check_horizon(periods, customers, rows_at_once=None, name="periods", memory=None):
+def check_horizon(periods, customers, rows_at_once=None, name="periods", memory=None,
+                  grid_rows=0, grid_cost=0.0):
     """Refuse, before any allocation, a forecast horizon whose memory or time is out of reach.
 
     A forecast holds ``(periods + 1) x rows_at_once`` numbers at once (all ``customers`` by
-    default) and computes ``(periods + 1) x customers`` of them: estimated at
-    :data:`BYTES_PER_CELL` and :data:`SECONDS_PER_CELL`, it must fit in half the free memory
+    default) and computes ``(periods + 1) x customers`` of them, estimated at
+    :data:`BYTES_PER_CELL` and :data:`SECONDS_PER_CELL`, plus, when given, a grid of expected
+    purchases over ``grid_rows`` distinct customers at ``grid_cost`` seconds a cell (measured:
+    the series behind E[Y(t)] slows down as t grows). It must fit in half the free memory
     (``memory``: default :func:`available_memory`) and take at most :data:`MAX_SECONDS`.
 
     >>> check_horizon(52, 1_000_000)
@@ -94,11 +98,12 @@ def check_horizon(periods, customers, rows_at_once=None, name="periods", memory=
     periods, customers = int(periods), max(1, int(customers))
     at_once = customers if rows_at_once is None else max(1, min(int(rows_at_once), customers))
     budget = (available_memory() if memory is None else int(memory)) / 2
+    per_period = customers * SECONDS_PER_CELL + grid_rows * grid_cost
     need_bytes = (periods + 1) * at_once * BYTES_PER_CELL
-    need_seconds = (periods + 1) * customers * SECONDS_PER_CELL
+    need_seconds = (periods + 1) * per_period
     if need_bytes <= budget and need_seconds <= MAX_SECONDS:
         return
-    most = int(min(budget / (at_once * BYTES_PER_CELL), MAX_SECONDS / (customers * SECONDS_PER_CELL))) - 1
+    most = int(min(budget / (at_once * BYTES_PER_CELL), MAX_SECONDS / per_period)) - 1
     raise CustomerEquityError(
         name, f"a horizon of {periods:,} periods for {customers:,} customers needs about "
         f"{_size(need_bytes)} of memory at once ({_size(budget)} free for it) and about "
@@ -117,6 +122,24 @@ def _periods(periods):
     if np.ndim(p) != 0:
         raise CustomerEquityError("periods", "must be one whole number of periods")
     return int(p)
+
+
+def _series_cost(bgnbd, periods, x, t_x, T, sample=32):
+    """Seconds a customer-period of E[Y(t)] takes, timed on a sample of the customers at half
+    the horizon and at the horizon (its series is slower the longer the horizon)."""
+    import time
+
+    if x.size == 0:
+        return 0.0
+    pick = np.unique(np.linspace(0, x.size - 1, min(x.size, sample)).astype(np.int64))
+    t = np.array([[periods / 2], [float(periods)]])
+    started = time.perf_counter()
+    with np.errstate(all="ignore"):
+        try:
+            expected_purchases(bgnbd, t, x[pick], t_x[pick], T[pick])
+        except CustomerEquityError:
+            return 0.0  # the forecast itself gives the clear error
+    return max((time.perf_counter() - started) / t.size / pick.size, 2e-8)
 
 
 def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, recency: ArrayLike,
@@ -159,7 +182,7 @@ def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, re
     x, t_x, T = summary_arrays(frequency, recency, T)
     k = _periods(periods)
     m = _margin(margin)
-    check_horizon(k, x.size)
+    check_horizon(k, x.size, grid_rows=x.size, grid_cost=_series_cost(bgnbd, k, x, t_x, T))
     cumulative = expected_purchases(bgnbd, np.arange(k + 1, dtype=np.float64)[:, None], x, t_x, T)
     spend = expected_spend(gamma_gamma, x, monetary_value)
     return np.diff(cumulative, axis=0).T * (spend * m)[:, None]
