@@ -332,7 +332,7 @@ REPORT = [
     ["set aside: blank rows (nothing in any column read)", 1.0, "5"],
     ["set aside: dated after today (2025-01-31): a typo in the year?", 1.0, "7"],
     ["set aside: returns (negative amounts): not purchases", 1.0, "6"],
-    ["kept, for a look: zero amounts (kept: a free item is still a visit)", 1.0, "4"],
+    ["kept, for a look: zero amounts (a free item is still a visit)", 1.0, "4"],
     ["kept, for a look: exact duplicates of an earlier row (same customer, day and amount)", 1.0, "3"],
     ["customers read", 3.0, ""],
     ["customers used", 2.0, ""],

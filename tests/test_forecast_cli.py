@@ -256,7 +256,7 @@ def test_returns_zero_amounts_late_dates_and_new_customers_are_counted(tmp_path,
     assert "set aside: 1 dated after the observation end (2025-06-30) (row 861)" in out
     assert ("set aside: 1 of customers whose first purchase is after the calibration end (new in "
             "the holdout) (row 862)") in out
-    assert "kept, for a look: 1 zero amounts (kept: a free item is still a visit) (row 860)" in out
+    assert "kept, for a look: 1 zero amounts (a free item is still a visit) (row 860)" in out
     assert "customers: 301 read, 300 used; left out: 1 first buying after the calibration end" in out
     assert "calibration: 2024-01-01 to 2024-09-30; holdout: 2024-10-01 to 2025-06-30" in out
     assert data["customers"]["calibration"] == 300

@@ -419,6 +419,8 @@ def _forecast(args) -> int:
     if args.log is None:
         result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
                          "2005)")
+        if result.forecast.summary.report is not None:
+            result.forecast.summary.report.source = "the bundled CDNOW sample"
     print(result.report())
     where = f"; results in {args.out}" if args.out else ""
     n = result.forecast.summary.counts["transactions"]

@@ -39,7 +39,7 @@ REASONS = {
     "duplicates": "exact duplicates of an earlier row (same customer, day and amount)",
     "first_purchase_after_calibration": "of customers whose first purchase is after the "
                                         "calibration end (new in the holdout)",
-    "zero_amounts": "zero amounts (kept: a free item is still a visit)",
+    "zero_amounts": "zero amounts (a free item is still a visit)",
 }
 
 
