@@ -105,7 +105,7 @@ def levers(path, typed=None):
     return {"retention_change": per_type("ce_in_wi_retention_change"), "rate": one("ce_in_wi_rate"),
             "margin_change": per_type("ce_in_wi_margin_change"),
             "transaction_income": None if income_change is None else [x * (1 + income_change) for x in income],
-            "moves": moves or None, "mix": per_type("ce_in_wi_mix")}
+            "moves": moves or None, "type_mix": per_type("ce_in_wi_mix")}
 
 
 def grid_levers(path, typed=None):
@@ -159,7 +159,7 @@ def core_cells(table, config, lv, grid):
     alone = {"Today": base.equity}
     for label, keys in (("Retention", ["retention_change"]), ("Unit margin", ["margin_change"]),
                         ("Discount rate", ["rate"]), ("Transaction income", ["transaction_income"]),
-                        ("Type mix", ["moves", "mix"])):
+                        ("Type mix", ["moves", "type_mix"])):
         alone[label] = what_if(table, config, base=base, **{k: lv[k] for k in keys}).equity
     alone["All together"] = scenario.equity
     row_lever, rows, col_lever, cols, show = grid
@@ -206,7 +206,7 @@ def test_engine_and_cached_numbers_equal_what_if_and_what_if_grid(engine):
     lv, grid = levers(BOOK), grid_levers(BOOK)
     # the default scenario pulls every lever
     assert lv["retention_change"] and lv["rate"] and lv["margin_change"] and lv["transaction_income"] \
-        and lv["mix"] and lv["moves"] is None
+        and lv["type_mix"] and lv["moves"] is None
     scenario, alone, grid_table = core_cells(table, config, lv, grid)
     cached = F.cached_values(BOOK)
     for values in (cells, cached):
@@ -253,7 +253,7 @@ def test_other_levers_typed_in_move_the_cells_with_the_core(tmp_path):
     cells, _ = E.compute(typed_copy, log=log)
     assert log.errors() == []
     lv, grid = levers(typed_copy), grid_levers(typed_copy)
-    assert lv["mix"] is None and lv["rate"] is None
+    assert lv["type_mix"] is None and lv["rate"] is None
     assert lv["moves"] == {("Rational", "Follower"): 50.0, ("Follower", "Lighthouse"): 10.0}
     scenario, alone, grid_table = core_cells(customer_table(typed_copy), settings(typed_copy), lv, grid)
     got = spill(typed_copy, cells, anchor(typed_copy, SCENARIO))
@@ -356,7 +356,7 @@ def test_blank_cells_reach_the_functions_as_blank_on_every_runtime(engine):
     assert set(names["CE_WI_CUSTOMERS"][1:, header.index("tv")]) == {""}
     args = [_cells(names[n]) for n in ("CE_WI_CUSTOMERS", "CE_WI_CONFIG", "CE_WI_RETENTION_CHANGE",
                                        "CE_WI_RATE", "CE_WI_MARGIN_CHANGE", "CE_WI_NEW_INCOME",
-                                       "CE_WI_MOVES", "CE_WI_MIX")]
+                                       "CE_WI_MOVES")] + ["", _cells(names["CE_WI_MIX"])]
     expected = spill(BOOK, F.cached_values(BOOK), anchor(BOOK, SCENARIO))
     with OfficeJsRuntime(empty_cell=0) as mac:
         same_table(grid(mac.call("customer_equity.excel.functions", "ce_whatif", *args)), expected)

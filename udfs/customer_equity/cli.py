@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 from pathlib import Path
 
@@ -512,34 +513,83 @@ def _decision_input(p, what="customer table: .csv, .parquet or .xlsx"):
     p.add_argument("--out", metavar="FILE", help="write the table: .csv, or every table: .json")
 
 
+def _numbers_or_blank(text: str) -> list[float]:
+    """``0.9,,0.8,`` for --base-retention: one number per type, an empty place for none."""
+    return [math.nan if not part.strip() else _finite_number(part.strip()) for part in text.split(",")]
+
+
+def _moves(text: str) -> dict:
+    """``Rational:Follower:50,Follower:Lighthouse:10``: customers moved between types."""
+    moves = {}
+    for part in text.split(","):
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) != 3 or not all(bits):
+            raise argparse.ArgumentTypeError(f"expected FROM:TO:CUSTOMERS, e.g. Rational:Follower:50, "
+                                             f"got {part.strip()!r}")
+        pair = (bits[0], bits[1])
+        moves[pair] = moves.get(pair, 0) + _finite_number(bits[2])
+    return moves
+
+
+#: --flag of each what-if lever -> (the keyword of what_if, one value or a list)
+_WHATIF_LEVERS = ("retention_change", "rate", "margin_change", "share_change", "loyalty_change",
+                  "transaction_income", "type_mix", "relabel_mix", "moves", "new_customers",
+                  "acquisition_cost", "base_retention", "mix")
+
+
 def _whatif(args) -> int:
     from .files.decisions import whatif_file
 
-    levers = {"retention_change": _one_or_list(args.retention_change), "rate": args.rate,
-              "margin_change": _one_or_list(args.margin_change),
-              "transaction_income": _one_or_list(args.transaction_income), "mix": args.mix}
+    levers = {name: getattr(args, name) for name in _WHATIF_LEVERS}
+    for name in ("retention_change", "margin_change", "share_change", "loyalty_change",
+                 "transaction_income", "new_customers", "acquisition_cost"):
+        levers[name] = _one_or_list(levers[name])
     return _print_run(whatif_file(args.input, config=_config(args), sheet=args.sheet,
                                   levers=levers, grid=args.grid, result=args.result, out=args.out))
 
 
 def _add_whatif(commands) -> None:
     p = commands.add_parser(
-        "whatif", help="customer equity under a change of retention, rate, margin, income or mix",
+        "whatif", help="customer equity under a change of retention, share of wallet, loyalty, "
+                       "structure, acquisition, margin, rate or income",
         description="Measure INPUT, change it by the levers and measure again: per type, equity "
-                    "before and after. --grid varies two levers over a grid instead.")
+                    "before and after. --grid varies two levers over a grid instead. Per-type "
+                    "values are in the order Lighthouse, Follower, Rational, Profit-seeking.")
     _decision_input(p)
     p.add_argument("--retention-change", type=_numbers, metavar="X[,X,X,X]",
                    help="change of retention per period, all types or per type (0.05 = 5 points)")
+    p.add_argument("--base-retention", type=_numbers_or_blank, metavar="R,R,R,R",
+                   help="the retention per period each type's change starts from (e.g. from "
+                   "P(alive)); leave a place empty to start from the table's (0.9,,0.8,)")
+    p.add_argument("--share-change", type=_numbers, metavar="X[,X,X,X]",
+                   help="change of share of wallet, all types or per type (0.05 = 5 points)")
+    p.add_argument("--loyalty-change", type=_numbers, metavar="X[,X,X,X]",
+                   help="a type grows more loyal: its PPV, KV and TV move by this share of their "
+                   "size (0.1 = +10 %%), all types or per type")
+    p.add_argument("--type-mix", type=_numbers, metavar="L,F,R,P",
+                   help="the same number of customers in another structure, each type at its "
+                   "average value: 4 shares adding up to 1")
+    p.add_argument("--new-customers", type=_numbers, metavar="N[,N,N,N]",
+                   help="customers acquired, each at its type's average value, per type")
+    p.add_argument("--acquisition-cost", type=_numbers, metavar="C[,C,C,C]",
+                   help="cost per new customer, subtracted once (with --new-customers)")
+    p.add_argument("--moves", type=_moves, metavar="FROM:TO:N[,...]",
+                   help="whole customers moved between types, keeping their own values, e.g. "
+                   "Rational:Follower:50")
+    p.add_argument("--relabel-mix", type=_numbers, metavar="L,F,R,P",
+                   help="a type mix reached by moving the fewest whole customers, who keep "
+                   "their own values (instead of --moves)")
     p.add_argument("--rate", type=_finite_number, metavar="R", help="new discount rate per period")
     p.add_argument("--margin-change", type=_numbers, metavar="X[,X,X,X]",
                    help="change of unit margin, all types or per type")
     p.add_argument("--transaction-income", type=_numbers, metavar="A[,B,...]",
-                   help="new transaction income per period (one for all periods, or one each)")
-    p.add_argument("--mix", type=_numbers, metavar="L,F,R,P",
-                   help="target type mix: 4 shares adding up to 1 (customers move between types)")
+                   help="new transaction income per period as fixed totals (one for all "
+                   "periods, or one each)")
+    p.add_argument("--mix", type=_numbers, help=argparse.SUPPRESS)  # refused: which mix?
     p.add_argument("--grid", nargs=2, type=_lever_values, metavar=("ROW=v,...", "COLUMN=v,..."),
                    help="two levers and their values (retention_change, rate, margin_change, "
-                   "transaction_income), e.g. --grid rate=0.08,0.1 retention_change=0,0.05")
+                   "share_change, loyalty_change, transaction_income), e.g. --grid "
+                   "rate=0.08,0.1 retention_change=0,0.05")
     p.add_argument("--result", choices=("equity", "difference"), default="equity",
                    help="with --grid: equity in each cell (default) or its difference from today")
     p.set_defaults(handler=_whatif)

@@ -76,7 +76,7 @@ __all__ = ["CATEGORY", "runtime", "excel_function", "Kind", "Block", "Periods", 
            "Single", "Number", "Numbers", "List", "Column", "Flags", "Ids", "Dates", "Date", "Amounts",
            "log_frame",
            "Table", "Settings", "Lever", "Moves", "Structure", "Traits", "Weights", "Params", "Horizon",
-           "Spilled", "LeverGrid", "FitTable", "Counts"]
+           "Spilled", "LeverGrid", "FitTable", "Counts", "BaseRetention", "WhatIfTable"]
 
 CATEGORY = "Customer Equity"
 
@@ -478,6 +478,18 @@ class Lever(Kind):
         return flat
 
 
+class BaseRetention(Kind):
+    """4 retention rates per period, one per type; a blank (or, as Office.js may send a blank,
+    0) starts that type from the table's own retention."""
+
+    def __init__(self, help):
+        super().__init__(help, default=None)
+
+    def read(self, x, name):
+        values = cells.as_list(x) if isinstance(x, np.ndarray) else [x]
+        return [None if cells.blank_or_zero(v) else v for v in values]
+
+
 class Moves(Kind):
     """Rows of from type | to type | customers as the ``moves`` mapping of what_if."""
 
@@ -518,8 +530,10 @@ class Structure(Kind):
                 try:
                     return core.structure_table(frame)
                 except CustomerEquityError as err:
-                    if err.argument in ("structure", "type", "customers", "average", "equity", "mix"):
-                        raise err.relocated(argument=f"{name}: {err.argument}") from None
+                    if err.argument in ("structure", "type", "customers", "average", "equity",
+                                        "value_mix"):
+                        raise err.relocated(argument=f"{name}: {err.argument}",
+                                            row_offset=1 if err.row is not None else 0) from None
                     raise
         if arr.ndim == 2 and arr.shape == (4, 2):
             try:
@@ -635,6 +649,19 @@ class Spilled:
         if not self.labels_as_text:
             for row, label in zip(out[1:], frame.index.tolist()):
                 row[0] = label
+        return out
+
+
+class WhatIfTable:
+    """A what-if's table per type (:class:`~customer_equity.WhatIf`), and a "Note" row under it
+    when transaction income falls in periods nobody carries any more (the command prints the
+    same note)."""
+
+    def cells(self, w):
+        out = cells.table(w.table, "type")
+        if w.dropped_income:
+            out.append(["Note", f"{w.dropped_income:,.0f} of transaction income falls in periods "
+                        "without carriers after the change and is not earned"] + [""] * (len(out[0]) - 2))
         return out
 
 

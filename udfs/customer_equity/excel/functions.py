@@ -68,10 +68,10 @@ import xlwings as xw
 from .._version import __version__
 from .. import model as core
 from ..model import forecast as _fc
-from .arguments import (Block, Column, Counts, Date, FitTable, Flags, Horizon, log_frame,
+from .arguments import (BaseRetention, Block, Column, Counts, Date, FitTable, Flags, Horizon, log_frame,
                         Lever, LeverGrid, List, Moves, Number, Numbers, Params, Periods, Settings,
                         Single, Spilled, Structure, Table, Text, Timing, Traits, Weights,
-                        excel_function)
+                        WhatIfTable, excel_function)
 
 #: What ``from customer_equity.excel.functions import *`` brings into xlwings Lite's main.py.
 __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_indirect",
@@ -296,17 +296,32 @@ _SETTINGS = Settings("Two columns, setting name and value: rate, timing, iv, cla
                      "name). Default: the defaults of MeasureConfig.")
 _STRUCTURE = ("A spilled CE_STRUCTURE or CE_STRUCTURE_COUNTS (with its header row), or 4 rows "
               "(Lighthouse .. Profit-seeking) x 2 columns: customers, average value.")
+_PER_TYPE = "one for all types, or 4 cells (Lighthouse .. Profit-seeking)"
 _LEVERS = dict(
-    retention_change=Lever("Change of the retention rate per period (0.05 = five points): one for "
-                           "all types, or 4 cells (Lighthouse .. Profit-seeking).", per_type=True),
+    retention_change=Lever("Change of the retention rate per period (0.05 = five points): "
+                           + _PER_TYPE + ".", per_type=True),
     rate=Lever("The new discount rate per period."),
-    margin_change=Lever("Change of the unit margin (0.02 = two points): one for all types, or 4 "
-                        "cells.", per_type=True),
-    transaction_income=Lever("The new transaction income per period: one cell, or one cell per "
-                             "period."),
-    moves=Moves("Customers moved between types: rows of from type | to type | number of customers."),
-    mix=Lever("Target type mix: 4 shares (Lighthouse .. Profit-seeking) adding up to 1 (instead of "
-              "moves)."))
+    margin_change=Lever("Change of the unit margin (0.02 = two points): " + _PER_TYPE + ".",
+                        per_type=True),
+    transaction_income=Lever("The new transaction income per period (fixed totals): one cell, or "
+                             "one cell per period."),
+    moves=Moves("Customers moved between types, keeping their own values: rows of from type | to "
+                "type | number of customers."),
+    relabel_mix=Lever("A type mix reached by moving the fewest whole customers, who keep their own "
+                      "values: 4 shares adding up to 1 (instead of moves)."),
+    type_mix=Lever("The same number of customers in another structure, each type at its average "
+                   "value: 4 shares adding up to 1."),
+    share_change=Lever("Change of the share of wallet (0.05 = five points): " + _PER_TYPE + ".",
+                       per_type=True),
+    loyalty_change=Lever("More loyal: PPV, KV and TV move by this share of their size (0.1 = +10 %): "
+                         + _PER_TYPE + ".", per_type=True),
+    new_customers=Lever("New customers, each at its type's average value: " + _PER_TYPE + ".",
+                        per_type=True),
+    acquisition_cost=Lever("Cost per new customer, subtracted once: " + _PER_TYPE + ".",
+                           per_type=True),
+    base_retention=BaseRetention("The retention per period each type's change starts from (e.g. "
+                                 "from P(alive)): 4 cells; blank or 0: from the table's retention "
+                                 "times."))
 
 
 @excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("type"))
@@ -317,13 +332,14 @@ def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None
 
 @excel_function(customers=Block("Customers per type, 4 cells (Lighthouse, Follower, Rational, "
                                 "Profit-seeking)."),
-                average=Block("Average lifetime value per type, 4 cells."),
-                mix=Block("Optional: share of each type's equity by value kind, 4 rows x 6 columns "
-                          "(PV, PPV, CV, KV, TV, Iv), rows adding up to 1.", default=None),
+                average=Block("Average lifetime value per type, 4 cells (blank only for a type "
+                              "without customers)."),
+                value_mix=Block("Optional: share of each type's equity by value kind, 4 rows x 6 "
+                                "columns (PV, PPV, CV, KV, TV, Iv), rows adding up to 1.", default=None),
                 returns=Spilled("type"))
-def ce_structure_counts(customers, average, mix=None):
+def ce_structure_counts(customers, average, value_mix=None):
     """A (competitor's) structure from customers and average value per type, with headers. Python: structure_from_counts."""
-    return core.structure_from_counts(customers, average, mix=mix)
+    return core.structure_from_counts(customers, average, value_mix=value_mix)
 
 
 _COMPARE_COLUMNS = ["customers_change", "customer_share_change", "equity_change",
@@ -340,13 +356,13 @@ def ce_structure_compare(structure_from, structure_to):
     return compared.set_index("type")[_COMPARE_COLUMNS]
 
 
-@excel_function(customers=_CUSTOMERS, config=_SETTINGS, **_LEVERS, returns=Spilled("type"))
+@excel_function(customers=_CUSTOMERS, config=_SETTINGS, **_LEVERS, returns=WhatIfTable())
 def ce_whatif(customers, config=None, retention_change=None, rate=None, margin_change=None,
-              transaction_income=None, moves=None, mix=None):
-    """Customer equity before and after a change of retention, rate, margin, income or type mix, per type with headers. Python: what_if."""
-    return core.what_if(customers, config, retention_change=retention_change, rate=rate,
-                        margin_change=margin_change, transaction_income=transaction_income,
-                        moves=moves, mix=mix).table
+              transaction_income=None, moves=None, relabel_mix=None, type_mix=None, share_change=None,
+              loyalty_change=None, new_customers=None, acquisition_cost=None, base_retention=None):
+    """Customer equity before and after a change of retention, rate, margin, income, structure, share of wallet, loyalty or acquisition, per type with headers. Python: what_if."""
+    levers = dict(locals())  # the levers under what_if's own names: customers, config aside
+    return core.what_if(levers.pop("customers"), levers.pop("config"), **levers)
 
 
 @excel_function(customers=_CUSTOMERS, config=_SETTINGS,

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
+from ..errors import CustomerEquityError
 from .book import (INPUT_FILL, IN_PREFIX, OUT_PREFIX, ROWS_BELOW, STAMP_OUTPUT, TEMPLATE_NAME,  # noqa: F401
                    OpenpyxlBook, RefreshError, Values, WorkbookPort, XlwingsBook, _a1, parse_constant,
                    spill_anchors, where)
@@ -218,7 +219,8 @@ def _has_header(book: WorkbookPort, name: str) -> bool:
         return False
 
 
-def _located(book: WorkbookPort, exc: BaseException, names: Mapping[str, str]) -> RefreshError:
+def _located(book: WorkbookPort, exc: RefreshError | CustomerEquityError,
+             names: Mapping[str, str]) -> RefreshError:
     """A refresher's complaint as a RefreshError naming the cell.
 
     A :class:`~customer_equity.errors.CustomerEquityError` from the core names an argument
@@ -226,7 +228,6 @@ def _located(book: WorkbookPort, exc: BaseException, names: Mapping[str, str]) -
     column that is the range's row; for a name on a table with its header row, the row under
     it (:class:`customer_equity.reading.RowMap`, the one way positions become cells).
     """
-    from ..errors import CustomerEquityError
     from ..reading import RowMap
 
     if isinstance(exc, RefreshError):
@@ -239,17 +240,15 @@ def _located(book: WorkbookPort, exc: BaseException, names: Mapping[str, str]) -
             msg = msg.replace(exc.name, head, 1) if exc.name in msg else f"{head}: {msg}"
             return RefreshError(msg, exc.name, exc.row)
         return exc
-    if isinstance(exc, CustomerEquityError):
-        key = f"{IN_PREFIX}{exc.argument}".lower()
-        if key in names:
-            rows = RowMap(first=2 if _has_header(book, names[key]) else 1)
-            row = None if exc.row is None else rows.row(exc.row)
-            place = where(book, names[key], row=row) if row else where(book, names[key])
-            got = f" (it holds {exc.value!r})" if exc.has_value else ""
-            return RefreshError(f"{place}: {exc.rule}{got}. Correct it, then press Refresh again.",
-                                names[key])
-        return RefreshError(f"{exc}. Correct it, then press Refresh again.")
-    return RefreshError(f"The template's calculation failed: {exc}")
+    key = f"{IN_PREFIX}{exc.argument}".lower()
+    if key in names:
+        rows = RowMap(first=2 if _has_header(book, names[key]) else 1)
+        row = None if exc.row is None else rows.row(exc.row)
+        place = where(book, names[key], row=row) if row else where(book, names[key])
+        got = f" (it holds {exc.value!r})" if exc.has_value else ""
+        return RefreshError(f"{place}: {exc.rule}{got}. Correct it, then press Refresh again.",
+                            names[key])
+    return RefreshError(f"{exc}. Correct it, then press Refresh again.")
 
 
 def check_dynamic_arrays(book: WorkbookPort) -> None:
@@ -380,7 +379,7 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
         check_rows_below_tables(book, input_names)
     try:
         outputs = dict(fn(MappingProxyType(inputs)) or {})
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a readable message
+    except (RefreshError, CustomerEquityError) as exc:  # a refusal: named at its cell
         raise _located(book, exc, names) from exc
 
     plan: dict[str, Values] = {}
@@ -478,8 +477,6 @@ def refresh_file(path: Any, out: Any | None = None) -> RefreshResult:
         raise RefreshError(f"{path} is not an Excel workbook openpyxl can read ({exc}): open "
                            "it in Excel, save it as an Excel Workbook, then refresh that file.") from exc
     result = refresh_workbook(book)
-    from ..errors import CustomerEquityError
-
     try:
         with atomic_path(target) as tmp:
             replace_cells(path, tmp, book.written)

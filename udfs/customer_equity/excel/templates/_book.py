@@ -33,10 +33,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
+import sys
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from ..._files import atomic_path
 
 #: All generated workbooks claim this creation time, so that a rebuild is byte-identical.
 CREATED = _dt.datetime(2024, 1, 1, 0, 0, 0)
@@ -118,11 +121,6 @@ def sheet_ref(sheet_name, ref):
     return f"{sheet_name}!{ref}"
 
 
-def col_name(col):
-    """Column letters of a zero-indexed column."""
-    return xl_col_to_name(col)
-
-
 def _plain(v):
     """A cached value as XlsxWriter wants it (numpy scalars to Python, NaN to blank)."""
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):
@@ -184,7 +182,11 @@ class Book:
     """An XlsxWriter workbook with the templates' conventions (formats, names, properties)."""
 
     def __init__(self, path, title, template_id, subject=""):
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
+        # written to a temporary file beside ``path`` and renamed by close(): a failed build
+        # leaves the workbook that was there
+        self.path = Path(path)
+        self._atomic = atomic_path(self.path)
+        self.wb = xlsxwriter.Workbook(str(self._atomic.__enter__()), {"strings_to_numbers": False,
                                                   "strings_to_formulas": False,
                                                   "strings_to_urls": False})
         self.wb.set_properties({
@@ -235,9 +237,14 @@ class Book:
         return Sheet(self, ws, name)
 
     def close(self, result=None):
-        """Write the file; returns a :class:`Built`."""
-        self.wb.close()
-        return Built(Path(self.wb.filename), dict(self.names), list(self.checks), result)
+        """Write the file (to a temporary file, then renamed); returns a :class:`Built`."""
+        try:
+            self.wb.close()
+        except BaseException:
+            self._atomic.__exit__(*sys.exc_info())
+            raise
+        self._atomic.__exit__(None, None, None)
+        return Built(self.path, dict(self.names), list(self.checks), result)
 
 
 #: Said on every template's read-me: what a CE_ cell shows without the add-in.
@@ -415,16 +422,6 @@ class Sheet:
                                                     "format": ok})
         self.ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "!=", "value": '"OK"',
                                                     "format": bad})
-
-    def diff_format(self, r1, c1, r2, c2, tolerance=0.005):
-        """Conditional format for a block of differences: green when ~0, red otherwise."""
-        ok = self.book.wb.add_format({"bg_color": PALETTE["ok_fill"], "font_color": PALETTE["ok_font"]})
-        bad = self.book.wb.add_format({"bg_color": PALETTE["bad_fill"], "font_color": PALETTE["bad_font"]})
-        top = cell(r1, c1, False, False)
-        self.ws.conditional_format(r1, c1, r2, c2, {"type": "formula",
-                                                    "criteria": f"=ABS({top})<{tolerance}", "format": ok})
-        self.ws.conditional_format(r1, c1, r2, c2, {"type": "formula",
-                                                    "criteria": f"=ABS({top})>={tolerance}", "format": bad})
 
     def protect(self):
         """Protect without a password: only the input cells (unlocked) can be edited."""
