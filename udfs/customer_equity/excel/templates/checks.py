@@ -157,13 +157,13 @@ def check_what_if(inputs):
         core.what_if(frame, config, retention_change=retention, margin_change=margin,
                      rate=None if np.isnan(rate) else rate,
                      transaction_income=income if not np.isnan(change) else None,
-                     moves=moves, mix=mix)
+                     moves=moves, type_mix=mix)
     except CustomerEquityError as err:
         located = _in_table(err, frame)
         if located is not None:
             raise located from None
         name = {"retention_change": "ce_in_wi_retention_change", "margin_change": "ce_in_wi_margin_change",
-                "mix": "ce_in_wi_mix", "moves": "ce_in_wi_moves", "rate": "ce_in_wi_rate"}.get(
+                "type_mix": "ce_in_wi_mix", "moves": "ce_in_wi_moves", "rate": "ce_in_wi_rate"}.get(
             err.argument.split(",")[0])
         if name is not None:
             raise _at(name, err) from None
