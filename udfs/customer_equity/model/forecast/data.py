@@ -465,18 +465,23 @@ def summary_data(log: pd.DataFrame, customer: str = "customer_id", date: str = "
         return CustomerEquityError(name, err.rule, row=row,
                                    **({"value": err.value} if err.has_value else {}))
 
-    ids = log[cust_col].to_numpy()[at]
+    whole = len(at) == len(log)  # no blank row: the columns as they are, no copies
+
+    def read(column):
+        return log[column] if whole else log[column].iloc[at]
+
+    ids = read(cust_col).to_numpy()
     missing = blanks[0][at]
     if missing.any():
         raise located(CustomerEquityError(str(cust_col), "a customer id is required here, the "
                                           "cell is blank", row=int(np.flatnonzero(missing)[0]) + 1,
                                           value=""), str(cust_col))
     try:
-        days = to_days(log[date_col].iloc[at], str(date))
+        days = to_days(read(date_col), str(date))
     except CustomerEquityError as err:
         raise located(err, str(date)) from None
     try:
-        amounts = to_amounts(log[amount_col].to_numpy()[at], str(amount))
+        amounts = to_amounts(read(amount_col).to_numpy(), str(amount))
     except CustomerEquityError as err:
         raise located(err, str(amount)) from None
     codes, uniques = pd.factorize(ids, sort=True)
@@ -491,10 +496,6 @@ def summary_data(log: pd.DataFrame, customer: str = "customer_id", date: str = "
                               names=(str(cust_col), str(date), str(amount)))
 
 
-def _first_rows(mask, numbers):
-    return numbers[np.flatnonzero(mask)[:5]]
-
-
 def summary_from_codes(codes, uniques, days, amounts, *, unit, calibration_end, observation_end,
                        index_name, first_day=None, last_day=None, counts=None, today=None,
                        strict=False, duplicates="keep", row_numbers=None, report=None,
@@ -506,7 +507,14 @@ def summary_from_codes(codes, uniques, days, amounts, *, unit, calibration_end, 
     """
     counts = dict(counts or {})
     counts.setdefault("transactions", int(codes.size))
-    numbers = np.arange(1, codes.size + 1) if row_numbers is None else np.asarray(row_numbers)
+
+    def user(at):  # the user's rows of positions in the rows given
+        at = np.asarray(at, dtype=np.int64)
+        return at + 1 if row_numbers is None else np.asarray(row_numbers)[at]
+
+    def first_rows(mask):
+        return user(np.flatnonzero(mask)[:5])
+
     report = report or DataReport(source="log", rows_read=int(codes.size), duplicates=duplicates)
     t = today_day(today)
     report.today = day_to_date(t)
@@ -516,15 +524,19 @@ def summary_from_codes(codes, uniques, days, amounts, *, unit, calibration_end, 
         raise CustomerEquityError(names[1], f"dated {day_to_date(days[k])}, after today "
                                   f"({day_to_date(t)}): a typo in the year? Correct the date, or "
                                   "leave out the strict check to set such rows aside",
-                                  row=int(numbers[k]), value=str(day_to_date(days[k])))
+                                  row=int(user(k)), value=str(day_to_date(days[k])))
+    any_future = bool(future.any())
     present = ~future
     if first_day is None and present.any():
-        first_day, last_day = int(days[present].min()), int(days[present].max())
+        if any_future:
+            first_day, last_day = int(days[present].min()), int(days[present].max())
+        else:
+            first_day, last_day = int(days.min()), int(days.max())
     if last_day is None:
-        if future.any():
+        if any_future:
             raise CustomerEquityError(names[1], f"every transaction is dated after today "
                                       f"({day_to_date(t)}): nothing was observed yet",
-                                      row=int(numbers[0]), value=str(day_to_date(days[0])))
+                                      row=int(user(0)), value=str(day_to_date(days[0])))
         raise CustomerEquityError("log", "no transactions")
     c, e = resolve_ends(first_day, last_day, calibration_end, observation_end)
     report.observation_end = day_to_date(e)
@@ -535,44 +547,54 @@ def summary_from_codes(codes, uniques, days, amounts, *, unit, calibration_end, 
         n = int(mask.sum())
         counts[reason] = counts.get(reason, 0) + n
         if n:
-            report.set_aside_rows(reason, _first_rows(mask, numbers), count=n)
+            report.set_aside_rows(reason, first_rows(mask), count=n)
     zero = keep & (amounts == 0)
     counts["zero_amounts"] = counts.get("zero_amounts", 0) + int(zero.sum())
     if zero.any():
-        report.report_rows("zero_amounts", _first_rows(zero, numbers), count=int(zero.sum()))
+        report.report_rows("zero_amounts", first_rows(zero), count=int(zero.sum()))
     n = len(uniques)
-    had = np.bincount(codes, minlength=n) > 0
-    kept_codes = codes[keep]
-    kept_numbers = numbers[keep]
+    rows_of = np.bincount(codes, minlength=n)
+    everything = bool(keep.all())
+    kept_at = None if everything else np.flatnonzero(keep)  # positions of the rows kept
+    kept_codes = codes if everything else codes[kept_at]
+    kept_days = days if everything else days[kept_at]
+
+    def kept_user(at):
+        return user(at if kept_at is None else kept_at[np.asarray(at, dtype=np.int64)])
+
     try:
-        parts = summarise_days(kept_codes, days[keep], amounts[keep], c, e, unit, n_codes=n,
-                               duplicates=duplicates)
+        parts = summarise_days(kept_codes, kept_days, amounts if everything else amounts[kept_at],
+                               c, e, unit, n_codes=n, duplicates=duplicates)
     except CustomerEquityError as err:
-        raise CustomerEquityError(names[2], err.rule, row=int(kept_numbers[err.row - 1])) from None
+        raise CustomerEquityError(names[2], err.rule, row=int(kept_user(err.row - 1))) from None
     repeated = parts.pop("duplicate_rows")
     counts["duplicates"] = counts.get("duplicates", 0) + int(repeated.size)
     if repeated.size:
         (report.set_aside_rows if duplicates == "drop" else report.report_rows)(
-            "duplicates", kept_numbers[repeated[:5]], count=int(repeated.size))
-    used = np.ones(kept_codes.size, dtype=bool)
-    if duplicates == "drop":
+            "duplicates", kept_user(repeated[:5]), count=int(repeated.size))
+    kept_of = np.bincount(kept_codes, minlength=n)
+    newcomers = (kept_of > 0) & ~parts["in_calibration"]
+    used = None  # all kept rows, unless duplicates are dropped or newcomers set aside
+    if duplicates == "drop" and repeated.size:
+        used = np.ones(kept_codes.size, dtype=bool)
         used[repeated] = False
-    newcomer = parts["first"][kept_codes] > c
-    if (newcomer & used).any():
-        report.set_aside_rows("first_purchase_after_calibration",
-                              _first_rows(newcomer & used, kept_numbers),
-                              count=int((newcomer & used).sum()))
-    used &= ~newcomer
-    bought = np.bincount(kept_codes, minlength=n) > 0
-    all_returns = np.bincount(codes[returns], minlength=n) == np.bincount(codes, minlength=n)
-    report.customers = {"read": int(had.sum()), "used": int(parts["in_calibration"].sum()),
-                        "returns_only": int((had & ~bought & all_returns).sum()),
-                        "set_aside_only": int((had & ~bought & ~all_returns).sum())}
-    used_days = days[keep][used]
-    report.rows_used = int(used.sum())
-    if used_days.size:
-        report.first_date = day_to_date(int(used_days.min()))
-        report.last_date = day_to_date(int(used_days.max()))
+    if newcomers.any():
+        mask = newcomers[kept_codes] & (True if used is None else used)
+        report.set_aside_rows("first_purchase_after_calibration", kept_user(np.flatnonzero(mask)[:5]),
+                              count=int(mask.sum()))
+        used = ~mask if used is None else used & ~mask
+    all_returns = np.bincount(codes[returns], minlength=n) == rows_of
+    gone = (rows_of > 0) & (kept_of == 0)
+    report.customers = {"read": int((rows_of > 0).sum()), "used": int(parts["in_calibration"].sum()),
+                        "returns_only": int((gone & all_returns).sum()),
+                        "set_aside_only": int((gone & ~all_returns).sum())}
+    report.rows_used = int(kept_codes.size if used is None else used.sum())
+    if report.rows_used:
+        lo, hi = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+        report.first_date = day_to_date(int(np.min(kept_days, where=used, initial=hi)
+                                             if used is not None else kept_days.min()))
+        report.last_date = day_to_date(int(np.max(kept_days, where=used, initial=lo)
+                                            if used is not None else kept_days.max()))
         report.calibration = (report.first_date, day_to_date(c))
         if e > c:
             report.holdout = (day_to_date(c + 1), day_to_date(e))
