@@ -300,7 +300,7 @@ FAULTS = {
     "out of range": (lambda d: d.assign(share=d["share"].where(d.index != 15, 1.2)), 15,
                      "column share: must lie in [0, 1] (got 1.2)"),
     "not a flag": (lambda d: d.assign(tv_carrier=d["tv_carrier"].astype(object).where(
-        d.index != 40, "maybe")), 40, "column tv_carrier: must be TRUE/FALSE or 1/0 (got 'maybe')"),
+        d.index != 40, "maybe")), 40, "column tv_carrier: must be TRUE/FALSE, 1/0, yes/no or x/blank (got 'maybe')"),
 }
 
 
@@ -419,20 +419,29 @@ def test_csv_placeholder_text_is_refused_not_read_as_blank(text, tmp_path, base,
     path = _csv_with(tmp_path, base, "capacity", 9, text)
     assert run_cli(path, "--out", tmp_path / "out.parquet", "--batch-size", 7) == 2
     err = capsys.readouterr().err
-    assert err.strip() == (f"customer-equity: error: {path}, row 11, column capacity: "
-                           f"expected a number, got text (got {text!r})")
+    from customer_equity.reading import not_a_number
+
+    said = not_a_number(text, "capacity", row=11)  # the one reading (issue 20): its own words
+    assert err.strip() == f"customer-equity: error: {path}, row 11, column capacity: {said.rule}" + (
+        f" (got {text!r})" if said.has_value else "")
+    assert "stands for a missing value" in err or "Excel error" in err or "got text" in err
     assert not (tmp_path / "out.parquet").exists()
 
 
-def test_csv_empty_and_blank_cells_stay_blanks(tmp_path, base):
+def test_csv_empty_cells_are_blanks_and_a_cell_of_spaces_is_refused(tmp_path, base):
+    """The one blank (issue 20): an empty cell; a cell of spaces is text, as in Excel."""
     df = base.iloc[:60].copy()
     df["capacity"] = df["capacity"].astype(object)
-    df.loc[3, "capacity"] = "   "
     df.loc[4, "capacity"] = None
     path = tmp_path / "blanks.csv"
     df.to_csv(path, index=False)
     got = batch.measure_file(path, MeasureConfig(), keep_customers=True)
     assert int(got.counts.sum()) == 60
+    df.loc[3, "capacity"] = "   "
+    df.to_csv(path, index=False)
+    with pytest.raises(CustomerEquityError, match=r"blanks\.csv, row 5, column capacity: expected a "
+                       "number, got a cell of spaces: clear the cell for a blank"):
+        batch.measure_file(path, MeasureConfig())
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")
