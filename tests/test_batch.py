@@ -449,7 +449,7 @@ def test_csv_placeholder_text_is_refused_on_dask(tmp_path, base):
     pytest.importorskip("distributed")
     path = _csv_with(tmp_path, base, "capacity", 9, "#N/A")
     with pytest.raises(CustomerEquityError, match=r"customers\.csv, row 11, column capacity: "
-                       r"expected a number, got text \(got '#N/A'\)"):
+                       r"the cell holds the Excel error #N/A"):
         batch.measure_file(path, MeasureConfig(), dask="local", workers=1)
 
 
