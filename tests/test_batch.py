@@ -260,7 +260,7 @@ def test_xlsx_output_is_a_measurement_workbook(files, tmp_path, reference):
                                                               max_col=6, values_only=True)}
     assert by_type["Lighthouse"][:2] == [reference.counts[0], pytest.approx(reference.sums[:, 0].sum())]
     step2 = book["Step 2 Value"]
-    assert step2["M11"].value == "LTV (ce_ltv)" and step2["C11"].value == "Type"
+    assert step2["M11"].value == "LTV" and step2["C11"].value == "Type"
     rows = list(step2.iter_rows(min_row=12, max_row=11 + N, min_col=2, max_col=14, values_only=True))
     assert [r[0] for r in rows] == list(reference.customers["customer_id"])
     assert [r[1] for r in rows] == list(reference.customers["type"].astype(str))

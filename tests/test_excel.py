@@ -100,7 +100,7 @@ VALID = [
       ["Total", 3, 1200.0, 1.0, 400.0]]),
     ("ce_composition", (Cells([["Lighthouse"], ["Profit-seeking"]]), 0, 2, Cells([[100], [100]]),
                         OMITTED, OMITTED, Cells([[50], [50]]), OMITTED, 10),
-     [["kind", "Lighthouse", "Follower", "Rational", "Profit-seeking", "Total"],
+     [["Value kind", "Lighthouse", "Follower", "Rational", "Profit-seeking", "Total"],
       ["PV", 200.0, 0.0, 0.0, 200.0, 400.0],
       ["PPV", 0.0, 0.0, 0.0, 0.0, 0.0],
       ["CV", 0.0, 0.0, 0.0, 0.0, 0.0],

@@ -444,7 +444,7 @@ def valid_composition(draw):
                for t in TYPES]
         body.append([k] + row + [sum(row)])
     totals = [sum(r[j] for r in body) for j in range(1, 6)]
-    want = [["kind", *TYPES, "Total"]] + body + [["Total"] + totals]
+    want = [["Value kind", *TYPES, "Total"]] + body + [["Total"] + totals]
     return [col(types), rate, parg] + [a for a, _ in comps] + [iv_arg, timing], want
 
 

@@ -272,6 +272,29 @@ def _add_templates(commands) -> None:
     p.set_defaults(handler=_templates)
 
 
+# --------------------------------------------------------------------------- freeze
+
+def _freeze(args) -> int:
+    from .excel.freeze import freeze_file
+
+    print(freeze_file(args.book, args.out).message)
+    return 0
+
+
+def _add_freeze(commands) -> None:
+    p = commands.add_parser(
+        "freeze", help="a copy of a workbook with its CE_ formulas replaced by their values",
+        description="Write a copy of BOOK for people without the Customer Equity add-in: every formula "
+                    "that calls a CE_ function is replaced by the value it shows, ordinary formulas are "
+                    "kept, and a first sheet says what was frozen and when. The copy shows the same "
+                    "numbers in any Excel and in LibreOffice (the ribbon's Share as values button does "
+                    "the same for the active workbook).")
+    p.add_argument("book", type=Path, metavar="BOOK.xlsx", help="the workbook (.xlsx or .xlsm)")
+    p.add_argument("--out", type=Path, metavar="COPY.xlsx",
+                   help="the copy to write (default: 'BOOK (values).xlsx' beside the workbook)")
+    p.set_defaults(handler=_freeze)
+
+
 # --------------------------------------------------------------------------- addin
 
 def _addin_call(fn, *args, **kwargs):
@@ -652,7 +675,7 @@ def _add_prospects(commands) -> None:
 
 
 COMMANDS = (_add_measure, _add_forecast, _add_whatif, _add_retention, _add_prospects, _add_templates,
-            _add_addin)
+            _add_freeze, _add_addin)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -243,6 +243,15 @@ class Text(Kind):
         return v.strip().lower() if self.lower and isinstance(v, str) else v
 
 
+class LeverName(Text):
+    """A what-if lever named in words or by its name (``Discount rate`` or ``rate``), as the
+    core names it (:func:`customer_equity.excel.cells.lever_key`)."""
+
+    def read(self, x, name):
+        v = super().read(x, name)
+        return cells.lever_key(v) if isinstance(v, str) else v
+
+
 class Timing(Text):
     """ "end" (or 0) or "begin" (or 1), one cell; the core reads it
     (:func:`customer_equity.reading.timing_code`)."""
@@ -525,6 +534,8 @@ class Structure(Kind):
         arr = np.asarray(x, dtype=object)
         if arr.ndim == 2 and arr.shape[0] >= 2 and isinstance(arr[0, 0], str) \
                 and arr[0, 0].strip().lower() == "type":
+            arr = arr.copy()  # the headers in words ("Customer share") or as column names alike
+            arr[0] = [cells.header_key(h) if isinstance(h, str) else h for h in arr[0]]
             frame = reading.table(arr, name)
             with _in_table(name, frame):
                 try:
@@ -540,8 +551,8 @@ class Structure(Kind):
                 return core.structure_from_counts(arr[:, 0], arr[:, 1])
             except CustomerEquityError as err:
                 raise err.relocated(argument=f"{name} ({err.argument})") from None
-        raise CustomerEquityError(name, "give a spilled CE_STRUCTURE (with its header row 'type', "
-                                  "'customers', ...) or 4 rows x 2 columns: customers and average "
+        raise CustomerEquityError(name, "give a spilled CE_STRUCTURE (with its header row 'Type', "
+                                  "'Customers', ...) or 4 rows x 2 columns: customers and average "
                                   "value per type",
                                   value=f"{arr.shape[0]} x {arr.shape[1]}" if arr.ndim == 2 else x)
 
@@ -569,7 +580,10 @@ class Weights(Kind):
     def read(self, x, name):
         arr = np.asarray(x, dtype=object)
         if arr.ndim == 2 and arr.shape[1] == 2 and all(isinstance(v, str) for v in arr[:, 0]):
-            return {k.strip(): v for k, v in arr.tolist()}
+            rows = arr.tolist()
+            if rows and cells.header_key(rows[0][0]) == "trait":  # CE_PROSPECT_WEIGHTS with its header
+                rows = rows[1:]
+            return {k.strip(): v for k, v in rows}
         return cells.as_list(x)
 
 
@@ -638,14 +652,15 @@ class Horizon(Kind):
 
 class Spilled:
     """A pandas table spilled with its header row (:func:`customer_equity.excel.cells.table`):
-    ``first_header`` heads the index column (None: no index column); ``labels_as_text=False``
-    keeps the index labels as they are (customer ids: numbers stay numbers)."""
+    ``first_header`` heads the index column (None: no index column); ``words`` shows the header
+    in words ("Customers before"); ``labels_as_text=False`` keeps the index labels as they are
+    (customer ids: numbers stay numbers)."""
 
-    def __init__(self, first_header=None, *, title_case=False, labels_as_text=True):
-        self.first_header, self.title_case, self.labels_as_text = first_header, title_case, labels_as_text
+    def __init__(self, first_header=None, *, words=False, labels_as_text=True):
+        self.first_header, self.words, self.labels_as_text = first_header, words, labels_as_text
 
     def cells(self, frame):
-        out = cells.table(frame, self.first_header, title_case=self.title_case)
+        out = cells.table(frame, self.first_header, words_header=self.words)
         if not self.labels_as_text:
             for row, label in zip(out[1:], frame.index.tolist()):
                 row[0] = label
@@ -658,7 +673,7 @@ class WhatIfTable:
     same note)."""
 
     def cells(self, w):
-        out = cells.table(w.table, "type")
+        out = cells.table(w.table, "type", words_header=True)
         if w.dropped_income:
             out.append(["Note", f"{w.dropped_income:,.0f} of transaction income falls in periods "
                         "without carriers after the change and is not earned"] + [""] * (len(out[0]) - 2))

@@ -69,7 +69,7 @@ from .._version import __version__
 from .. import model as core
 from ..model import forecast as _fc
 from .arguments import (BaseRetention, Block, Column, Counts, Date, FitTable, Flags, Horizon, log_frame,
-                        Lever, LeverGrid, List, Moves, Number, Numbers, Params, Periods, Settings,
+                        Lever, LeverGrid, LeverName, List, Moves, Number, Numbers, Params, Periods, Settings,
                         Single, Spilled, Structure, Table, Text, Timing, Traits, Weights,
                         WhatIfTable, excel_function)
 
@@ -249,13 +249,13 @@ def ce_equity(types, ltv):
 
 
 @excel_function(types=Column("Customer type per customer (one column)."), ltv=_LTV,
-                returns=Spilled("type", title_case=True))
+                returns=Spilled("type", words=True))
 def ce_equity_table(types, ltv):
     """Equity per type with headers: Type, Customers, Equity, Share, Average, and a Total row. Python: equity_table."""
     return core.equity_table(types, ltv)
 
 
-@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("kind"))
+@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("value kind", words=True))
 def ce_composition(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
     """Composition matrix with headers: value kinds (PV ... Iv) x customer types, with totals. Python: composition_matrix."""
     return core.composition_matrix(types, rate, periods, pv, ppv, cv, kv, tv, iv=iv, timing=timing)
@@ -324,7 +324,7 @@ _LEVERS = dict(
                                  "times."))
 
 
-@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("type"))
+@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("type", words=True))
 def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
     """Structure of customer equity with headers: per type customers, shares, equity, average, value-kind mix. Python: structure_from_values."""
     return core.structure_from_values(types, rate, pv, ppv, cv, kv, tv, iv, periods, timing or "end")
@@ -336,7 +336,7 @@ def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None
                               "without customers)."),
                 value_mix=Block("Optional: share of each type's equity by value kind, 4 rows x 6 "
                                 "columns (PV, PPV, CV, KV, TV, Iv), rows adding up to 1.", default=None),
-                returns=Spilled("type"))
+                returns=Spilled("type", words=True))
 def ce_structure_counts(customers, average, value_mix=None):
     """A (competitor's) structure from customers and average value per type, with headers. Python: structure_from_counts."""
     return core.structure_from_counts(customers, average, value_mix=value_mix)
@@ -349,7 +349,7 @@ _COMPARE_COLUMNS = ["customers_change", "customer_share_change", "equity_change"
 
 @excel_function(structure_from=Structure(_STRUCTURE + " The earlier (or own) structure."),
                 structure_to=Structure(_STRUCTURE + " The later (or competitor's) structure."),
-                returns=Spilled("type"))
+                returns=Spilled("type", words=True))
 def ce_structure_compare(structure_from, structure_to):
     """Change from one structure to another per type: differences (shares in share units) and volume, mix and value effects adding up to the change of equity. Python: compare_structures."""
     compared = core.compare_structures([structure_from, structure_to], ["from", "to"])
@@ -366,12 +366,16 @@ def ce_whatif(customers, config=None, retention_change=None, rate=None, margin_c
 
 
 @excel_function(customers=_CUSTOMERS, config=_SETTINGS,
-                row_lever=Text("The lever down the rows: retention_change, rate, margin_change or "
-                               "transaction_income."),
+                row_lever=LeverName("The lever down the rows, in words or by its name: Retention "
+                                    "change (retention_change), Discount rate (rate), Unit margin "
+                                    "change (margin_change), Share of wallet change (share_change), "
+                                    "Loyalty change (loyalty_change) or Transaction income "
+                                    "(transaction_income)."),
                 row_values=Numbers("Its values (a column or a row)."),
-                column_lever=Text("The lever across the columns (another one)."),
+                column_lever=LeverName("The lever across the columns (another one)."),
                 column_values=Numbers("Its values (a row or a column)."),
-                result=Text('"equity" (default) or "difference" from today\'s equity.', default="equity"),
+                result=Text('"equity" (default) or "difference" from today\'s equity.', default="equity",
+                            lower=True),
                 returns=LeverGrid())
 def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, column_values, result=None):
     """Customer equity over a grid of two levers (like the Sensitivity sheet): lever values as headers. Python: what_if_grid."""
@@ -383,7 +387,7 @@ def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, colum
                 p_alive=Lever("Optional: P(alive) per customer from a forecast (one column)."),
                 age=Lever("Optional, with p_alive: each customer's age in periods (one column)."),
                 point=Number("The fall in retention to price (default 0.01, one point).", default=0.01),
-                returns=Spilled("type"))
+                returns=Spilled("type", words=True))
 def ce_retention_watch(customers, config=None, p_alive=None, age=None, point=None):
     """Per type: implied retention, equity, the equity at stake if retention falls a point, key customers at risk; with headers. Python: retention_watch."""
     return core.retention_watch(customers, config, p_alive=p_alive, age=age, point=point)
@@ -413,7 +417,7 @@ _CUSTOMER_LTV = Column("Lifetime value per current customer (one column).")
                 cutoff=Number("Score below which a prospect is to avoid (default: that of the lowest "
                               "avoid_share of current customers)."),
                 avoid_share=Number("Default 0.2.", default=0.2),
-                returns=Spilled())
+                returns=Spilled(words=True))
 def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=None, best=None,
                  neighbours=None, cutoff=None, avoid_share=None):
     """Prospects ranked by the traits of the best customers: rank, score, expected type, value estimate, avoid flag; with headers. Python: screen_prospects."""
@@ -422,7 +426,7 @@ def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=Non
 
 
 @excel_function(customers=Table("The current customers' traits " + _TRAITS + ".", relocate=False),
-                ltv=_CUSTOMER_LTV, traits=_TRAIT_NAMES, best=_BEST, returns=Spilled("trait"))
+                ltv=_CUSTOMER_LTV, traits=_TRAIT_NAMES, best=_BEST, returns=Spilled("trait", words=True))
 def ce_prospect_weights(customers, ltv, traits=None, best=None):
     """Weight of each trait that sets the best current customers apart (standardized difference of means), with headers. Python: prospect_weights."""
     return core.prospect_weights(customers, ltv, traits=traits, best=best).to_frame("weight")
