@@ -123,7 +123,7 @@ def test_what_if_lever_names_of_the_grid_are_checked(libreoffice):
         target, address = cell(book, "ce_in_wi_grid_row_lever")
         target.setString("retention")
         message = refused(book)
-    assert message.startswith(f"ce_in_wi_grid_row_lever ({address}) holds 'retention': choose one of")
+    assert message.startswith(f"ce_in_wi_grid_row_lever ({address}) holds 'retention': choose one of Retention change")
 
 
 def test_the_pristine_formula_templates_pass_their_checks(libreoffice):
@@ -195,8 +195,14 @@ def test_a_workbook_whose_dynamic_arrays_were_stripped_is_refused_with_how_to_re
     with pytest.raises(refresh.RefreshError) as caught:
         refresh.refresh_file(saved)
     message = str(caught.value)
-    assert message.startswith("This workbook has lost its dynamic arrays: the formulas at ")
-    assert "Step 1 Classify!E12" in message and "no longer spill" in message
+    from customer_equity.excel.book import _a1
+    from customer_equity.excel.templates.measurement_contract import ANCHORS
+
+    lost = refresh.OpenpyxlBook.open(saved).lost_dynamic_arrays()
+    assert {f"{s}!{_a1(r + 1, c + 1)}" for s, r, c in ANCHORS.values()} <= set(lost)
+    assert message.startswith("This workbook has lost its dynamic arrays: the formulas at "
+                              + ", ".join(lost[:5]))
+    assert "no longer spill" in message
     assert "press F2 and then Enter" in message and "customer-equity templates" in message
     assert saved.read_bytes() == before  # nothing written
     assert refresh.OpenpyxlBook.open(original).lost_dynamic_arrays() == []

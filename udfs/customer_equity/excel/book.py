@@ -102,7 +102,9 @@ def spill_anchors(definitions) -> list[tuple[str, str]]:
     for text in definitions:
         for m in _SPILL_NAME.finditer(text or ""):
             sheet, col, row = m.group(1, 2, 3) if m.group(1) is not None else m.group(4, 5, 6)
-            found.append((sheet.replace("''", "'"), f"{col.upper()}{row}"))
+            anchor = (sheet.replace("''", "'"), f"{col.upper()}{row}")
+            if anchor not in found:  # several names may spill from one anchor
+                found.append(anchor)
     return found
 
 

@@ -142,8 +142,13 @@ def check_what_if(inputs):
     change = _number(_flat(inputs, "ce_in_wi_income_change")[0], "ce_in_wi_income_change",
                      blank=np.nan, low=-1, rule="an income change must be >= -1 (-100 %)")
     moves = _moves(inputs)
+    from ..cells import LEVER_WORDS, lever_key
+
     for name in ("ce_in_wi_grid_row_lever", "ce_in_wi_grid_col_lever"):
-        _word(_flat(inputs, name)[0], name, core.LEVERS)
+        lever = _flat(inputs, name)[0]
+        if not isinstance(lever, str) or lever_key(lever) not in core.LEVERS:
+            raise RefreshError(f"{name} holds {lever!r}: choose one of "
+                               f"{', '.join(LEVER_WORDS.get(k, k) for k in core.LEVERS)}.", name)
     for name in ("ce_in_wi_grid_rows", "ce_in_wi_grid_cols"):
         for k, v in enumerate(_flat(inputs, name)):
             _number(v, name, k + 1, blank=0.0, rule="expected a number")
