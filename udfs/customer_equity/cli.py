@@ -423,6 +423,9 @@ def _forecast(args) -> int:
 
     from .files.forecast import SAMPLE_CALIBRATION_END, forecast_file
 
+    if args.plots and args.model == "bg-bb":
+        raise CustomerEquityError("--plots", "not with --model bg-bb yet: the diagnostics draw the "
+                                  "continuous-time models")
     dask, _ = _dask_address(args.dask, args.workers, "")
     log, calibration_end = args.log, args.calibration_end
     if log is None:
@@ -437,8 +440,13 @@ def _forecast(args) -> int:
         calibration_end=calibration_end, observation_end=args.observation_end,
         horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
         config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
-        dask=dask, workers=args.workers, progress=_progress(args.progress),
-        strict=args.strict, duplicates=args.duplicates)
+        dask=dask, workers=args.workers, progress=_progress(args.progress), model=args.model,
+        compare=args.compare, strict=args.strict, duplicates=args.duplicates)
+    plots = []
+    if args.plots:
+        from .files.plots import write_plots
+
+        plots = write_plots(result.forecast, args.plots)
     seconds = time.perf_counter() - started
     if args.log is None:
         result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
@@ -446,6 +454,8 @@ def _forecast(args) -> int:
         if result.forecast.summary.report is not None:
             result.forecast.summary.report.source = "the bundled CDNOW sample"
     print(result.report())
+    if plots:
+        print("\nDiagnostics: " + ", ".join(str(p) for p in plots))
     where = f"; results in {args.out}" if args.out else ""
     n = result.forecast.summary.counts["transactions"]
     print(f"\nForecast {len(result.forecast.summary.customers):,} customers from {n:,} "
@@ -458,9 +468,10 @@ def _add_forecast(commands) -> None:
 
     p = commands.add_parser(
         "forecast", help="forecast purchases, spend and equity from a transaction log",
-        description="Summarise a transaction log per customer, fit BG/NBD and Gamma-Gamma, "
-                    "forecast each customer's purchases, spend and lifetime value; with "
-                    "--customers, measure customer equity by type.")
+        description="Summarise a transaction log per customer, fit BG/NBD (or Pareto/NBD, "
+                    "MBG/NBD) and Gamma-Gamma, compare the purchase models, forecast each "
+                    "customer's purchases, spend and lifetime value; with --customers, measure "
+                    "customer equity by type.")
     p.add_argument("log", metavar="LOG", nargs="?",
                    help="transaction log: .csv, .parquet or .xlsx, one row per transaction "
                    "(default: the bundled CDNOW sample, calibrated to 1997-09-30)")
@@ -496,9 +507,54 @@ def _add_forecast(commands) -> None:
     p.add_argument("--config", metavar="FILE", help="measurement configuration (.toml, .json)")
     p.add_argument("--out", metavar="FILE",
                    help="per customer: .csv, .parquet, .xlsx; the summary: .json")
+    p.add_argument("--model", default="bg-nbd", choices=("bg-nbd", "pareto-nbd", "mbg-nbd", "bg-bb"),
+                   help="purchase model of the forecast (default bg-nbd); bg-bb reads the log as "
+                   "discrete opportunities, one per --unit after each customer's first purchase")
+    p.add_argument("--plots", metavar="DIR",
+                   help="write the diagnostics as PNG files into DIR: customers by repeat purchases "
+                   "observed and expected, calibration vs holdout, P(alive) by frequency and "
+                   "recency (needs matplotlib: the plots extra)")
+    p.add_argument("--no-compare", dest="compare", action="store_false",
+                   help="fit the chosen purchase model only, not all three for the comparison "
+                   "(log-likelihood, BIC, holdout error) in the report and the JSON summary")
     _add_run_options(p, what="LOG", unit="transactions", batch_size=DEFAULT_BATCH_SIZE,
                      progress_default="on a terminal")
     p.set_defaults(handler=_forecast)
+
+
+# --------------------------------------------------------------------------- retention-fit
+
+def _retention_fit(args) -> int:
+    from .files.retention import retention_fit_file
+
+    result = retention_fit_file(args.survivors, periods=args.periods, margin=args.margin,
+                                rate=args.rate, timing=args.timing, out=args.out, sheet=args.sheet)
+    print(result.report())
+    if args.out:
+        print(f"\nResults in {args.out}")
+    return 0
+
+
+def _add_retention_fit(commands) -> None:
+    p = commands.add_parser(
+        "retention-fit", help="fit shifted-beta-geometric retention to cohorts' survivors",
+        description="Fit the shifted-beta-geometric model (Fader & Hardie 2007) to a survivor "
+                    "table (a row per cohort: its size, then the customers still active at the "
+                    "start of each later period) and give the retention curve; with --margin "
+                    "and --rate, the retention-based lifetime value at each tenure.")
+    p.add_argument("survivors", metavar="SURVIVORS",
+                   help="survivor table: .csv, .xlsx or .parquet with a header row; an optional "
+                   "first column of cohort labels")
+    p.add_argument("--periods", type=_positive_int, metavar="N",
+                   help="periods of the curve (default: the table's and five more)")
+    p.add_argument("--margin", type=_finite_number, metavar="M",
+                   help="margin per period of an active customer (with --rate: lifetime values)")
+    p.add_argument("--rate", type=_finite_number, metavar="R", help="discount rate per period")
+    p.add_argument("--timing", choices=("end", "begin"), default="end",
+                   help="margin at the end of each period retained (default) or at its start")
+    p.add_argument("--out", metavar="FILE", help="the curve: .csv, .xlsx; fit and curve: .json")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx table (default the first)")
+    p.set_defaults(handler=_retention_fit)
 
 
 # --------------------------------------------------------------------------- decisions (issue 14)
@@ -674,8 +730,8 @@ def _add_prospects(commands) -> None:
     p.set_defaults(handler=_prospects)
 
 
-COMMANDS = (_add_measure, _add_forecast, _add_whatif, _add_retention, _add_prospects, _add_templates,
-            _add_freeze, _add_addin)
+COMMANDS = (_add_measure, _add_forecast, _add_retention_fit, _add_whatif, _add_retention,
+            _add_prospects, _add_templates, _add_freeze, _add_addin)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,6 +49,12 @@ CE_EXPECTED_...     forecast.expected_purchases (CE_EXPECTED_PURCHASES; horizon 
 CE_GAMMA_GAMMA_FIT  forecast.fit_gamma_gamma    Excel spills a labelled table
 CE_EXPECTED_SPEND   forecast.expected_spend
 CE_FORECAST_LTV     forecast.forecast_clv       of forecast_values: one call in Excel
+CE_PARETO_NBD_...   forecast.fit_pareto_nbd,    (_FIT, _P_ALIVE, _EXPECTED_PURCHASES; the same
+                    pareto_nbd_p_alive, ...     for CE_MBGNBD_... and CE_BGBB_...)
+CE_SBG_FIT          forecast.fit_sbg            Excel spills a labelled table
+CE_SBG_RETENTION    forecast.sbg_retention      a row of rates (and CE_SBG_SURVIVAL, a row)
+CE_SBG_DERL         forecast.sbg_derl
+CE_SBG_LTV          forecast.sbg_ltv
 CE_STRUCTURE        structure_from_values       the order of CE_COMPOSITION (periods third)
 CE_STRUCTURE_COUNTS structure_from_counts
 CE_STRUCTURE_COMPARE compare_structures         two ranges, from and to, instead of a list
@@ -66,6 +72,7 @@ import numpy as np
 import xlwings as xw
 
 from .._version import __version__
+from ..errors import CustomerEquityError
 from .. import model as core
 from ..model import forecast as _fc
 from .arguments import (BaseRetention, Block, Column, Counts, Date, FitTable, Flags, Horizon, log_frame,
@@ -81,6 +88,11 @@ __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_
            # forecasts from a transaction log
            "ce_log_summary", "ce_log_check", "ce_bgnbd_fit", "ce_p_alive", "ce_expected_purchases",
            "ce_gamma_gamma_fit", "ce_expected_spend", "ce_forecast_ltv",
+           # the models beyond BG/NBD
+           "ce_pareto_nbd_fit", "ce_pareto_nbd_p_alive", "ce_pareto_nbd_expected_purchases",
+           "ce_mbgnbd_fit", "ce_mbgnbd_p_alive", "ce_mbgnbd_expected_purchases",
+           "ce_bgbb_fit", "ce_bgbb_p_alive", "ce_bgbb_expected_purchases",
+           "ce_sbg_fit", "ce_sbg_retention", "ce_sbg_survival", "ce_sbg_derl", "ce_sbg_ltv",
            # decisions: structure, what-if, retention, prospects
            "ce_structure", "ce_structure_counts", "ce_structure_compare", "ce_whatif",
            "ce_whatif_grid", "ce_retention_watch", "ce_prospects", "ce_prospect_weights"]
@@ -551,3 +563,142 @@ def ce_forecast_ltv(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, m
     """Forecast lifetime value per row: sum over periods k of (E[Y(k)] - E[Y(k-1)]) x E[M] x margin, discounted. Python: forecast.forecast_clv."""
     values = _fc.forecast_values(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, periods, margin)
     return _fc.forecast_clv(values, rate, timing)
+
+
+# =====================================================================================
+# --- the models beyond BG/NBD (issue 22): Pareto/NBD, MBG/NBD, BG/BB, sBG retention ---
+# =====================================================================================
+
+_PNBD = ("Pareto/NBD parameters: the table CE_PARETO_NBD_FIT spills (rows r, alpha, s, beta), or "
+         "r, alpha, s, beta in this order.")
+_MBG = ("MBG/NBD parameters: the table CE_MBGNBD_FIT spills (rows r, alpha, a, b), or r, alpha, "
+        "a, b in this order.")
+_BGBB = ("BG/BB parameters: the table CE_BGBB_FIT spills (rows alpha, beta, gamma, delta), or "
+         "alpha, beta, gamma, delta in this order.")
+_SBG = ("sBG parameters: the table CE_SBG_FIT spills (rows alpha, beta), or alpha, beta in this "
+        "order.")
+_HORIZON = ("Forecast horizon t in the summary's unit (>= 0): one for all, one per customer (a "
+            "column), or a row of horizons (spills one column per horizon).")
+_OPP_FREQ = Block("Opportunities taken x per customer (whole numbers, 0 to n_periods).")
+_OPP_REC = Block("Opportunity of the last purchase t_x per customer (whole, x <= t_x <= n_periods; "
+                 "0 when x is 0).")
+_OPP_N = Block("Opportunities n observed per customer (whole numbers >= 0), or one for all.")
+
+
+def _per_horizon(expected, horizon):
+    """A row of horizons gives the core's (K, N) table: spilled N x K, a column per horizon."""
+    return expected.T if np.ndim(horizon) == 2 else expected
+
+
+@excel_function(frequency=_FREQ, recency=_REC, T=_T, returns=FitTable())
+def ce_pareto_nbd_fit(frequency, recency, T):
+    """Pareto/NBD fit by maximum likelihood: r, alpha, s, beta with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_pareto_nbd."""
+    return _fc.fit_pareto_nbd(frequency, recency, T)
+
+
+@excel_function(params=Params(_PNBD, "pareto_nbd"), frequency=_FREQ, recency=_REC, T=_T)
+def ce_pareto_nbd_p_alive(params, frequency, recency, T):
+    """Probability each customer is still active at the calibration end (Pareto/NBD), per row. Python: forecast.pareto_nbd_p_alive."""
+    return _fc.pareto_nbd_p_alive(params, frequency, recency, T)
+
+
+@excel_function(params=Params(_PNBD, "pareto_nbd"), horizon=Horizon(_HORIZON), frequency=_FREQ,
+                recency=_REC, T=_T)
+def ce_pareto_nbd_expected_purchases(params, horizon, frequency, recency, T):
+    """Expected purchases of each customer in the next t units (Pareto/NBD E[Y(t)]), per row. Python: forecast.pareto_nbd_expected_purchases."""
+    return _per_horizon(_fc.pareto_nbd_expected_purchases(params, horizon, frequency, recency, T),
+                        horizon)
+
+
+@excel_function(frequency=_FREQ, recency=_REC, T=_T, returns=FitTable())
+def ce_mbgnbd_fit(frequency, recency, T):
+    """MBG/NBD fit by maximum likelihood: r, alpha, a, b with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_mbgnbd."""
+    return _fc.fit_mbgnbd(frequency, recency, T)
+
+
+@excel_function(params=Params(_MBG, "mbgnbd"), frequency=_FREQ, recency=_REC, T=_T)
+def ce_mbgnbd_p_alive(params, frequency, recency, T):
+    """Probability each customer is still active at the calibration end (MBG/NBD: below 1 without a repeat purchase), per row. Python: forecast.mbgnbd_p_alive."""
+    return _fc.mbgnbd_p_alive(params, frequency, recency, T)
+
+
+@excel_function(params=Params(_MBG, "mbgnbd"), horizon=Horizon(_HORIZON), frequency=_FREQ,
+                recency=_REC, T=_T)
+def ce_mbgnbd_expected_purchases(params, horizon, frequency, recency, T):
+    """Expected purchases of each customer in the next t units (MBG/NBD E[Y(t)]), per row. Python: forecast.mbgnbd_expected_purchases."""
+    return _per_horizon(_fc.mbgnbd_expected_purchases(params, horizon, frequency, recency, T), horizon)
+
+
+@excel_function(frequency=_OPP_FREQ, recency=_OPP_REC, n_periods=_OPP_N,
+                weights=Block("Customers each row stands for (a recency/frequency table's counts); "
+                              "default 1 each.", default=None),
+                returns=FitTable())
+def ce_bgbb_fit(frequency, recency, n_periods, weights=None):
+    """BG/BB fit for discrete purchase opportunities: alpha, beta, gamma, delta with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_bgbb."""
+    return _fc.fit_bgbb(frequency, recency, n_periods, weights)
+
+
+@excel_function(params=Params(_BGBB, "bgbb"), frequency=_OPP_FREQ, recency=_OPP_REC, n_periods=_OPP_N,
+                m_periods=Block("Opportunities ahead (whole, >= 0): default 1, P(alive) at the next "
+                                "opportunity; 0 at the last one observed.", default=1))
+def ce_bgbb_p_alive(params, frequency, recency, n_periods, m_periods=None):
+    """Probability each customer is still active at opportunity n + m (BG/BB), per row. Python: forecast.bgbb_p_alive."""
+    return _fc.bgbb_p_alive(params, frequency, recency, n_periods, m_periods)
+
+
+@excel_function(params=Params(_BGBB, "bgbb"),
+                m_periods=Horizon("Opportunities ahead (whole, >= 0): one for all, one per customer "
+                                  "(a column), or a row of them (spills one column each)."),
+                frequency=_OPP_FREQ, recency=_OPP_REC, n_periods=_OPP_N)
+def ce_bgbb_expected_purchases(params, m_periods, frequency, recency, n_periods):
+    """Expected purchases of each customer over the next m opportunities (BG/BB), per row. Python: forecast.bgbb_expected_purchases."""
+    return _per_horizon(_fc.bgbb_expected_purchases(params, m_periods, frequency, recency, n_periods),
+                        m_periods)
+
+
+@excel_function(survivors=Block("Survivor table: a row per cohort, its size then the customers still "
+                                "active at the start of each later period; blank after a cohort's "
+                                "last period."),
+                returns=FitTable())
+def ce_sbg_fit(survivors):
+    """Shifted-beta-geometric retention fit to cohorts' survivors: alpha, beta with standard errors, log-likelihood, customers and cohorts (a labelled table). Python: forecast.fit_sbg."""
+    _, _, cohorts = _fc.survivor_counts(survivors)
+    return _fc.fit_sbg(survivors), {"cohorts": float(cohorts)}
+
+
+@excel_function(params=Params(_SBG, "sbg"),
+                periods=Single("Periods: a whole number >= 1 (spills that many rates in a row)."))
+def ce_sbg_retention(params, periods):
+    """Retention rate of each period t = 1..periods, (beta + t - 1)/(alpha + beta + t - 1): a row, ready for CE_LTV_RETENTION. Python: forecast.sbg_retention."""
+    rates = _fc.sbg_retention(params, periods)
+    if rates.size == 0:
+        raise CustomerEquityError("periods", "must be >= 1 for a row of retention rates", value=0)
+    return rates.reshape(1, -1)
+
+
+@excel_function(params=Params(_SBG, "sbg"),
+                periods=Single("The last period: a whole number >= 0 (spills S(0)..S(periods))."))
+def ce_sbg_survival(params, periods):
+    """Share of a cohort still active at the start of periods 0..periods (S(0) = 1): a row; times the cohort's size, its projected survivors. Python: forecast.sbg_survival."""
+    return _fc.sbg_survival(params, periods).reshape(1, -1)
+
+
+@excel_function(params=Params(_SBG, "sbg"),
+                rate=Block("Discount rate per period, >= 0 (a row or column broadcasts)."),
+                renewals=Block("Renewals the customer has made (whole, >= 0); default 0.", default=0))
+def ce_sbg_derl(params, rate, renewals=None):
+    """Discounted expected residual lifetime (Fader & Hardie): the expected future payments of a customer about to renew, discounted. Python: forecast.sbg_derl."""
+    return _fc.sbg_derl(params, rate, renewals)
+
+
+@excel_function(params=Params(_SBG, "sbg"),
+                margin=Block("Margin per period of an active customer (money)."),
+                rate=Block("Discount rate per period, >= 0."),
+                periods=Periods("Horizon in periods; omitted or blank: no end.", optional=True),
+                renewals=Block("Renewals the customer has made (whole, >= 0); default 0: just "
+                               "acquired.", default=0),
+                timing=Timing(_TIMING))
+def ce_sbg_ltv(params, margin, rate, periods=None, renewals=None, timing=None):
+    """Retention-based lifetime value with the sBG's rising retention: sum of margin x S(n+t)/S(n) x (1+rate)^-t. Python: forecast.sbg_ltv."""
+    return _fc.sbg_ltv(params, margin, rate, periods, renewals, timing)
+
