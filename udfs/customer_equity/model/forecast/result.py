@@ -19,9 +19,27 @@ from . import purchases as _purchases
 from .bgnbd import fit_bgnbd
 from .data import LogSummary
 from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
-from .value import ForecastJoin, _margin, forecast_clv, join_forecast
+from .value import ForecastJoin, _margin, check_horizon, forecast_clv, join_forecast
 
 __all__ = ["PREDICTION_COLUMNS", "CustomerForecast", "fit_forecast"]
+
+#: Seconds of the expected-purchases grid computed in one step.
+STEP_SECONDS = 0.25
+#: Distinct customers whose expected purchases are timed to estimate the grid's cost.
+COST_SAMPLE = 32
+
+
+def _grid_cost(fit, periods, ux, uT):
+    """Seconds a cell of the expected-purchases grid takes, measured on a sample of the
+    customers at half the horizon and at the horizon (the series is slowest there)."""
+    import time
+
+    pick = np.unique(np.linspace(0, len(ux) - 1, min(len(ux), COST_SAMPLE)).astype(np.int64))
+    t = np.array([[periods / 2], [float(periods)]])
+    started = time.perf_counter()
+    with np.errstate(all="ignore"):
+        _purchases.numerator(fit, t, ux[pick], uT[pick])
+    return max((time.perf_counter() - started) / t.size / pick.size, 2e-8)
 
 PREDICTION_COLUMNS = ("frequency", "recency", "T", "monetary_value", "p_alive",
                       "expected_purchases", "expected_spend", "clv")
@@ -84,8 +102,15 @@ class CustomerForecast:
             fit = self.purchase_model
             x, t_x, T, _ = self._columns()
             (ux, uT), inverse = group_rows(x, T)
+            cost = _grid_cost(fit, periods, ux, uT)
+            check_horizon(periods, len(x), rows_at_once=len(ux), name="horizon",
+                          grid_rows=len(ux), grid_cost=cost)
             k = np.arange(periods + 1, dtype=np.float64)[:, None]
-            table = _purchases.numerator(fit, k, ux, uT) + 0.0
+            table = np.empty((periods + 1, len(ux)))
+            # in steps of about STEP_SECONDS: Ctrl-C and SIGTERM are heard between two steps
+            step = max(1, int(STEP_SECONDS / (cost * (periods + 1))))
+            for j in range(0, len(ux), step):
+                table[:, j:j + step] = _purchases.numerator(fit, k, ux[j:j + step], uT[j:j + step])
             if not np.isfinite(table).all():  # the same clear error as expected_purchases
                 _purchases.expected_purchases(fit, float(periods), x, t_x, T)
             self._grids.clear()
