@@ -21,6 +21,11 @@ gives CPU-bound tasks at that moment (see :func:`bench_dask`).
     python benchmarks/bench_forecast.py --sizes 10000000 --lifetimes-max 0 --in-memory-max 0
     python benchmarks/bench_forecast.py --sizes 1000000 --lifetimes-max 0 --in-memory-max 0 \
         --no-memory --dask
+
+With --models, instead: the fits of the models beyond BG/NBD (Pareto/NBD, MBG/NBD, BG/BB,
+sBG), ours beside lifetimes' fitters, at each size (see :func:`bench_models`):
+
+    python benchmarks/bench_forecast.py --models --sizes 1000000
 """
 
 from __future__ import annotations
@@ -279,6 +284,156 @@ def bench(n, args, tmp):
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# The models beyond BG/NBD (issue 22): each fit beside lifetimes' fitter, on the same summary.
+# Self-contained (its own data, its own option --models) so that it stays apart from the rest.
+
+#: Fader, Hardie & Shang's donations estimates, used to draw a discrete-opportunity cohort.
+FHS_BGBB = (1.204, 0.750, 0.657, 2.783)
+#: Fader & Hardie's "regular" sBG estimates, used to draw contract cohorts.
+FH_SBG = (0.704, 1.182)
+
+
+def bgbb_cohort(n, seed=2010, most=12):
+    """``(frequency, recency, n_periods)`` of ``n`` customers drawn from BG/BB (FHS's
+    donation estimates), each observed for 2..``most`` yearly opportunities."""
+    rng = np.random.default_rng(seed)
+    alpha, beta, gamma, delta = FHS_BGBB
+    p = rng.beta(alpha, beta, n)
+    theta = rng.beta(gamma, delta, n)
+    periods = rng.integers(2, most + 1, n)
+    opportunity = np.arange(1, most + 1)
+    death = rng.geometric(theta)  # the first opportunity at which the customer has left
+    buys = (rng.random((n, most)) < p[:, None]) & (opportunity < death[:, None]) \
+        & (opportunity <= periods[:, None])
+    x = buys.sum(axis=1)
+    t_x = np.where(x > 0, most - np.argmax(buys[:, ::-1], axis=1), 0)
+    return x.astype(float), t_x.astype(float), periods.astype(float)
+
+
+def sbg_cohorts(n, seed=2007, cohorts=12):
+    """A survivor table of ``n`` contract customers in ``cohorts`` yearly cohorts drawn from
+    sBG (F&H's "regular" estimates): cohort k is followed for ``cohorts - k`` years."""
+    rng = np.random.default_rng(seed)
+    alpha, beta = FH_SBG
+    size = np.full(cohorts, n // cohorts)
+    size[: n % cohorts] += 1
+    table = np.full((cohorts, cohorts + 1), np.nan)
+    for k in range(cohorts):
+        life = rng.geometric(rng.beta(alpha, beta, size[k]))  # the period each customer leaves in
+        years = cohorts - k
+        table[k, : years + 1] = [(life > t).sum() for t in range(years + 1)]
+    return table
+
+
+def _same_objective(name, ours, theirs):
+    """Refuse to time two fitters that do not maximise the same likelihood."""
+    if not np.isclose(ours, theirs, rtol=1e-9, atol=1e-9):
+        raise RuntimeError(f"{name}: our log-likelihood {ours!r} and lifetimes' {theirs!r} differ "
+                           "at the same parameters: not the same model")
+
+
+def bench_models(n, repeat=3):
+    """Fit time of Pareto/NBD, MBG/NBD and BG/BB at ``n`` customers, ours and lifetimes',
+    medians of ``repeat`` interleaved runs; sBG (no lifetimes counterpart) ours alone.
+
+    Results are checked first: both sides fitted once, our log-likelihood computed at
+    lifetimes' estimate equal to lifetimes' own (the same model), ours at least as high
+    (the same maximum or a better one), the largest parameter difference reported.
+    Both are called as a user calls them, one summary row per customer. lifetimes' Pareto/NBD
+    starts its Nelder-Mead at random: seeded the same before every call.
+    """
+    from lifetimes import BetaGeoBetaBinomFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+
+    from customer_equity.model.forecast import (
+        bgbb_log_likelihood,
+        fit_bgbb,
+        fit_mbgnbd,
+        fit_pareto_nbd,
+        fit_sbg,
+        mbgnbd_log_likelihood,
+        pareto_nbd_log_likelihood,
+    )
+
+    log = generate_log(n, seed=2005)
+    s = summary_data(log, unit="week", calibration_end=CALIBRATION_END).customers
+    del log
+    x, t_x, T = (s[k].to_numpy() for k in ("frequency", "recency", "T"))
+    bx, bt, bn = bgbb_cohort(n)
+    survivors = sbg_cohorts(n)
+    distinct = len(s[["frequency", "recency", "T"]].drop_duplicates())
+    print(f"\n== models beyond BG/NBD, {n:,} customers ({distinct:,} distinct (x, t_x, T); BG/BB "
+          f"{len(np.unique(np.c_[bx, bt, bn], axis=0)):,} distinct (x, t_x, n)); {repeat} interleaved "
+          f"runs; load average {os.getloadavg()[0]:.1f}", flush=True)
+
+    def lifetimes_pareto():
+        np.random.seed(1987)
+        return ParetoNBDFitter().fit(x, t_x, T)
+
+    def lifetimes_mbg():
+        return ModifiedBetaGeoFitter().fit(x, t_x, T)
+
+    def lifetimes_bgbb():
+        return BetaGeoBetaBinomFitter().fit(bx, bt, bn)
+
+    def theirs_pareto(f):
+        return float(ParetoNBDFitter._conditional_log_likelihood(f.params_.to_numpy(), x, t_x, T).sum())
+
+    def theirs_mbg(f):
+        return float(-ModifiedBetaGeoFitter._negative_log_likelihood(
+            np.log(f.params_.to_numpy()), x, t_x, T, np.ones(x.size), 0.0) * x.size)
+
+    def theirs_bgbb(f):
+        return float(BetaGeoBetaBinomFitter._loglikelihood(f.params_.to_numpy(), bx, bt, bn).sum())
+
+    models = [
+        ("Pareto/NBD", lambda: fit_pareto_nbd(x, t_x, T), lifetimes_pareto, theirs_pareto,
+         lambda p: pareto_nbd_log_likelihood(p, x, t_x, T).sum()),
+        ("MBG/NBD", lambda: fit_mbgnbd(x, t_x, T), lifetimes_mbg, theirs_mbg,
+         lambda p: mbgnbd_log_likelihood(p, x, t_x, T).sum()),
+        ("BG/BB", lambda: fit_bgbb(bx, bt, bn), lifetimes_bgbb, theirs_bgbb,
+         lambda p: bgbb_log_likelihood(p, bx, bt, bn).sum()),
+    ]
+    out = {"customers": n, "distinct": distinct}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, ours_fit, theirs_fit, theirs_ll, our_ll in models:
+            ours, theirs = ours_fit(), theirs_fit()
+            params = theirs.params_.to_dict()
+            at_theirs = float(our_ll(params))
+            _same_objective(name, at_theirs, theirs_ll(theirs))
+            if ours.log_likelihood < at_theirs - 1e-9 * abs(at_theirs):
+                raise RuntimeError(f"{name}: lifetimes' estimate has the higher likelihood")
+            diff = max(abs(ours[k] - params[k]) / abs(params[k]) for k in params)
+            out[name] = {"params": ours.params, "lifetimes_params": params, "max_rel_param_diff": diff,
+                         "loglik": ours.log_likelihood, "loglik_at_lifetimes": at_theirs,
+                         "ours": [], "lifetimes": []}
+            print(f"{name}: same likelihood at lifetimes' estimate (to 1e-9); ours "
+                  f"{ours.log_likelihood:,.3f}, at lifetimes' estimate {at_theirs:,.3f}; largest "
+                  f"relative parameter difference {diff:.1e}", flush=True)
+        for _ in range(repeat):
+            for name, ours_fit, theirs_fit, _, _ in models:
+                fit, seconds = timed(ours_fit)
+                assert fit.params == out[name]["params"]  # every run the same result
+                out[name]["ours"].append(seconds)
+                fit, seconds = timed(theirs_fit)
+                assert fit.params_.to_dict() == out[name]["lifetimes_params"]
+                out[name]["lifetimes"].append(seconds)
+            sbg, seconds = timed(fit_sbg, survivors)
+            out.setdefault("sBG", {"params": sbg.params, "ours": []})["ours"].append(seconds)
+    print("\nfit (median of the runs, min-max)     | ours               | lifetimes           | lifetimes / ours")
+    for name, *_ in models:
+        o, t = out[name]["ours"], out[name]["lifetimes"]
+        ratio = _median_spread(t)[0] / _median_spread(o)[0]
+        out[name]["ratio"] = ratio
+        print(f"{name:<37} | {_show(o):<18} | {_show(t):<19} | {ratio:.1f}x")
+    ms = [1000 * t for t in out["sBG"]["ours"]]
+    print(f"{'sBG (' + str(len(survivors)) + ' cohorts)':<37} | {_show(ms, ' ms'):<18} | "
+          f"{'(no sBG fitter)':<19} |")
+    print(f"load average after {os.getloadavg()[0]:.1f}")
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -292,7 +447,15 @@ def main():
     p.add_argument("--dask-min", type=int, default=1_000_000)
     p.add_argument("--dask-repeat", type=int, default=5, help="runs of each Dask timing")
     p.add_argument("--json", help="write the figures to this file")
+    p.add_argument("--models", action="store_true",
+                   help="instead: the fits of Pareto/NBD, MBG/NBD, BG/BB and sBG beside lifetimes'")
+    p.add_argument("--models-repeat", type=int, default=3, help="interleaved runs of each --models fit")
     args = p.parse_args()
+    if args.models:
+        results = [bench_models(n, args.models_repeat) for n in args.sizes]
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2, default=float) + "\n")
+        return
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-forecast-") as tmp:
         for n in args.sizes:

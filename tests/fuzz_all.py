@@ -88,6 +88,15 @@ STRUCTURE = Cells([
     ["Profit-seeking", 0.0, 0.0, 0.0, 0.0, "", "", "", "", "", "", ""],
     ["Total", 3.0, 1.0, 450.0, 1.0, 150.0, 320 / 450, 0.0, 0.0, 100 / 450, 0.0, 30 / 450]])
 COUNTS_4X2 = Cells([[10.0, 1000.0], [0.0, 0.0], [90.0, 100.0], [0.0, 0.0]])
+#: Parameters near the published CDNOW, donations and regular-cohort estimates (issue 22).
+PNBD = col([0.55, 10.6, 0.61, 11.7])
+MBG = col([0.5, 6.0, 0.8, 2.5])
+BGBB = col([1.2, 0.75, 0.66, 2.78])
+SBG = col([0.704, 1.182])
+BB_X = [0, 1, 2, 3, 4, 5, 6]
+BB_TX = [0, 1, 3, 4, 5, 5, 6]
+BB_W = [300, 120, 80, 60, 50, 40, 90]
+SURVIVORS = [1000, 631, 468, 382, 326, 289, 262, 241]
 LOG_IDS = col([1, 1, 1, "B7", 1, 3])
 LOG_DATES = col([dt.datetime(1997, 1, 1), dt.datetime(1997, 1, 1), dt.datetime(1997, 1, 15),
                  dt.datetime(1997, 1, 8), dt.datetime(1997, 2, 12), dt.datetime(1997, 2, 5)])
@@ -147,8 +156,11 @@ BASES = {
                      (PROSPECTS, PEOPLE, PEOPLE_LTV, OMITTED, OMITTED, Cells([["income", 0.0], ["age", 1.0]]))],
     "ce_prospect_weights": [(PEOPLE, PEOPLE_LTV, OMITTED, 0.5), (PEOPLE, PEOPLE_LTV, row(["age", "income"]))],
     "ce_log_summary": [(LOG_IDS, LOG_DATES, LOG_AMOUNTS, "week", Cells([[dt.datetime(1997, 1, 29)]]),
-                        Cells([[dt.datetime(1997, 2, 26)]])),
+                        Cells([[dt.datetime(1997, 2, 12)]])),
                        (LOG_IDS, LOG_TEXT_DATES, LOG_AMOUNTS)],
+    "ce_log_check": [(LOG_IDS, LOG_DATES, LOG_AMOUNTS),
+                     (LOG_IDS, LOG_TEXT_DATES, LOG_AMOUNTS, "day", Cells([[dt.datetime(1997, 1, 29)]]),
+                      OMITTED, Cells([[dt.datetime(1997, 2, 10)]]))],
     "ce_bgnbd_fit": [(col(X), col(T_X), col(T))],
     "ce_p_alive": [(P4, col(X[:6]), col(T_X[:6]), col(T[:6])), (P4_TABLE, 1, 2, 5)],
     "ce_expected_purchases": [(P4, 39, col(X[:6]), col(T_X[:6]), col(T[:6])),
@@ -157,6 +169,24 @@ BASES = {
     "ce_expected_spend": [(G3, col(X[:6]), col(M_X[:6])), (G3_TABLE, 2, 25)],
     "ce_forecast_ltv": [(P4, G3, col(X[:5]), col(T_X[:5]), col(T[:5]), col(M_X[:5]), 0.3, 0.002, 52),
                         (P4_TABLE, G3_TABLE, 1, 2, 5, 20, 0.3, 0.01, 12, "begin")],
+    # the models of issue 22
+    "ce_pareto_nbd_fit": [(col(X), col(T_X), col(T))],
+    "ce_pareto_nbd_p_alive": [(PNBD, col(X[:6]), col(T_X[:6]), col(T[:6])), (PNBD, 1, 2, 5)],
+    "ce_pareto_nbd_expected_purchases": [(PNBD, 39, col(X[:6]), col(T_X[:6]), col(T[:6])),
+                                         (PNBD, row([13, 26]), col(X[:4]), col(T_X[:4]), col(T[:4]))],
+    "ce_mbgnbd_fit": [(col(X), col(T_X), col(T))],
+    "ce_mbgnbd_p_alive": [(MBG, col(X[:6]), col(T_X[:6]), col(T[:6])), (MBG, 1, 2, 5)],
+    "ce_mbgnbd_expected_purchases": [(MBG, 39, col(X[:6]), col(T_X[:6]), col(T[:6])),
+                                     (MBG, row([13, 26]), col(X[:4]), col(T_X[:4]), col(T[:4]))],
+    "ce_bgbb_fit": [(col(BB_X), col(BB_TX), 6, col(BB_W)), (col(BB_X), col(BB_TX), col([6] * 7))],
+    "ce_bgbb_p_alive": [(BGBB, col(BB_X[:4]), col(BB_TX[:4]), 6), (BGBB, 2, 4, 6, 0)],
+    "ce_bgbb_expected_purchases": [(BGBB, 5, col(BB_X[:4]), col(BB_TX[:4]), 6),
+                                   (BGBB, row([1, 10]), 2, 4, 6)],
+    "ce_sbg_fit": [(row(SURVIVORS),), (Cells([SURVIVORS, [1000, 869, 743, 653, 593, 551, 517, 491]]),)],
+    "ce_sbg_retention": [(SBG, 5)],
+    "ce_sbg_survival": [(SBG, 7), (SBG, 0)],
+    "ce_sbg_derl": [(SBG, 0.1), (SBG, row([0.05, 0.1]), 3)],
+    "ce_sbg_ltv": [(SBG, 100, 0.1), (SBG, 100, 0.1, 12, 2, "begin")],
 }
 
 
@@ -364,15 +394,16 @@ def _plain(args):
     return [a.values if isinstance(a, Cells) else a for a in args]
 
 
-def problems(com, ojs, func, args, names, empties=(None, 0), on_call=None):
+def problems(com, ojs, func, args, names, empties=(None, 0), on_call=None, slow=SLOW_SECONDS):
     """What is wrong with one case on either path: a list of ``(kind, detail)``.
 
-    ``on_call(path)`` is told before each call (the hang watch of benchmarks/fuzz_excel.py).
+    ``on_call(path)`` is told before each call (the hang watch of benchmarks/fuzz_excel.py);
+    a call longer than ``slow`` seconds is a finding.
     """
     found = []
 
     def judge(path, outcome, seconds):
-        if seconds > SLOW_SECONDS:
+        if seconds > slow:
             found.append(("slow", f"{path}: {seconds:.1f} s"))
         kind, detail = outcome
         if kind == "crash":

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import customer_equity as ce
+from customer_equity.excel import cells
 from test_fuzz_excel import officejs_view
 from xlwings_harness import OMITTED, CellError, Cells, assert_grid_equal, grid
 
@@ -49,12 +50,17 @@ PYTHON_NAMES = {"ce_structure": "structure_from_values", "ce_structure_counts": 
 #: arguments that differ from the Python function's, for the reason in excel.py's names table
 DIFFERENT_ARGUMENTS = {"ce_structure", "ce_structure_compare"}
 
-STRUCTURE_HEADER = ["type", "customers", "customer_share", "equity", "equity_share", "average",
-                    "pv_share", "ppv_share", "cv_share", "kv_share", "tv_share", "iv_share"]
-COMPARE_HEADER = ["type", "customers_change", "customer_share_change", "equity_change",
-                  "equity_share_change", "average_change", "volume_effect", "mix_effect",
-                  "value_effect", "value_effect_pv", "value_effect_ppv", "value_effect_cv",
-                  "value_effect_kv", "value_effect_tv", "value_effect_iv"]
+# the spilled headers are words (the core's column names, as an analyst reads them)
+STRUCTURE_HEADER = ["Type", "Customers", "Customer share", "Equity", "Equity share", "Average",
+                    "PV share", "PPV share", "CV share", "KV share", "TV share", "Iv share"]
+COMPARE_COLUMNS = ["customers_change", "customer_share_change", "equity_change",
+                   "equity_share_change", "average_change", "volume_effect", "mix_effect",
+                   "value_effect", "value_effect_pv", "value_effect_ppv", "value_effect_cv",
+                   "value_effect_kv", "value_effect_tv", "value_effect_iv"]
+COMPARE_HEADER = ["Type", "Customers change", "Customer share change", "Equity change",
+                  "Equity share change", "Average change", "Volume effect", "Mix effect",
+                  "Value effect", "Value effect PV", "Value effect PPV", "Value effect CV",
+                  "Value effect KV", "Value effect TV", "Value effect Iv"]
 _ = ""  # an undefined entry spills as an empty cell
 
 
@@ -91,8 +97,8 @@ FLAT = ce.MeasureConfig(rate=0.0, classify_by="type")
 
 
 def table_cells(frame, first):
-    """A core table as the spill must show it."""
-    out = [[first] + [str(c) for c in frame.columns]]
+    """A core table as the spill must show it: its column names in words."""
+    out = [[cells.words(first)] + [cells.words(c) for c in frame.columns]]
     for label, row in zip(frame.index, frame.itertuples(index=False)):
         out.append([label if isinstance(label, str) else float(label)]
                    + ["" if isinstance(v, float) and math.isnan(v) else
@@ -107,7 +113,7 @@ def table_cells(frame, first):
 # Profit-seeking r = 1/2 -> 0.55: lifetime 11/9 instead of 1: 30 x 11/9.
 L, R, P = 800 * 17 / 12, 80 * 43 / 34, 30 * 11 / 9
 WHATIF_BY_HAND = [
-    ["type", "customers_before", "customers_after", "equity_before", "equity_after", "difference"],
+    ["Type", "Customers before", "Customers after", "Equity before", "Equity after", "Difference"],
     ["Lighthouse", 2.0, 2.0, 800.0, L, L - 800],
     ["Follower", 0.0, 0.0, 0.0, 0.0, 0.0],
     ["Rational", 1.0, 1.0, 80.0, R, R - 80],
@@ -121,7 +127,7 @@ def annuity(n, i=0.1):
 
 
 GRID_BY_HAND = [
-    ["retention_change \\ rate", 0.0, 0.1],
+    ["Retention change \\ Discount rate", 0.0, 0.1],
     [0.0, 910.0, 100 * (annuity(3) + annuity(5)) + 40 * annuity(2) + 30 / 1.1],
 ]
 
@@ -173,8 +179,8 @@ VALID = [
     # at stake; Rational 2/3 -> 197/300, lifetime 197/103 instead of 2: x 197/206, 80 x 9/206;
     # Profit-seeking 1/2 -> 0.49, lifetime 49/51 instead of 1: 30 x 2/51
     ("ce_retention_watch", (small_cells(), settings_cells()),
-     [["type", "customers", "mean_periods", "retention", "retention_p_alive", "equity", "at_stake",
-       "at_stake_share", "at_risk", "at_risk_equity"],
+     [["Type", "Customers", "Mean periods", "Retention", "Retention P(alive)", "Equity", "At stake",
+       "At stake share", "At risk", "At risk equity"],
       ["Lighthouse", 2.0, 4.0, 0.8, _, 800.0, 800 * 5 / 84, 5 / 84, _, _],
       ["Follower", 0.0, _, _, _, 0.0, 0.0, _, _, _],
       ["Rational", 1.0, 2.0, 2 / 3, _, 80.0, 80 * 9 / 206, 9 / 206, _, _],
@@ -182,13 +188,13 @@ VALID = [
       ["Total", 4.0, 11 / 4, _, _, 910.0, 800 * 5 / 84 + 80 * 9 / 206 + 60 / 51,
        (800 * 5 / 84 + 80 * 9 / 206 + 60 / 51) / 910, _, _]]),
     ("ce_prospects", (PROSPECTS, PEOPLE, PEOPLE_LTV, col(TYPES), OMITTED, OMITTED, 0.5, 2),
-     [["rank", "row", "prospect_id", "score", "expected_type", "value_estimate", "avoid"],
+     [["Rank", "Row", "Prospect id", "Score", "Expected type", "Value estimate", "Avoid"],
       [1.0, 2.0, "q", Z, "Lighthouse", 800.0, False],
       [2.0, 3.0, "r", 0.0, "Follower", 400.0, False],
       [3.0, 1.0, "p", -Z, "Profit-seeking", 75.0, True]]),
     ("ce_prospect_weights", (Cells([["income", "age"], [5.0, 40.0], [4.0, 40.0], [2.0, 40.0],
                                     [1.0, 40.0]]), PEOPLE_LTV, OMITTED, 0.5),
-     [["trait", "weight"], ["income", 1.0], ["age", 0.0]]),
+     [["Trait", "Weight"], ["income", 1.0], ["age", 0.0]]),
 ]
 
 INVALID = [
@@ -294,7 +300,7 @@ def test_whatif_reports_income_not_earned_as_the_command_line_does(com, ojs):
 def test_whatif_grid_on_the_sample_equals_the_core(com, ojs):
     core_grid = ce.what_if_grid(SAMPLE, SAMPLE_CONFIG, "rate", [0.08, 0.12], "retention_change",
                                 [0.0, 0.05, 0.1], result="difference")
-    expected = [["rate \\ retention_change", 0.0, 0.05, 0.1]] + [
+    expected = [["Discount rate \\ Retention change", 0.0, 0.05, 0.1]] + [
         [x] + core_grid.loc[x].tolist() for x in (0.08, 0.12)]
     for got in both(com, ojs, "ce_whatif_grid", sample_cells(), SAMPLE_SETTINGS, "rate",
                     col([0.08, 0.12]), "retention_change", Cells([[0.0, 0.05, 0.1]]), "difference"):
@@ -318,7 +324,7 @@ def test_a_spilled_structure_is_the_input_of_the_comparison(com, ojs):
                       col([3000.0, 2000.0, 1000.0, 300.0]))
     core = ce.compare_structures([ce.structure_table(m),
                                   ce.structure_from_counts([10, 20, 20, 10], [3000, 2000, 1000, 300])])
-    expected = table_cells(core.set_index("type")[COMPARE_HEADER[1:]], "type")
+    expected = table_cells(core.set_index("type")[COMPARE_COLUMNS], "type")
     for got in both(com, ojs, "ce_structure_compare", Cells(grid(mine)), Cells(grid(theirs))):
         assert_grid_equal(got, expected)
     total = grid(com.call(M, "ce_structure_compare", Cells(grid(mine)), Cells(grid(theirs))))[-1]
@@ -333,7 +339,7 @@ def test_prospects_with_chosen_traits(com, ojs):
     for got in both(com, ojs, "ce_prospects", pros, people, PEOPLE_LTV, OMITTED, Cells([["income"]])):
         assert [row[2] for row in got[1:]] == ["q", "p"]
     for got in both(com, ojs, "ce_prospect_weights", people, PEOPLE_LTV, Cells([["age", "income"]]), 0.5):
-        assert got == [["trait", "weight"], ["age", 0.0], ["income", 1.0]]
+        assert got == [["Trait", "Weight"], ["age", 0.0], ["income", 1.0]]
 
 
 def test_prospects_with_the_firms_weights_in_two_columns(com, ojs):
@@ -475,3 +481,21 @@ def test_any_input_is_a_table_or_a_readable_error_alike_on_both_runtimes(com, oj
     else:
         assert same[0] == "value", (args, same, lite)
         assert_grid_equal(lite, same[1])
+
+
+def test_spilled_headers_in_words_and_as_column_names_read_alike(com, ojs):
+    """A structure spilled in words (this version) or with column names (copies made before it)
+    is read the same by CE_STRUCTURE_COMPARE; the grid takes a lever in words or by its name."""
+    words = com.call(M, "ce_structure_counts", col([10.0, 20.0, 20.0, 10.0]), col([3000.0, 2000.0, 1000.0, 300.0]))
+    rows = grid(words)
+    assert rows[0][:3] == ["Type", "Customers", "Customer share"]
+    old = [[cells.header_key(h) for h in rows[0]]] + rows[1:]
+    assert old[0][:3] == ["type", "customers", "customer_share"]
+    same = Cells([[10.0, 3000.0], [20.0, 2000.0], [20.0, 1000.0], [10.0, 300.0]])
+    for got in (grid(com.call(M, "ce_structure_compare", Cells(rows), same)),
+                grid(com.call(M, "ce_structure_compare", Cells(old), same))):
+        assert got[0][0] == "Type" and all(v in (0.0, "") for row in got[1:] for v in row[1:])
+    for spelled in (("Retention change", "Discount rate"), ("retention_change", "rate")):
+        for got in both(com, ojs, "ce_whatif_grid", small_cells(), settings_cells(), spelled[0], 0.0, spelled[1],
+                        Cells([[0.0, 0.1]])):
+            assert_grid_equal(got, GRID_BY_HAND)

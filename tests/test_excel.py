@@ -8,6 +8,7 @@ by hand here, independently of the core.
 
 import re
 
+import numpy as np
 import pytest
 
 import customer_equity
@@ -99,7 +100,7 @@ VALID = [
       ["Total", 3, 1200.0, 1.0, 400.0]]),
     ("ce_composition", (Cells([["Lighthouse"], ["Profit-seeking"]]), 0, 2, Cells([[100], [100]]),
                         OMITTED, OMITTED, Cells([[50], [50]]), OMITTED, 10),
-     [["kind", "Lighthouse", "Follower", "Rational", "Profit-seeking", "Total"],
+     [["Value kind", "Lighthouse", "Follower", "Rational", "Profit-seeking", "Total"],
       ["PV", 200.0, 0.0, 0.0, 200.0, 400.0],
       ["PPV", 0.0, 0.0, 0.0, 0.0, 0.0],
       ["CV", 0.0, 0.0, 0.0, 0.0, 0.0],
@@ -116,7 +117,7 @@ INVALID = [
     ("ce_pv", (Cells([[5000], [2000]]), Cells([[0.4], [1.5]]), 0.25), "share, row 2: must lie in [0, 1]"),
     ("ce_ppv", (0.1, -5, 200), "reach: must be >= 0"),
     ("ce_tv_allocate", (Cells([[900]]), Cells([["maybe"]])), "carriers: must be TRUE/FALSE, 1/0, yes/no or x/blank or a customer type"),
-    ("ce_ltv", (0.1, Cells([[100, "n/a", 150]])), "values, row 1, column 2: expected a number, got text"),
+    ("ce_ltv", (0.1, Cells([[100, "n/a", 150]])), "values, row 1, column 2: 'n/a' stands for a missing value and is never read as 0"),
     ("ce_ltv", (0.1, Cells([[100, CellError("#DIV/0!"), 150]])), "values, row 1, column 2: the cell holds the Excel error #DIV/0!"),
     ("ce_ltv", (-1, Cells([[100]])), "rate: a per-period rate must be > -1"),
     ("ce_ltv", (0.1, Cells([[100]]), 2.5), "periods: a number of periods must be a whole number"),
@@ -159,9 +160,10 @@ def test_catalogue_is_complete():
     import customer_equity.excel.functions as excel
 
     from test_forecast_excel import CATALOGUE as FORECASTING  # issue 13's block, tested there
+    from test_forecast_models_excel import CATALOGUE as MODELS  # issue 22's block, tested there
 
     exposed = {n for n, f in inspect.getmembers(excel, inspect.isfunction)
-               if n.startswith("ce_") and f.__module__ == excel.__name__} - set(FORECASTING)
+               if n.startswith("ce_") and f.__module__ == excel.__name__} - set(FORECASTING) - set(MODELS)
     assert exposed == set(CATALOGUE)
     assert {c[0] for c in VALID} | {"ce_version"} == set(CATALOGUE)
     assert {c[0] for c in INVALID} | {"ce_version"} == set(CATALOGUE)
@@ -234,8 +236,9 @@ def test_officejs_metadata_names_descriptions_and_optional_flags():
         meta = ojs.meta(M)
     funcs = {f["name"]: f for f in meta["functions"]}
     from test_forecast_excel import CATALOGUE as FORECASTING  # issue 13's block, tested there
+    from test_forecast_models_excel import CATALOGUE as MODELS  # issue 22's block, tested there
 
-    assert set(funcs) - {f.upper() for f in FORECASTING} == {f.upper() for f in CATALOGUE}
+    assert set(funcs) - {f.upper() for f in {**FORECASTING, **MODELS}} == {f.upper() for f in CATALOGUE}
     for func, params in CATALOGUE.items():
         f = funcs[func.upper()]
         assert len(f["description"]) > 10
@@ -297,8 +300,9 @@ def test_xlwings_lite_main_py_with_the_readme_import_line(monkeypatch):
         ojs.module(M)  # imported under Lite's decorators, as main.py's import does there
         meta = ojs.meta("main")
         from test_forecast_excel import CATALOGUE as FORECASTING  # issue 13's block
+        from test_forecast_models_excel import CATALOGUE as MODELS  # issue 22's block
 
-        assert {f["name"] for f in meta["functions"]} == {f.upper() for f in {**CATALOGUE, **FORECASTING}}
+        assert {f["name"] for f in meta["functions"]} == {f.upper() for f in {**CATALOGUE, **FORECASTING, **MODELS}}
         assert_grid_equal(ojs.call("main", "ce_ltv_retention", 100, 0.8, 0.1), [[100 * 0.8 / 0.3]])
 
 
@@ -358,7 +362,8 @@ def test_ppv_refuses_an_influence_above_100_percent(com, ojs):
 @pytest.mark.parametrize("cell", ["   ", " "])
 def test_a_cell_of_spaces_is_text_not_a_blank(com, ojs, cell):
     for shown in both(com, ojs, "ce_ltv", 0.1, Cells([[100, cell, 100]])):
-        assert "values, row 1, column 2: expected a number, got text" in shown
+        assert "values, row 1, column 2: expected a number, got a cell of spaces: clear the cell " \
+            "for a blank" in shown
 
 
 @pytest.mark.parametrize("func,args", [
@@ -375,12 +380,16 @@ def test_a_blank_required_periods_is_refused(com, ojs, func, args):
     assert "periods: a number of periods is required, the cell is blank" in shown_com
 
 
-def test_a_date_where_money_belongs_is_refused_on_com_as_the_user_typed_it(com):
+def test_a_date_where_a_number_belongs_is_its_serial_number_on_both_paths(com, ojs):
+    """Excel's own =A1+1 reads a date as its serial number; Office.js can only send that
+    number, so COM reads the date cell as the same number (2024-01-02 is serial 45293)."""
     import datetime as dt
 
-    shown = com.call_cell(M, "ce_ltv", 0.1, Cells([[100.0, dt.datetime(2024, 1, 2)]]))
-    assert shown == ("#VALUE! CE_LTV: values, row 1, column 2: expected a number, got a date "
-                     "(got 2024-01-02)")
+    by_hand = 100.0 / 1.1 + 45293.0 / 1.1 ** 2
+    for shown in both(com, ojs, "ce_ltv", 0.1, Cells([[100.0, dt.datetime(2024, 1, 2)]])):
+        assert np.ravel(shown).tolist() == [pytest.approx(by_hand, rel=1e-12)]
+    noon = com.call_cell(M, "ce_ltv", 0, Cells([[dt.datetime(2024, 1, 2, 12)]]))
+    assert np.ravel(noon).tolist() == [pytest.approx(45293.5, rel=1e-15)]
 
 
 def test_single_cell_messages_show_the_value_as_typed(com, ojs):

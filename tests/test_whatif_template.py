@@ -112,8 +112,10 @@ def grid_levers(path, typed=None):
     def get(name):
         return named(path, name, typed)
 
-    return (get("ce_in_wi_grid_row_lever")[0], get("ce_in_wi_grid_rows"), get("ce_in_wi_grid_col_lever")[0],
-            get("ce_in_wi_grid_cols"), get("ce_in_wi_grid_show")[0])
+    # the levers are typed in words ("Discount rate") or by their names ("rate")
+    return (cells.lever_key(get("ce_in_wi_grid_row_lever")[0]), get("ce_in_wi_grid_rows"),
+            cells.lever_key(get("ce_in_wi_grid_col_lever")[0]), get("ce_in_wi_grid_cols"),
+            get("ce_in_wi_grid_show")[0])
 
 
 def anchor(path, prefix):
@@ -260,7 +262,7 @@ def test_other_levers_typed_in_move_the_cells_with_the_core(tmp_path):
     same_table(got, scenario)
     assert [r[2] for r in got[1:5]] == [120.0, 330.0, 299.0, 251.0]  # 10 up to Lighthouse, 50 up to Follower
     same_table(spill(typed_copy, cells, anchor(typed_copy, GRID)), grid_table)
-    assert grid_table[0][0] == "margin_change \\ transaction_income"
+    assert grid_table[0][0] == "Unit margin change \\ Transaction income"
     got = lever_table(typed_copy, cells)
     assert np.allclose(list(got.values()), list(alone.values()), rtol=1e-12)
     assert got["Discount rate"] == pytest.approx(got["Today"], rel=1e-12)  # blank rate: no change
@@ -274,10 +276,12 @@ def test_other_levers_typed_in_move_the_cells_with_the_core(tmp_path):
 def test_each_ce_quantity_is_evaluated_once_per_recalculation():
     total, per_cell = F.ce_evaluations(BOOK)
     assert total == 7, per_cell  # the scenario, five levers alone, the grid
+    assert F.repeated_ce_calls(BOOK) == {}
     wb = openpyxl.load_workbook(BOOK)
     sheet, row, col = anchor(BOOK, SCENARIO)
-    assert wb.defined_names["ce_wi_result"].attr_text == \
-        f"_xlfn.ANCHORARRAY('{sheet}'!${get_column_letter(col)}${row})"
+    spill = f"_xlfn.ANCHORARRAY('{sheet}'!${get_column_letter(col)}${row})"
+    saved = f"'{sheet}'!${get_column_letter(col)}${row}:${get_column_letter(col + 5)}${row + 5}"
+    assert wb.defined_names["ce_wi_result"].attr_text == f"IF(ISERROR(ROWS({spill})),{saved},{spill})"
     formulas = F.formula_cells(BOOK)
     readers = [f for f in formulas.values() if "ce_wi_result" in f]
     assert len(readers) >= 20 and not any("CE_" in f for f in readers)
@@ -320,11 +324,13 @@ def test_libreoffice_computes_the_native_cells_from_the_held_ce_results(libreoff
 # --- 3. Refresh and regeneration ----------------------------------------------------------------
 
 
-def test_refresh_recalculates_the_what_if_template():
+def test_refresh_checks_the_inputs_and_recalculates_the_what_if_template():
+    from customer_equity.excel.templates import WHAT_IF_INPUTS, check_what_if
+
     assert refresh.template_id(F.TablesBook.open(BOOK)) == W.TEMPLATE_ID == "what-if/2"
-    assert refresh.find_refresher("what-if/2") is recalculate_only
+    assert refresh.find_refresher("what-if/2") is check_what_if  # issue 20: inputs checked
     assert refresh.find_refresher("what-if/1") is recalculate_only  # copies from before the what-if API
-    assert refresh.required_inputs("what-if/2") == ()
+    assert refresh.required_inputs("what-if/2") == WHAT_IF_INPUTS
 
 
 def test_the_command_writes_the_committed_workbook_byte_for_byte(tmp_path):

@@ -114,26 +114,6 @@ def _progress(choice, long_run=None):
     return bars
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt():
-    """SIGTERM (a job scheduler stopping the run) cleans up like Ctrl-C does."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _dask_address(dask, workers, input=None):
     """``(dask, input)`` from ``--dask [ADDRESS]`` and ``--workers``: "local", an address or
     None; ``measure --dask customers.csv`` (the option took the input) is a local cluster."""
@@ -204,11 +184,10 @@ def _measure_file(args) -> int:
         source = load_sample()
     shown = source if isinstance(source, str) else "the bundled sample (1,000 customers)"
     started = time.perf_counter()
-    with _terminate_as_interrupt():
-        result = measure_file(source, config, args.out, batch_size=args.batch_size, sheet=args.sheet,
-                              dask=dask, workers=args.workers,
-                              progress=_progress(args.progress, LONG_RUN_ROWS),
-                              workbook=write_measurement_workbook)
+    result = measure_file(source, config, args.out, batch_size=args.batch_size, sheet=args.sheet,
+                          dask=dask, workers=args.workers,
+                          progress=_progress(args.progress, LONG_RUN_ROWS),
+                          workbook=write_measurement_workbook)
     seconds = time.perf_counter() - started
     n = int(result.counts.sum())
     print(result.summary())
@@ -291,6 +270,29 @@ def _add_templates(commands) -> None:
     p.add_argument("--previews", action="store_true",
                    help="also render PNG previews into DIR/previews (needs LibreOffice and pdftoppm)")
     p.set_defaults(handler=_templates)
+
+
+# --------------------------------------------------------------------------- freeze
+
+def _freeze(args) -> int:
+    from .excel.freeze import freeze_file
+
+    print(freeze_file(args.book, args.out).message)
+    return 0
+
+
+def _add_freeze(commands) -> None:
+    p = commands.add_parser(
+        "freeze", help="a copy of a workbook with its CE_ formulas replaced by their values",
+        description="Write a copy of BOOK for people without the Customer Equity add-in: every formula "
+                    "that calls a CE_ function is replaced by the value it shows, ordinary formulas are "
+                    "kept, and a first sheet says what was frozen and when. The copy shows the same "
+                    "numbers in any Excel and in LibreOffice (the ribbon's Share as values button does "
+                    "the same for the active workbook).")
+    p.add_argument("book", type=Path, metavar="BOOK.xlsx", help="the workbook (.xlsx or .xlsm)")
+    p.add_argument("--out", type=Path, metavar="COPY.xlsx",
+                   help="the copy to write (default: 'BOOK (values).xlsx' beside the workbook)")
+    p.set_defaults(handler=_freeze)
 
 
 # --------------------------------------------------------------------------- addin
@@ -421,6 +423,9 @@ def _forecast(args) -> int:
 
     from .files.forecast import SAMPLE_CALIBRATION_END, forecast_file
 
+    if args.plots and args.model == "bg-bb":
+        raise CustomerEquityError("--plots", "not with --model bg-bb yet: the diagnostics draw the "
+                                  "continuous-time models")
     dask, _ = _dask_address(args.dask, args.workers, "")
     log, calibration_end = args.log, args.calibration_end
     if log is None:
@@ -430,18 +435,27 @@ def _forecast(args) -> int:
         log = str(cdnow_path()) if _has_pyarrow() else load_cdnow()
         calibration_end = calibration_end or SAMPLE_CALIBRATION_END
     started = time.perf_counter()
-    with _terminate_as_interrupt():
-        result = forecast_file(
-            log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
-            calibration_end=calibration_end, observation_end=args.observation_end,
-            horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
-            config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
-            dask=dask, workers=args.workers, progress=_progress(args.progress))
+    result = forecast_file(
+        log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
+        calibration_end=calibration_end, observation_end=args.observation_end,
+        horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
+        config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
+        dask=dask, workers=args.workers, progress=_progress(args.progress), model=args.model,
+        compare=args.compare, strict=args.strict, duplicates=args.duplicates)
+    plots = []
+    if args.plots:
+        from .files.plots import write_plots
+
+        plots = write_plots(result.forecast, args.plots)
     seconds = time.perf_counter() - started
     if args.log is None:
         result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
                          "2005)")
+        if result.forecast.summary.report is not None:
+            result.forecast.summary.report.source = "the bundled CDNOW sample"
     print(result.report())
+    if plots:
+        print("\nDiagnostics: " + ", ".join(str(p) for p in plots))
     where = f"; results in {args.out}" if args.out else ""
     n = result.forecast.summary.counts["transactions"]
     print(f"\nForecast {len(result.forecast.summary.customers):,} customers from {n:,} "
@@ -454,9 +468,10 @@ def _add_forecast(commands) -> None:
 
     p = commands.add_parser(
         "forecast", help="forecast purchases, spend and equity from a transaction log",
-        description="Summarise a transaction log per customer, fit BG/NBD and Gamma-Gamma, "
-                    "forecast each customer's purchases, spend and lifetime value; with "
-                    "--customers, measure customer equity by type.")
+        description="Summarise a transaction log per customer, fit BG/NBD (or Pareto/NBD, "
+                    "MBG/NBD) and Gamma-Gamma, compare the purchase models, forecast each "
+                    "customer's purchases, spend and lifetime value; with --customers, measure "
+                    "customer equity by type.")
     p.add_argument("log", metavar="LOG", nargs="?",
                    help="transaction log: .csv, .parquet or .xlsx, one row per transaction "
                    "(default: the bundled CDNOW sample, calibrated to 1997-09-30)")
@@ -473,10 +488,17 @@ def _add_forecast(commands) -> None:
                    help="last day observed; after --calibration-end it opens a holdout "
                    "period (default: the last date in the log)")
     p.add_argument("--horizon", type=_positive_int, metavar="N",
-                   help="periods (units) to forecast (default: one year)")
+                   help="periods (units) to forecast (default: one year); refused before any "
+                   "work when its memory or time is out of reach")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse a transaction dated after today (default: set it aside and "
+                   "report it)")
+    p.add_argument("--duplicates", choices=("keep", "drop"), default="keep",
+                   help="exact duplicate rows (same customer, day and amount): keep them and "
+                   "report them (default, as lifetimes) or drop them")
     p.add_argument("--rate", type=_finite_number, metavar="R",
-                   help="discount rate per period (default: the --config rate, else 10%% a "
-                   "year converted to the unit)")
+                   help="discount rate per period, >= 0 (default: the --config rate, else 10%% "
+                   "a year converted to the unit)")
     p.add_argument("--margin", type=_finite_number, default=1.0, metavar="M",
                    help="margin per unit of revenue (default 1: the revenue itself)")
     p.add_argument("--customers", metavar="TABLE",
@@ -485,9 +507,54 @@ def _add_forecast(commands) -> None:
     p.add_argument("--config", metavar="FILE", help="measurement configuration (.toml, .json)")
     p.add_argument("--out", metavar="FILE",
                    help="per customer: .csv, .parquet, .xlsx; the summary: .json")
+    p.add_argument("--model", default="bg-nbd", choices=("bg-nbd", "pareto-nbd", "mbg-nbd", "bg-bb"),
+                   help="purchase model of the forecast (default bg-nbd); bg-bb reads the log as "
+                   "discrete opportunities, one per --unit after each customer's first purchase")
+    p.add_argument("--plots", metavar="DIR",
+                   help="write the diagnostics as PNG files into DIR: customers by repeat purchases "
+                   "observed and expected, calibration vs holdout, P(alive) by frequency and "
+                   "recency (needs matplotlib: the plots extra)")
+    p.add_argument("--no-compare", dest="compare", action="store_false",
+                   help="fit the chosen purchase model only, not all three for the comparison "
+                   "(log-likelihood, BIC, holdout error) in the report and the JSON summary")
     _add_run_options(p, what="LOG", unit="transactions", batch_size=DEFAULT_BATCH_SIZE,
                      progress_default="on a terminal")
     p.set_defaults(handler=_forecast)
+
+
+# --------------------------------------------------------------------------- retention-fit
+
+def _retention_fit(args) -> int:
+    from .files.retention import retention_fit_file
+
+    result = retention_fit_file(args.survivors, periods=args.periods, margin=args.margin,
+                                rate=args.rate, timing=args.timing, out=args.out, sheet=args.sheet)
+    print(result.report())
+    if args.out:
+        print(f"\nResults in {args.out}")
+    return 0
+
+
+def _add_retention_fit(commands) -> None:
+    p = commands.add_parser(
+        "retention-fit", help="fit shifted-beta-geometric retention to cohorts' survivors",
+        description="Fit the shifted-beta-geometric model (Fader & Hardie 2007) to a survivor "
+                    "table (a row per cohort: its size, then the customers still active at the "
+                    "start of each later period) and give the retention curve; with --margin "
+                    "and --rate, the retention-based lifetime value at each tenure.")
+    p.add_argument("survivors", metavar="SURVIVORS",
+                   help="survivor table: .csv, .xlsx or .parquet with a header row; an optional "
+                   "first column of cohort labels")
+    p.add_argument("--periods", type=_positive_int, metavar="N",
+                   help="periods of the curve (default: the table's and five more)")
+    p.add_argument("--margin", type=_finite_number, metavar="M",
+                   help="margin per period of an active customer (with --rate: lifetime values)")
+    p.add_argument("--rate", type=_finite_number, metavar="R", help="discount rate per period")
+    p.add_argument("--timing", choices=("end", "begin"), default="end",
+                   help="margin at the end of each period retained (default) or at its start")
+    p.add_argument("--out", metavar="FILE", help="the curve: .csv, .xlsx; fit and curve: .json")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx table (default the first)")
+    p.set_defaults(handler=_retention_fit)
 
 
 # --------------------------------------------------------------------------- decisions (issue 14)
@@ -663,8 +730,8 @@ def _add_prospects(commands) -> None:
     p.set_defaults(handler=_prospects)
 
 
-COMMANDS = (_add_measure, _add_forecast, _add_whatif, _add_retention, _add_prospects, _add_templates,
-            _add_addin)
+COMMANDS = (_add_measure, _add_forecast, _add_retention_fit, _add_whatif, _add_retention,
+            _add_prospects, _add_templates, _add_freeze, _add_addin)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -680,12 +747,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM (a job scheduler, ``kill``) received: the run stops as Ctrl-C stops it."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated
+
+
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
+
+    Ctrl-C at any moment of the run (the imports included: they happen in here) ends it
+    with one line and exit code 130; SIGTERM with one line and 143. Either way a file being
+    written is removed (:func:`customer_equity._files.atomic_path`), never left half-written.
 
     >>> main(["--version"])  # doctest: +SKIP
     customer-equity 0.1.0
     """
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler and \
+                getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "_interrupted_early":
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # from here: KeyboardInterrupt
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None and argv is None and "customer" in (sys.argv or [""])[0]:
+            # the command itself: its work is done and its exit code decided; a signal in the
+            # last milliseconds of the interpreter's exit must not turn it into a traceback
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        elif previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -708,9 +815,6 @@ def main(argv=None) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"{PROG}: error: {where}{err.strerror or err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

@@ -83,6 +83,7 @@ from . import cells
 __all__ = ["CATEGORY", "MAX_PERIODS", "MAX_CUSTOMER_PERIODS", "MAX_GRID_CELLS", "runtime",
            "excel_function", "Rows", "SameRows", "GridSize", "OnePerRow", "TraitTables", "Kind", "Block",
            "Periods", "Timing", "Text", "Single", "Number", "Numbers", "List", "Column", "Flags", "Ids", "Dates", "Date", "Amounts",
+           "log_frame",
            "Table", "Settings", "Lever", "Moves", "Structure", "Traits", "Weights", "Params", "Horizon",
            "Spilled", "LeverGrid", "FitTable", "Counts", "BaseRetention", "WhatIfTable"]
 
@@ -474,6 +475,15 @@ class Text(Kind):
         return v.strip().lower() if self.lower and isinstance(v, str) else v
 
 
+class LeverName(Text):
+    """A what-if lever named in words or by its name (``Discount rate`` or ``rate``), as the
+    core names it (:func:`customer_equity.excel.cells.lever_key`)."""
+
+    def read(self, x, name):
+        v = super().read(x, name)
+        return cells.lever_key(v) if isinstance(v, str) else v
+
+
 class Timing(Text):
     """ "end" (or 0) or "begin" (or 1), one cell; the core reads it
     (:func:`customer_equity.reading.timing_code`)."""
@@ -575,16 +585,19 @@ class Ids(Kind):
         ids = cells.column(x, name)
         out = np.empty(ids.size, dtype=object)
         for k, v in enumerate(ids):
-            if v is None or (isinstance(v, str) and v.strip() == ""):
+            if reading.is_blank(v):
                 raise CustomerEquityError(name, "a customer id is required here, the cell is blank",
                                           row=k + 1, value="")
+            if isinstance(v, str) and not v.strip():
+                raise CustomerEquityError(name, "a customer id is required here, the cell holds "
+                                          "only spaces", row=k + 1, value=v)
             if _shows_error(v):
                 raise CustomerEquityError(name, f"the cell holds the Excel error {_shows_error(v)}",
                                           row=k + 1)
             if isinstance(v, (bool, np.bool_)):
                 raise CustomerEquityError(name, "a customer id is a number or text, not TRUE/FALSE",
                                           row=k + 1, value=v)
-            if isinstance(v, (dt.date, dt.time)):  # COM only: Office.js sends the serial number
+            if isinstance(v, (dt.date, dt.time)):  # from Python: the Excel door makes a date its serial
                 raise CustomerEquityError(name, "a customer id is a number or text, not a date",
                                           row=k + 1, value=v)
             if isinstance(v, (float, np.floating)) and float(v).is_integer() and abs(v) < 2**53:
@@ -596,24 +609,14 @@ class Ids(Kind):
 
 
 class Dates(Kind):
-    """A column of dates as int64 days since 1970-01-01, each cell read by
-    :func:`customer_equity.reading.date_days`."""
+    """A column of dates as int64 days since 1970-01-01, read by
+    :func:`customer_equity.reading.date_array` (one cell: :func:`~customer_equity.reading.date_days`)."""
 
     def read(self, x, name):
         column = cells.column(x, name)
-        try:  # fast path: every cell a serial number (Office.js, unformatted cells)
-            serials = np.asarray(column, dtype=np.float64)
-        except (TypeError, ValueError):
-            serials = None
-        if serials is not None and column.dtype == object and any(
-                isinstance(c, (bool, np.bool_, str)) or c is None for c in column):
-            serials = None
-        if serials is not None and np.isfinite(serials).all() and (serials >= 61).all() \
-                and (serials <= reading.SERIAL_MAX).all():
-            return np.floor(serials).astype(np.int64) - reading.SERIAL_1970
-        many = column.size > 1
-        return np.array([reading.date_days(c, name, k + 1 if many else None)
-                         for k, c in enumerate(column)], dtype=np.int64)
+        if column.size == 1:
+            return np.array([reading.date_days(column[0], name)], dtype=np.int64)
+        return reading.date_array(column, name)
 
 
 class Date(Kind):
@@ -624,7 +627,7 @@ class Date(Kind):
 
     def read(self, x, name):
         v = cells.single(x, name)
-        if v is None or (isinstance(v, str) and v.strip() == ""):
+        if reading.is_blank(v):
             return None
         return _fc_data.day_to_date(reading.date_days(v, name))
 
@@ -636,6 +639,42 @@ class Amounts(Kind):
         arr = validate.as_float(np.asarray(cells.column(x, name), dtype=object), name,
                                  blank_ok=False)
         return validate.check_finite(arr, name)
+
+
+def log_frame(customer, date, amount):
+    """A transaction log's three columns (read as :class:`Column` reads them) as the table
+    :func:`customer_equity.model.forecast.summary_data` reads.
+
+    A row blank in all three columns (a range selected past the log's end; on Office.js a
+    blank may arrive as 0) stays blank: the summary sets it aside and reports it. Every other
+    row is read as :class:`Ids`, :class:`Dates` and :class:`Amounts` read a column, an error
+    naming the row of the range.
+    """
+    columns = [np.asarray(c, dtype=object).reshape(-1) for c in (customer, date, amount)]
+    blank = np.array([all(cells.blank_or_zero(c[k]) for c in columns)
+                      for k in range(columns[0].size)], dtype=bool)
+    at = np.flatnonzero(~blank)
+    rows = reading.RowMap(numbers=at + 1)
+    read = []
+    for kind, name, c in ((Ids(""), "customer", columns[0]), (Dates(""), "date", columns[1]),
+                          (Amounts(""), "amount", columns[2])):
+        part = c[at]
+        try:
+            read.append(kind.read(part.reshape(-1, 1), name) if part.size else part)
+        except CustomerEquityError as err:
+            raise rows.relocate(err) if err.row is not None or part.size != 1 else \
+                CustomerEquityError(name, err.rule, row=int(at[0]) + 1,
+                                    **({"value": err.value} if err.has_value else {})) from None
+    n = columns[0].size
+    ids = np.full(n, None, dtype=object)
+    ids[at] = read[0]
+    days = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    days[at] = np.asarray(read[1], dtype=np.int64).astype("datetime64[D]")
+    amounts = np.full(n, np.nan)
+    amounts[at] = read[2]
+    import pandas as pd
+
+    return pd.DataFrame({"customer_id": ids, "date": days, "amount": amounts})
 
 
 class Table(Kind):
@@ -657,7 +696,7 @@ class Table(Kind):
                     raise CustomerEquityError(name, "the header row needs a name in every column, "
                                               f"not the Excel error {_shows_error(h)}", row=1,
                                               column=k + 1)
-        frame = reading.table(x, name)
+        frame = reading.table(x, name, known=core.INPUT_COLUMNS)
         for col in frame.columns:
             values = frame[col].to_numpy()
             if values.dtype == object:
@@ -715,35 +754,7 @@ class Settings(Kind):
     def __call__(self, x, name):
         if cells.is_blank(x):
             return core.MeasureConfig()
-        arr = np.asarray(x, dtype=object)
-        if arr.ndim != 2 or arr.shape[1] != 2:
-            raise CustomerEquityError(name, "needs two columns: the setting's name and its value")
-        data, weights, last = {}, {}, None
-        for r, (key, value) in enumerate(arr.tolist(), start=1):
-            if cells.blank_or_zero(key):
-                if cells.blank_or_zero(value):
-                    continue
-                if last is None or last.startswith("weights."):
-                    raise CustomerEquityError(name, "a value without a setting name", row=r,
-                                              value=value)
-                data[last] = (data[last] if isinstance(data[last], list) else [data[last]]) + [value]
-                continue
-            if not isinstance(key, str):
-                raise CustomerEquityError(name, "a setting name must be text", row=r, column=1,
-                                          value=key)
-            key = key.strip()
-            if key.lower().startswith("weights."):
-                weights[key[len("weights."):]] = value
-            else:
-                data[key] = None if cells.is_blank(value) else value
-            last = key
-        if weights:
-            data["weights"] = weights
-        for key in ("cutoffs", "tier_cutoffs"):
-            if key in data and data[key] is not None and not isinstance(data[key], list):
-                data[key] = [data[key]]
-        data = {k: v for k, v in data.items() if v is not None}
-        return core.MeasureConfig.from_dict(data, source=name)
+        return cells.settings(x, name)
 
     def magnitudes(self, name, config):
         out = []
@@ -826,6 +837,8 @@ class Structure(Kind):
         arr = np.asarray(x, dtype=object)
         if arr.ndim == 2 and arr.shape[0] >= 2 and isinstance(arr[0, 0], str) \
                 and arr[0, 0].strip().lower() == "type":
+            arr = arr.copy()  # the headers in words ("Customer share") or as column names alike
+            arr[0] = [cells.header_key(h) if isinstance(h, str) else h for h in arr[0]]
             frame = reading.table(arr, name)
             with _in_table(name, frame):
                 try:
@@ -841,8 +854,8 @@ class Structure(Kind):
                 return core.structure_from_counts(arr[:, 0], arr[:, 1])
             except CustomerEquityError as err:
                 raise err.relocated(argument=f"{name} ({err.argument})") from None
-        raise CustomerEquityError(name, "give a spilled CE_STRUCTURE (with its header row 'type', "
-                                  "'customers', ...) or 4 rows x 2 columns: customers and average "
+        raise CustomerEquityError(name, "give a spilled CE_STRUCTURE (with its header row 'Type', "
+                                  "'Customers', ...) or 4 rows x 2 columns: customers and average "
                                   "value per type",
                                   value=f"{arr.shape[0]} x {arr.shape[1]}" if arr.ndim == 2 else x)
 
@@ -874,11 +887,12 @@ class Weights(Kind):
     def read(self, x, name):
         arr = np.asarray(x, dtype=object)
         if arr.ndim == 2 and arr.shape[1] == 2 and all(isinstance(v, str) for v in arr[:, 0]):
+            skip = 1 if cells.header_key(arr[0, 0]) == "trait" else 0  # CE_PROSPECT_WEIGHTS' header
             try:
-                weights = validate.as_float(arr[:, 1:], name, blank_ok=False)
+                weights = validate.as_float(arr[skip:, 1:], name, blank_ok=False)
             except CustomerEquityError as err:
-                raise err.relocated(column=2) from None  # the weight column of the range
-            return {k.strip(): float(w) for k, w in zip(arr[:, 0], weights[:, 0])}
+                raise err.relocated(row_offset=skip, column=2) from None  # the weight column
+            return {k.strip(): float(w) for k, w in zip(arr[skip:, 0], weights[:, 0])}
         validate.as_float(x, name, blank_ok=False)
         return cells.as_list(x)
 
@@ -950,14 +964,15 @@ class Horizon(Kind):
 
 class Spilled:
     """A pandas table spilled with its header row (:func:`customer_equity.excel.cells.table`):
-    ``first_header`` heads the index column (None: no index column); ``labels_as_text=False``
-    keeps the index labels as they are (customer ids: numbers stay numbers)."""
+    ``first_header`` heads the index column (None: no index column); ``words`` shows the header
+    in words ("Customers before"); ``labels_as_text=False`` keeps the index labels as they are
+    (customer ids: numbers stay numbers)."""
 
-    def __init__(self, first_header=None, *, title_case=False, labels_as_text=True):
-        self.first_header, self.title_case, self.labels_as_text = first_header, title_case, labels_as_text
+    def __init__(self, first_header=None, *, words=False, labels_as_text=True):
+        self.first_header, self.words, self.labels_as_text = first_header, words, labels_as_text
 
     def cells(self, frame):
-        out = cells.table(frame, self.first_header, title_case=self.title_case)
+        out = cells.table(frame, self.first_header, words_header=self.words)
         if not self.labels_as_text:
             for row, label in zip(out[1:], frame.index.tolist()):
                 row[0] = label
@@ -970,7 +985,7 @@ class WhatIfTable:
     same note)."""
 
     def cells(self, w):
-        out = cells.table(w.table, "type")
+        out = cells.table(w.table, "type", words_header=True)
         if w.dropped_income:
             out.append(["Note", f"{w.dropped_income:,.0f} of transaction income falls in periods "
                         "without carriers after the change and is not earned"] + [""] * (len(out[0]) - 2))

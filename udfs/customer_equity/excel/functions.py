@@ -42,12 +42,19 @@ CE_COMPOSITION      composition_matrix
 CE_LINKS            solid_links
 CE_RATE             per_period_rate             Excel's RATE family is short
 CE_LOG_SUMMARY      forecast.summary_data       Excel adds a header row, ids as they came
+CE_LOG_CHECK        summary_data(...).report    the data report: what was read, used, set aside
 CE_BGNBD_FIT        forecast.fit_bgnbd          Excel spills a labelled table
 CE_P_ALIVE          forecast.p_alive
 CE_EXPECTED_...     forecast.expected_purchases (CE_EXPECTED_PURCHASES; horizon second)
 CE_GAMMA_GAMMA_FIT  forecast.fit_gamma_gamma    Excel spills a labelled table
 CE_EXPECTED_SPEND   forecast.expected_spend
 CE_FORECAST_LTV     forecast.forecast_clv       of forecast_values: one call in Excel
+CE_PARETO_NBD_...   forecast.fit_pareto_nbd,    (_FIT, _P_ALIVE, _EXPECTED_PURCHASES; the same
+                    pareto_nbd_p_alive, ...     for CE_MBGNBD_... and CE_BGBB_...)
+CE_SBG_FIT          forecast.fit_sbg            Excel spills a labelled table
+CE_SBG_RETENTION    forecast.sbg_retention      a row of rates (and CE_SBG_SURVIVAL, a row)
+CE_SBG_DERL         forecast.sbg_derl
+CE_SBG_LTV          forecast.sbg_ltv
 CE_STRUCTURE        structure_from_values       the order of CE_COMPOSITION (periods third)
 CE_STRUCTURE_COUNTS structure_from_counts
 CE_STRUCTURE_COMPARE compare_structures         two ranges, from and to, instead of a list
@@ -62,17 +69,17 @@ CE_PROSPECT_WEIGHTS prospect_weights
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import xlwings as xw
 
 from .._version import __version__
+from ..errors import CustomerEquityError
 from .. import model as core
 from ..model import forecast as _fc
-from .arguments import (Amounts, BaseRetention, Block, Column, Counts, Date, Dates, FitTable, Flags,
-                        GridSize, Horizon, Ids, Lever, LeverGrid, List, Moves, Number, Numbers,
-                        OnePerRow, Params, Periods, Rows, SameRows, Settings, Single, Spilled,
-                        Structure, Table, Text, Timing, TraitTables, Traits, Weights, WhatIfTable,
-                        excel_function)
+from .arguments import (BaseRetention, Block, Column, Counts, Date, FitTable, Flags, GridSize,
+                        Horizon, Lever, LeverGrid, LeverName, List, Moves, Number, Numbers, OnePerRow,
+                        Params, Periods, Rows, SameRows, Settings, Single, Spilled, Structure, Table,
+                        Text, Timing, TraitTables, Traits, Weights, WhatIfTable, excel_function,
+                        log_frame)
 
 #: What ``from customer_equity.excel.functions import *`` brings into xlwings Lite's main.py.
 __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_indirect",
@@ -80,8 +87,13 @@ __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_
            "ce_segment", "ce_segment_stage", "ce_tier", "ce_equity", "ce_equity_table",
            "ce_composition", "ce_links", "ce_rate", "ce_version",
            # forecasts from a transaction log
-           "ce_log_summary", "ce_bgnbd_fit", "ce_p_alive", "ce_expected_purchases",
+           "ce_log_summary", "ce_log_check", "ce_bgnbd_fit", "ce_p_alive", "ce_expected_purchases",
            "ce_gamma_gamma_fit", "ce_expected_spend", "ce_forecast_ltv",
+           # the models beyond BG/NBD
+           "ce_pareto_nbd_fit", "ce_pareto_nbd_p_alive", "ce_pareto_nbd_expected_purchases",
+           "ce_mbgnbd_fit", "ce_mbgnbd_p_alive", "ce_mbgnbd_expected_purchases",
+           "ce_bgbb_fit", "ce_bgbb_p_alive", "ce_bgbb_expected_purchases",
+           "ce_sbg_fit", "ce_sbg_retention", "ce_sbg_survival", "ce_sbg_derl", "ce_sbg_ltv",
            # decisions: structure, what-if, retention, prospects
            "ce_structure", "ce_structure_counts", "ce_structure_compare", "ce_whatif",
            "ce_whatif_grid", "ce_retention_watch", "ce_prospects", "ce_prospect_weights"]
@@ -256,13 +268,13 @@ def ce_equity(types, ltv):
 
 
 @excel_function(types=Column("Customer type per customer (one column)."), ltv=_LTV,
-                returns=Spilled("type", title_case=True))
+                returns=Spilled("type", words=True))
 def ce_equity_table(types, ltv):
     """Equity per type with headers: Type, Customers, Equity, Share, Average, and a Total row. Python: equity_table."""
     return core.equity_table(types, ltv)
 
 
-@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("kind"))
+@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("value kind", words=True))
 def ce_composition(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
     """Composition matrix with headers: value kinds (PV ... Iv) x customer types, with totals. Python: composition_matrix."""
     return core.composition_matrix(types, rate, periods, pv, ppv, cv, kv, tv, iv=iv, timing=timing)
@@ -331,7 +343,7 @@ _LEVERS = dict(
                                  "times."))
 
 
-@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("type"),
+@excel_function(types=_TYPES, **_FIVE_VALUES, returns=Spilled("type", words=True),
                 checks=[Rows("types", "rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv")])
 def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None):
     """Structure of customer equity with headers: per type customers, shares, equity, average, value-kind mix. Python: structure_from_values."""
@@ -344,7 +356,7 @@ def ce_structure(types, rate, periods, pv, ppv, cv, kv, tv, iv=None, timing=None
                               "without customers)."),
                 value_mix=Block("Optional: share of each type's equity by value kind, 4 rows x 6 "
                                 "columns (PV, PPV, CV, KV, TV, Iv), rows adding up to 1.", default=None),
-                returns=Spilled("type"))
+                returns=Spilled("type", words=True))
 def ce_structure_counts(customers, average, value_mix=None):
     """A (competitor's) structure from customers and average value per type, with headers. Python: structure_from_counts."""
     return core.structure_from_counts(customers, average, value_mix=value_mix)
@@ -357,7 +369,7 @@ _COMPARE_COLUMNS = ["customers_change", "customer_share_change", "equity_change"
 
 @excel_function(structure_from=Structure(_STRUCTURE + " The earlier (or own) structure."),
                 structure_to=Structure(_STRUCTURE + " The later (or competitor's) structure."),
-                returns=Spilled("type"))
+                returns=Spilled("type", words=True))
 def ce_structure_compare(structure_from, structure_to):
     """Change from one structure to another per type: differences (shares in share units) and volume, mix and value effects adding up to the change of equity. Python: compare_structures."""
     compared = core.compare_structures([structure_from, structure_to], ["from", "to"])
@@ -374,12 +386,16 @@ def ce_whatif(customers, config=None, retention_change=None, rate=None, margin_c
 
 
 @excel_function(customers=_CUSTOMERS, config=_SETTINGS,
-                row_lever=Text("The lever down the rows: retention_change, rate, margin_change or "
-                               "transaction_income."),
+                row_lever=LeverName("The lever down the rows, in words or by its name: Retention "
+                                    "change (retention_change), Discount rate (rate), Unit margin "
+                                    "change (margin_change), Share of wallet change (share_change), "
+                                    "Loyalty change (loyalty_change) or Transaction income "
+                                    "(transaction_income)."),
                 row_values=Numbers("Its values (a column or a row)."),
-                column_lever=Text("The lever across the columns (another one)."),
+                column_lever=LeverName("The lever across the columns (another one)."),
                 column_values=Numbers("Its values (a row or a column)."),
-                result=Text('"equity" (default) or "difference" from today\'s equity.', default="equity"),
+                result=Text('"equity" (default) or "difference" from today\'s equity.', default="equity",
+                            lower=True),
                 returns=LeverGrid(), checks=[GridSize("row_values", "column_values")],
                 aliases=lambda a: {a["row_lever"]: "row_values", a["column_lever"]: "column_values"})
 def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, column_values, result=None):
@@ -393,7 +409,7 @@ def ce_whatif_grid(customers, config, row_lever, row_values, column_lever, colum
                 age=Lever("Optional, with p_alive: each customer's age in periods (one column).",
                           periods=True),
                 point=Number("The fall in retention to price (default 0.01, one point).", default=0.01),
-                returns=Spilled("type"), checks=[OnePerRow("customers", "p_alive", "age")],
+                returns=Spilled("type", words=True), checks=[OnePerRow("customers", "p_alive", "age")],
                 aliases={"base_retention": "p_alive"})
 def ce_retention_watch(customers, config=None, p_alive=None, age=None, point=None):
     """Per type: implied retention, equity, the equity at stake if retention falls a point, key customers at risk; with headers. Python: retention_watch."""
@@ -424,7 +440,7 @@ _CUSTOMER_LTV = Column("Lifetime value per current customer (one column).")
                 cutoff=Number("Score below which a prospect is to avoid (default: that of the lowest "
                               "avoid_share of current customers)."),
                 avoid_share=Number("Default 0.2.", default=0.2),
-                returns=Spilled(), checks=[TraitTables("prospects", "customers")])
+                returns=Spilled(words=True), checks=[TraitTables("prospects", "customers")])
 def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=None, best=None,
                  neighbours=None, cutoff=None, avoid_share=None):
     """Prospects ranked by the traits of the best customers: rank, score, expected type, value estimate, avoid flag; with headers. Python: screen_prospects."""
@@ -433,7 +449,7 @@ def ce_prospects(prospects, customers, ltv, types=None, traits=None, weights=Non
 
 
 @excel_function(customers=Table("The current customers' traits " + _TRAITS + ".", relocate=False),
-                ltv=_CUSTOMER_LTV, traits=_TRAIT_NAMES, best=_BEST, returns=Spilled("trait"),
+                ltv=_CUSTOMER_LTV, traits=_TRAIT_NAMES, best=_BEST, returns=Spilled("trait", words=True),
                 checks=[TraitTables("customers")])
 def ce_prospect_weights(customers, ltv, traits=None, best=None):
     """Weight of each trait that sets the best current customers apart (standardized difference of means), with headers. Python: prospect_weights."""
@@ -464,26 +480,40 @@ _SUMMARY_HEADER = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 _HOLDOUT_HEADER = ["actual_purchases", "actual_amount"]
 
 
-@excel_function(
-    customer=Ids("Customer id of each transaction (one column of the log)."),
-    date=Dates("Date of each transaction: date cells, Excel serial numbers or text YYYY-MM-DD (one "
-               "column)."),
-    amount=Amounts("Amount of each transaction (money, one column). Negative amounts (returns) are "
-                   "left out; 0 is a visit."),
+_LOG = dict(
+    customer=Column("Customer id of each transaction (one column of the log). Rows blank in all "
+                    "three columns are set aside."),
+    date=Column("Date of each transaction: date cells, Excel serial numbers or text YYYY-MM-DD (one "
+                "column). Rows dated after today are set aside (CE_LOG_CHECK lists them)."),
+    amount=Column("Amount of each transaction (money, one column). Negative amounts (returns) are "
+                  "set aside; 0 is a visit."),
     unit=Text('Time unit of recency and T: "day", "week" (default), "month" or "year".', default="week",
               lower=True),
-    calibration_end=Date("Last day of the calibration period (a date). Default: the observation end."),
-    observation_end=Date("Last day observed (a date). Default: the last date of the log. After the "
-                         "calibration end it opens a holdout period and adds actual_purchases and "
-                         "actual_amount."),
-    checks=[SameRows("customer", "date", "amount")], returns=Spilled("customer_id", labels_as_text=False),
-    aliases={"result": ("amount",)})
+    calibration_end=Date("Last day of the calibration period (a date, up to the log's last date). "
+                         "Default: the observation end."),
+    observation_end=Date("Last day observed (a date, up to the log's last date). Default: the last "
+                         "date of the log. After the calibration end it opens a holdout period and "
+                         "adds actual_purchases and actual_amount."))
+
+
+@excel_function(**_LOG, checks=[SameRows("customer", "date", "amount")],
+                returns=Spilled("customer_id", labels_as_text=False), aliases={"result": ("amount",)})
 def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, observation_end=None):
     """Per-customer summary of a transaction log, with a header row: customer_id, frequency, recency, T, monetary_value (and the holdout). Python: forecast.summary_data."""
-    log = pd.DataFrame({"customer_id": customer, "date": date.astype("datetime64[D]"), "amount": amount})
-    summary = _fc.summary_data(log, unit=unit, calibration_end=calibration_end,
-                               observation_end=observation_end)
+    summary = _fc.summary_data(log_frame(customer, date, amount), unit=unit,
+                               calibration_end=calibration_end, observation_end=observation_end)
     return summary.customers[_SUMMARY_HEADER[1:] + (_HOLDOUT_HEADER if summary.holdout else [])]
+
+
+@excel_function(**_LOG, today=Date("The date after which a transaction is set aside as a typo. "
+                                   "Default: the computer's date."),
+                checks=[SameRows("customer", "date", "amount")])
+def ce_log_check(customer, date, amount, unit=None, calibration_end=None, observation_end=None,
+                 today=None):
+    """What CE_LOG_SUMMARY reads of a log: rows read, used and set aside by reason with their first rows, customers, dates, calibration and holdout. Python: forecast.summary_data(...).report."""
+    return _fc.summary_data(log_frame(customer, date, amount), unit=unit, today=today,
+                            calibration_end=calibration_end,
+                            observation_end=observation_end).report.table()
 
 
 _BGNBD = ("BG/NBD parameters: the table CE_BGNBD_FIT spills (rows r, alpha, a, b), or r, "
@@ -550,3 +580,156 @@ def ce_forecast_ltv(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, m
     """Forecast lifetime value per row: sum over periods k of (E[Y(k)] - E[Y(k-1)]) x E[M] x margin, discounted. Python: forecast.forecast_clv."""
     values = _fc.forecast_values(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, periods, margin)
     return _fc.forecast_clv(values, rate, timing)
+
+
+# =====================================================================================
+# --- the models beyond BG/NBD (issue 22): Pareto/NBD, MBG/NBD, BG/BB, sBG retention ---
+# =====================================================================================
+
+_PNBD = ("Pareto/NBD parameters: the table CE_PARETO_NBD_FIT spills (rows r, alpha, s, beta), or "
+         "r, alpha, s, beta in this order.")
+_MBG = ("MBG/NBD parameters: the table CE_MBGNBD_FIT spills (rows r, alpha, a, b), or r, alpha, "
+        "a, b in this order.")
+_BGBB = ("BG/BB parameters: the table CE_BGBB_FIT spills (rows alpha, beta, gamma, delta), or "
+         "alpha, beta, gamma, delta in this order.")
+_SBG = ("sBG parameters: the table CE_SBG_FIT spills (rows alpha, beta), or alpha, beta in this "
+        "order.")
+_HORIZON = ("Forecast horizon t in the summary's unit (>= 0): one for all, one per customer (a "
+            "column), or a row of horizons (spills one column per horizon).")
+_OPP_FREQ = Block("Opportunities taken x per customer (whole numbers, 0 to n_periods).")
+_OPP_REC = Block("Opportunity of the last purchase t_x per customer (whole, x <= t_x <= n_periods; "
+                 "0 when x is 0).")
+_OPP_N = Block("Opportunities n observed per customer (whole numbers >= 0), or one for all.")
+
+
+def _per_horizon(expected, horizon):
+    """A row of horizons gives the core's (K, N) table: spilled N x K, a column per horizon."""
+    return expected.T if np.ndim(horizon) == 2 else expected
+
+
+@excel_function(frequency=_FREQ, recency=_REC, T=_T, returns=FitTable(),
+                aliases={"pareto_nbd": "frequency, recency, T"})
+def ce_pareto_nbd_fit(frequency, recency, T):
+    """Pareto/NBD fit by maximum likelihood: r, alpha, s, beta with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_pareto_nbd."""
+    return _fc.fit_pareto_nbd(frequency, recency, T)
+
+
+@excel_function(params=Params(_PNBD, "pareto_nbd"), frequency=_FREQ, recency=_REC, T=_T,
+                aliases={"pareto_nbd": "params"})
+def ce_pareto_nbd_p_alive(params, frequency, recency, T):
+    """Probability each customer is still active at the calibration end (Pareto/NBD), per row. Python: forecast.pareto_nbd_p_alive."""
+    return _fc.pareto_nbd_p_alive(params, frequency, recency, T)
+
+
+@excel_function(params=Params(_PNBD, "pareto_nbd"), horizon=Horizon(_HORIZON), frequency=_FREQ,
+                recency=_REC, T=_T,
+                aliases={"pareto_nbd": "params", "t": "horizon"})
+def ce_pareto_nbd_expected_purchases(params, horizon, frequency, recency, T):
+    """Expected purchases of each customer in the next t units (Pareto/NBD E[Y(t)]), per row. Python: forecast.pareto_nbd_expected_purchases."""
+    return _per_horizon(_fc.pareto_nbd_expected_purchases(params, horizon, frequency, recency, T),
+                        horizon)
+
+
+@excel_function(frequency=_FREQ, recency=_REC, T=_T, returns=FitTable(),
+                aliases={"mbgnbd": "frequency, recency, T"})
+def ce_mbgnbd_fit(frequency, recency, T):
+    """MBG/NBD fit by maximum likelihood: r, alpha, a, b with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_mbgnbd."""
+    return _fc.fit_mbgnbd(frequency, recency, T)
+
+
+@excel_function(params=Params(_MBG, "mbgnbd"), frequency=_FREQ, recency=_REC, T=_T,
+                aliases={"mbgnbd": "params"})
+def ce_mbgnbd_p_alive(params, frequency, recency, T):
+    """Probability each customer is still active at the calibration end (MBG/NBD: below 1 without a repeat purchase), per row. Python: forecast.mbgnbd_p_alive."""
+    return _fc.mbgnbd_p_alive(params, frequency, recency, T)
+
+
+@excel_function(params=Params(_MBG, "mbgnbd"), horizon=Horizon(_HORIZON), frequency=_FREQ,
+                recency=_REC, T=_T,
+                aliases={"mbgnbd": "params", "t": "horizon"})
+def ce_mbgnbd_expected_purchases(params, horizon, frequency, recency, T):
+    """Expected purchases of each customer in the next t units (MBG/NBD E[Y(t)]), per row. Python: forecast.mbgnbd_expected_purchases."""
+    return _per_horizon(_fc.mbgnbd_expected_purchases(params, horizon, frequency, recency, T), horizon)
+
+
+@excel_function(frequency=_OPP_FREQ, recency=_OPP_REC, n_periods=_OPP_N,
+                weights=Block("Customers each row stands for (a recency/frequency table's counts); "
+                              "default 1 each.", default=None),
+                returns=FitTable(),
+                aliases={"bgbb": "frequency, recency, n_periods"})
+def ce_bgbb_fit(frequency, recency, n_periods, weights=None):
+    """BG/BB fit for discrete purchase opportunities: alpha, beta, gamma, delta with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_bgbb."""
+    return _fc.fit_bgbb(frequency, recency, n_periods, weights)
+
+
+@excel_function(params=Params(_BGBB, "bgbb"), frequency=_OPP_FREQ, recency=_OPP_REC, n_periods=_OPP_N,
+                m_periods=Block("Opportunities ahead (whole, >= 0): default 1, P(alive) at the next "
+                                "opportunity; 0 at the last one observed.", default=1),
+                aliases={"bgbb": "params"})
+def ce_bgbb_p_alive(params, frequency, recency, n_periods, m_periods=None):
+    """Probability each customer is still active at opportunity n + m (BG/BB), per row. Python: forecast.bgbb_p_alive."""
+    return _fc.bgbb_p_alive(params, frequency, recency, n_periods, m_periods)
+
+
+@excel_function(params=Params(_BGBB, "bgbb"),
+                m_periods=Horizon("Opportunities ahead (whole, >= 0): one for all, one per customer "
+                                  "(a column), or a row of them (spills one column each)."),
+                frequency=_OPP_FREQ, recency=_OPP_REC, n_periods=_OPP_N,
+                aliases={"bgbb": "params"})
+def ce_bgbb_expected_purchases(params, m_periods, frequency, recency, n_periods):
+    """Expected purchases of each customer over the next m opportunities (BG/BB), per row. Python: forecast.bgbb_expected_purchases."""
+    return _per_horizon(_fc.bgbb_expected_purchases(params, m_periods, frequency, recency, n_periods),
+                        m_periods)
+
+
+@excel_function(survivors=Block("Survivor table: a row per cohort, its size then the customers still "
+                                "active at the start of each later period; blank after a cohort's "
+                                "last period."),
+                returns=FitTable(),
+                aliases={"sbg": "survivors"})
+def ce_sbg_fit(survivors):
+    """Shifted-beta-geometric retention fit to cohorts' survivors: alpha, beta with standard errors, log-likelihood, customers and cohorts (a labelled table). Python: forecast.fit_sbg."""
+    _, _, cohorts = _fc.survivor_counts(survivors)
+    return _fc.fit_sbg(survivors), {"cohorts": float(cohorts)}
+
+
+@excel_function(params=Params(_SBG, "sbg"),
+                periods=Periods("Periods: a whole number >= 1 (spills that many rates in a row).", single=True),
+                aliases={"sbg": "params"})
+def ce_sbg_retention(params, periods):
+    """Retention rate of each period t = 1..periods, (beta + t - 1)/(alpha + beta + t - 1): a row, ready for CE_LTV_RETENTION. Python: forecast.sbg_retention."""
+    rates = _fc.sbg_retention(params, periods)
+    if rates.size == 0:
+        raise CustomerEquityError("periods", "must be >= 1 for a row of retention rates", value=0)
+    return rates.reshape(1, -1)
+
+
+@excel_function(params=Params(_SBG, "sbg"),
+                periods=Periods("The last period: a whole number >= 0 (spills S(0)..S(periods)).", single=True),
+                aliases={"sbg": "params"})
+def ce_sbg_survival(params, periods):
+    """Share of a cohort still active at the start of periods 0..periods (S(0) = 1): a row; times the cohort's size, its projected survivors. Python: forecast.sbg_survival."""
+    return _fc.sbg_survival(params, periods).reshape(1, -1)
+
+
+@excel_function(params=Params(_SBG, "sbg"),
+                rate=Block("Discount rate per period, >= 0 (a row or column broadcasts)."),
+                renewals=Block("Renewals the customer has made (whole, >= 0); default 0.", default=0),
+                aliases={"sbg": "params"})
+def ce_sbg_derl(params, rate, renewals=None):
+    """Discounted expected residual lifetime (Fader & Hardie): the expected future payments of a customer about to renew, discounted. Python: forecast.sbg_derl."""
+    return _fc.sbg_derl(params, rate, renewals)
+
+
+@excel_function(params=Params(_SBG, "sbg"),
+                margin=Block("Margin per period of an active customer (money)."),
+                rate=Block("Discount rate per period, >= 0."),
+                periods=Periods("Horizon in periods; omitted or blank: no end.", optional=True),
+                renewals=Block("Renewals the customer has made (whole, >= 0); default 0: just "
+                               "acquired.", default=0),
+                timing=Timing(_TIMING),
+                aliases={"sbg": "params"})
+def ce_sbg_ltv(params, margin, rate, periods=None, renewals=None, timing=None):
+    """Retention-based lifetime value with the sBG's rising retention: sum of margin x S(n+t)/S(n) x (1+rate)^-t. Python: forecast.sbg_ltv."""
+    return _fc.sbg_ltv(params, margin, rate, periods, renewals, timing)
+

@@ -109,7 +109,7 @@ def results(customers, config, scenario=Scenario(), grid=GRID):
 
 def result_cells(w):
     """The cells CE_WHATIF spills for a :class:`~customer_equity.WhatIf`: header and rows."""
-    return cells.table(w.table, "type")
+    return cells.table(w.table, "type", words_header=True)
 
 
 def settings_rows(config):
@@ -302,7 +302,7 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
     sh.spill(top, 1, f"=CE_WHATIF(ce_wi_customers,ce_wi_config,{levers})", table, "ce",
              [None, "#,##0", "#,##0", B.MONEY, B.MONEY, CHANGE], header={"bg_color": "#2E75B6"},
              label_col=True)
-    book.define("ce_wi_result", f"=_xlfn.ANCHORARRAY({B.sheet_ref(S_WHATIF, B.cell(top, 1))})")
+    book.define_spill("ce_wi_result", S_WHATIF, top, 1, len(table), len(table[0]))
     sh.ws.set_row(top, 30)
     sh.header(top, 7, ["Change %", "Check: before + difference", "Status"])
     for k in range(1, 6):
@@ -361,22 +361,23 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
     row_lever, row_values, col_lever, col_values, result = grid
     g = r + 1
     sh.text(g, 1, "Down the rows: lever, values", "label")
-    sh.value(g, 2, row_lever, "input")
+    sh.value(g, 2, cells.LEVER_WORDS[row_lever], "input")
     sh.values(g, 3, [list(row_values)], "input", B.PCT)
     sh.text(g + 1, 1, "Across: lever, values", "label")
-    sh.value(g + 1, 2, col_lever, "input")
+    sh.value(g + 1, 2, cells.LEVER_WORDS[col_lever], "input")
     sh.values(g + 1, 3, [list(col_values)], "input", B.PCT)
     sh.text(g + 2, 1, "Show", "label")
     sh.value(g + 2, 2, result, "input")
-    sh.note(g + 2, 3, "equity, or the difference from today. Levers: retention_change, rate, margin_change, "
-            "share_change, loyalty_change (for all types), transaction_income (per period).", 9)
+    sh.note(g + 2, 3, "equity, or the difference from today. Levers: Retention change, Discount rate, Unit "
+            "margin change, Share of wallet change, Loyalty change (for all types), Transaction income "
+            "(per period).", 9)
     sh.name_range("ce_in_wi_grid_row_lever", g, 2)
     sh.name_range("ce_in_wi_grid_rows", g, 3, g, 2 + len(row_values))
     sh.name_range("ce_in_wi_grid_col_lever", g + 1, 2)
     sh.name_range("ce_in_wi_grid_cols", g + 1, 3, g + 1, 2 + len(col_values))
     sh.name_range("ce_in_wi_grid_show", g + 2, 2)
     for rr in (g, g + 1):
-        sh.ws.data_validation(rr, 2, rr, 2, {"validate": "list", "source": list(LEVERS)})
+        sh.ws.data_validation(rr, 2, rr, 2, {"validate": "list", "source": [cells.LEVER_WORDS[k] for k in LEVERS]})
     sh.ws.data_validation(g + 2, 2, g + 2, 2, {"validate": "list", "source": ["equity", "difference"]})
     top = g + 4
     gcells = cells.lever_grid(res["grid"])
@@ -385,12 +386,15 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
                      "ce_in_wi_grid_col_lever,ce_in_wi_grid_cols,ce_wi_grid_show)", gcells, "ce",
              [B.PCT] + [B.MONEY] * (width - 1), header={"bg_color": "#2E75B6", "num_format": B.PCT},
              label_col=False)
+    sh.ws.set_row(top, 30)  # the corner names both levers in words
     bottom = top + height - 1
     income = book.wb.add_format({"num_format": "#,##0"})
     sh.ws.conditional_format(top, 2, top, width, {
-        "type": "formula", "criteria": '=ce_in_wi_grid_col_lever="transaction_income"', "format": income})
+        "type": "formula", "criteria": '=OR(ce_in_wi_grid_col_lever="Transaction income",'
+                                          'ce_in_wi_grid_col_lever="transaction_income")', "format": income})
     sh.ws.conditional_format(top + 1, 1, bottom, 1, {
-        "type": "formula", "criteria": '=ce_in_wi_grid_row_lever="transaction_income"', "format": income})
+        "type": "formula", "criteria": '=OR(ce_in_wi_grid_row_lever="Transaction income",'
+                                          'ce_in_wi_grid_row_lever="transaction_income")', "format": income})
     sh.ws.conditional_format(top + 1, 2, bottom, width, {
         "type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84", "max_color": "#63BE7B"})
     sh.merged(top, width + 2, bottom, 9,

@@ -25,10 +25,89 @@ from ._base import Params, summary_arrays
 from .bgnbd import expected_purchases
 from .gamma_gamma import expected_spend
 
-__all__ = ["PV_INPUTS", "ForecastJoin", "forecast_clv", "forecast_values", "join_forecast"]
+__all__ = ["PV_INPUTS", "CHUNK_ROWS", "ForecastJoin", "check_horizon", "forecast_clv",
+           "forecast_values", "join_forecast"]
 
 #: Customer-table columns the forecast replaces (PV comes from the forecast).
 PV_INPUTS = ("pv", "capacity", "share", "margin", "periods")
+
+#: Customers whose forecast is held in memory at once by a job that values a base in chunks.
+CHUNK_ROWS = 50_000
+#: What one customer-period of a forecast costs, measured on forecast_values (2 shared cores,
+#: 2026: 24 bytes held at once and 110-130 ns a cell), with room for slower machines.
+BYTES_PER_CELL = 32
+SECONDS_PER_CELL = 2.5e-7
+#: The longest computation a forecast starts; a longer one is refused before it begins (a
+#: horizon that long is most often a unit mistake: days meant as weeks).
+MAX_SECONDS = 600.0
+#: Memory assumed free where the system does not say (xlwings Lite's Pyodide has 2 GB).
+DEFAULT_MEMORY = 2 << 30
+
+
+def available_memory() -> int:
+    """Bytes of memory free for a computation (Linux: MemAvailable; elsewhere psutil, or 2 GB)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - no psutil, or no answer from the system
+        return DEFAULT_MEMORY
+
+
+def _size(n_bytes):
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n_bytes < 1000 or unit == "PB":
+            return f"{n_bytes:,.0f} {unit}" if unit == "bytes" else f"{n_bytes:,.1f} {unit}"
+        n_bytes /= 1000
+
+
+def _duration(seconds):
+    if seconds < 120:
+        return f"{seconds:,.0f} seconds"
+    if seconds < 7200:
+        return f"{seconds / 60:,.0f} minutes"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:,.1f} hours"
+    return f"{seconds / 86400:,.0f} days"
+
+
+def check_horizon(periods, customers, rows_at_once=None, name="periods", memory=None,
+                  grid_rows=0, grid_cost=0.0):
+    """Refuse, before any allocation, a forecast horizon whose memory or time is out of reach.
+
+    A forecast holds ``(periods + 1) x rows_at_once`` numbers at once (all ``customers`` by
+    default) and computes ``(periods + 1) x customers`` of them, estimated at
+    :data:`BYTES_PER_CELL` and :data:`SECONDS_PER_CELL`, plus, when given, a grid of expected
+    purchases over ``grid_rows`` distinct customers at ``grid_cost`` seconds a cell (measured:
+    the series behind E[Y(t)] slows down as t grows). It must fit in half the free memory
+    (``memory``: default :func:`available_memory`) and take at most :data:`MAX_SECONDS`.
+
+    >>> check_horizon(52, 1_000_000)
+    >>> check_horizon(100_000_000, 1_500, memory=8 << 30)
+    Traceback (most recent call last):
+    ...
+    customer_equity.errors.CustomerEquityError: periods: a horizon of 100,000,000 periods for 1,500 customers needs about 4.8 TB of memory at once (4.3 GB free for it) and about 10.4 hours: give at most 89,477 periods (got 100000000)
+    """
+    periods, customers = int(periods), max(1, int(customers))
+    at_once = customers if rows_at_once is None else max(1, min(int(rows_at_once), customers))
+    budget = (available_memory() if memory is None else int(memory)) / 2
+    per_period = customers * SECONDS_PER_CELL + grid_rows * grid_cost
+    need_bytes = (periods + 1) * at_once * BYTES_PER_CELL
+    need_seconds = (periods + 1) * per_period
+    if need_bytes <= budget and need_seconds <= MAX_SECONDS:
+        return
+    most = int(min(budget / (at_once * BYTES_PER_CELL), MAX_SECONDS / per_period)) - 1
+    raise CustomerEquityError(
+        name, f"a horizon of {periods:,} periods for {customers:,} customers needs about "
+        f"{_size(need_bytes)} of memory at once ({_size(budget)} free for it) and about "
+        f"{_duration(need_seconds)}: give at most {max(most, 0):,} periods", value=periods)
 
 
 def _margin(margin):
@@ -43,6 +122,24 @@ def _periods(periods):
     if np.ndim(p) != 0:
         raise CustomerEquityError("periods", "must be one whole number of periods")
     return int(p)
+
+
+def _series_cost(bgnbd, periods, x, t_x, T, sample=32):
+    """Seconds a customer-period of E[Y(t)] takes, timed on a sample of the customers at half
+    the horizon and at the horizon (its series is slower the longer the horizon)."""
+    import time
+
+    if x.size == 0:
+        return 0.0
+    pick = np.unique(np.linspace(0, x.size - 1, min(x.size, sample)).astype(np.int64))
+    t = np.array([[periods / 2], [float(periods)]])
+    started = time.perf_counter()
+    with np.errstate(all="ignore"):
+        try:
+            expected_purchases(bgnbd, t, x[pick], t_x[pick], T[pick])
+        except CustomerEquityError:
+            return 0.0  # the forecast itself gives the clear error
+    return max((time.perf_counter() - started) / t.size / pick.size, 2e-8)
 
 
 def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, recency: ArrayLike,
@@ -85,6 +182,7 @@ def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, re
     x, t_x, T = summary_arrays(frequency, recency, T)
     k = _periods(periods)
     m = _margin(margin)
+    check_horizon(k, x.size, grid_rows=x.size, grid_cost=_series_cost(bgnbd, k, x, t_x, T))
     cumulative = expected_purchases(bgnbd, np.arange(k + 1, dtype=np.float64)[:, None], x, t_x, T)
     spend = expected_spend(gamma_gamma, x, monetary_value)
     return np.diff(cumulative, axis=0).T * (spend * m)[:, None]
