@@ -608,14 +608,14 @@ def _per_horizon(expected, horizon):
 
 
 @excel_function(frequency=_FREQ, recency=_REC, T=_T, returns=FitTable(),
-                aliases={"pareto_nbd": "frequency, recency, T"})
+                aliases={"pareto_nbd": "frequency, recency, T", "2F1": "frequency, recency, T"})
 def ce_pareto_nbd_fit(frequency, recency, T):
     """Pareto/NBD fit by maximum likelihood: r, alpha, s, beta with standard errors, log-likelihood and customers (a labelled table). Python: forecast.fit_pareto_nbd."""
     return _fc.fit_pareto_nbd(frequency, recency, T)
 
 
 @excel_function(params=Params(_PNBD, "pareto_nbd"), frequency=_FREQ, recency=_REC, T=_T,
-                aliases={"pareto_nbd": "params"})
+                aliases={"pareto_nbd": "params", "2F1": "params"})
 def ce_pareto_nbd_p_alive(params, frequency, recency, T):
     """Probability each customer is still active at the calibration end (Pareto/NBD), per row. Python: forecast.pareto_nbd_p_alive."""
     return _fc.pareto_nbd_p_alive(params, frequency, recency, T)
@@ -623,7 +623,7 @@ def ce_pareto_nbd_p_alive(params, frequency, recency, T):
 
 @excel_function(params=Params(_PNBD, "pareto_nbd"), horizon=Horizon(_HORIZON), frequency=_FREQ,
                 recency=_REC, T=_T,
-                aliases={"pareto_nbd": "params", "t": "horizon"})
+                aliases={"pareto_nbd": "params", "t": "horizon", "2F1": "params"})
 def ce_pareto_nbd_expected_purchases(params, horizon, frequency, recency, T):
     """Expected purchases of each customer in the next t units (Pareto/NBD E[Y(t)]), per row. Python: forecast.pareto_nbd_expected_purchases."""
     return _per_horizon(_fc.pareto_nbd_expected_purchases(params, horizon, frequency, recency, T),
@@ -695,7 +695,7 @@ def ce_sbg_fit(survivors):
 
 @excel_function(params=Params(_SBG, "sbg"),
                 periods=Periods("Periods: a whole number >= 1 (spills that many rates in a row).", single=True),
-                aliases={"sbg": "params"})
+                aliases={"sbg": "params", "2F1": "params"})
 def ce_sbg_retention(params, periods):
     """Retention rate of each period t = 1..periods, (beta + t - 1)/(alpha + beta + t - 1): a row, ready for CE_LTV_RETENTION. Python: forecast.sbg_retention."""
     rates = _fc.sbg_retention(params, periods)
@@ -706,7 +706,7 @@ def ce_sbg_retention(params, periods):
 
 @excel_function(params=Params(_SBG, "sbg"),
                 periods=Periods("The last period: a whole number >= 0 (spills S(0)..S(periods)).", single=True),
-                aliases={"sbg": "params"})
+                aliases={"sbg": "params", "2F1": "params"})
 def ce_sbg_survival(params, periods):
     """Share of a cohort still active at the start of periods 0..periods (S(0) = 1): a row; times the cohort's size, its projected survivors. Python: forecast.sbg_survival."""
     return _fc.sbg_survival(params, periods).reshape(1, -1)
@@ -715,7 +715,7 @@ def ce_sbg_survival(params, periods):
 @excel_function(params=Params(_SBG, "sbg"),
                 rate=Block("Discount rate per period, >= 0 (a row or column broadcasts)."),
                 renewals=Block("Renewals the customer has made (whole, >= 0); default 0.", default=0),
-                aliases={"sbg": "params"})
+                aliases={"sbg": "params", "2F1": "params"})
 def ce_sbg_derl(params, rate, renewals=None):
     """Discounted expected residual lifetime (Fader & Hardie): the expected future payments of a customer about to renew, discounted. Python: forecast.sbg_derl."""
     return _fc.sbg_derl(params, rate, renewals)
@@ -728,7 +728,7 @@ def ce_sbg_derl(params, rate, renewals=None):
                 renewals=Block("Renewals the customer has made (whole, >= 0); default 0: just "
                                "acquired.", default=0),
                 timing=Timing(_TIMING),
-                aliases={"sbg": "params"})
+                aliases={"sbg": "params", "2F1": "params"})
 def ce_sbg_ltv(params, margin, rate, periods=None, renewals=None, timing=None):
     """Retention-based lifetime value with the sBG's rising retention: sum of margin x S(n+t)/S(n) x (1+rate)^-t. Python: forecast.sbg_ltv."""
     return _fc.sbg_ltv(params, margin, rate, periods, renewals, timing)

@@ -206,6 +206,10 @@ def whole_column(x, name, low=0):
     return arr
 
 
+#: The most purchase opportunities of a BG/BB customer (what the likelihood sums over).
+MAX_OPPORTUNITIES = 10_000
+
+
 def opportunity_arrays(frequency, recency, n_periods):
     """``(x, t_x, n)`` of a discrete-opportunity summary (BG/BB), checked.
 
@@ -223,6 +227,10 @@ def opportunity_arrays(frequency, recency, n_periods):
     x, t_x, n = _same_length([whole_column(frequency, "frequency"), whole_column(recency, "recency"),
                               whole_column(n_periods, "n_periods")],
                              ("frequency", "recency", "n_periods"))
+    many = n > MAX_OPPORTUNITIES
+    if many.any():  # the likelihood sums over each customer's opportunities since the last purchase
+        v._fail("n_periods", f"at most {MAX_OPPORTUNITIES:,} opportunities (27 years of daily "
+                "ones)", n, many)
     late = t_x > n
     if late.any():
         v._fail("recency", "must be <= n_periods (the last purchase is one of the opportunities)",

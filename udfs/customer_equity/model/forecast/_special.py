@@ -9,6 +9,9 @@ crawls (about ``1/sqrt(1 - z)`` steps against ``1/(1 - z)``).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import numpy as np
 
 from ...errors import CustomerEquityError
@@ -20,6 +23,33 @@ MAX_STEPS = 200_000
 TOLERANCE = 3e-16
 
 _TINY = 1e-300
+
+#: Steps left to the continued fractions of the computation under way (None: no bound).
+_BUDGET: contextvars.ContextVar = contextvars.ContextVar("hyp2f1_budget", default=None)
+
+
+@contextlib.contextmanager
+def step_budget(steps: int):
+    """Bound the continued-fraction steps of everything :func:`hyp2f1_one` evaluates inside
+    the block (a fit's many evaluations): past ``steps`` it raises the error ``2F1`` with
+    "budget" in its text, so that a computation drifting where the function converges slowly
+    stops with an answer instead of running for minutes. Yields a list holding the steps
+    used so far."""
+    used = [0, int(steps)]
+    token = _BUDGET.set(used)
+    try:
+        yield used
+    finally:
+        _BUDGET.reset(token)
+
+
+def _spend(steps):
+    used = _BUDGET.get()
+    if used is not None:
+        used[0] += steps
+        if used[0] > used[1]:
+            raise CustomerEquityError("2F1", f"over the budget of {used[1]:,} continued-fraction "
+                                      "steps")
 
 
 def hyp2f1_one(b, c, z):
@@ -59,6 +89,8 @@ def hyp2f1_one(b, c, z):
     if b.size == 0:
         return out.reshape(shape)
     for m in range(1, MAX_STEPS + 1):
+        if m % 1024 == 0:
+            _spend(1024)
         i = m // 2
         if m % 2:
             k = (b + i) * (c1 + i) / ((c1 + m - 1) * (c1 + m))
@@ -77,6 +109,7 @@ def hyp2f1_one(b, c, z):
             keep = ~done
             todo, f, C, D, b, c, c1, z = (x[keep] for x in (todo, f, C, D, b, c, c1, z))
             if todo.size == 0:
+                _spend(m % 1024)
                 return out.reshape(shape)
     raise CustomerEquityError("2F1", f"the continued fraction did not converge in {MAX_STEPS:,} steps "
                               f"(z = {float(z[0]):.12g}, too close to 1)")

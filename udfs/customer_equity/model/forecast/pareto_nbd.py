@@ -32,7 +32,7 @@ from ._base import (
     weights_array,
 )
 from ._mle import distinct_rows, group_rows, maximise
-from ._special import log_hyp2f1_a1
+from ._special import log_hyp2f1_a1, step_budget
 from ._mle import dot as _dot
 from .bgnbd import MIN_REPEAT_BUYERS
 
@@ -43,6 +43,10 @@ __all__ = [
     "pareto_nbd_log_likelihood",
     "pareto_nbd_p_alive",
 ]
+
+#: Continued-fraction steps a fit may spend (:func:`~._special.step_budget`): the CDNOW fit
+#: takes about 1,500; an estimate running to infinity in s and beta, 800,000 and more (minutes).
+FIT_STEPS = 250_000
 
 #: Relative step of the five-point differences of ln 2F1 (error about 1e-12).
 STEP = 1e-3
@@ -268,7 +272,16 @@ def fit_pareto_nbd(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
     mean_rate = _dot(w, x) / max(_dot(w, T), 1e-12)
     mean_T = _dot(w, T) / w.sum()
     phi0 = np.log([1.0, 1.0 / max(mean_rate, 1e-12), 1.0, max(mean_T, 1e-6)])
-    return maximise("pareto_nbd", lambda phi: _loglik_grad(phi, x, w, pairs), phi0, w.sum())
+    try:
+        with step_budget(FIT_STEPS):
+            return maximise("pareto_nbd", lambda phi: _loglik_grad(phi, x, w, pairs), phi0, w.sum())
+    except CustomerEquityError as err:
+        if err.argument != "2F1" or "budget" not in err.rule:
+            raise
+        raise CustomerEquityError(
+            "pareto_nbd", "the estimates run where the likelihood's hypergeometric terms take "
+            f"more than {FIT_STEPS:,} steps to evaluate: s and beta grow without bound, as when "
+            "every customer's dropout rate is the same; BG/NBD or MBG/NBD fit such customers") from None
 
 
 def _log_alive(r, alpha, s, beta, x, t_x, T):
