@@ -10,11 +10,12 @@ import pandas as pd
 from ...errors import CustomerEquityError
 from ..config import MeasureConfig
 from ._base import FittedModel
+from ..discount import discount_factors
 from ._mle import group_rows
 from .bgnbd import _alive_odds, _expected_numerator, expected_purchases, fit_bgnbd
 from .data import LogSummary
 from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
-from .value import ForecastJoin, _margin, forecast_clv, join_forecast
+from .value import ForecastJoin, HorizonSums, _margin, horizon_sums, join_forecast
 
 __all__ = ["PREDICTION_COLUMNS", "CustomerForecast", "fit_forecast"]
 
@@ -60,10 +61,10 @@ class CustomerForecast:
                 c["monetary_value"].to_numpy())
 
     def _grid(self, periods: int):
-        """E[Y(k)] numerators for k = 0..periods on the distinct (x, T) of the whole base,
-        the customers' rows in it, and the odds of having dropped out: evaluated once,
-        then gathered for any chunk of customers."""
-        if periods not in self._grids:
+        """E[Y(k)] numerators for k = 0..periods on the distinct (x, T) of the whole base and
+        the customers' rows in it: the per-period table :meth:`values` gathers from."""
+        key = ("grid", periods)
+        if key not in self._grids:
             r, alpha, a, b = self.bgnbd.values
             x, t_x, T, _ = self._columns()
             (ux, uT), inverse = group_rows(x, T)
@@ -72,13 +73,33 @@ class CustomerForecast:
             if not np.isfinite(table).all():  # the same clear error as expected_purchases
                 expected_purchases(self.bgnbd, float(periods), x, t_x, T)
             self._grids.clear()
-            self._grids[periods] = (table, inverse, _alive_odds(r, alpha, a, b, x, t_x, T))
-        return self._grids[periods]
+            self._grids[key] = (table, inverse)
+        return self._grids[key]
 
-    def _cumulative(self, periods, rows):
-        table, inverse, odds = self._grid(periods)
-        sel = slice(None) if rows is None else rows
-        return table[:, inverse[sel]] / (1.0 + odds[sel]), odds[sel]
+    def _odds(self, rows):
+        r, alpha, a, b = self.bgnbd.values
+        x, t_x, T, _ = self._columns(rows)
+        return _alive_odds(r, alpha, a, b, x, t_x, T)
+
+    def horizon(self, periods: int, rate: float = 0.0, timing: str = "end",
+                progress=None) -> HorizonSums:
+        """The discounted expected purchases over ``periods`` per distinct ``(x, T)`` of the
+        base (:func:`~customer_equity.model.forecast.value.horizon_sums`), computed once a
+        block of periods at a time and kept for :meth:`clv` and :meth:`predict`.
+
+        ``progress`` is called with the number of periods done after each block.
+        """
+        k = int(periods)
+        factors = discount_factors(rate, k, timing)  # checks the rate and the timing
+        if factors.ndim != 1:
+            raise CustomerEquityError("rate", "must be one rate per period for all customers")
+        key = ("horizon", k, float(rate), timing)
+        if key not in self._grids:
+            x, t_x, T, _ = self._columns()
+            sums = horizon_sums(self.bgnbd, x, t_x, T, k, factors, progress)
+            self._grids.clear()
+            self._grids[key] = sums
+        return self._grids[key]
 
     def values(self, periods: int, margin: float = 1.0, rows=None) -> np.ndarray:
         """``PV_k`` per customer and period, shape (N, periods); see :func:`forecast_values`.
@@ -86,28 +107,46 @@ class CustomerForecast:
         ``rows`` (a slice) takes a chunk of the customers.
         """
         x, _, _, m = self._columns(rows)
-        cumulative, _ = self._cumulative(int(periods), rows)
+        table, inverse = self._grid(int(periods))
+        sel = slice(None) if rows is None else rows
+        cumulative = table[:, inverse[sel]] / (1.0 + self._odds(rows))
         spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
         return np.diff(cumulative, axis=0).T * spend[:, None]
 
+    def clv(self, horizon: int, rate: float = 0.0, margin: float = 1.0, timing: str = "end",
+            rows=None, progress=None) -> np.ndarray:
+        """Each customer's forecast lifetime value over ``horizon`` periods: the
+        discounted sum of :meth:`values` without the per-period table (see
+        :func:`~customer_equity.model.forecast.customer_lifetime_value`).
+
+        ``rows`` (a slice) takes a chunk of the customers; ``progress`` as :meth:`horizon`.
+        """
+        x, _, _, m = self._columns(rows)
+        sums = self.horizon(horizon, rate, timing, progress)
+        sel = slice(None) if rows is None else rows
+        spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
+        return sums.discounted[sums.rows[sel]] / (1.0 + self._odds(rows)) * spend
+
     def predict(self, horizon: int, rate: float = 0.0, margin: float = 1.0,
-                timing: str = "end", rows=None) -> pd.DataFrame:
+                timing: str = "end", rows=None, progress=None) -> pd.DataFrame:
         """Per customer: the summary, ``p_alive``, ``expected_purchases`` over ``horizon``
         periods, ``expected_spend`` per purchase and the discounted ``clv``.
 
         With a holdout, ``actual_purchases`` (and ``actual_amount``) follow. ``rows``
-        (a slice) takes a chunk of the customers.
+        (a slice) takes a chunk of the customers; ``progress`` as :meth:`horizon`.
         """
         c = self.summary.customers if rows is None else self.summary.customers.iloc[rows]
         x, _, _, m = self._columns(rows)
-        cumulative, odds = self._cumulative(int(horizon), rows)
+        sums = self.horizon(horizon, rate, timing, progress)
+        sel = slice(None) if rows is None else rows
+        at = sums.rows[sel]
+        odds = self._odds(rows)
         spend = expected_spend(self.gamma_gamma, x, m)
         out = c[["frequency", "recency", "T", "monetary_value"]].copy()
         out["p_alive"] = 1.0 / (1.0 + odds)
-        out["expected_purchases"] = cumulative[-1]
+        out["expected_purchases"] = sums.at_horizon[at] / (1.0 + odds)
         out["expected_spend"] = spend
-        values = np.diff(cumulative, axis=0).T * (spend * _margin(margin))[:, None]
-        out["clv"] = forecast_clv(values, rate, timing) if len(out) else []
+        out["clv"] = sums.discounted[at] / (1.0 + odds) * (spend * _margin(margin))
         for col in ("actual_purchases", "actual_amount"):
             if col in c:
                 out[col] = c[col]
