@@ -44,8 +44,10 @@ from ...errors import CustomerEquityError
 from .. import _validate as v
 
 __all__ = [
+    "DATE_FORMS",
     "UNITS",
     "LogSummary",
+    "date_format",
     "date_to_day",
     "day_to_date",
     "summarise_days",
@@ -102,12 +104,39 @@ def _first_bad(mask, values, name, rule):
     raise CustomerEquityError(name, rule, row=row + 1, value=shown)
 
 
+#: The forms of a date written as text, told from one value: (pattern, format, length).
+DATE_FORMS = ((re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$"), "ISO8601", None),
+              (re.compile(r"\d{8}$"), "%Y%m%d", 8),
+              (re.compile(r"\d{4}/\d{2}/\d{2}$"), "%Y/%m/%d", 10))
+
+
+def date_format(text: object) -> tuple | None:
+    """The form of one date written as text: ``(format, length)`` of :data:`DATE_FORMS`
+    (``length`` None: any ISO 8601 date or date and time), or None.
+
+    >>> date_format(" 1997-01-31 14:05"), date_format("19970131"), date_format("31/01/1997")
+    (('ISO8601', None), ('%Y%m%d', 8), None)
+    """
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    for pattern, fmt, length in DATE_FORMS:
+        if pattern.match(text):
+            return fmt, length
+    return None
+
+
 def to_days(values: ArrayLike, name: str = "date") -> np.ndarray:
     """Dates as whole days since 1970-01-01 (int64); times of day are dropped.
 
     Accepts datetimes, ``date`` objects, text in ISO 8601 (``1997-01-31``,
     ``1997-01-31 14:05``), ``YYYYMMDD`` or ``YYYY/MM/DD``, and whole numbers
     ``YYYYMMDD``. A blank or unreadable date is refused with its row (1-based).
+
+    Text is parsed in one vectorised pass in the form of its first date
+    (:func:`date_format`; Arrow's parser where pyarrow is installed, else pandas');
+    a column that does not all read that way (blanks, mixed forms, bad dates) is read
+    value by value form after form, which names the first bad row.
 
     >>> to_days(["1970-01-02", "19700103", "1970/01/04 10:30"]).tolist()
     [1, 2, 3]
@@ -116,9 +145,65 @@ def to_days(values: ArrayLike, name: str = "date") -> np.ndarray:
     ...
     customer_equity.errors.CustomerEquityError: date, row 2: expected a date as YYYY-MM-DD (or YYYYMMDD) (got '01/02/1997')
     """
-    arrow = _arrow_days(values)
-    if arrow is not None:
-        return arrow
+    fast = _arrow_days(values)
+    if fast is None:
+        fast = _text_days(values)
+    if fast is None and isinstance(values, (pd.Series, np.ndarray)) and values.dtype.kind in "iuf":
+        raw = values.to_numpy() if isinstance(values, pd.Series) else values
+        numbers = raw.astype(np.float64)
+        if not np.isnan(numbers).any():  # a blank is named as such by the general path
+            fast = _yyyymmdd(numbers, raw, name)
+    if fast is not None:
+        return fast
+    return _days_value_by_value(values, name)
+
+
+def _pyarrow():
+    """``(pyarrow, pyarrow.compute)``, or None in a base install (xlwings Lite)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    return pa, pc
+
+
+def _text_days(values):
+    """One vectorised parse of a column of text dates in the form of its first value, or
+    None (not all text, blanks, another form, a bad date: the general path decides)."""
+    if isinstance(values, pd.Series):
+        s = values
+    elif isinstance(values, (np.ndarray, list, tuple)):
+        s = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, np.ndarray)
+                      else values)
+    else:
+        return None
+    if not len(s) or not (pd.api.types.is_string_dtype(s.dtype)
+                          and pd.api.types.infer_dtype(s, skipna=False) == "string"):
+        return None
+    arrow = _pyarrow()
+    if arrow is None:
+        form = date_format(s.iloc[0])
+        if form is None:
+            return None
+        text = s.str.strip()
+        if form[1] is not None and not (text.str.len() == form[1]).all():
+            return None
+        with np.errstate(all="ignore"):
+            dt = pd.to_datetime(text, format=form[0], errors="coerce")
+        if dt.isna().any() or isinstance(dt.dtype, pd.DatetimeTZDtype):
+            return None
+        return dt.to_numpy().astype("datetime64[D]").astype(np.int64)
+    pa = arrow[0]
+    try:
+        strings = pa.array(s, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return _arrow_days(strings)
+
+
+def _days_value_by_value(values, name):
+    """The general path of :func:`to_days`: mixed forms, and the first bad row named."""
     s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object)
                                                               if not hasattr(values, "dtype") else values)
     s = s.reset_index(drop=True)
@@ -133,58 +218,76 @@ def to_days(values: ArrayLike, name: str = "date") -> np.ndarray:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        dt = s
-    elif pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy().astype("datetime64[D]").astype(np.int64)
+    if pd.api.types.is_bool_dtype(s.dtype):
         _first_bad(np.ones(len(s), bool), raw, name, "expected a date, got a TRUE/FALSE value")
-    elif pd.api.types.is_numeric_dtype(s.dtype):
-        dt = _yyyymmdd(s.to_numpy(dtype=np.float64), raw, name)
-    else:
-        obj = s.map(lambda x: str(int(x)) if isinstance(x, (int, np.integer)) else x)
-        best = None
-        for fmt in ("ISO8601", "%Y%m%d", "%Y/%m/%d"):
-            with np.errstate(all="ignore"):
-                try:
-                    dt = pd.to_datetime(obj, format=fmt, errors="coerce")
-                except (ValueError, TypeError, OverflowError):
-                    continue
-            if best is None or dt.isna().sum() < best.isna().sum():
-                best = dt
-            if not dt.isna().any():
-                break
-        dt = best
-        if dt is None or dt.isna().any():
-            bad = np.ones(len(s), bool) if dt is None else dt.isna().to_numpy()
-            _first_bad(bad, raw, name, "expected a date as YYYY-MM-DD (or YYYYMMDD)")
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return _yyyymmdd(s.to_numpy(dtype=np.float64), raw, name)
+    obj = s.map(lambda x: str(int(x)) if isinstance(x, (int, np.integer)) else x)
+    best = None
+    for fmt in ("ISO8601", "%Y%m%d", "%Y/%m/%d"):
+        with np.errstate(all="ignore"):
+            try:
+                dt = pd.to_datetime(obj, format=fmt, errors="coerce")
+            except (ValueError, TypeError, OverflowError):
+                continue
+        if best is None or dt.isna().sum() < best.isna().sum():
+            best = dt
+        if not dt.isna().any():
+            break
+    dt = best
+    if dt is None or dt.isna().any():
+        bad = np.ones(len(s), bool) if dt is None else dt.isna().to_numpy()
+        _first_bad(bad, raw, name, "expected a date as YYYY-MM-DD (or YYYYMMDD)")
     return dt.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 def _yyyymmdd(numbers, raw, name):
+    """Whole numbers ``YYYYMMDD`` as days, in integer arithmetic (no text)."""
     whole = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (numbers >= 10000101) \
         & (numbers <= 99991231)
     if not whole.all():
         _first_bad(~whole, raw, name, "expected a date; a number must be a date written YYYYMMDD")
-    dt = pd.to_datetime(pd.Series(numbers.astype(np.int64).astype(str)), format="%Y%m%d",
-                        errors="coerce")
-    if dt.isna().any():
-        _first_bad(dt.isna().to_numpy(), raw, name, "expected a date written YYYYMMDD")
-    return dt
+    n = numbers.astype(np.int64)
+    year, rest = np.divmod(n, 10000)
+    month, day = np.divmod(rest, 100)
+    ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
+    months = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + (np.clip(day, 1, 31) - 1).astype("timedelta64[D]")
+    ok &= days.astype("datetime64[M]") == months  # not 30 February
+    if not ok.all():
+        _first_bad(~ok, raw, name, "expected a date written YYYYMMDD")
+    return days.astype(np.int64)
 
 
 def _arrow_days(values):
-    """Fast path for an arrow column: ISO dates and timestamps without pandas' parser."""
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:
+    """An arrow column of dates, timestamps or text in one form (:func:`date_format`), parsed
+    by Arrow; None where the general path must decide."""
+    arrow = _pyarrow()
+    if arrow is None:
         return None
+    pa, pc = arrow
     if not isinstance(values, (pa.Array, pa.ChunkedArray)):
         return None
-    if values.null_count:
+    if values.null_count or not len(values):
         return None  # the general path names the blank row
     t = values.type
     try:
         if pa.types.is_string(t) or pa.types.is_large_string(t):
-            values = pc.cast(values, pa.timestamp("s"))
+            text = pc.utf8_trim_whitespace(values)
+            form = date_format(text[0].as_py())
+            if form is None:
+                return None
+            fmt, length = form
+            if length is not None and pc.min(pc.utf8_length(text)).as_py() != length \
+                    or length is not None and pc.max(pc.utf8_length(text)).as_py() != length:
+                return None
+            if fmt == "ISO8601":
+                values = pc.cast(text, pa.timestamp("s"))
+            else:
+                values = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+                if values.null_count:
+                    return None
             t = values.type
         if pa.types.is_timestamp(t) or pa.types.is_date(t):
             if pa.types.is_timestamp(t) and t.tz is not None:
