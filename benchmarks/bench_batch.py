@@ -42,7 +42,7 @@ import pyarrow.csv  # noqa: F401  (pa.csv)
 import pyarrow.parquet as pq
 
 import customer_equity as ce
-from customer_equity import batch
+from customer_equity.files import batch
 
 CHUNK = 1_000_000
 ROOT = Path(__file__).resolve().parents[1]

@@ -86,10 +86,10 @@ def run_excel(n):
     with ComRuntime() as com:
         cases = {
             "CE_WHATIF retention +5 pts": (
-                lambda: com.call("customer_equity.excel", "ce_whatif", table, settings, 0.05),
+                lambda: com.call("customer_equity.excel.functions", "ce_whatif", table, settings, 0.05),
                 lambda: ce.what_if(df, config, retention_change=0.05)),
             "CE_RETENTION_WATCH": (
-                lambda: com.call("customer_equity.excel", "ce_retention_watch", table, settings),
+                lambda: com.call("customer_equity.excel.functions", "ce_retention_watch", table, settings),
                 lambda: ce.retention_watch(df, config)),
         }
         for name, (excel, core) in cases.items():

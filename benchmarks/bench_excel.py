@@ -28,7 +28,7 @@ from xlwings_harness import Cells, ComRuntime, OfficeJsRuntime  # noqa: E402
 
 import customer_equity as ce  # noqa: E402
 
-M = "customer_equity.excel"
+M = "customer_equity.excel.functions"
 
 
 def median_time(fn, repeat):

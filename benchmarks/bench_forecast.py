@@ -150,7 +150,7 @@ def bench_dask(path, repeat):
     """``forecast --dask`` with 1 and 2 workers, alternated, ``repeat`` times each.
 
     (a) the work on a running cluster: one ``forecast_file(..., dask=address)`` call on a
-        local cluster started beforehand (by :func:`customer_equity.batch.local_cluster`,
+        local cluster started beforehand (by :func:`customer_equity.files.batch.local_cluster`,
         as ``--dask`` does), its time less the client's connection and the workers' imports
         (``seconds["cluster"]``): reading and step 1, the parts, assembling the summary on
         the client, the two fits, the forecast values;
@@ -161,8 +161,8 @@ def bench_dask(path, repeat):
     """
     from distributed import Client
 
-    from customer_equity.batch import local_cluster
-    from customer_equity.forecast_file import forecast_file
+    from customer_equity.files.batch import local_cluster
+    from customer_equity.files.forecast import forecast_file
 
     print(f"\nDask, local cluster of 1 and of 2 worker processes (1 thread each), "
           f"{repeat} runs each, alternated; load average before {os.getloadavg()[0]:.1f}")

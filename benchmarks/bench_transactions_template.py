@@ -22,10 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from customer_equity.model import forecast as fc  # noqa: E402
-from customer_equity.templates import transactions as T  # noqa: E402
+from customer_equity.excel.templates import transactions as T  # noqa: E402
 from xlwings_harness import Cells, ComRuntime, OfficeJsRuntime  # noqa: E402
 
-M = "customer_equity.excel"
+M = "customer_equity.excel.functions"
 
 
 def column(values):

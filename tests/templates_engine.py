@@ -2,7 +2,7 @@
 
 The CE_ functions are bound through xlwings' own COM code path, with the project's
 harness (``tests/xlwings_harness.py``): inside a :class:`xlwings_harness.ComRuntime`,
-``customer_equity.excel`` is imported under xlwings' real COM decorators
+``customer_equity.excel.functions`` is imported under xlwings' real COM decorators
 (``xlwings.udfs.xlfunc/xlarg/xlret``), and each CE_ call the engine makes goes through
 ``xlwings.com_server.XLPython.CallUDF`` -> ``xlwings.udfs.call_udf`` ->
 ``xlwings.conversion.read`` / the function / ``xlwings.conversion.write``, exactly as
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-UDF_MODULE = "customer_equity.excel"
+UDF_MODULE = "customer_equity.excel.functions"
 
 
 # --- 1. CE_ calls through xlwings' COM path ---------------------------------------------
@@ -114,7 +114,7 @@ def _error_text(rows):
 
 @contextlib.contextmanager
 def ce_bound(log=None):
-    """Bind every CE_ function of ``customer_equity.excel`` in ``formulas.get_functions()``
+    """Bind every CE_ function of ``customer_equity.excel.functions`` in ``formulas.get_functions()``
     to a call through xlwings' COM path (a :class:`xlwings_harness.ComRuntime`)."""
     import formulas
     from xlwings_harness import ComRuntime, grid
@@ -150,8 +150,8 @@ def ce_bound(log=None):
 # --- 3. Excel tables -------------------------------------------------------------------
 
 
-from customer_equity.structured import resolve_structured  # noqa: E402,F401
-from customer_equity.structured import tables_of as _tables  # noqa: E402
+from customer_equity.excel.structured import resolve_structured  # noqa: E402,F401
+from customer_equity.excel.structured import tables_of as _tables  # noqa: E402
 
 
 def resolve_tables(book):

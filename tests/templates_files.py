@@ -10,7 +10,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
-from customer_equity.refresh import OpenpyxlBook
+from customer_equity.excel.refresh import OpenpyxlBook
 
 
 

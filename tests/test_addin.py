@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from customer_equity import addin
+from customer_equity.excel import addin
 
 REPO = Path(__file__).resolve().parents[1]
 UI = "{http://schemas.microsoft.com/office/2006/01/customui}"
@@ -227,7 +227,7 @@ def test_config_sheet_is_active_and_holds_the_settings(built, parts, vba):
     config = addin.read_config_sheet(built)
     assert config["Interpreter_Win"] == sys.executable
     assert config["Interpreter_Mac"] == sys.executable
-    assert config["UDF Modules"] == "customer_equity.excel"
+    assert config["UDF Modules"] == "customer_equity.excel.functions"
     assert config["Use UDF Server"] is False and config["Show Console"] is False
     # Keys stay xlwings' own spelling, contiguous from A1 (GetConfigFromSheet stops at a gap).
     assert list(config)[:2] == ["Interpreter_Win", "Interpreter_Mac"]
@@ -267,7 +267,7 @@ def test_libreoffice_opens_the_add_in(built, tmp_path):
     wb = openpyxl.load_workbook(converted)
     assert wb.sheetnames == ["myaddin.conf"]
     rows = {r[0]: r[1] for r in wb["myaddin.conf"].iter_rows(values_only=True) if r[0]}
-    assert rows["UDF Modules"] == "customer_equity.excel"
+    assert rows["UDF Modules"] == "customer_equity.excel.functions"
     assert rows["Interpreter_Win"] == sys.executable
 
 
@@ -282,11 +282,11 @@ def test_install_status_remove_into_a_startup_folder(tmp_path, monkeypatch):
     assert not state.installed and "not installed" in state.lines()[0]
     installed = addin.install(startup)
     assert installed == startup / "customer_equity.xlam" and installed.is_file()
-    assert addin.read_config_sheet(installed)["UDF Modules"] == "customer_equity.excel"
+    assert addin.read_config_sheet(installed)["UDF Modules"] == "customer_equity.excel.functions"
     state = addin.status(startup)
     assert state.installed and state.functions == "com" and not state.stale
     assert any(str(installed) in line for line in state.lines())
-    monkeypatch.setattr("customer_equity.addin.startup.build_stamp", lambda: "customer_equity 9; xlwings 9")
+    monkeypatch.setattr("customer_equity.excel.addin.startup.build_stamp", lambda: "customer_equity 9; xlwings 9")
     assert any("again so that its VBA matches xlwings" in line for line in addin.status(startup).lines())
     assert addin.remove(startup) == installed
     assert not installed.exists()
@@ -344,7 +344,7 @@ def test_wheel_install_builds_the_add_in(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     code = (
-        "import customer_equity.addin as a, sys; "
+        "import customer_equity.excel.addin as a, sys; "
         "assert 'prefix' in a.__file__, a.__file__; "
         "print(a.ribbon_source_path()); print(a.build('.'))"
     )

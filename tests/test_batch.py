@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import customer_equity as ce
-from customer_equity import CustomerEquityError, MeasureConfig, batch
+from customer_equity import CustomerEquityError, MeasureConfig
+from customer_equity.files import batch
 from customer_equity.cli import main
 
 N = 2_000
@@ -566,7 +567,7 @@ def test_streamed_xlsx_opens_in_libreoffice_with_the_same_cells(files, tmp_path,
 
 
 def test_xlsx_rows_text_is_escaped_and_blanks_stay_empty(tmp_path):
-    from customer_equity.batch.outputs import sheet_rows_xml
+    from customer_equity.files.outputs import sheet_rows_xml
 
     frame = pd.DataFrame({"customer_id": ["<A&B>", None, "C\x01"], "ltv": [1.25, np.nan, -np.inf],
                           "links": [1, 2, 3], "at_risk": [True, False, True]})

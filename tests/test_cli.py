@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from customer_equity import addin
+from customer_equity.excel import addin
 from customer_equity.cli import COMMANDS, build_parser, main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,7 +117,7 @@ def test_templates_out_dir_and_the_old_spelling(tmp_path, capsys, monkeypatch):
         written.append(Path(out_dir))
         return []
 
-    monkeypatch.setattr("customer_equity.templates.build_all", fake_build_all)
+    monkeypatch.setattr("customer_equity.excel.templates.build_all", fake_build_all)
     assert run(["templates", "--out-dir", tmp_path / "a"], capsys)[0] == 0
     code, _, err = run(["templates", "--out", tmp_path / "b"], capsys)
     assert code == 0 and "--out is now --out-dir" in err
@@ -129,7 +129,7 @@ def test_templates_out_dir_and_the_old_spelling(tmp_path, capsys, monkeypatch):
 
 def test_templates_writes_the_workbooks(tmp_path, capsys):
     code, out, _ = run(["templates", "--out-dir", tmp_path], capsys)
-    from customer_equity.templates import TEMPLATES
+    from customer_equity.excel.templates import TEMPLATES
 
     assert code == 0
     written = sorted(p.name for p in tmp_path.glob("*.xlsx"))

@@ -22,7 +22,7 @@ import customer_equity as ce
 from test_fuzz_excel import officejs_view
 from xlwings_harness import OMITTED, CellError, Cells, assert_grid_equal, grid
 
-M = "customer_equity.excel"
+M = "customer_equity.excel.functions"
 TYPES = ["Lighthouse", "Follower", "Rational", "Profit-seeking"]
 
 CATALOGUE = {

@@ -21,7 +21,7 @@ from xlwings_harness import (
     grid,
 )
 
-M = "customer_equity.excel"
+M = "customer_equity.excel.functions"
 CATALOGUE = {
     "ce_pv": ["capacity", "share", "margin"],
     "ce_ppv": ["influence", "reach", "avg_value"],
@@ -156,7 +156,7 @@ def test_catalogue_is_complete():
     """The test tables cover every function the module exposes to Excel, and no more."""
     import inspect
 
-    import customer_equity.excel as excel
+    import customer_equity.excel.functions as excel
 
     from test_forecast_excel import CATALOGUE as FORECASTING  # issue 13's block, tested there
 
@@ -426,7 +426,7 @@ def test_default_tiers_give_equal_values_one_tier_by_mid_rank_percentile(com, oj
 # --- names ----------------------------------------------------------------------------
 
 #: CE_ function -> the Python function its docstring names; arguments agree unless listed
-#: here with the reason (stated in customer_equity.excel's module docstring).
+#: here with the reason (stated in customer_equity.excel.functions's module docstring).
 PYTHON_NAMES = {
     "ce_pv": "purchase_value", "ce_ppv": "word_of_mouth_value",
     "ce_tv_allocate": "allocate_transaction_value", "ce_ltv": "ltv_contribution",
@@ -450,7 +450,7 @@ DIFFERENT_ARGUMENTS |= _DECISIONS_DIFFERENT
 def test_each_function_names_its_python_function_with_the_same_arguments():
     import inspect
 
-    import customer_equity.excel as excel
+    import customer_equity.excel.functions as excel
     import customer_equity.model as model
 
     for func, python in PYTHON_NAMES.items():

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 import customer_equity as ce
-from customer_equity import CustomerEquityError, MeasureConfig, batch
+from customer_equity import CustomerEquityError, MeasureConfig
+from customer_equity.files import batch
 from xlwings_harness import Cells, grid
 
-M = "customer_equity.excel"
+M = "customer_equity.excel.functions"
 
 TRUE_CELLS = [True, 1, 1.0, "TRUE", "true", "Yes", "y", "x", "X", " yes ", "是", "有", "√"]
 FALSE_CELLS = [False, 0, 0.0, "FALSE", "no", "N", "否", "无", None, ""]

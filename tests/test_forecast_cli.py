@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from customer_equity import forecast_file as ff
+from customer_equity.files import forecast as ff
 from customer_equity.cli import main
 from customer_equity.model.forecast import fit_forecast, load_cdnow, summary_data
 from customer_equity.model.forecast.sample import cdnow_path, generate_log

@@ -11,7 +11,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from customer_equity import excel
+from customer_equity.excel import functions as excel
 from customer_equity.model import forecast as fc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,7 +24,7 @@ from xlwings_harness import (
     grid,
 )
 
-M = "customer_equity.excel"
+M = "customer_equity.excel.functions"
 
 #: The forecasting functions and their arguments (the wizard shows each with help).
 CATALOGUE = {

@@ -1,4 +1,4 @@
-"""Refresh logic (customer_equity.refresh) against workbooks held in files, without Excel."""
+"""Refresh logic (customer_equity.excel.refresh) against workbooks held in files, without Excel."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
-from customer_equity import refresh, udf_sync
+from customer_equity.excel import refresh
+from customer_equity.excel.addin import sync as udf_sync
 
 TEST_TEMPLATE = "refresh-test/1"
 
@@ -430,7 +431,7 @@ def test_main_on_an_unknown_workbook_only_recalculates(monkeypatch):
 def test_package_import_does_not_import_xlwings():
     code = "import sys, customer_equity; assert callable(customer_equity.main); " \
            "assert 'xlwings' not in sys.modules, 'xlwings imported eagerly'"
-    env = dict(os.environ, PYTHONPATH=str(Path(refresh.__file__).parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(Path(refresh.__file__).parents[2]))
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 
 
@@ -623,7 +624,7 @@ def _parts(path):
 def test_refresh_file_keeps_every_other_part_and_the_cached_results(tmp_path):
     import shutil
 
-    from customer_equity._package import sheet_parts
+    from customer_equity.excel._package import sheet_parts
 
     src = TEMPLATE_FILES["measurement/1"]
     path = tmp_path / "m.xlsx"
@@ -670,7 +671,7 @@ def test_refresh_file_keeps_every_other_part_and_the_cached_results(tmp_path):
 
 
 def test_refresh_file_is_atomic(tmp_path, monkeypatch):
-    import customer_equity._package as package
+    import customer_equity.excel._package as package
 
     path = make_template(tmp_path / "t.xlsx")
     original = path.read_bytes()
@@ -709,15 +710,14 @@ def test_outputs_over_inputs_are_refused_in_files_too(tmp_path):
 def test_pressing_refresh_imports_neither_xlsxwriter_nor_the_builders():
     code = textwrap.dedent("""
         import sys
-        from customer_equity import refresh
-        refresh.load_template_modules()
-        import customer_equity.templates.measurement_refresh
-        for mod in ("xlsxwriter", "customer_equity.templates.measurement",
-                    "customer_equity.templates._book"):
+        from customer_equity.excel import refresh
+        assert refresh.find_refresher("measurement/1") is not None
+        for mod in ("xlsxwriter", "customer_equity.excel.templates.measurement",
+                    "customer_equity.excel.templates._book"):
             assert mod not in sys.modules, mod + " imported by Refresh"
         assert refresh.find_refresher("measurement/1") is not None
         print("light")
     """)
-    env = dict(os.environ, PYTHONPATH=str(Path(refresh.__file__).parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(Path(refresh.__file__).parents[2]))
     out = subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "light"

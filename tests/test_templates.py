@@ -27,9 +27,10 @@ import openpyxl
 import pytest
 
 import customer_equity as ce
-from customer_equity import cli, refresh
-from customer_equity.templates import TEMPLATES, build_all, measurement
-from customer_equity.templates.previews import PREVIEW_AREAS, preview_name
+from customer_equity import cli
+from customer_equity.excel import refresh
+from customer_equity.excel.templates import TEMPLATES, build_all, measurement
+from customer_equity.excel.templates.previews import PREVIEW_AREAS, preview_name
 import templates_engine as E
 import templates_files as F
 import templates_lo as LO
@@ -517,7 +518,7 @@ def test_measurement_conventions():
     assert names["ce_in_periods"] == "Customers[periods]"
     assert names["ce_in_customers"] == "Customers[#All]"
     # each per-customer CE_ quantity is one spilled formula; its name is that spill range (A1#)
-    from customer_equity.templates.measurement_contract import ANCHOR_FORMULAS, ANCHORS
+    from customer_equity.excel.templates.measurement_contract import ANCHOR_FORMULAS, ANCHORS
 
     for name, (sheet, row, col) in ANCHORS.items():
         cell = wb[sheet].cell(row + 1, col + 1)
@@ -557,7 +558,6 @@ def test_the_ce_evaluation_count_expands_names_at_each_reference(tmp_path):
 
 
 def test_refresh_writes_measures_table_and_changes_nothing_else(tmp_path, sample_measurement):
-    refresh.load_template_modules()
     assert refresh.find_refresher("measurement/1") is not None
     book = F.TablesBook.open(MEAS)
     before = {n: book.read(n) for n in book.names() if n.startswith("ce_in_")}
@@ -605,7 +605,7 @@ def test_refresh_file_reads_the_customers_table_of_the_committed_template(tmp_pa
     """Refresh outside Excel (openpyxl) resolves the template's names on the Customers table."""
     import openpyxl
 
-    from customer_equity.refresh import refresh_file
+    from customer_equity.excel.refresh import refresh_file
 
     out = tmp_path / "refreshed.xlsx"
     refresh_file(WORKBOOKS / "customer-equity-measurement.xlsx", out)

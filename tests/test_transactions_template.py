@@ -25,7 +25,7 @@ import pytest
 from customer_equity import cli
 from customer_equity.model import equity_table
 from customer_equity.model import forecast as fc
-from customer_equity.templates import transactions as T
+from customer_equity.excel.templates import transactions as T
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 

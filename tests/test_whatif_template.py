@@ -23,10 +23,11 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from customer_equity import cells, cli, refresh
+from customer_equity.excel import cells, refresh
+from customer_equity import cli
 from customer_equity.model import MeasureConfig, load_sample, sample_config, what_if, what_if_grid
-from customer_equity.templates import recalculate_only
-from customer_equity.templates import what_if as W
+from customer_equity.excel.templates import recalculate_only
+from customer_equity.excel.templates import what_if as W
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
@@ -320,7 +321,6 @@ def test_libreoffice_computes_the_native_cells_from_the_held_ce_results(libreoff
 
 
 def test_refresh_recalculates_the_what_if_template():
-    refresh.load_template_modules()
     assert refresh.template_id(F.TablesBook.open(BOOK)) == W.TEMPLATE_ID == "what-if/2"
     assert refresh.find_refresher("what-if/2") is recalculate_only
     assert refresh.find_refresher("what-if/1") is recalculate_only  # copies from before the what-if API
@@ -359,10 +359,10 @@ def test_blank_cells_reach_the_functions_as_blank_on_every_runtime(engine):
                                        "CE_WI_MOVES", "CE_WI_MIX")]
     expected = spill(BOOK, F.cached_values(BOOK), anchor(BOOK, SCENARIO))
     with OfficeJsRuntime(empty_cell=0) as mac:
-        same_table(grid(mac.call("customer_equity.excel", "ce_whatif", *args)), expected)
+        same_table(grid(mac.call("customer_equity.excel.functions", "ce_whatif", *args)), expected)
         # the ranges as they are would reach the function with 0 for every blank: refused
         raw = [_cells(names["CE_IN_CUSTOMERS"]), _cells(names["CE_WI_SETTINGS"])] + args[2:]
-        shown = mac.call_cell("customer_equity.excel", "ce_whatif", *raw)
+        shown = mac.call_cell("customer_equity.excel.functions", "ce_whatif", *raw)
     assert "setting name must be text" in str(shown) or "tv" in str(shown)
 
 

@@ -1,9 +1,9 @@
-"""LibreOffice through its UNO API: the third :class:`~customer_equity.refresh.WorkbookPort`.
+"""LibreOffice through its UNO API: the third :class:`~customer_equity.excel.refresh.WorkbookPort`.
 
 A real spreadsheet engine that enforces what Excel enforces: a protected sheet refuses a
 write to a locked cell (``setDataArray`` raises), defined names follow renamed sheets and
 turn into ``#REF!`` when their sheet is deleted, and ``calculateAll`` recalculates every
-formula. Refresh runs through :func:`customer_equity.refresh.refresh_workbook` on a
+formula. Refresh runs through :func:`customer_equity.excel.refresh.refresh_workbook` on a
 :class:`UnoBook` exactly as it does on ``XlwingsBook`` in Excel.
 
 It lives in the tests: users never need it (it is the test double that is not ours).
@@ -13,7 +13,7 @@ What LibreOffice 7.4 does with our templates (checked here, relied on below):
 - names on an Excel table (``=Customers[periods]``) are imported as named ranges whose
   ``Content`` is the structured reference and whose ``ReferredCells`` is None; the table
   itself becomes a database range. :class:`UnoBook` resolves them with
-  :func:`customer_equity.structured.resolve_structured` over the database ranges, which
+  :func:`customer_equity.excel.structured.resolve_structured` over the database ranges, which
   is what the structured reference means;
 - a boolean cell is imported as ``=TRUE()`` with a LOGICAL number format, and
   ``getDataArray`` returns it as 1.0: :class:`UnoBook` gives it back as ``True``, as
@@ -41,8 +41,8 @@ for _p in ("/usr/lib/python3/dist-packages", "/usr/lib/libreoffice/program"):
     if os.path.isdir(_p) and _p not in sys.path:
         sys.path.append(_p)
 
-from customer_equity import refresh  # noqa: E402
-from customer_equity.structured import resolve_structured  # noqa: E402
+from customer_equity.excel import refresh  # noqa: E402
+from customer_equity.excel.structured import resolve_structured  # noqa: E402
 
 #: A call of a CE_ function (a name such as ``ce_types`` is not followed by a parenthesis).
 CE_CALL = re.compile(r"(?<![\w.])CE_[A-Z0-9_.]*\s*\(", re.IGNORECASE)
@@ -288,7 +288,7 @@ def _to_uno(v):
 
 
 class UnoBook:
-    """:class:`~customer_equity.refresh.WorkbookPort` over a LibreOffice document."""
+    """:class:`~customer_equity.excel.refresh.WorkbookPort` over a LibreOffice document."""
 
     def __init__(self, doc) -> None:
         self.doc = doc

@@ -1,7 +1,7 @@
 """Customer equity for Excel: the discounted lifetime value of all of a firm's customers.
 
 The calculation core lives in :mod:`customer_equity.model` and is re-exported here;
-the Excel functions are in :mod:`customer_equity.excel` (imported only by Excel).
+the Excel functions are in :mod:`customer_equity.excel.functions` (imported only by Excel).
 """
 
 from .errors import CustomerEquityError
@@ -16,9 +16,9 @@ def main() -> None:
     """Refresh the active workbook: what the add-in's ribbon button runs.
 
     The add-in's VBA runs ``import customer_equity; customer_equity.main()`` (see
-    :mod:`customer_equity.refresh`). xlwings is imported only here, lazily, so that the
+    :mod:`customer_equity.excel.refresh`). xlwings is imported only here, lazily, so that the
     package works without Excel.
     """
-    from customer_equity.refresh import main as refresh_main
+    from customer_equity.excel.refresh import main as refresh_main
 
     refresh_main()

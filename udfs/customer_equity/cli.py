@@ -91,7 +91,7 @@ def _out_dir(args) -> Path:
 
 def _measure(args) -> int:
     if len(args.input) >= 2:  # two or more inputs: their structures and the comparison
-        from .decisions_file import compare_files
+        from .files.decisions import compare_files
         from .model import MeasureConfig
 
         if args.dask is not None or args.workers is not None:
@@ -102,7 +102,7 @@ def _measure(args) -> int:
     args.input = args.input[0] if args.input else None
     if args.input is None and args.out is None and args.dask is None and args.workers is None:
         return _measure_sample(args)
-    from . import batch
+    from .files import batch
 
     return batch.run(input=args.input, config=args.config, out=args.out,
                      batch_size=args.batch_size, sheet=args.sheet, dask=args.dask,
@@ -139,7 +139,7 @@ def _add_run_options(g, *, what: str, unit: str, batch_size: int, progress_defau
 
 
 def _add_measure(commands) -> None:
-    from .batch import DEFAULT_BATCH_SIZE, LONG_RUN_ROWS
+    from .files.batch import DEFAULT_BATCH_SIZE, LONG_RUN_ROWS
 
     p = commands.add_parser(
         "measure", help="measure customer equity (the bundled sample without INPUT)",
@@ -165,14 +165,14 @@ def _add_measure(commands) -> None:
 # --------------------------------------------------------------------------- templates
 
 def _templates(args) -> int:
-    from .templates import build_all
+    from .excel.templates import build_all
 
     out_dir = _out_dir(args)
     paths = [b.path for b in build_all(out_dir)]
     for path in paths:
         print(path)
     if args.previews:
-        from .templates.previews import render_previews
+        from .excel.templates.previews import render_previews
 
         try:
             previews = render_previews(paths, out_dir / "previews")
@@ -198,7 +198,7 @@ def _add_templates(commands) -> None:
 
 def _addin_call(fn, *args, **kwargs):
     """Run an add-in function; its refusals become one error line (exit 1: the machine)."""
-    from .addin import AddinError
+    from .excel.addin import AddinError
 
     try:
         return fn(*args, **kwargs)
@@ -212,7 +212,7 @@ def _default_route() -> str:
 
 
 def _addin_build(args) -> int:
-    from . import addin
+    from .excel import addin
 
     config = addin.AddinConfig.for_this_python(args.functions)
     path = _addin_call(addin.build, _out_dir(args), config=config)
@@ -221,7 +221,7 @@ def _addin_build(args) -> int:
 
 
 def _addin_install(args) -> int:
-    from . import addin
+    from .excel import addin
 
     path = _addin_call(addin.install, args.xlstart, functions=args.functions)
     print(f"Installed the Customer Equity add-in at {path}")
@@ -239,7 +239,7 @@ def _addin_install(args) -> int:
 
 
 def _addin_remove(args) -> int:
-    from . import addin
+    from .excel import addin
 
     path = _addin_call(addin.remove, args.xlstart)
     print(f"Removed the add-in from {path}")
@@ -247,7 +247,7 @@ def _addin_remove(args) -> int:
 
 
 def _addin_status(args) -> int:
-    from . import addin
+    from .excel import addin
 
     state = _addin_call(addin.status, args.xlstart)
     for line in state.lines():
@@ -308,13 +308,13 @@ def _finite_number(text: str) -> float:
 
 
 def _forecast(args) -> int:
-    from .forecast_file import run
+    from .files.forecast import run
 
     return run(args)
 
 
 def _add_forecast(commands) -> None:
-    from .forecast_file import DEFAULT_BATCH_SIZE, UNITS
+    from .files.forecast import DEFAULT_BATCH_SIZE, UNITS
 
     p = commands.add_parser(
         "forecast", help="forecast purchases, spend and equity from a transaction log",
@@ -388,7 +388,7 @@ def _decision_input(p, what="customer table: .csv, .parquet or .xlsx"):
 
 
 def _whatif(args) -> int:
-    from .decisions_file import whatif_file
+    from .files.decisions import whatif_file
 
     levers = {"retention_change": _one_or_list(args.retention_change), "rate": args.rate,
               "margin_change": _one_or_list(args.margin_change),
@@ -421,7 +421,7 @@ def _add_whatif(commands) -> None:
 
 
 def _retention(args) -> int:
-    from .decisions_file import retention_file
+    from .files.decisions import retention_file
 
     return retention_file(args.input, config=_decisions_config(args), sheet=args.sheet,
                           point=args.point, top=args.top, out=args.out)
@@ -442,7 +442,7 @@ def _add_retention(commands) -> None:
 
 
 def _prospects(args) -> int:
-    from .decisions_file import prospects_file
+    from .files.decisions import prospects_file
 
     traits = None if args.traits is None else [t.strip() for t in args.traits.split(",") if t.strip()]
     return prospects_file(args.input, customers=args.customers, config=_decisions_config(args),

@@ -20,7 +20,8 @@ from .equity import composition_matrix, customer_equity, equity_table
 from .links import REQUIRED_LINKS, solid_links
 from .ltv import ltv_contribution, ltv_indirect, ltv_retention, ltv_share_of_wallet
 from .measure import INPUT_COLUMNS, Measurement, carriers_per_period, measure
-from .flags import FALSE_WORDS, STAGE_ALIASES, TRUE_WORDS, TYPE_ALIASES, flag_array, flag_value
+from ..reading import FALSE_WORDS, TRUE_WORDS, flag_array, flag_value
+from .labels import STAGE_ALIASES, TYPE_ALIASES
 from .sample import generate_customers, load_sample, sample_config
 from .types import (
     CAPABILITIES,

@@ -15,26 +15,8 @@ import numbers
 import numpy as np
 
 from ..errors import CustomerEquityError
-
-BLANKS = (None, "")
-
-#: Excel's error values as xlwings hands them over with ``err_to_str=True``.
-EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
-                          "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!"})
-
-
-def _where(shape, flat_index):
-    """The 1-based position worth naming: none for a single value, the row alone in
-    a single column, row and column in a block."""
-    if len(shape) == 0 or int(np.prod(shape)) == 1:
-        return {}
-    idx = np.unravel_index(flat_index, shape)
-    if len(shape) == 1:
-        return {"row": int(idx[0]) + 1}
-    if shape[-1] == 1:
-        return {"row": int(idx[-2]) + 1}
-    return {"row": int(idx[-2]) + 1, "column": int(idx[-1]) + 1}
+from ..reading import distinct_codes, excel_error, timing_code  # noqa: F401 - timing_code: the core's
+from ..reading import position as _where
 
 
 def per_row(x):
@@ -118,8 +100,8 @@ def _slow_float(arr, name):
                                       value=bool(v), **_where(arr.shape, k))
         elif isinstance(v, (numbers.Real, decimal.Decimal)):
             flat_out[k] = float(v)
-        elif isinstance(v, str) and v.strip() in EXCEL_ERRORS:
-            raise CustomerEquityError(name, f"the cell holds the Excel error {v.strip()}",
+        elif excel_error(v):
+            raise CustomerEquityError(name, f"the cell holds the Excel error {excel_error(v)}",
                                       **_where(arr.shape, k))
         elif isinstance(v, (dt.date, dt.time)):
             raise CustomerEquityError(name, "expected a number, got a date", value=v,
@@ -280,64 +262,6 @@ def periods_array(periods, name="periods", *, allow_infinite=False, blank=None):
     if frac.any():
         _fail(name, "a number of periods must be a whole number", p, frac)
     return p
-
-
-def timing_code(timing, name="timing"):
-    """0 for end-of-period discounting (Excel NPV), 1 for beginning of period.
-
-    Accepts "end"/"begin" (any case), 0/1, or None (end).
-    """
-    if timing is None or (isinstance(timing, str) and timing.strip() == ""):
-        return 0
-    if isinstance(timing, str):
-        key = timing.strip().lower()
-        if key in ("end", "e", "0"):
-            return 0
-        if key in ("begin", "beginning", "start", "b", "1"):
-            return 1
-    elif isinstance(timing, numbers.Real) and not isinstance(timing, bool):
-        if not math.isnan(timing) and timing in (0, 1):
-            return int(timing)
-    raise CustomerEquityError(name, 'must be "end" (or 0) or "begin" (or 1)', value=timing)
-
-
-class _BoolCell:
-    """A TRUE/FALSE cell as a key that never equals the number 1/0."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __repr__(self):
-        return "TRUE" if self.value else "FALSE"
-
-
-_TRUE_CELL, _FALSE_CELL = _BoolCell(True), _BoolCell(False)
-
-
-def distinct_codes(values):
-    """``(inverse, firsts)``: a code per cell and the flat index of each code's first cell.
-
-    Equal cells share a code, but TRUE is never the same cell as 1 (nor FALSE as 0,
-    nor 1 as "1"), unlike ``pandas.factorize`` on its own: each distinct label is then
-    looked up once, which keeps a million labelled cells fast. Blanks (None, NaN) get -1.
-    """
-    import pandas as pd
-
-    flat = values.ravel()
-    if flat.dtype == object and flat.size and set(map(type, flat)) & {bool, np.bool_}:
-        is_bool = np.fromiter((type(x) is bool or type(x) is np.bool_ for x in flat), bool, flat.size)
-        truth = np.fromiter((bool(x) if b else False for x, b in zip(flat, is_bool)), bool, flat.size)
-        tagged = flat.copy()
-        tagged[is_bool & truth] = _TRUE_CELL
-        tagged[is_bool & ~truth] = _FALSE_CELL
-        flat = tagged
-    inverse, uniques = pd.factorize(pd.Series(flat, dtype=object) if flat.dtype == object else flat,
-                                    use_na_sentinel=True)
-    firsts = np.full(len(uniques), -1, dtype=np.int64)
-    seen = inverse >= 0
-    order = np.flatnonzero(seen)[::-1]
-    firsts[inverse[order]] = order  # the last write for a code is its first cell
-    return inverse, firsts
 
 
 def label_codes(labels, name, code_of, unknown_rule, blank_rule):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import CustomerEquityError
 from ._validate import as_float, check_finite, label_codes
-from .flags import stage_code_of
+from .labels import stage_code_of
 from .types import TYPES, type_labels
 
 __all__ = [
@@ -133,7 +133,7 @@ def segment_by_stage(stage):
         Chinese ones, including the paper's own wording (产品介绍期 or 导入期,
         产品成长期, 产品成熟期, 成熟后期或衰退期, simplified or traditional), or
         stage numbers 1-4 (TRUE/FALSE are refused, not read as 1/0). The one list is
-        :data:`customer_equity.model.flags.STAGE_ALIASES`.
+        :data:`customer_equity.model.labels.STAGE_ALIASES`.
 
     References
     ----------

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..reading import timing_code
 from ._validate import (
     as_float,
     check_finite,
     matching,
     periods_array,
     rate_array,
-    timing_code,
     zero_blanks,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import _fail, as_float, check_finite, check_range, matching
-from .flags import flag_array
+from ..reading import flag_array
 
 __all__ = ["solid_links", "REQUIRED_LINKS"]
 
@@ -24,7 +24,7 @@ def solid_links(decision_makers, executive_link, expert_link):
         sales link is solid from 3 on.
     executive_link : array_like of flags
         An executive-to-executive relationship exists (TRUE/FALSE, 1/0, yes/no,
-        x/blank: :mod:`customer_equity.model.flags`).
+        x/blank: :mod:`customer_equity.reading`).
     expert_link : array_like of flags
         An expert-to-expert relationship (R&D, finance) exists.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..reading import timing_code
 from ._validate import (
     matching,
     _fail,
@@ -20,7 +21,6 @@ from ._validate import (
     periods_array,
     rate_array,
     share_array,
-    timing_code,
 )
 from .discount import present_value
 

@@ -18,7 +18,7 @@ kv                  knowledge value per period (assessed)
 tv                  transaction value per period, unless the configuration
                     gives ``transaction_income`` to allocate
 tv_carrier          optional flag (TRUE/FALSE, 1/0, yes/no, x/blank: see
-                    :mod:`~customer_equity.model.flags`): carries transaction value
+                    :mod:`~customer_equity.reading`): carries transaction value
 income, education,  indicators (1-5) for ``classify_by = "score"``: the keys
 ...                 of the configuration's ``weights``
 stage               life-cycle stage of the first purchase (``classify_by = "stage"``)
@@ -45,7 +45,7 @@ from .classify import TIERS, score_codes, stage_codes, value_tier, weighted_scor
 from .config import MeasureConfig
 from .discount import _annuity, present_value
 from .equity import composition_from_discounted, table_from_sums
-from .flags import flag_array
+from ..reading import flag_array
 from .links import REQUIRED_LINKS, solid_links
 from .types import CAPABILITIES, TYPES, VALUE_KINDS, type_codes
 from .values import COMPONENTS, income_per_carrier

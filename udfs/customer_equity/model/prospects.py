@@ -17,7 +17,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
-from ._validate import _where, as_float, check_finite
+from ..reading import position
+from ._validate import as_float, check_finite
 from .measure import Measurement
 from .types import TYPES
 from .whatif import codes_of
@@ -82,7 +83,7 @@ def encode_traits(traits: pd.DataFrame, categories: Mapping | None = None
             if blank.any():
                 k = int(np.flatnonzero(blank)[0])
                 raise CustomerEquityError(str(col), "a trait is required, the cell is blank",
-                                          value="", **_where(labels.shape, k))
+                                          value="", **position(labels.shape, k))
             labels = np.array([str(v).strip() for v in labels], dtype=object)
             cats = known.get(col) or sorted(set(labels.tolist()))
             used[col] = list(cats)

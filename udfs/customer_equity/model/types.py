@@ -9,18 +9,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CustomerEquityError
+from ..reading import position, timing_code
 from ._validate import (
-    _where,
     as_float,
     label_codes,
     matching,
     money_array,
     per_row,
-    timing_code,
     zero_blanks,
 )
 from .discount import present_value
-from .flags import type_code_of
+from .labels import type_code_of
 from .values import COMPONENTS
 
 __all__ = [
@@ -60,7 +59,7 @@ def type_codes(types, name="type"):
     types : array_like of str
         Labels in English (any case; "profit seeking" and "profit-seeking" both
         work) or Chinese (灯塔/燈塔, 跟随/跟隨, 理性, 逐利, with or without 顾客/顧客);
-        the one list is :data:`customer_equity.model.flags.TYPE_ALIASES`.
+        the one list is :data:`customer_equity.model.labels.TYPE_ALIASES`.
         Integer codes 0-3 pass through.
 
     Examples
@@ -74,7 +73,7 @@ def type_codes(types, name="type"):
         if bad.any():
             k = int(np.flatnonzero(bad.ravel())[0])
             raise CustomerEquityError(name, "a type code must be 0-3", value=int(arr.ravel()[k]),
-                                      **_where(arr.shape, k))
+                                      **position(arr.shape, k))
         return arr.astype(np.int8)
     return label_codes(arr, name, type_code_of,
                        "unknown customer type; use Lighthouse, Follower, Rational or Profit-seeking",

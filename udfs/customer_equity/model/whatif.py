@@ -318,6 +318,9 @@ def _moved_types(base, moves):
     """
     codes = codes_of(base.customers["type"], "type")
     key = base.customers["score" if "score" in base.customers else "ltv"].to_numpy(dtype=np.float64)
+    # a weighted score is a sum of products: equal scores differ in the last bits by build of
+    # numpy/pandas, which would reorder them; rounded, ties fall back to the table's order
+    key = np.round(key, 9)
     new = codes.copy()
     plan = {}
     for pair, count in moves.items():

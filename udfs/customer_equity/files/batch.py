@@ -515,7 +515,7 @@ def _fill_template(source, batch_size, config, path):
     :data:`TEMPLATE_MAX_CUSTOMERS` customers). A table the template cannot hold (per-period
     blocks, direct pv/ppv) keeps the results workbook.
     """
-    from ..templates import write_measurement_workbook
+    from ..excel.templates import write_measurement_workbook
 
     frames = [prepare(raw, source.spec) for raw in source.batches(batch_size)]
     customers = pd.concat(frames, ignore_index=True) if frames else None

@@ -2,7 +2,7 @@
 
 The log (CSV, Parquet or an ``.xlsx`` sheet; one row per transaction with customer,
 date and amount columns) is read batch by batch with the readers of
-:mod:`customer_equity.batch.inputs`. The per-customer summary (SPEC 7) needs all
+:mod:`customer_equity.files.inputs`. The per-customer summary (SPEC 7) needs all
 of a customer's transaction days together, in whatever order the log lists them,
 so the summary is a two-step group-by with bounded memory:
 
@@ -40,13 +40,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._files import atomic_path
-from .errors import CustomerEquityError
-from .model.config import MeasureConfig
+from .._files import atomic_path
+from ..errors import CustomerEquityError
+from ..model.config import MeasureConfig
 
 if TYPE_CHECKING:
-    from .model.forecast import CustomerForecast
-    from .model.forecast.data import LogSummary
+    from ..model.forecast import CustomerForecast
+    from ..model.forecast.data import LogSummary
 
 # The models (scipy) are imported when a forecast runs, not when the command line starts.
 UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
@@ -86,13 +86,13 @@ class LogColumns:
 
 
 def _canonical(name):
-    from .batch.inputs import _canonical as canonical
+    from ..reading import canonical
 
     return canonical(name)
 
 
 def _header(source):
-    """The column names of a source from :func:`customer_equity.batch.inputs.open_source`."""
+    """The column names of a source from :func:`customer_equity.files.inputs.open_source`."""
     if hasattr(source, "frame"):
         return [str(c) for c in source.frame.columns]
     if hasattr(source, "_file"):
@@ -107,7 +107,7 @@ def _header(source):
 
 def open_log(log, customer="customer_id", date="date", amount="amount", sheet=None):
     """The log as a batch source reading only its customer, date and amount columns."""
-    from .batch.inputs import Spec, open_source
+    from .inputs import Spec, open_source
 
     if not isinstance(log, pd.DataFrame):
         path = Path(log)
@@ -190,7 +190,7 @@ def _error_state(err):
 
 def _batch_task(raw, columns, observation_end, parts):
     """Step 1 on one batch: parse, drop and count, add same-day amounts, split into parts."""
-    from .model.forecast.data import to_amounts, to_days
+    from ..model.forecast.data import to_amounts, to_days
 
     n = len(raw) if isinstance(raw, pd.DataFrame) else raw.num_rows
     out = {"n": n, "first": None, "last": None,
@@ -247,7 +247,7 @@ def _parquet_batch_task(path, row_groups, columns, observation_end, parts):
 
 def _part_task(pieces, calibration_end, observation_end, unit):
     """Step 2 on one part: every occasion of its customers, summarised exactly."""
-    from .model.forecast.data import id_order, summarise_days
+    from ..model.forecast.data import id_order, summarise_days
 
     pieces = [p for p in pieces if p is not None and len(p["day"])]
     if not pieces:
@@ -372,7 +372,7 @@ def _progress(show, total, desc, unit=" transactions"):
 
 
 def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
-    from .model.forecast.data import _resolve_ends, assemble, date_to_day
+    from ..model.forecast.data import _resolve_ends, assemble, date_to_day
 
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
     parts = max(1, math.ceil(_estimated_rows(source) / PART_ROWS))
@@ -442,7 +442,7 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
     parts' summaries stay on the workers for the predictions (:func:`_clv_dask`). ``seconds``
     gets the time of ``read`` (step 1), ``parts`` (step 2, its results taken to the client)
     and ``assemble``."""
-    from .model.forecast.data import _resolve_ends, assemble, date_to_day
+    from ..model.forecast.data import _resolve_ends, assemble, date_to_day
 
     started = time.perf_counter()
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
@@ -519,7 +519,7 @@ def _ready_worker():
     in their first task of each step."""
     import pyarrow.parquet  # noqa: F401
 
-    from .model.forecast import result  # noqa: F401
+    from ..model.forecast import result  # noqa: F401
 
 
 def _aligned(a):
@@ -531,7 +531,7 @@ def _aligned(a):
 
 def _fit_task(model, columns, weights):
     """One model fitted on a worker, on distinct rows with their counts as weights."""
-    from .model.forecast import fit_bgnbd, fit_gamma_gamma
+    from ..model.forecast import fit_bgnbd, fit_gamma_gamma
 
     columns, weights = [_aligned(c) for c in columns], _aligned(weights)
     try:
@@ -549,10 +549,10 @@ def _fit_dask(client, summary):
     """:func:`customer_equity.model.forecast.fit_forecast` with the two models fitted at once
     on two workers. Each is given the distinct rows of the very arrays the local fit reads,
     in the same order, with their counts: the fit is the same to the last digit."""
-    from .model.forecast import CustomerForecast
-    from .model.forecast._mle import distinct_rows
-    from .model.forecast.gamma_gamma import _spenders, frequency_spend_correlation
-    from .model.forecast.result import fit_inputs
+    from ..model.forecast import CustomerForecast
+    from ..model.forecast._mle import distinct_rows
+    from ..model.forecast.gamma_gamma import _spenders, frequency_spend_correlation
+    from ..model.forecast.result import fit_inputs
 
     x, t_x, T, m = fit_inputs(summary)
     spenders = _spenders(x, m)
@@ -574,7 +574,7 @@ def _fit_dask(client, summary):
 
 def _clv_chunks(forecast, horizon, rate, margin, timing):
     """Each customer's forecast value, CHUNK customers at a time."""
-    from .model.forecast.value import forecast_clv
+    from ..model.forecast.value import forecast_clv
 
     c = forecast.summary.customers
     for start in range(0, len(c), CHUNK):
@@ -585,7 +585,7 @@ def _clv_chunks(forecast, horizon, rate, margin, timing):
 def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing):
     """The forecast value of each calibration customer of the parts held by one worker
     (one table of expected purchases for them all, not one a part)."""
-    from .model.forecast import CustomerForecast, LogSummary
+    from ..model.forecast import CustomerForecast, LogSummary
 
     customers = pd.DataFrame({k: np.concatenate([s[k] for _, s, _ in parts])
                               for k in ("frequency", "recency", "T", "monetary_value")})
@@ -874,7 +874,7 @@ def _write(out, run, customers_measured, show):
             if suffix == ".xlsx":
                 _write_xlsx(tmp, run, frames())
                 return
-            from .batch.outputs import CsvWriter, ParquetWriter
+            from .outputs import CsvWriter, ParquetWriter
 
             writer = (CsvWriter if suffix == ".csv" else ParquetWriter)(tmp, out)
             try:
@@ -896,7 +896,7 @@ def _plain(x):
 
 def _read_customers(path, config, sheet=None):
     """The customer table (``--customers``) in memory, as :func:`measure` reads it."""
-    from .batch.inputs import open_source, prepare
+    from .inputs import open_source, prepare
 
     source = open_source(path, config, None)
     try:
@@ -965,15 +965,15 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     >>> round(run.forecast.bgnbd["r"], 4), len(run.forecast.summary.customers)
     (0.2426, 2357)
     """
-    from .model.forecast import fit_forecast
-    from .model.forecast.data import date_to_day, unit_days
+    from ..model.forecast import fit_forecast
+    from ..model.forecast.data import date_to_day, unit_days
 
     unit_days(unit)
     if batch_size < 1:
         raise CustomerEquityError("batch_size", "must be a whole number >= 1", value=batch_size)
     if out is not None:
         _writer(out)
-        from ._files import check_writable
+        from .._files import check_writable
 
         check_writable(out)
         if not isinstance(log, pd.DataFrame) and Path(out).resolve() == Path(log).resolve():
@@ -1064,7 +1064,7 @@ def run(args) -> int:
     config = MeasureConfig.from_file(args.config) if args.config else None
     log, calibration_end = args.log, args.calibration_end
     if log is None:
-        from .model.forecast.sample import cdnow_path, load_cdnow
+        from ..model.forecast.sample import cdnow_path, load_cdnow
 
         # the base package (no pyarrow, as in xlwings Lite) forecasts the sample in memory
         log = str(cdnow_path()) if _has_pyarrow() else load_cdnow()

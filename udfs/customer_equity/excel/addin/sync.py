@@ -1,10 +1,10 @@
-"""Keeping the add-in's functions in sync with ``customer_equity.excel`` (Windows, COM).
+"""Keeping the add-in's functions in sync with ``customer_equity.excel.functions`` (Windows, COM).
 
-The first half of the ribbon's Refresh button (:func:`customer_equity.refresh.main`):
+The first half of the ribbon's Refresh button (:func:`customer_equity.excel.refresh.main`):
 when the catalogue of the Excel functions changed since the add-in last imported them,
 import them again (xlwings' UDF import into the add-in's VBA project; needs the Trust
 Center setting :data:`TRUST_CENTER_SETTING`). Template refresh is
-:mod:`customer_equity.refresh`.
+:mod:`customer_equity.excel.refresh`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-UDF_MODULE = "customer_equity.excel"
+UDF_MODULE = "customer_equity.excel.functions"
 UDF_STAMP_NAME = "CE_UDF_STAMP"
 """Defined name in the add-in holding the catalogue stamp of the last UDF import."""
 TRUST_CENTER_SETTING = (
@@ -87,8 +87,8 @@ def sync_udfs(book: Any, module_name: str = UDF_MODULE) -> str | None:
     """
     if not sys.platform.startswith("win"):
         return None  # COM functions exist only on Windows; macOS uses xlwings Lite
-    from customer_equity.addin import ADDIN_FILENAME, functions_in_addin
-    from customer_equity.refresh import parse_constant
+    from ..book import parse_constant
+    from . import ADDIN_FILENAME, functions_in_addin
 
     try:
         addin = book.app.books[ADDIN_FILENAME]

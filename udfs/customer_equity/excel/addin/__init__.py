@@ -6,8 +6,8 @@
 - :mod:`.startup`: Excel's startup folder (XLSTART), install, remove, status, and the two
   routes of the Excel functions (COM add-in, or xlwings Lite with the add-in serving Refresh).
 
-Keeping the add-in's imported functions in step with ``customer_equity.excel`` is Refresh's
-job (:func:`customer_equity.refresh.sync_udfs`).
+Keeping the add-in's imported functions in step with ``customer_equity.excel.functions`` is Refresh's
+job (:func:`customer_equity.excel.refresh.sync_udfs`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ date-formatted           ``datetime``                 its serial number         
 Office.js cannot tell a date-formatted cell from a number (Excel passes the serial
 number, without its format), nor a blank cell from a 0 when the runtime sends 0: those
 two differences between the runtimes are Excel's, not ours. Flags (TRUE/FALSE, 1/0,
-yes/no, x/blank) are read with the one vocabulary of :mod:`customer_equity.model.flags`.
+yes/no, x/blank) are read with the one vocabulary of :mod:`customer_equity.reading`.
 
 Results go back as rows of plain cells: numbers as ``float``, labels as ``str``,
 flags as ``bool``. A result that is not a finite number (an overflow to infinity, or
@@ -36,9 +36,9 @@ import math
 
 import numpy as np
 
-from .errors import CustomerEquityError
-from .model._validate import EXCEL_ERRORS
-from .model.flags import flag_array
+from ..errors import CustomerEquityError
+from .. import reading
+from ..reading import EXCEL_ERRORS, flag_array
 
 __all__ = ["COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "blank_or_zero", "single", "text_or_none", "as_list",
            "column", "flags", "write", "table", "lever_grid"]
@@ -97,10 +97,11 @@ def read(x, runtime="python", name="argument"):
 
 
 def is_blank(x):
-    """An omitted optional argument (None), or a blank referenced cell or range."""
-    if x is None or (isinstance(x, str) and x == ""):
-        return True
-    return isinstance(x, np.ndarray) and all(c is None or c == "" for c in x.ravel())
+    """An omitted optional argument (None), or a blank referenced cell or range (the blank of
+    :func:`customer_equity.reading.is_blank`, cell by cell)."""
+    if isinstance(x, np.ndarray):
+        return all(map(reading.is_blank, x.ravel()))
+    return reading.is_blank(x)
 
 
 def blank_or_zero(x):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model import ltv_contribution, ltv_indirect, ltv_retention, ltv_share_of_wallet
+from ...model import ltv_contribution, ltv_indirect, ltv_retention, ltv_share_of_wallet
 from . import _book as B
 
 TEMPLATE_ID = "ltv-models/1"

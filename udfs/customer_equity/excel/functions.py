@@ -2,11 +2,11 @@
 
 Each function converts the cells it is given, lets the core validate and compute,
 and returns a value or a spilled array. The same module serves the Windows add-in
-(xlwings COM: "UDF Modules = customer_equity.excel") and xlwings Lite / xlwings
+(xlwings COM: "UDF Modules = customer_equity.excel.functions") and xlwings Lite / xlwings
 Server (Office.js: Excel on Mac, Windows and the web), because the decorators come
 from the top-level ``xlwings`` package, which picks the runtime's implementation.
 
-Arguments arrive raw, never pre-converted by xlwings; :mod:`customer_equity.cells` reads
+Arguments arrive raw, never pre-converted by xlwings; :mod:`customer_equity.excel.cells` reads
 them (blanks, text, TRUE/FALSE, error values, dates) so that the core can name the
 argument and the cell's position when one is wrong, and writes the results back.
 
@@ -61,7 +61,6 @@ CE_PROSPECT_WEIGHTS prospect_weights
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import functools
 import inspect
 import math
@@ -70,18 +69,19 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import __version__
+from .. import __version__
 from . import cells
-from . import model as core
-from .errors import CustomerEquityError
-from .model import flags
-from .model import forecast as _fc
-from .model.forecast import _base as _fc_base
-from .model.forecast import data as _fc_data
+from .. import model as core
+from ..errors import CustomerEquityError
+from .. import reading
+from ..model import labels
+from ..model import forecast as _fc
+from ..model.forecast import _base as _fc_base
+from ..model.forecast import data as _fc_data
 
 CATEGORY = "Customer Equity"
 
-#: What ``from customer_equity.excel import *`` brings into xlwings Lite's main.py.
+#: What ``from customer_equity.excel.functions import *`` brings into xlwings Lite's main.py.
 __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_indirect",
            "ce_ltv_retention", "ce_ltv_values", "ce_ltv_type", "ce_excluded", "ce_capabilities", "ce_score",
            "ce_segment", "ce_segment_stage", "ce_tier", "ce_equity", "ce_equity_table",
@@ -155,7 +155,7 @@ def excel_function(**arg_docs):
     xlwings' ``raw`` converter hands over what the runtime delivers without a Python
     pass over every cell (on 100,000 rows xlwings' cleaning costs more than our whole
     calculation): a scalar for one cell, rows of values for a range;
-    :func:`customer_equity.cells.read` does the rest.
+    :func:`customer_equity.excel.cells.read` does the rest.
     """
 
     def decorate(f):
@@ -201,7 +201,7 @@ def ce_ppv(influence, reach, avg_value):
 
 def _carries_tv(label):
     """A customer type standing for its carrier flag: the types that provide TV carry it."""
-    code = flags.type_code_of(label)
+    code = labels.type_code_of(label)
     return None if code is None else bool(core.CAPABILITIES[code, 4])
 
 
@@ -209,8 +209,8 @@ def _carrier_flags(carriers):
     try:
         return cells.flags(carriers, "carriers", other=_carries_tv)
     except CustomerEquityError as err:
-        if err.rule == flags.FLAG_RULE:
-            raise CustomerEquityError("carriers", flags.FLAG_RULE + " or a customer type",
+        if err.rule == reading.FLAG_RULE:
+            raise CustomerEquityError("carriers", reading.FLAG_RULE + " or a customer type",
                                       row=err.row, column=err.column, value=err.value) from None
         raise
 
@@ -425,41 +425,8 @@ _LEVER_DOCS = dict(
 
 
 def _table_arg(x, name):
-    """A range with a header row as a pandas table: header text as column names."""
-    arr = np.asarray(x, dtype=object)
-    if arr.ndim != 2 or arr.shape[0] < 2:
-        raise CustomerEquityError(name, "needs a header row and at least one row below it "
-                                  "(select the table with its headers, e.g. Customers[#All])")
-    header = []
-    for k, h in enumerate(arr[0]):
-        if not isinstance(h, str) or not h.strip():
-            raise CustomerEquityError(name, "the header row needs a name (text) in every column",
-                                      row=1, column=k + 1, value=h)
-        header.append(h.strip())
-    if len(set(header)) != len(header):
-        twice = next(h for h in header if header.count(h) > 1)
-        raise CustomerEquityError(name, "each column name may appear only once in the header row",
-                                  row=1, value=twice)
-    body = arr[1:]
-    columns, blank = {}, []
-    for k, h in enumerate(header):
-        col = body[:, k]
-        kinds = set(map(type, col))  # one pass in C; most columns hold one kind of cell
-        if str in kinds:
-            col = col.copy()
-            col[col == ""] = None  # an empty text cell (a formula's "") is a blank
-            kinds = set(map(type, col))
-        if kinds == {type(None)}:
-            blank.append(h)  # an empty optional column (type, tv) is not given, as Refresh reads it
-            continue
-        if kinds <= {float, type(None)} and float in kinds:
-            col = col.astype(np.float64)  # a column of numbers, blanks NaN
-        elif kinds == {bool}:
-            col = col.astype(bool)
-        columns[h] = col
-    frame = pd.DataFrame(columns)
-    frame.attrs["blank_columns"] = blank
-    return frame
+    """A range with a header row as a pandas table (:func:`customer_equity.reading.table`)."""
+    return reading.table(x, name)
 
 
 def _in_table(name, frame):
@@ -548,11 +515,11 @@ def _moves_arg(x):
         if all(cells.blank_or_zero(v) for v in (src, dst, n)):  # an empty row (Office.js: 0s)
             continue
         for c, label in ((1, src), (2, dst)):
-            if flags.type_code_of(label) is None:
+            if labels.type_code_of(label) is None:
                 raise CustomerEquityError("moves", "unknown customer type", row=r, column=c, value=label)
         if isinstance(n, bool) or not isinstance(n, (int, float)):
             raise CustomerEquityError("moves", "expected a number of customers", row=r, column=3, value=n)
-        pair = (core.TYPES[flags.type_code_of(src)], core.TYPES[flags.type_code_of(dst)])
+        pair = (core.TYPES[labels.type_code_of(src)], core.TYPES[labels.type_code_of(dst)])
         moves[pair] = moves.get(pair, 0) + n
     return moves
 
@@ -766,81 +733,16 @@ def ce_version():
 # --- forecasts from a transaction log (issue 13): summary, BG/NBD, Gamma-Gamma --------
 # =====================================================================================
 #
-# Dates. Windows Excel (COM) hands a date-formatted cell over as a datetime and an
-# unformatted one as its serial number (a float); Office.js always sends the serial
-# number, and a date typed as text stays text. Readings chosen:
-#   * a number from 1 to 2958465 is an Excel serial date (1900 date system; the
-#     fraction, a time of day, is dropped; serials below 61 follow Excel's 1900 leap
-#     year bug, so 60 is refused as 29 February 1900, a day that never was);
-#   * a whole number 19000101..99991231 is a date written YYYYMMDD (as the CDNOW
-#     file and many exports write it) -- it cannot be a serial, which stops at 2958465;
-#   * text must be an ISO date (1997-01-31, 1997/01/31, 19970131, optionally with a
-#     time); any other text ("31/01/1997", "soon") is refused naming its row, because a
-#     day/month order cannot be guessed safely.
+# Dates are read as :mod:`customer_equity.reading` says (a date cell, an Excel serial number,
+# ISO text or a whole number YYYYMMDD).
 
-#: Excel's serial number of 1970-01-01 (1900 date system): days since 1970 = serial - 25569.
-_SERIAL_1970 = 25569
-_SERIAL_MAX = 2958465  # 9999-12-31
 _SUMMARY_HEADER = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 _HOLDOUT_HEADER = ["actual_purchases", "actual_amount"]
-_DATE_RULE = ("expected a date: a date cell, an Excel serial number, or text written "
-              "YYYY-MM-DD")
-
-
-def _serial_days(serial, name, row=None):
-    """Days since 1970-01-01 of an Excel serial date (whole days; a time is dropped)."""
-    if not (1 <= serial <= _SERIAL_MAX):
-        raise CustomerEquityError(name, _DATE_RULE + " (a serial number runs from 1 to 2958465)",
-                                  row=row, value=serial)
-    whole = math.floor(serial)
-    if whole == 60:
-        raise CustomerEquityError(name, "29 February 1900 does not exist (Excel's serial 60)",
-                                  row=row, value=serial)
-    return whole - _SERIAL_1970 if whole > 60 else whole - _SERIAL_1970 + 1
-
-
-def _date_days(v, name, row=None):
-    """One cell as days since 1970-01-01 (see the readings above)."""
-    if isinstance(v, _dt.datetime):
-        return (_dt.date(v.year, v.month, v.day) - _dt.date(1970, 1, 1)).days
-    if isinstance(v, _dt.date):
-        return (v - _dt.date(1970, 1, 1)).days
-    if v is None or (isinstance(v, str) and v.strip() == ""):
-        raise CustomerEquityError(name, "a date is required here, the cell is blank", row=row,
-                                  value="")
-    if isinstance(v, (bool, np.bool_)):
-        raise CustomerEquityError(name, _DATE_RULE + ", not TRUE/FALSE", row=row, value=v)
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        x = float(v)
-        if not math.isfinite(x):
-            raise CustomerEquityError(name, _DATE_RULE, row=row, value=v)
-        if x.is_integer() and 19000101 <= x <= 99991231:
-            try:
-                d = _dt.datetime.strptime(str(int(x)), "%Y%m%d").date()
-            except ValueError:
-                raise CustomerEquityError(name, "not a date written YYYYMMDD", row=row,
-                                          value=int(x)) from None
-            return (d - _dt.date(1970, 1, 1)).days
-        if x == 0:  # Office.js may send a blank cell as 0
-            raise CustomerEquityError(name, "a date is required here, the cell is blank or 0",
-                                      row=row, value=v)
-        return _serial_days(x, name, row)
-    if isinstance(v, str):
-        text = v.strip()
-        if text in EXCEL_ERROR_TEXTS:
-            raise CustomerEquityError(name, f"the cell holds the Excel error {text}", row=row)
-        try:
-            return int(_fc_data.to_days(np.array([text], dtype=object), name)[0])
-        except CustomerEquityError:
-            raise CustomerEquityError(name, _DATE_RULE, row=row, value=v) from None
-    raise CustomerEquityError(name, _DATE_RULE, row=row, value=str(v))
-
-
-EXCEL_ERROR_TEXTS = frozenset(cells.COM_ERRORS.values()) | {"#SPILL!", "#CALC!", "#GETTING_DATA"}
 
 
 def _date_column(x, name):
-    """A column of dates as int64 days since 1970-01-01, each cell read as above."""
+    """A column of dates as int64 days since 1970-01-01, each cell read by
+    :func:`customer_equity.reading.date_days`."""
     column = cells.column(x, name)
     try:  # fast path: every cell a serial number (Office.js, unformatted cells)
         serials = np.asarray(column, dtype=np.float64)
@@ -850,10 +752,10 @@ def _date_column(x, name):
             isinstance(c, (bool, np.bool_, str)) or c is None for c in column):
         serials = None
     if serials is not None and np.isfinite(serials).all() and (serials >= 61).all() \
-            and (serials <= _SERIAL_MAX).all():
-        return np.floor(serials).astype(np.int64) - _SERIAL_1970
+            and (serials <= reading.SERIAL_MAX).all():
+        return np.floor(serials).astype(np.int64) - reading.SERIAL_1970
     many = column.size > 1
-    return np.array([_date_days(c, name, k + 1 if many else None) for k, c in enumerate(column)],
+    return np.array([reading.date_days(c, name, k + 1 if many else None) for k, c in enumerate(column)],
                     dtype=np.int64)
 
 
@@ -862,7 +764,7 @@ def _date_cell(x, name):
     v = cells.single(x, name)
     if v is None or (isinstance(v, str) and v.strip() == ""):
         return None
-    return _fc_data.day_to_date(_date_days(v, name))
+    return _fc_data.day_to_date(reading.date_days(v, name))
 
 
 def _customer_ids(x, name):
@@ -873,7 +775,7 @@ def _customer_ids(x, name):
         if v is None or (isinstance(v, str) and v.strip() == ""):
             raise CustomerEquityError(name, "a customer id is required here, the cell is blank",
                                       row=k + 1, value="")
-        if isinstance(v, str) and v.strip() in EXCEL_ERROR_TEXTS:
+        if isinstance(v, str) and reading.excel_error(v):
             raise CustomerEquityError(name, f"the cell holds the Excel error {v.strip()}", row=k + 1)
         if isinstance(v, (bool, np.bool_)):
             raise CustomerEquityError(name, "a customer id is a number or text, not TRUE/FALSE",
@@ -926,7 +828,7 @@ def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, obse
 
 def _amounts(x):
     """Transaction amounts: numbers only (text and blanks refused with their row)."""
-    from .model import _validate
+    from ..model import _validate
 
     arr = _validate.as_float(np.asarray(cells.column(x, "amount"), dtype=object), "amount",
                              blank_ok=False)
@@ -1026,7 +928,7 @@ def ce_expected_purchases(params, horizon, frequency, recency, T):
 
 
 def _horizons(h):
-    from .model import _validate
+    from ..model import _validate
 
     arr = _validate.as_float(np.asarray(h, dtype=object) if np.ndim(h) else h, "horizon",
                              blank_ok=False)

@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._files import atomic_path, check_writable
-from .errors import CustomerEquityError
-from .model import MeasureConfig, compare_structures, structure_from_counts, structure_table
-from .model.types import TYPES, type_codes
+from .._files import atomic_path, check_writable
+from ..errors import CustomerEquityError
+from ..model import MeasureConfig, compare_structures, structure_from_counts, structure_table
+from ..model.types import TYPES, type_codes
 
 __all__ = ["OUT_FORMATS", "compare_files", "load_customers", "prospects_file", "read_structure",
            "retention_file", "whatif_file"]
@@ -117,7 +117,7 @@ def read_structure(path, config: MeasureConfig | None = None, *, sheet=None, bat
     config : MeasureConfig, optional
         How a customer table is measured (default :class:`MeasureConfig`).
     sheet, batch_size, progress
-        As in :func:`customer_equity.batch.measure_file`.
+        As in :func:`customer_equity.files.batch.measure_file`.
 
     Returns
     -------
@@ -254,11 +254,11 @@ def load_customers(path, config, *, sheet=None, batch_size=None):
     """A whole customer table in memory, validated as ``measure INPUT`` validates it.
 
     Errors name the file, the row as the user sees it and the column (the batch
-    readers of :mod:`customer_equity.batch`); the table then holds the columns the
+    readers of :mod:`customer_equity.files.batch`); the table then holds the columns the
     measurement reads, under their canonical names.
     """
     from .batch import DEFAULT_BATCH_SIZE, measure_file
-    from .batch.inputs import open_source, prepare
+    from .inputs import open_source, prepare
 
     size = batch_size or DEFAULT_BATCH_SIZE
     measure_file(str(path), config, batch_size=size, sheet=sheet, progress=False)  # named errors
@@ -334,7 +334,7 @@ def _money_table(frame):
 def whatif_file(input, *, config=None, sheet=None, batch_size=None, levers=None, grid=None,
                 result="equity", out=None) -> int:
     """``customer-equity whatif INPUT``: equity under the levers (or a grid of two levers)."""
-    from .model import what_if, what_if_grid
+    from ..model import what_if, what_if_grid
 
     _check_out(out, [input])
     levers = {k: v for k, v in (levers or {}).items() if v is not None}
@@ -371,7 +371,7 @@ def whatif_file(input, *, config=None, sheet=None, batch_size=None, levers=None,
 def retention_file(input, *, config=None, sheet=None, batch_size=None, point=0.01, top=10,
                    out=None) -> int:
     """``customer-equity retention INPUT``: the retention watch and the customers at stake."""
-    from .model import customers_at_stake, measure, retention_watch
+    from ..model import customers_at_stake, measure, retention_watch
 
     _check_out(out, [input])
     config = config or MeasureConfig()
@@ -403,7 +403,7 @@ def retention_file(input, *, config=None, sheet=None, batch_size=None, point=0.0
 def prospects_file(prospects, *, customers, config=None, sheet=None, batch_size=None, traits=None,
                    best=0.2, neighbours=10, cutoff=None, avoid_share=0.2, top=20, out=None) -> int:
     """``customer-equity prospects PROSPECTS --customers FILE``: weights, ranking, customers to avoid."""
-    from .model import measure, prospect_weights, screen_prospects
+    from ..model import measure, prospect_weights, screen_prospects
 
     _check_out(out, [prospects, customers])
     config = config or MeasureConfig()

@@ -1,24 +1,15 @@
 """Refresh: what the ribbon's Refresh button does (``customer_equity.main()``).
 
-1. Brings the add-in's functions up to date when the catalogue of ``customer_equity.excel``
-   changed (:mod:`customer_equity.udf_sync`, Windows only).
+1. Brings the add-in's functions up to date when the catalogue of ``customer_equity.excel.functions``
+   changed (:mod:`customer_equity.excel.addin.sync`, Windows only).
 2. Recalculates the active workbook fully.
 3. For a workbook made from a Customer Equity template, recomputes the parts Python writes.
 
-Template contract. A template workbook has a workbook-level defined name ``CE_TEMPLATE``
-whose value is a text constant such as ``"measurement/1"`` (template id / version). Its inputs
-are workbook-level names starting with ``ce_in_``; the parts Python writes are names starting
-with ``ce_out_``, whose cells are unlocked on their protected sheet (so that no runtime has to
-lift protection to write them). A template module registers a refresher::
-
-    from customer_equity import refresh
-
-    @refresh.register("measurement/1", inputs=("ce_in_x",))
-    def measurement(inputs):            # {"ce_in_x": [[...], ...], ...}
-        return {"ce_out_y": [[...]]}    # 2-D lists, each fitting its named range
-
-A template made of formulas only registers a refresher that returns ``{}``: Refresh
-recalculates it and says so.
+The template contract (``CE_TEMPLATE``, ``ce_in_*`` inputs, ``ce_out_*`` outputs on unlocked
+cells) and the workbook ports are in :mod:`.book`. Each shipped template's refresher comes from
+:func:`customer_equity.excel.templates.refreshers`; a template made of formulas only has a
+refresher that returns ``{}``: Refresh recalculates it and says so. Tests and extensions may
+add one with :func:`register`.
 
 Refresh checks that every input the refresher needs is named, reads every ``ce_in_*`` name,
 calls the refresher, checks that every returned name is a ``ce_out_*`` name of the workbook,
@@ -40,56 +31,35 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 import math
-import re
-import sys
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-TEMPLATE_NAME = "CE_TEMPLATE"
-IN_PREFIX = "ce_in_"
-OUT_PREFIX = "ce_out_"
-STAMP_OUTPUT = "ce_out_refreshed"
-INPUT_FILL = "FFF2CC"
-"""Fill colour (RRGGBB) of the templates' input cells: Refresh never writes over one."""
-TEMPLATES_PACKAGE = "customer_equity.templates"
-"""Imported (if it exists) before looking up a refresher, so that templates can register."""
+from .book import (INPUT_FILL, IN_PREFIX, OUT_PREFIX, STAMP_OUTPUT, TEMPLATE_NAME,  # noqa: F401
+                   OpenpyxlBook, RefreshError, Values, WorkbookPort, XlwingsBook, _a1, parse_constant,
+                   where)
 
-Values = list[list[Any]]
 Refresher = Callable[[Mapping[str, Values]], Mapping[str, Values]]
 
-_REGISTRY: dict[str, Refresher] = {}
-_REQUIRED: dict[str, tuple[str, ...]] = {}
-
-
-class RefreshError(RuntimeError):
-    """A template workbook cannot be refreshed; nothing was written.
-
-    ``name`` is the defined name at fault (when there is one); :func:`refresh_workbook`
-    adds where it points (``Assumptions!C5``) to the message.
-    """
-
-    def __init__(self, message: str, name: str | None = None, row: int | None = None) -> None:
-        super().__init__(message)
-        self.name = name
-        self.row = row  # 1-based row inside the named range (a customer of a table column)
+_REGISTRY: dict[str, tuple[Refresher, tuple[str, ...]]] = {}
+"""Refreshers registered at run time (tests, extensions), consulted before the templates'."""
 
 
 # --------------------------------------------------------------------------------------
-# Registry of template refreshers
+# Which refresher serves a template
 # --------------------------------------------------------------------------------------
 
 
 def register(template_id: str, inputs: Sequence[str] = ()) -> Callable[[Refresher], Refresher]:
     """Decorator registering ``fn(inputs) -> outputs`` as the refresher of ``template_id``.
 
-    ``template_id`` is the ``CE_TEMPLATE`` text, e.g. ``"measurement/1"``; a bare family
-    (``"measurement"``) serves every version that has no exact registration. ``inputs``
-    are the ``ce_in_*`` names the refresher needs: a workbook missing one is refused with
-    a message naming it.
+    The shipped templates need no registration: :func:`refreshers` reads them from
+    :func:`customer_equity.excel.templates.refreshers`. ``template_id`` is the
+    ``CE_TEMPLATE`` text, e.g. ``"measurement/1"``; a bare family (``"measurement"``)
+    serves every version that has no exact registration. ``inputs`` are the ``ce_in_*``
+    names the refresher needs: a workbook missing one is refused with a message naming it.
 
     >>> @register("doctest/1")
     ... def _noop(inputs):
@@ -102,8 +72,7 @@ def register(template_id: str, inputs: Sequence[str] = ()) -> Callable[[Refreshe
         raise ValueError("template_id must be a non-empty string")
 
     def decorate(fn: Refresher) -> Refresher:
-        _REGISTRY[template_id.strip()] = fn
-        _REQUIRED[template_id.strip()] = tuple(inputs)
+        _REGISTRY[template_id.strip()] = (fn, tuple(inputs))
         return fn
 
     return decorate
@@ -112,260 +81,37 @@ def register(template_id: str, inputs: Sequence[str] = ()) -> Callable[[Refreshe
 def unregister(template_id: str) -> None:
     """Remove a registration (for tests); unknown ids are ignored."""
     _REGISTRY.pop(template_id.strip(), None)
-    _REQUIRED.pop(template_id.strip(), None)
+
+
+def refreshers() -> dict[str, tuple[Refresher, tuple[str, ...]]]:
+    """Every known template id with its refresher and required inputs: the shipped templates
+    (:func:`customer_equity.excel.templates.refreshers`), then the run-time registrations."""
+    from .templates import refreshers as shipped
+
+    return {**shipped(), **_REGISTRY}
 
 
 def registered_templates() -> list[str]:
     """Return the template ids that have a refresher, sorted."""
-    return sorted(_REGISTRY)
+    return sorted(refreshers())
 
 
-def load_template_modules() -> None:
-    """Import :data:`TEMPLATES_PACKAGE` if it exists, so that its modules register."""
-    try:
-        importlib.import_module(TEMPLATES_PACKAGE)
-    except ModuleNotFoundError as exc:
-        if exc.name not in (TEMPLATES_PACKAGE, TEMPLATES_PACKAGE.rsplit(".", 1)[0]):
-            raise
+def _entry(template_id: str) -> tuple[Refresher, tuple[str, ...]] | None:
+    known = refreshers()
+    template_id = template_id.strip()
+    return known.get(template_id) or known.get(template_id.split("/", 1)[0])
 
 
 def find_refresher(template_id: str) -> Refresher | None:
     """Return the refresher for a ``CE_TEMPLATE`` value (exact id first, then its family)."""
-    template_id = template_id.strip()
-    if template_id in _REGISTRY:
-        return _REGISTRY[template_id]
-    return _REGISTRY.get(template_id.split("/", 1)[0])
+    entry = _entry(template_id)
+    return entry[0] if entry else None
 
 
 def required_inputs(template_id: str) -> tuple[str, ...]:
     """The ``ce_in_*`` names the refresher of ``template_id`` needs."""
-    template_id = template_id.strip()
-    if template_id in _REGISTRY:
-        return _REQUIRED.get(template_id, ())
-    return _REQUIRED.get(template_id.split("/", 1)[0], ())
-
-
-# --------------------------------------------------------------------------------------
-# The workbook port and its two adapters
-# --------------------------------------------------------------------------------------
-
-
-class WorkbookPort(Protocol):
-    """What Refresh needs from a workbook: its defined names, their values, recalculation."""
-
-    def names(self) -> list[str]:
-        """Workbook-level defined names (sheet-level names excluded)."""
-
-    def constant(self, name: str) -> Any:
-        """The value of a name: its text if it is a constant, else its single cell's value."""
-
-    def shape(self, name: str) -> tuple[int, int]:
-        """(rows, columns) of the range a name refers to."""
-
-    def read(self, name: str) -> Values:
-        """The values of the range a name refers to, as a 2-D list."""
-
-    def area(self, name: str) -> tuple[str, int, int, int, int]:
-        """(sheet, first row, first column, last row, last column) of a name, 1-based."""
-
-    def fills(self, name: str) -> Values:
-        """The fill colour of each cell of a named range as ``"RRGGBB"`` (None: no fill)."""
-
-    def write(self, name: str, values: Values) -> None:
-        """Write a 2-D list of exactly :meth:`shape` into the range a name refers to."""
-
-    def recalculate(self) -> None:
-        """Recalculate the whole workbook (a full recalculation where possible)."""
-
-
-def parse_constant(refers_to: str | None) -> str | None:
-    """Return the text of a name defined as a string constant (``="a"``), else None.
-
-    >>> parse_constant('="measurement/1"')
-    'measurement/1'
-    >>> parse_constant('"a ""b"" c"')
-    'a "b" c'
-    >>> parse_constant("=Sheet1!$A$1") is None
-    True
-    """
-    if refers_to is None:
-        return None
-    text = refers_to.strip()
-    if text.startswith("="):
-        text = text[1:].strip()
-    m = re.fullmatch(r'"((?:[^"]|"")*)"', text)
-    return m.group(1).replace('""', '"') if m else None
-
-
-class OpenpyxlBook:
-    """:class:`WorkbookPort` over an openpyxl workbook (files without Excel).
-
-    ``values`` is an optional ``data_only=True`` twin of the same file: reads then return
-    the cached results of formulas instead of their text. openpyxl cannot calculate:
-    :meth:`recalculate` does nothing, and :meth:`write` records what was written in
-    :attr:`written` (``{sheet: {(row, column): value}}``) for :func:`refresh_file`,
-    which writes it into the file's own package.
-    """
-
-    def __init__(self, workbook: Any, values: Any | None = None) -> None:
-        self.wb = workbook
-        self.values = values
-        self.written: dict[str, dict[tuple[int, int], Any]] = {}
-
-    @classmethod
-    def open(cls, path: Any) -> "OpenpyxlBook":
-        """Open a file for reading its names, tables, fills and cached values (read once:
-        :func:`refresh_file` writes into the package, never through openpyxl)."""
-        import openpyxl
-
-        return cls(openpyxl.load_workbook(path, data_only=True))
-
-    def _defined(self, name: str) -> Any:
-        for key, dn in self.wb.defined_names.items():
-            if key.lower() == name.lower():
-                return dn
-        raise KeyError(name)
-
-    def _area(self, name: str) -> tuple[str, int, int, int, int]:
-        from openpyxl.utils.cell import range_boundaries
-
-        text = self._defined(name).attr_text or ""
-        if "[" in text:  # a name on an Excel table: =Customers[periods]
-            from .structured import resolve_structured, tables_of
-
-            text = resolve_structured(text, tables_of(self.wb))
-            m = re.fullmatch(r"'?(.*?)'?!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)", text)
-            if m is None:
-                raise RefreshError(f"The name {name} must refer to one range.", name=name)
-            c1, r1, c2, r2 = range_boundaries("".join(m.group(2, 3)) + ":" + "".join(m.group(4, 5)))
-            return m.group(1).replace("''", "'"), r1, c1, r2, c2
-        try:
-            areas = list(self._defined(name).destinations)
-        except Exception:  # noqa: BLE001 - openpyxl cannot parse it (#REF!, a formula)
-            areas = []
-        if len(areas) != 1 or areas[0][0] not in self.wb.sheetnames:
-            raise RefreshError(f"The name {name} does not refer to one range of cells "
-                               f"(it is {text!r}).", name=name)
-        sheet, coord = areas[0]
-        min_col, min_row, max_col, max_row = range_boundaries(coord.replace("$", ""))
-        return sheet, min_row, min_col, max_row, max_col
-
-    def names(self) -> list[str]:
-        """Workbook-level defined names."""
-        return list(self.wb.defined_names.keys())
-
-    def constant(self, name: str) -> Any:
-        """Text of a constant name, else the value of its single cell."""
-        text = parse_constant(self._defined(name).attr_text)
-        if text is not None:
-            return text
-        values = self.read(name)
-        return values[0][0] if len(values) == 1 and len(values[0]) == 1 else None
-
-    def shape(self, name: str) -> tuple[int, int]:
-        """(rows, columns) of the named range."""
-        _, r0, c0, r1, c1 = self._area(name)
-        return r1 - r0 + 1, c1 - c0 + 1
-
-    def area(self, name: str) -> tuple[str, int, int, int, int]:
-        """``(sheet, first row, first column, last row, last column)``, 1-based."""
-        return self._area(name)
-
-    def fills(self, name: str) -> Values:
-        """Each cell's solid fill as ``"RRGGBB"`` (None without one)."""
-        sheet, r0, c0, r1, c1 = self._area(name)
-        ws = self.wb[sheet]
-
-        def fill(c):
-            f = c.fill
-            rgb = f.fgColor.rgb if f is not None and f.fill_type == "solid" else None
-            return rgb[-6:].upper() if isinstance(rgb, str) else None
-
-        return [[fill(ws.cell(r, c)) for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
-
-    def read(self, name: str) -> Values:
-        """Values of the named range (cached formula results if a values twin is given)."""
-        sheet, r0, c0, r1, c1 = self._area(name)
-        ws = (self.values or self.wb)[sheet]
-        return [[ws.cell(r, c).value for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
-
-    def write(self, name: str, values: Values) -> None:
-        """Write values into the named range (both workbooks) and record them in :attr:`written`."""
-        sheet, r0, c0, _, _ = self._area(name)
-        cells = self.written.setdefault(sheet, {})
-        for book in (self.wb, self.values):
-            if book is None:
-                continue
-            ws = book[sheet]
-            for i, row in enumerate(values):
-                for j, value in enumerate(row):
-                    ws.cell(r0 + i, c0 + j).value = value
-                    cells[(r0 + i, c0 + j)] = value
-
-    def recalculate(self) -> None:
-        """Nothing: openpyxl cannot calculate (the file keeps its cached results)."""
-
-
-class XlwingsBook:
-    """:class:`WorkbookPort` over a live ``xlwings.Book`` (thin: every decision is elsewhere)."""
-
-    def __init__(self, book: Any) -> None:
-        self.book = book
-
-    def names(self) -> list[str]:
-        """Workbook-level names (xlwings spells sheet-level ones ``Sheet!name``)."""
-        return [n.name for n in self.book.names if "!" not in n.name]
-
-    def constant(self, name: str) -> Any:
-        """Text of a constant name, else the value of its range's first cell."""
-        n = self.book.names[name]
-        text = parse_constant(n.refers_to)
-        return text if text is not None else n.refers_to_range[0, 0].value
-
-    def _range(self, name: str) -> Any:
-        try:
-            return self.book.names[name].refers_to_range
-        except Exception as exc:  # noqa: BLE001 - COM/Office.js error: #REF!, a formula
-            raise RefreshError(f"The name {name} does not refer to a range of cells.",
-                               name=name) from exc
-
-    def shape(self, name: str) -> tuple[int, int]:
-        """(rows, columns) of the named range."""
-        return tuple(self._range(name).shape)
-
-    def area(self, name: str) -> tuple[str, int, int, int, int]:
-        """``(sheet, first row, first column, last row, last column)``, 1-based."""
-        rng = self._range(name)
-        last = rng.last_cell
-        return rng.sheet.name, rng.row, rng.column, last.row, last.column
-
-    def fills(self, name: str) -> Values:
-        """Each cell's fill as ``"RRGGBB"`` (None without one)."""
-        rng = self._range(name)
-        rows, cols = rng.shape
-        out = []
-        for i in range(rows):
-            row = []
-            for j in range(cols):
-                color = rng[i, j].color
-                row.append(None if color is None else "%02X%02X%02X" % tuple(color))
-            out.append(row)
-        return out
-
-    def read(self, name: str) -> Values:
-        """Values of the named range as a 2-D list."""
-        return self._range(name).options(ndim=2).value
-
-    def write(self, name: str, values: Values) -> None:
-        """Write a 2-D list into the named range."""
-        self._range(name).value = values
-
-    def recalculate(self) -> None:
-        """Full recalculation (``Application.CalculateFull`` on Windows)."""
-        if sys.platform.startswith("win"):
-            self.book.app.api.CalculateFull()
-        else:
-            self.book.app.calculate()
+    entry = _entry(template_id)
+    return entry[1] if entry else ()
 
 
 # --------------------------------------------------------------------------------------
@@ -462,34 +208,9 @@ def fit_values(name: str, values: Any, shape: tuple[int, int]) -> Values:
     ]
 
 
-def _a1(row: int, col: int) -> str:
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row}"
-
-
-def where(book: WorkbookPort, name: str, row: int | None = None, column: int | None = None) -> str:
-    """Where a name points, for messages: ``ce_in_rate (Assumptions!C5)``.
-
-    With ``row``/``column`` (1-based inside the range), the one cell: a customer's row of a
-    table column.
-    """
-    try:
-        sheet, r1, c1, r2, c2 = book.area(name)
-    except Exception:  # noqa: BLE001 - a broken name: say its name only
-        return name
-    if row is not None:
-        cell = _a1(r1 + row - 1, c1 + (column or 1) - 1)
-        return f"{name} ({sheet}!{cell})"
-    ref = _a1(r1, c1) if (r1, c1) == (r2, c2) else f"{_a1(r1, c1)}:{_a1(r2, c2)}"
-    return f"{name} ({sheet}!{ref})"
-
-
 def _located(book: WorkbookPort, exc: BaseException, names: Mapping[str, str]) -> RefreshError:
     """A refresher's complaint as a RefreshError naming the cell."""
-    from .errors import CustomerEquityError
+    from ..errors import CustomerEquityError
 
     if isinstance(exc, RefreshError):
         if exc.name and "(" not in str(exc).split(":", 1)[0]:
@@ -559,7 +280,6 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
                 f"(it has no {TEMPLATE_NAME} name), so nothing else was changed."
             ),
         )
-    load_template_modules()
     fn = find_refresher(tid)
     if fn is None:
         known = ", ".join(registered_templates()) or "none"
@@ -637,7 +357,7 @@ def main() -> RefreshResult:
     """Run Refresh on the workbook that called it (the ribbon's Refresh button)."""
     import xlwings as xw
 
-    from .udf_sync import sync_udfs
+    from .addin.sync import sync_udfs
 
     book = xw.Book.caller()
     notes = []
@@ -663,7 +383,7 @@ def refresh_file(path: Any, out: Any | None = None) -> RefreshResult:
     """Refresh a workbook file without Excel and save it to ``out`` (or in place).
 
     Reads the file with openpyxl, runs :func:`refresh_workbook`, then writes only the output
-    cells into the file's own package (:func:`customer_equity._package.replace_cells`):
+    cells into the file's own package (:func:`customer_equity.excel._package.replace_cells`):
     every other part (charts, ``xl/metadata.xml`` of the dynamic arrays, the cached results
     of formulas) stays as it was. Formulas that depend on the outputs keep their cached
     results until Excel next recalculates. The file is written to a temporary file and
@@ -673,7 +393,7 @@ def refresh_file(path: Any, out: Any | None = None) -> RefreshResult:
     import zipfile
     from pathlib import Path
 
-    from ._files import atomic_path
+    from .._files import atomic_path
     from ._package import replace_cells
 
     path = Path(path)
@@ -689,7 +409,7 @@ def refresh_file(path: Any, out: Any | None = None) -> RefreshResult:
         raise RefreshError(f"{path} is not an Excel workbook openpyxl can read ({exc}): open "
                            "it in Excel, save it as an Excel Workbook, then refresh that file.") from exc
     result = refresh_workbook(book)
-    from .errors import CustomerEquityError
+    from ..errors import CustomerEquityError
 
     try:
         with atomic_path(target) as tmp:

@@ -11,8 +11,8 @@ import math
 import pandas as pd
 
 from .. import cells
-from ..model import MeasureConfig, measure
-from ..refresh import RefreshError
+from ...model import MeasureConfig, measure
+from ..book import RefreshError
 from .measurement_contract import stamp
 
 #: Columns of the customer table that hold text or flags, not numbers.
@@ -20,7 +20,7 @@ TEXT_COLUMNS = ("customer_id", "stage", "type", "tv_carrier")
 
 
 def as_table(frame, first):
-    """A summary frame as CE_EQUITY_TABLE / CE_COMPOSITION spill it (:func:`customer_equity.cells.table`)."""
+    """A summary frame as CE_EQUITY_TABLE / CE_COMPOSITION spill it (:func:`customer_equity.excel.cells.table`)."""
     return cells.table(frame, first, title_case=first == "type")
 
 

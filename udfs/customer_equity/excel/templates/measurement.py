@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import CustomerEquityError
-from ..model import flags
-from ..model import (
+from ...errors import CustomerEquityError
+from ...model import labels
+from ...model import (
     CAPABILITIES,
     TYPES,
     VALUE_KINDS,
@@ -101,15 +101,15 @@ def _with_product_prefix(name):
 
 
 #: The worksheet's lookup lists (label, code 1-4), made from the one vocabulary in
-#: :mod:`customer_equity.model.flags`. Excel compares the labels as they are (ignoring
+#: :mod:`customer_equity.model.labels`. Excel compares the labels as they are (ignoring
 #: case only), so the papers' 产品…期 wording is listed with its prefix too.
 STAGE_ALIASES = tuple(
     (label, code + 1)
-    for code, names in flags.STAGE_ALIASES.items()
+    for code, names in labels.STAGE_ALIASES.items()
     for name in names
     for label in _with_product_prefix(name)
 ) + ((1, 1), (2, 2), (3, 3), (4, 4))
-TYPE_ALIASES = tuple((name, code + 1) for code, names in flags.TYPE_ALIASES.items() for name in names)
+TYPE_ALIASES = tuple((name, code + 1) for code, names in labels.TYPE_ALIASES.items() for name in names)
 
 
 
@@ -293,7 +293,7 @@ def build(path, customers: pd.DataFrame | None = None, config: MeasureConfig | N
 
     Without arguments it is the template: the bundled sample customers
     (:func:`customer_equity.load_sample`) measured with :func:`customer_equity.sample_config`.
-    Returns a :class:`~customer_equity.templates._book.Built` whose ``result`` is the
+    Returns a :class:`~customer_equity.excel.templates._book.Built` whose ``result`` is the
     :class:`~customer_equity.Measurement` whose numbers the CE_ cells cache.
     """
     if customers is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from xml.sax.saxutils import escape
 
-from .errors import CustomerEquityError
+from ..errors import CustomerEquityError
 
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 

@@ -25,8 +25,8 @@ import pandas as pd
 from scipy.special import gammaln
 
 from .. import cells
-from ..model import customer_equity, equity_table
-from ..model import forecast as fc
+from ...model import customer_equity, equity_table
+from ...model import forecast as fc
 from . import _book as B
 
 TEMPLATE_ID = "transactions/1"

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
-from ..model.flags import flag_value
+from ..reading import canonical, flag_value
 
 # A cell whose formula has no saved result: <c r="B2"><f>2*3</f></c> or <f .../><v/>.
 _UNCACHED_FORMULA = re.compile(
@@ -36,12 +35,6 @@ _FLOWS = ("capacity", "share", "margin", "pv", "influence", "reach", "avg_value"
 _FLAGS = ("tv_carrier", "key_customer", "executive_link", "expert_link")
 _BLOCK = re.compile(r"(.+)_([0-9]+)")
 NOT_A_NUMBER = "expected a number, got text"
-
-
-def _canonical(name):
-    """``" Customer ID "`` -> ``"customer_id"``: how a header is matched to a column."""
-    key = unicodedata.normalize("NFKC", str(name)).strip().lower()
-    return re.sub(r"[\s\-]+", "_", key)
 
 
 def _kind(name, config):
@@ -78,7 +71,7 @@ class Spec:
             if raw is None or str(raw).strip() == "":
                 continue
             raw = str(raw)
-            name = raw if _kind(raw, config) else _canonical(raw)
+            name = raw if _kind(raw, config) else canonical(raw)
             kind = _kind(name, config)
             if kind is None:
                 continue
@@ -415,7 +408,7 @@ class _XlsxSource(_Source):
             raise CustomerEquityError(self.name, f"cannot read the workbook: {err}") from None
         names = self._book.sheetnames
         if sheet is None:
-            sheet = next((s for s in names if _canonical(s) in ("customers", "customer_table")), names[0])
+            sheet = next((s for s in names if canonical(s) in ("customers", "customer_table")), names[0])
         elif sheet not in names:
             raise CustomerEquityError(self.name, "no sheet of that name; the workbook has "
                                       + ", ".join(repr(s) for s in names), value=sheet)
@@ -435,7 +428,7 @@ class _XlsxSource(_Source):
     def _find_header(self, ws):
         first = None
         for r, row in enumerate(ws.iter_rows(min_row=1, max_row=50, values_only=True), start=1):
-            cells = [_canonical(c) if isinstance(c, str) else None for c in row]
+            cells = [canonical(c) if isinstance(c, str) else None for c in row]
             if first is None and any(c not in (None, "") for c in row):
                 first = (r, list(row))
             if "periods" in cells:

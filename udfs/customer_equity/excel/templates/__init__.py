@@ -37,7 +37,7 @@ def template_module(name):
 def build_all(out_dir=DEFAULT_OUT):
     """Write every template into ``out_dir`` (created if missing).
 
-    Returns one :class:`~customer_equity.templates._book.Built` per template: the path,
+    Returns one :class:`~customer_equity.excel.templates._book.Built` per template: the path,
     the defined names, the cross-check pairs (native cells that recompute CE_ cells) and
     the core's result the cached values come from.
     """
@@ -48,14 +48,14 @@ def build_all(out_dir=DEFAULT_OUT):
 
 def write_measurement_workbook(customers, config, path):
     """A measurement workbook filled with ``customers`` measured with ``config`` (see
-    :func:`customer_equity.templates.measurement.write_measurement_workbook`)."""
+    :func:`customer_equity.excel.templates.measurement.write_measurement_workbook`)."""
     return template_module("measurement").write_measurement_workbook(customers, config, path)
 
 
 def refresh_measurement(inputs):
     """Refresher of ``measurement/1``: Python's measure() on the workbook's ``ce_in_`` values.
 
-    See :func:`customer_equity.templates.measurement_refresh.refresh` (imported on first
+    See :func:`customer_equity.excel.templates.measurement_refresh.refresh` (imported on first
     use, so that registering costs nothing; it never imports XlsxWriter or the builders).
     """
     from .measurement_refresh import refresh
@@ -82,21 +82,3 @@ def refreshers():
             "what-if/1": (recalculate_only, ()),  # copies made before the what-if API
             "what-if/2": (recalculate_only, ()),
             "transactions/1": (recalculate_only, ())}
-
-
-def register_refreshers():
-    """Register :func:`refreshers` with ``customer_equity.refresh``.
-
-    Called when this package is imported (``customer_equity.refresh`` imports it before
-    looking a template up). Returns the ids registered.
-    """
-    from .. import refresh
-
-    done = []
-    for template_id, (fn, inputs) in refreshers().items():
-        refresh.register(template_id, inputs=inputs)(fn)
-        done.append(template_id)
-    return done
-
-
-register_refreshers()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 
 from .. import cells
-from ..model import LEVERS, TYPES, load_sample, sample_config, what_if, what_if_grid
+from ...model import LEVERS, TYPES, load_sample, sample_config, what_if, what_if_grid
 from . import _book as B
 from . import measurement
 

@@ -9,7 +9,7 @@ always matches the installed xlwings and its DLL. Only XML parts are rewritten:
 - the configuration sheet: renamed from ``_myaddin.conf`` to ``myaddin.conf`` (the template's
   VBA looks for a sheet called ``PROJECT_NAME & ".conf"``, and ``PROJECT_NAME`` is the VBA
   constant ``"myaddin"``, which we cannot change without touching the VBA), with the
-  interpreter that ran the build and, on the COM route, ``customer_equity.excel`` as the UDF
+  interpreter that ran the build and, on the COM route, ``customer_equity.excel.functions`` as the UDF
   module (empty on the xlwings Lite route: the add-in then serves Refresh only);
 - ``xl/workbook.xml`` and ``docProps/app.xml``: the sheet name, and one defined name
   ``CE_ADDIN_BUILD`` recording the package and xlwings versions.
@@ -31,14 +31,14 @@ from typing import Iterable
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
-from .._files import atomic_path
-from ..errors import CustomerEquityError
+from ..._files import atomic_path
+from ...errors import CustomerEquityError
 
 ADDIN_BASENAME = "customer_equity"
 """Base name of the add-in file; RunMain imports the module of that name."""
 
 ADDIN_FILENAME = ADDIN_BASENAME + ".xlam"
-UDF_MODULES = "customer_equity.excel"
+UDF_MODULES = "customer_equity.excel.functions"
 TEMPLATE_FILENAME = "quickstart_addin_ribbon.xlam"
 RIBBON_PART = "customUI/customUI.xml"
 RIBBON_SOURCE = "customUI.xml"
@@ -204,7 +204,7 @@ def _package_root_if_not_installed() -> str:
 def route_of_udf_modules(udf_modules: object) -> str:
     """``"com"`` when the add-in names UDF modules to import, else ``"lite"``.
 
-    >>> route_of_udf_modules("customer_equity.excel"), route_of_udf_modules(None)
+    >>> route_of_udf_modules("customer_equity.excel.functions"), route_of_udf_modules(None)
     ('com', 'lite')
     """
     return "com" if str(udf_modules or "").strip() else "lite"
@@ -223,7 +223,7 @@ class AddinConfig:
         """The configuration for the interpreter running this code.
 
         ``functions`` is the route of the Excel functions (:data:`FUNCTION_ROUTES`):
-        ``"com"`` names ``customer_equity.excel`` as the add-in's UDF module; ``"lite"``
+        ``"com"`` names ``customer_equity.excel.functions`` as the add-in's UDF module; ``"lite"``
         leaves it empty, so that the add-in never touches its VBA project.
         """
         if functions not in FUNCTION_ROUTES:
