@@ -268,13 +268,16 @@ def _part_task(pieces, calibration_end, observation_end, unit):
 
 
 def _calibration_part_task(pieces, calibration_end, observation_end, unit):
-    """Step 2 on a worker, keeping only the part's calibration customers (what the client
-    assembles and values), with the count of the others."""
+    """Step 2 keeping only the part's calibration customers and their summary columns
+    (what is assembled and valued), with the count of the others."""
     uniques, summary = _part_task(pieces, calibration_end, observation_end, unit)
     if summary is None:
         return uniques, None, 0
-    keep = summary["in_calibration"]
-    late = int(((summary["first"] != np.iinfo(np.int64).max) & ~keep).sum())
+    keep = summary.pop("in_calibration")
+    first = summary.pop("first")
+    late = int(((first != np.iinfo(np.int64).max) & ~keep).sum())
+    if keep.all():
+        return uniques, summary, late
     return uniques[keep], {k: v[keep] for k, v in summary.items()}, late
 
 
@@ -353,12 +356,35 @@ class _Spill:
 
 
 def _release_arrow_memory():
-    """Hand the memory Arrow's allocator keeps for reuse back to the system: a part read
-    from its spill file is not needed once summarised, and the next is as large."""
+    """Hand the memory Arrow's allocator and C's ``malloc`` keep for reuse back to the
+    system: a part read from its spill file is not needed once summarised, and the next
+    is as large. Without it the freed pieces of batches and parts, scattered through
+    the heap, stayed resident: 10^7 customers peaked 40 % higher."""
     with contextlib.suppress(Exception):
         import pyarrow as pa
 
         pa.default_memory_pool().release_unused()
+    _malloc_trim()
+
+
+def _malloc_trim():
+    """glibc's ``malloc_trim(0)``: free pages inside the heap are returned (Linux; elsewhere
+    nothing)."""
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = False
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+            import ctypes.util
+
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            libc.malloc_trim.argtypes = [ctypes.c_size_t]
+            _LIBC = libc
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = None
 
 
 def _progress(show, total, desc, unit=" transactions"):
@@ -400,9 +426,13 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
             raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
         c, e = _resolve_ends(first, last, c_given, e_given)
         results = []
+        counts["first_purchase_after_calibration"] = 0
         with _progress(show and parts > 1, parts, f"{source.kind}: summarising", " parts") as bar:
             for k in range(parts):
-                uniques, summary = _part_task(spill.pieces(k), c, e, unit)
+                # only the calibration customers' summary columns are kept: about 56 bytes
+                # a customer until the summary is assembled
+                uniques, summary, late = _calibration_part_task(spill.pieces(k), c, e, unit)
+                counts["first_purchase_after_calibration"] += late
                 _release_arrow_memory()
                 if summary is not None:
                     results.append((uniques, summary))

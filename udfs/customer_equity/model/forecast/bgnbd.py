@@ -179,8 +179,8 @@ def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
     (['a', 'alpha', 'b', 'r'], 6)
     """
     x, t_x, T = summary_arrays(frequency, recency, T)
-    w = weights_array(weights, x.size)
-    repeat_buyers = float(w[x > 0].sum())
+    w = None if weights is None else weights_array(weights, x.size)  # None: one each
+    repeat_buyers = float(np.count_nonzero(x) if w is None else w[x > 0].sum())
     if repeat_buyers < MIN_REPEAT_BUYERS:
         raise CustomerEquityError("frequency", f"too few repeat buyers to fit the BG/NBD model: "
                                   f"{repeat_buyers:g} customers with a repeat purchase, at least "

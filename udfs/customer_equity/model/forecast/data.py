@@ -569,40 +569,54 @@ def _concat_ids(ids):
 def assemble(parts, unit, c, e, index_name, counts, sort=False, with_order=False):
     """One :class:`LogSummary` from the summaries of disjoint groups of customers.
 
-    With ``sort``, the customers are put in id order (:func:`id_order`). The parts'
-    arrays are released as they are copied in: the peak is about one summary and one
-    column, not two summaries. With ``with_order``, returns ``(summary, order)``: row
-    ``i`` of the summary is row ``order[i]`` of the parts' calibration customers taken
-    one after the other (``order`` is None when no sorting was needed).
+    A part is ``(ids, columns)``: the arrays of :func:`summarise_days` (then only its
+    calibration customers are taken, the others counted), or only the summary columns
+    of calibration customers. With ``sort``, the customers are put in id order
+    (:func:`id_order`). The parts' arrays are released column by column as they are
+    copied in: the peak is one summary and a column or two, not two summaries. With
+    ``with_order``, returns ``(summary, order)``: row ``i`` of the summary is row
+    ``order[i]`` of the parts' calibration customers taken one after the other (``order``
+    is None when no sorting was needed).
     """
     late = 0
     columns = ["frequency", "recency", "T", "monetary_value"]
     if e > c:
         columns += ["actual_purchases", "actual_amount"]
-    parts = list(parts)
-    keeps = [p["in_calibration"] for _, p in parts]
-    n = int(sum(int(k.sum()) for k in keeps))
-    block = np.empty((len(columns), n))
-    ids, at = [], 0
-    for (uniques, p), keep in zip(parts, keeps):
-        present = p["first"] != np.iinfo(np.int64).max
-        late += int((present & ~keep).sum())
-        m = int(keep.sum())
-        for j, k in enumerate(columns):
-            block[j, at:at + m] = p[k][keep]
-        ids.append(uniques[keep])
-        p.clear()  # each part is released as soon as it is copied in
-        at += m
-    del keeps
-    index = _concat_ids(ids)
+    parts = [[uniques, p] for uniques, p in parts]
+    keeps = []
+    for _, p in parts:
+        keep = p.pop("in_calibration", None)
+        first = p.pop("first", None)
+        if keep is not None and first is not None:
+            late += int(((first != np.iinfo(np.int64).max) & ~keep).sum())
+        keeps.append(None if keep is None or keep.all() else keep)
+        del first
+    sizes = [len(uniques) if keep is None else int(keep.sum())
+             for (uniques, _), keep in zip(parts, keeps)]
+    n = sum(sizes)
+    ids = []
+    for part, keep in zip(parts, keeps):
+        ids.append(part[0] if keep is None else part[0][keep])
+        part[0] = None
+    index = _concat_ids(ids) if ids else np.zeros(0)
     del ids
+    customers = {}
+    for k in columns:
+        column, at = np.empty(n), 0
+        for (_, p), keep, m in zip(parts, keeps, sizes):
+            values = p.pop(k)
+            column[at:at + m] = values if keep is None else values[keep]
+            del values  # the part's copy goes as this one fills
+            at += m
+        customers[k] = column
+    del parts, keeps
     order = None
-    if sort and len(parts) > 1:
+    if sort and len(sizes) > 1:
         order = id_order(index)
         index = index[order]
-        for j in range(len(columns)):
-            block[j] = block[j][order]
-    customers = pd.DataFrame(block.T, index=pd.Index(index, name=index_name), columns=columns,
+        for k in columns:  # one column at a time: a single temporary copy
+            customers[k] = customers[k][order]
+    customers = pd.DataFrame(customers, index=pd.Index(index, name=index_name), columns=columns,
                              copy=False)
     counts = dict(counts)
     counts["first_purchase_after_calibration"] = counts.get("first_purchase_after_calibration", 0) + late

@@ -182,7 +182,7 @@ def horizon_sums(bgnbd: Params, frequency: ArrayLike, recency: ArrayLike, T: Arr
 
     >>> h = horizon_sums((1, 2, 3, 2), [2, 0, 2], [1, 0, 1], [4, 4, 4], 3, [1.0, 1.0, 1.0])
     >>> h.rows.tolist(), bool(np.allclose(h.discounted, h.at_horizon))
-    ([0, 1, 0], True)
+    ([1, 0, 1], True)
     """
     r, alpha, a, b = parameters(bgnbd, "bgnbd")
     x, t_x, T = summary_arrays(frequency, recency, T)
