@@ -158,7 +158,8 @@ def _grouped(columns, weights=None, with_inverse=True):
         return [c[:0] for c in columns], np.zeros(0), np.zeros(0, dtype=np.int64)
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
     parts, totals = [], []
-    inverse = np.empty(n, dtype=np.int64) if with_inverse else None
+    # int32 when every group number fits: 40 MB for ten million customers, not 80
+    inverse = np.empty(n, dtype=np.int32 if n < 2 ** 31 else np.int64) if with_inverse else None
     for start in range(0, n, GROUP_CHUNK):
         s = slice(start, min(start + GROUP_CHUNK, n))
         rows, local = _groups([c[s] for c in columns])
@@ -183,8 +184,6 @@ def _grouped(columns, weights=None, with_inverse=True):
             m = len(rows_of_chunk[0])
             inverse[s] = union_inverse[at:at + m][inverse[s]]
             at += m
-        if order.size < 2 ** 31:
-            inverse = inverse.astype(np.int32)
     return [np.ascontiguousarray(c[order]) for c in rows], weights_out, inverse
 
 

@@ -600,22 +600,30 @@ def assemble(parts, unit, c, e, index_name, counts, sort=False, with_order=False
         part[0] = None
     index = _concat_ids(ids) if ids else np.zeros(0)
     del ids
+    order = rank = None
+    if sort and len(sizes) > 1:
+        order = id_order(index)
+        index = index[order]
+        # where each row goes: the columns are written in place, with no sorted copy
+        rank = np.empty(n, dtype=np.int32 if n < 2 ** 31 else np.int64)
+        rank[order] = np.arange(n, dtype=rank.dtype)
+        if not with_order:
+            order = None
     customers = {}
     for k in columns:
         column, at = np.empty(n), 0
         for (_, p), keep, m in zip(parts, keeps, sizes):
             values = p.pop(k)
-            column[at:at + m] = values if keep is None else values[keep]
+            if keep is not None:
+                values = values[keep]
+            if rank is None:
+                column[at:at + m] = values
+            else:
+                column[rank[at:at + m]] = values
             del values  # the part's copy goes as this one fills
             at += m
         customers[k] = column
-    del parts, keeps
-    order = None
-    if sort and len(sizes) > 1:
-        order = id_order(index)
-        index = index[order]
-        for k in columns:  # one column at a time: a single temporary copy
-            customers[k] = customers[k][order]
+    del parts, keeps, rank
     customers = pd.DataFrame(customers, index=pd.Index(index, name=index_name), columns=columns,
                              copy=False)
     counts = dict(counts)

@@ -72,9 +72,14 @@ class CustomerForecast:
             table = _expected_numerator(r, alpha, a, b, k, ux, uT) + 0.0
             if not np.isfinite(table).all():  # the same clear error as expected_purchases
                 expected_purchases(self.bgnbd, float(periods), x, t_x, T)
-            self._grids.clear()
+            self._forget()
             self._grids[key] = (table, inverse)
         return self._grids[key]
+
+    def _forget(self):
+        """Let go of the kept per-period table or horizon sums (one at a time is kept)."""
+        for key in [k for k in self._grids if k != "holdout"]:
+            del self._grids[key]
 
     def _odds(self, rows):
         r, alpha, a, b = self.bgnbd.values
@@ -97,7 +102,7 @@ class CustomerForecast:
         if key not in self._grids:
             x, t_x, T, _ = self._columns()
             sums = horizon_sums(self.bgnbd, x, t_x, T, k, factors, progress)
-            self._grids.clear()
+            self._forget()
             self._grids[key] = sums
         return self._grids[key]
 
@@ -152,35 +157,60 @@ class CustomerForecast:
                 out[col] = c[col]
         return out
 
-    def holdout_table(self) -> pd.DataFrame:
-        """Calibration vs holdout by calibration frequency (0, 1, ..., 6, 7+): customers,
-        mean actual and mean predicted purchases in the holdout period."""
+    #: Customers predicted at a time for the holdout comparison.
+    HOLDOUT_CHUNK = 1 << 20
+
+    def _holdout_sums(self):
+        """Per calibration frequency 0..6, 7+: customers, actual and predicted holdout
+        purchases, and the totals of purchases and amounts, predicted and actual; a chunk
+        of customers at a time (memory flat in the customer count)."""
         if not self.summary.holdout:
             raise CustomerEquityError("observation_end", "no holdout period: give an observation "
                                       "end after the calibration end")
-        x, t_x, T, _ = self._columns()
-        predicted = expected_purchases(self.bgnbd, self.summary.holdout_length, x, t_x, T)
-        group = np.minimum(x, HOLDOUT_GROUPS).astype(int)
+        if "holdout" in self._grids:
+            return self._grids["holdout"]
+        c = self.summary.customers
+        groups = HOLDOUT_GROUPS + 1
+        customers, actual, predicted = np.zeros(groups), np.zeros(groups), np.zeros(groups)
+        amount_predicted = 0.0
+        for start in range(0, len(c), self.HOLDOUT_CHUNK):
+            rows = slice(start, start + self.HOLDOUT_CHUNK)
+            x, t_x, T, m = self._columns(rows)
+            purchases = expected_purchases(self.bgnbd, self.summary.holdout_length, x, t_x, T)
+            group = np.minimum(x, HOLDOUT_GROUPS).astype(np.intp)
+            customers += np.bincount(group, minlength=groups)
+            actual += np.bincount(group, weights=c["actual_purchases"].to_numpy()[rows],
+                                  minlength=groups)
+            predicted += np.bincount(group, weights=purchases, minlength=groups)
+            amount_predicted += float(purchases @ expected_spend(self.gamma_gamma, x, m))
+        sums = {"customers": customers, "actual": actual, "predicted": predicted,
+                "predicted_amount": amount_predicted}
+        self._grids["holdout"] = sums
+        return sums
+
+    def holdout_table(self) -> pd.DataFrame:
+        """Calibration vs holdout by calibration frequency (0, 1, ..., 6, 7+): customers,
+        mean actual and mean predicted purchases in the holdout period."""
+        sums = self._holdout_sums()
         labels = [str(k) for k in range(HOLDOUT_GROUPS)] + [f"{HOLDOUT_GROUPS}+"]
-        frame = pd.DataFrame({"frequency": pd.Categorical.from_codes(group, labels),
-                              "actual": self.summary.customers["actual_purchases"].to_numpy(),
-                              "predicted": predicted})
-        table = frame.groupby("frequency", observed=False).agg(
-            customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean"))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table = pd.DataFrame({"customers": sums["customers"].astype(np.int64),
+                                  "actual": sums["actual"] / sums["customers"],
+                                  "predicted": sums["predicted"] / sums["customers"]},
+                                 index=pd.CategoricalIndex(labels, categories=labels,
+                                                           name="frequency"))
         return table
 
     def holdout_totals(self) -> dict:
         """Holdout purchases and spend, predicted and actual, over all customers."""
         if not self.summary.holdout:
             return {}
-        x, t_x, T, m = self._columns()
-        purchases = expected_purchases(self.bgnbd, self.summary.holdout_length, x, t_x, T)
-        spend = expected_spend(self.gamma_gamma, x, m)
+        sums = self._holdout_sums()
         c = self.summary.customers
         return {"length": self.summary.holdout_length,
-                "predicted_purchases": float(purchases.sum()),
+                "predicted_purchases": float(sums["predicted"].sum()),
                 "actual_purchases": float(c["actual_purchases"].sum()),
-                "predicted_amount": float((purchases * spend).sum()),
+                "predicted_amount": sums["predicted_amount"],
                 "actual_amount": float(c["actual_amount"].sum())}
 
     def measure(self, customers: pd.DataFrame, config: MeasureConfig | None = None,
