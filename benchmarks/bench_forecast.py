@@ -262,8 +262,7 @@ def section_lifetimes(sizes, repeat):
         parse = {"ours": [], "lifetimes": []}
         for k in range(repeat):
             for side in (("ours", "lifetimes") if k % 2 == 0 else ("lifetimes", "ours")):
-                f = (lambda: to_days(text)) if side == "ours" else (lambda: pd.to_datetime(text))
-                days, seconds = timed(f)
+                days, seconds = timed(to_days if side == "ours" else pd.to_datetime, text)
                 parse[side].append(seconds)
                 if side == "lifetimes":
                     days = days.to_numpy().astype("datetime64[D]").astype(np.int64)

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import customer_equity as ce
+from customer_equity.files.config import read_config
 from customer_equity import CustomerEquityError, MeasureConfig
 from customer_equity.files import batch
 from customer_equity.cli import main
@@ -489,7 +490,7 @@ def test_bad_config_files_get_a_clear_error(case, tmp_path, capsys):
 def test_config_with_a_byte_order_mark_is_accepted(name, text, tmp_path):
     path = tmp_path / name
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
-    assert MeasureConfig.from_file(path).rate == 0.05
+    assert read_config(path).rate == 0.05
 
 
 def test_out_naming_a_folder_or_a_read_only_file_is_refused(files, tmp_path, capsys):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import customer_equity as ce
+from customer_equity.files.config import read_config
 from customer_equity.cli import main
 
 
@@ -58,7 +59,7 @@ def two_years(tmp_path):
     settings = ce.sample_config().to_dict()
     settings["transaction_income"] = None
     config.write_text(json.dumps({k: v for k, v in settings.items() if v is not None}))
-    cfg = ce.MeasureConfig.from_file(config)
+    cfg = read_config(config)
     return a, b, config, first, second, cfg
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import customer_equity as ce
+from customer_equity.files.config import read_config
 from customer_equity import CustomerEquityError, MeasureConfig
 
 CAPS = {  # the paper's table, written out again
@@ -115,19 +116,19 @@ def test_block_errors_name_the_block_column():
 def test_config_from_toml_and_json(tmp_path):
     toml = tmp_path / "c.toml"
     toml.write_text('rate = 0.05\niv = 12.5\nclassify_by = "stage"\ncutoffs = [3.5, 2.5, 1.5]\n')
-    cfg = MeasureConfig.from_file(toml)
+    cfg = read_config(toml)
     assert (cfg.rate, cfg.iv, cfg.classify_by, cfg.cutoffs) == (0.05, 12.5, "stage", (3.5, 2.5, 1.5))
     js = tmp_path / "c.json"
     js.write_text(json.dumps(cfg.to_dict()))
-    assert MeasureConfig.from_file(js) == cfg
+    assert read_config(js) == cfg
     bad = tmp_path / "bad.toml"
     bad.write_text("rate = -2\n")
     with pytest.raises(CustomerEquityError, match=r"bad.toml: rate: a per-period rate must be a number > -1"):
-        MeasureConfig.from_file(bad)
+        read_config(bad)
     typo = tmp_path / "typo.toml"
     typo.write_text("rat = 0.1\n")
     with pytest.raises(CustomerEquityError, match="unknown setting.*'rat'"):
-        MeasureConfig.from_file(typo)
+        read_config(typo)
 
 
 def test_sample_has_all_four_types_losses_and_complaints():

@@ -1,14 +1,22 @@
 """Customer equity for Excel: the discounted lifetime value of all of a firm's customers.
 
-The calculation core lives in :mod:`customer_equity.model` and is re-exported here;
-the Excel functions are in :mod:`customer_equity.excel.functions` (imported only by Excel).
+One core and three doors:
+
+=====================  =================================================================
+:mod:`.model`          the core (numpy, pandas, scipy): formulas, equity, decisions,
+                       forecasts; re-exported here
+:mod:`.reading`        the one reading vocabulary, below the doors and the core
+:mod:`.excel`          the Excel door: CE_ functions, Refresh, add-in, templates
+:mod:`.files`          the files door: readers, writers, batches, Dask, file jobs
+:mod:`.cli`            the ``customer-equity`` command, which composes the doors
+=====================  =================================================================
 """
 
+from ._version import __version__
 from .errors import CustomerEquityError
 from .model import *  # noqa: F401,F403
 from .model import __all__ as _model_all
 
-__version__ = "0.1.0"
 __all__ = ["CustomerEquityError", "__version__", "main", *_model_all]
 
 

@@ -17,10 +17,11 @@ for these; a traceback is a bug.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .errors import CustomerEquityError
 
 PROG = "customer-equity"
@@ -87,35 +88,132 @@ def _out_dir(args) -> Path:
     return folder
 
 
+# --------------------------------------------------------------------------- running a file job
+
+#: Without a terminal, ``measure`` shows a progress bar only for inputs at least this large.
+LONG_RUN_ROWS = 5_000_000
+
+
+def _progress(choice, long_run=None):
+    """The progress bars of a file job (a factory, :mod:`customer_equity.files.executors`):
+    tqdm on stderr when ``--progress``; never with ``--no-progress``; by default on a
+    terminal, or for a step of ``long_run`` items or more."""
+    if choice is False:
+        return None
+
+    def bars(total, desc, unit):
+        tty = sys.stderr.isatty()
+        if choice is None and not (tty or (long_run and total is not None and total >= long_run)):
+            return contextlib.nullcontext(None)
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr,
+                    delay=0.5 if tty else 0, mininterval=0.2 if tty else 30, leave=False)
+
+    return bars
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a job scheduler stopping the run) cleans up like Ctrl-C does."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dask_address(dask, workers, input=None):
+    """``(dask, input)`` from ``--dask [ADDRESS]`` and ``--workers``: "local", an address or
+    None; ``measure --dask customers.csv`` (the option took the input) is a local cluster."""
+    import re
+
+    if dask and dask != "local" and not ("://" in dask
+                                         or re.fullmatch(r"[\w.\-\[\]:]+:[0-9]+", dask)):
+        if input is None:
+            return "local", dask
+        raise CustomerEquityError("--dask", "expected a scheduler address such as "
+                                  "tcp://10.0.0.5:8786", value=dask)
+    if workers and not dask:
+        dask = "local"
+    return dask, input
+
+
+def _config(args):
+    """The ``--config`` file read, or None."""
+    from .files.config import read_config
+
+    return read_config(args.config) if args.config else None
+
+
 # --------------------------------------------------------------------------- measure
 
 def _measure(args) -> int:
     if len(args.input) >= 2:  # two or more inputs: their structures and the comparison
         from .files.decisions import compare_files
-        from .model import MeasureConfig
 
         if args.dask is not None or args.workers is not None:
             raise CommandError("comparing inputs measures them in this process: leave out --dask")
-        return compare_files(args.input, config=MeasureConfig.from_file(args.config) if args.config
-                             else None, out=args.out, sheet=args.sheet, batch_size=args.batch_size,
-                             against=args.against, progress=args.progress)
+        run = compare_files(args.input, config=_config(args), out=args.out, sheet=args.sheet,
+                            batch_size=args.batch_size, against=args.against,
+                            progress=_progress(args.progress, LONG_RUN_ROWS))
+        print(run.report())
+        if run.out:
+            print(f"\nComparison written to {run.out}")
+        return 0
     args.input = args.input[0] if args.input else None
     if args.input is None and args.out is None and args.dask is None and args.workers is None:
         return _measure_sample(args)
-    from .files import batch
-
-    return batch.run(input=args.input, config=args.config, out=args.out,
-                     batch_size=args.batch_size, sheet=args.sheet, dask=args.dask,
-                     workers=args.workers, progress=args.progress)
+    return _measure_file(args)
 
 
 def _measure_sample(args) -> int:
-    from .model import MeasureConfig, load_sample, measure, sample_config
+    from .model import load_sample, measure, sample_config
 
-    config = MeasureConfig.from_file(args.config) if args.config else sample_config()
-    result = measure(load_sample(), config)
+    result = measure(load_sample(), _config(args) or sample_config())
     print("Bundled sample: 1,000 synthetic customers (customer_equity.generate_customers(1000, 2002))")
     print(result.summary())
+    return 0
+
+
+def _measure_file(args) -> int:
+    """``measure INPUT`` (or the sample with ``--out``/``--dask``): measure in batches, write
+    ``--out`` (an .xlsx of up to 10,000 customers as the measurement template filled in),
+    print the summary."""
+    import time
+
+    from .excel.templates import write_measurement_workbook
+    from .files.batch import measure_file
+    from .model import load_sample, sample_config
+
+    dask, source = _dask_address(args.dask, args.workers, args.input)
+    config = _config(args)
+    if source is None:
+        config = config or sample_config()
+        source = load_sample()
+    shown = source if isinstance(source, str) else "the bundled sample (1,000 customers)"
+    started = time.perf_counter()
+    with _terminate_as_interrupt():
+        result = measure_file(source, config, args.out, batch_size=args.batch_size, sheet=args.sheet,
+                              dask=dask, workers=args.workers,
+                              progress=_progress(args.progress, LONG_RUN_ROWS),
+                              workbook=write_measurement_workbook)
+    seconds = time.perf_counter() - started
+    n = int(result.counts.sum())
+    print(result.summary())
+    where = f"; results in {args.out}" if args.out else ""
+    rate = f", {n / seconds:,.0f} customers/s" if seconds > 0 else ""
+    print(f"\nMeasured {n:,} customers from {shown} in {seconds:.1f} s{rate}{where}")
     return 0
 
 
@@ -139,7 +237,7 @@ def _add_run_options(g, *, what: str, unit: str, batch_size: int, progress_defau
 
 
 def _add_measure(commands) -> None:
-    from .files.batch import DEFAULT_BATCH_SIZE, LONG_RUN_ROWS
+    from .files.batch import DEFAULT_BATCH_SIZE
 
     p = commands.add_parser(
         "measure", help="measure customer equity (the bundled sample without INPUT)",
@@ -307,10 +405,47 @@ def _finite_number(text: str) -> float:
     return value
 
 
-def _forecast(args) -> int:
-    from .files.forecast import run
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    return run(args)
+
+def _forecast(args) -> int:
+    """``forecast [LOG]``: forecast, write ``--out``, print the report (the bundled CDNOW
+    sample without LOG, calibrated on its 39 weeks)."""
+    import time
+
+    from .files.forecast import SAMPLE_CALIBRATION_END, forecast_file
+
+    dask, _ = _dask_address(args.dask, args.workers, "")
+    log, calibration_end = args.log, args.calibration_end
+    if log is None:
+        from .model.forecast.sample import cdnow_path, load_cdnow
+
+        # the base package (no pyarrow, as in xlwings Lite) forecasts the sample in memory
+        log = str(cdnow_path()) if _has_pyarrow() else load_cdnow()
+        calibration_end = calibration_end or SAMPLE_CALIBRATION_END
+    started = time.perf_counter()
+    with _terminate_as_interrupt():
+        result = forecast_file(
+            log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
+            calibration_end=calibration_end, observation_end=args.observation_end,
+            horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
+            config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
+            dask=dask, workers=args.workers, progress=_progress(args.progress))
+    seconds = time.perf_counter() - started
+    if args.log is None:
+        result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
+                         "2005)")
+    print(result.report())
+    where = f"; results in {args.out}" if args.out else ""
+    n = result.forecast.summary.counts["transactions"]
+    print(f"\nForecast {len(result.forecast.summary.customers):,} customers from {n:,} "
+          f"transactions in {seconds:.1f} s{where}")
+    return 0
 
 
 def _add_forecast(commands) -> None:
@@ -374,10 +509,12 @@ def _lever_values(text: str):
     return lever.strip(), _numbers(values)
 
 
-def _decisions_config(args):
-    from .model import MeasureConfig
-
-    return MeasureConfig.from_file(args.config) if args.config else None
+def _print_run(run) -> int:
+    """A decisions job's report, and where its ``--out`` went."""
+    print(run.report())
+    if run.out:
+        print(f"Written to {run.out}")
+    return 0
 
 
 def _decision_input(p, what="customer table: .csv, .parquet or .xlsx"):
@@ -393,8 +530,8 @@ def _whatif(args) -> int:
     levers = {"retention_change": _one_or_list(args.retention_change), "rate": args.rate,
               "margin_change": _one_or_list(args.margin_change),
               "transaction_income": _one_or_list(args.transaction_income), "mix": args.mix}
-    return whatif_file(args.input, config=_decisions_config(args), sheet=args.sheet, levers=levers,
-                       grid=args.grid, result=args.result, out=args.out)
+    return _print_run(whatif_file(args.input, config=_config(args), sheet=args.sheet,
+                                  levers=levers, grid=args.grid, result=args.result, out=args.out))
 
 
 def _add_whatif(commands) -> None:
@@ -423,8 +560,8 @@ def _add_whatif(commands) -> None:
 def _retention(args) -> int:
     from .files.decisions import retention_file
 
-    return retention_file(args.input, config=_decisions_config(args), sheet=args.sheet,
-                          point=args.point, top=args.top, out=args.out)
+    return _print_run(retention_file(args.input, config=_config(args), sheet=args.sheet,
+                                     point=args.point, top=args.top, out=args.out))
 
 
 def _add_retention(commands) -> None:
@@ -445,9 +582,10 @@ def _prospects(args) -> int:
     from .files.decisions import prospects_file
 
     traits = None if args.traits is None else [t.strip() for t in args.traits.split(",") if t.strip()]
-    return prospects_file(args.input, customers=args.customers, config=_decisions_config(args),
-                          sheet=args.sheet, traits=traits, best=args.best, neighbours=args.neighbours,
-                          cutoff=args.cutoff, avoid_share=args.avoid_share, top=args.top, out=args.out)
+    return _print_run(prospects_file(
+        args.input, customers=args.customers, config=_config(args), sheet=args.sheet, traits=traits,
+        best=args.best, neighbours=args.neighbours, cutoff=args.cutoff,
+        avoid_share=args.avoid_share, top=args.top, out=args.out))
 
 
 def _add_prospects(commands) -> None:

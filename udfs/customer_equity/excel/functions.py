@@ -69,14 +69,13 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from .. import __version__
+from .._version import __version__
 from . import cells
 from .. import model as core
 from ..errors import CustomerEquityError
 from .. import reading
 from ..model import labels
 from ..model import forecast as _fc
-from ..model.forecast import _base as _fc_base
 from ..model.forecast import data as _fc_data
 
 CATEGORY = "Customer Equity"
@@ -828,11 +827,11 @@ def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, obse
 
 def _amounts(x):
     """Transaction amounts: numbers only (text and blanks refused with their row)."""
-    from ..model import _validate
+    from ..model import validate
 
-    arr = _validate.as_float(np.asarray(cells.column(x, "amount"), dtype=object), "amount",
+    arr = validate.as_float(np.asarray(cells.column(x, "amount"), dtype=object), "amount",
                              blank_ok=False)
-    return _validate.check_finite(arr, "amount")
+    return validate.check_finite(arr, "amount")
 
 
 def _fit_params(x, model, name):
@@ -863,7 +862,7 @@ def _fit_params(x, model, name):
     else:
         values = [v for v in arr.ravel() if not (v is None or v == "")]
     try:
-        return _fc_base.parameters(values, model)
+        return _fc.parameters(values, model)
     except CustomerEquityError as err:
         raise CustomerEquityError(name if err.argument == "params" else
                                   err.argument.replace("params", name), err.rule,
@@ -928,11 +927,11 @@ def ce_expected_purchases(params, horizon, frequency, recency, T):
 
 
 def _horizons(h):
-    from ..model import _validate
+    from ..model import validate
 
-    arr = _validate.as_float(np.asarray(h, dtype=object) if np.ndim(h) else h, "horizon",
+    arr = validate.as_float(np.asarray(h, dtype=object) if np.ndim(h) else h, "horizon",
                              blank_ok=False)
-    return _validate.check_range(_validate.check_finite(arr, "horizon"), "horizon", low=0)
+    return validate.check_range(validate.check_finite(arr, "horizon"), "horizon", low=0)
 
 
 @excel_function(frequency=_FREQ,

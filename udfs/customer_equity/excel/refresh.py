@@ -158,7 +158,7 @@ def content_stamp(template: str, inputs: Mapping[str, Values]) -> str:
     >>> content_stamp("t/1", {"ce_in_a": [[1.0]]}) == content_stamp("t/1", {"ce_in_a": [[1]]})
     True
     """
-    from customer_equity import __version__
+    from .._version import __version__
 
     canon = {
         k.lower(): [[_canonical(v) for v in row] for row in rows] for k, rows in inputs.items()

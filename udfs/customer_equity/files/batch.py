@@ -36,11 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
-import sys
-import time
-import warnings
-from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +46,13 @@ from ..errors import CustomerEquityError
 from ..model.classify import tier_cutoffs
 from ..model.config import MeasureConfig
 from ..model.measure import Measurement, at_risk_note, carriers_per_period, measure
+from . import executors
+from .executors import bar
 from .inputs import INPUT_FORMATS, open_source, prepare, require_pyarrow
 from .outputs import (EXCEL_MAX_ROWS, WRITERS, CsvWriter, JsonWriter, MemoryWriter, ParquetWriter,
                       ResultWriter, Tee, XlsxWriter, atomic, duplicate_note)
 
-__all__ = ["measure_file", "run", "BatchMeasurement", "ResultWriter", "WRITERS",
+__all__ = ["measure_file", "BatchMeasurement", "ResultWriter", "WRITERS",
            "CsvWriter", "JsonWriter", "ParquetWriter", "XlsxWriter", "DEFAULT_BATCH_SIZE",
            "EXCEL_MAX_ROWS", "INPUT_FORMATS", "TEMPLATE_MAX_CUSTOMERS"]
 
@@ -213,115 +210,17 @@ def _located(state, source, spec, start):
                                column=state["column"], **kwargs)
 
 
-# --------------------------------------------------------------------------- executors
-
-class _Local:
-    """Batches measured one after another in this process."""
-
-    def __init__(self, source, batch_size):
-        self.source, self.batch_size = source, batch_size
-
-    def map(self, config, carriers, what):
-        for raw in self.source.batches(self.batch_size):
-            yield _partition_task(raw, self.source.spec, config, carriers, what)
-
-    def close(self):
-        pass
-
-
-def local_cluster(workers=None):
-    """A local Dask cluster of worker processes with one thread each (``--dask`` without an
-    address)."""
-    import dask
-    from distributed import LocalCluster
-
-    # Dask sets MALLOC_TRIM_THRESHOLD_ for its workers; setting it turns off glibc's adaptive
-    # mmap threshold, so that every large numpy array is mapped and faulted in afresh: the
-    # forecast's batch and part tasks ran twice as slow as in one process.
-    with warnings.catch_warnings(), dask.config.set(
-            {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        warnings.simplefilter("ignore")
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            host="127.0.0.1", dashboard_address=None)
-
-
-class _Dask:
-    """Partitions measured on a Dask cluster, results taken back in input order."""
-
-    def __init__(self, source, batch_size, address=None, workers=None):
-        try:
-            import dask
-            from distributed import Client
-        except ImportError:
-            raise CustomerEquityError("--dask", "needs dask and distributed: pip install "
-                                      "'customer-equity[cluster]'") from None
-        self.source, self.batch_size = source, batch_size
-        self._dask = dask
-        self.cluster = None
-        if address in (None, "local"):
-            self.cluster = local_cluster(workers)
-            self.client = Client(self.cluster)
-        else:
-            try:
-                self.client = Client(address, timeout="20s")
-            except (OSError, TimeoutError, ValueError) as err:
-                raise CustomerEquityError("--dask", f"cannot reach the Dask scheduler: {err}",
-                                          value=address) from None
-        self.frame = source.dask_frame(batch_size)
-        self.window = max(2, 2 * len(self.client.nthreads()))
-
-    def map(self, config, carriers, what):
-        tasks = [self._dask.delayed(_partition_task, pure=False)(p, self.source.spec, config,
-                                                                  carriers, what)
-                 for p in self.frame.to_delayed()]
-        pending = deque()
-        todo = iter(tasks)
-        for task in todo:
-            pending.append(self.client.compute(task))
-            if len(pending) >= self.window:
-                break
-        while pending:
-            future = pending.popleft()
-            try:
-                result = future.result()
-            except (ValueError, TypeError, OSError) as err:
-                raise CustomerEquityError(self.source.name, f"cannot read on the cluster: {err}") from None
-            finally:
-                future.release()
-            nxt = next(todo, None)
-            if nxt is not None:
-                pending.append(self.client.compute(nxt))
-            yield result
-
-    def close(self):
-        with contextlib.suppress(Exception):
-            self.client.close()
-        if self.cluster is not None:
-            with contextlib.suppress(Exception):
-                self.cluster.close()
-
-
 # --------------------------------------------------------------------------- the run
 
-def _progress(enabled, total, desc):
-    if not enabled:
-        return contextlib.nullcontext(None)
-    from tqdm import tqdm
-
-    tty = sys.stderr.isatty()
-    return tqdm(total=total, desc=desc, unit=" customers", unit_scale=True, file=sys.stderr,
-                delay=0.5 if tty else 0, mininterval=0.2 if tty else 30, leave=False)
-
-
-def _results(executor, source, config, carriers, what, bar):
+def _results(executor, source, config, carriers, what, progress_bar):
     """Per-batch results in input order; the first input error, placed in the file, is raised."""
     start = 0
-    for result in executor.map(config, carriers, what):
+    for result in executor.map(_partition_task, source.spec, config, carriers, what):
         if "error" in result:
             raise _located(result["error"], source, source.spec, start)
         start += result["n"]
-        if bar is not None:
-            bar.update(result["n"])
+        if progress_bar is not None:
+            progress_bar.update(result["n"])
         yield result
 
 
@@ -336,8 +235,6 @@ def _add_padded(total, counts):
 def _passes(executor, source, config, writer, progress):
     """The passes over the input: carriers, measurement (and lifetime values), writing."""
     rows = source.num_rows
-    show = progress if progress is not None else (
-        sys.stderr.isatty() or (rows is not None and rows >= LONG_RUN_ROWS))
     passes = (["carriers"] if config.transaction_income is not None else []) + ["measure"]
     per_customer = writer.per_customer
     need_tiers = per_customer and config.tier_cutoffs is None
@@ -354,8 +251,8 @@ def _passes(executor, source, config, writer, progress):
     if config.transaction_income is not None:
         carriers = np.zeros(0, dtype=np.int64)
         n = 0
-        with _progress(show, rows, label("carriers")) as bar:
-            for result in _results(executor, source, config, None, "carriers", bar):
+        with bar(progress, rows, label("carriers")) as progress_bar:
+            for result in _results(executor, source, config, None, "carriers", progress_bar):
                 carriers = _add_padded(carriers, result["carriers"])
                 n += result["n"]
         rows = n
@@ -366,8 +263,8 @@ def _passes(executor, source, config, writer, progress):
     if per_customer and need_tiers:
         writer.check_rows(rows)
     what = "ltv" if need_tiers else ("customers" if per_customer else "summary")
-    with _progress(show, rows, label("measure")) as bar:
-        for result in _results(executor, source, config, carriers, what, bar):
+    with bar(progress, rows, label("measure")) as progress_bar:
+        for result in _results(executor, source, config, carriers, what, progress_bar):
             parts.append(result["part"])
             columns = result["columns"]
             if result["ids"] is not None:
@@ -388,8 +285,8 @@ def _passes(executor, source, config, writer, progress):
             cutoffs = tier_cutoffs(ltv)
         del ltv
         tiered = dataclasses.replace(config, tier_cutoffs=cutoffs) if cutoffs else config
-        with _progress(show, n, label("write")) as bar:
-            for result in _results(executor, source, tiered, carriers, "customers", bar):
+        with bar(progress, n, label("write")) as progress_bar:
+            for result in _results(executor, source, tiered, carriers, "customers", progress_bar):
                 writer.write(result["customers"])
     duplicates = _duplicates(ids)
     del ids
@@ -398,7 +295,7 @@ def _passes(executor, source, config, writer, progress):
 
 
 def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE, sheet=None,
-                 dask=None, workers=None, progress=False, keep_customers=False):
+                 dask=None, workers=None, progress=None, keep_customers=False, workbook=None):
     """Measure the customer table in a file, batch by batch, and write the results.
 
     Parameters
@@ -424,10 +321,17 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
         (``tcp://host:8786``) whose workers can read ``input``.
     workers : int, optional
         Workers of the local Dask cluster (default: one per core).
-    progress : bool or None
-        Progress bar on stderr; None: when stderr is a terminal or the input is long.
+    progress : callable, optional
+        A factory of progress bars, ``progress(total, desc, unit)`` (see
+        :mod:`customer_equity.files.executors`); None: no bar.
     keep_customers : bool
         Also return the per-customer results in ``customers`` (they must fit in memory).
+    workbook : callable, optional
+        ``workbook(customers, config, path)`` writes an ``.xlsx`` result as a workbook of
+        the customers (the command gives the measurement template's writer); used when the
+        table fits :data:`TEMPLATE_MAX_CUSTOMERS` and was measured in this process. It may
+        raise :class:`CustomerEquityError` for a table it cannot hold: the results workbook
+        is kept then.
 
     Returns
     -------
@@ -477,10 +381,7 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
                 writers.append(memory)
             writer = Tee(writers)
             try:
-                if dask:
-                    executor = _Dask(source, batch_size, dask, workers)
-                else:
-                    executor = _Local(source, batch_size)
+                executor = executors.executor(source, batch_size, dask, workers)
                 parts, columns, cutoffs, (repeats, first) = _passes(executor, source, config,
                                                                     writer, progress)
                 customers = None
@@ -491,9 +392,9 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
                 result.duplicate_ids = repeats
                 result.first_duplicate_row = None if first is None else source.display_row(first)
                 writer.close(result)
-                if (writer_cls is XlsxWriter and not dask
+                if (writer_cls is XlsxWriter and workbook is not None and not dask
                         and int(result.counts.sum()) <= TEMPLATE_MAX_CUSTOMERS):
-                    _fill_template(source, batch_size, config, tmp)
+                    _fill_workbook(workbook, source, batch_size, config, tmp)
             except OSError as err:
                 writer.abort()
                 raise CustomerEquityError(str(out or input), f"cannot write: {err.strerror or err}") \
@@ -509,89 +410,16 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
     return result
 
 
-def _fill_template(source, batch_size, config, path):
-    """Replace the results workbook at ``path`` by the measurement template filled in with
-    the customers, when the table fits the template (one column per input, at most
-    :data:`TEMPLATE_MAX_CUSTOMERS` customers). A table the template cannot hold (per-period
-    blocks, direct pv/ppv) keeps the results workbook.
+def _fill_workbook(workbook, source, batch_size, config, path):
+    """Replace the results workbook at ``path`` by ``workbook(customers, config, path)``, the
+    customers read again in memory (at most :data:`TEMPLATE_MAX_CUSTOMERS`). A table the
+    writer cannot hold (per-period blocks, direct pv/ppv) keeps the results workbook.
     """
-    from ..excel.templates import write_measurement_workbook
-
     frames = [prepare(raw, source.spec) for raw in source.batches(batch_size)]
     customers = pd.concat(frames, ignore_index=True) if frames else None
     if customers is None or customers.empty:
         return
     try:
-        write_measurement_workbook(customers, config, path)
+        workbook(customers, config, path)
     except CustomerEquityError:
         return
-
-
-# --------------------------------------------------------------------------- command line
-
-@contextlib.contextmanager
-def _terminate_as_interrupt():
-    """SIGTERM (a job scheduler stopping the run) cleans up like Ctrl-C does."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _looks_like_address(text):
-    return "://" in text or re.fullmatch(r"[\w.\-\[\]:]+:[0-9]+", text) is not None
-
-
-def run(input=None, *, config=None, out=None, batch_size=DEFAULT_BATCH_SIZE, sheet=None,
-        dask=None, workers=None, progress=None):
-    """The ``measure`` command with an INPUT or ``--out``: measure, write, print the summary.
-
-    ``input`` is the customer file (None: the bundled sample), ``config`` the
-    configuration file (None: defaults, or the sample's settings for the sample); the
-    other parameters are those of :func:`measure_file`. Returns the exit code.
-    """
-    source = input
-    if dask and dask != "local" and not _looks_like_address(dask):
-        if source is None:  # "measure --dask customers.csv": the option took the input
-            source, dask = dask, "local"
-        else:
-            raise CustomerEquityError("--dask", "expected a scheduler address such as "
-                                      "tcp://10.0.0.5:8786", value=dask)
-    if workers and not dask:
-        dask = "local"
-    config_file = config
-    if config_file:
-        config = MeasureConfig.from_file(config_file)
-    elif source is None:
-        from ..model.sample import sample_config
-
-        config = sample_config()
-    else:
-        config = MeasureConfig()
-    if source is None:
-        from ..model.sample import load_sample
-
-        source = load_sample()
-    shown = "the bundled sample (1,000 customers)" if isinstance(source, pd.DataFrame) else source
-    started = time.perf_counter()
-    with _terminate_as_interrupt():
-        result = measure_file(source, config, out, batch_size=batch_size, sheet=sheet, dask=dask,
-                              workers=workers, progress=progress)
-    seconds = time.perf_counter() - started
-    n = int(result.counts.sum())
-    print(result.summary())
-    where = f"; results in {out}" if out else ""
-    rate = f", {n / seconds:,.0f} customers/s" if seconds > 0 else ""
-    print(f"\nMeasured {n:,} customers from {shown} in {seconds:.1f} s{rate}{where}")
-    return 0

@@ -11,7 +11,7 @@ Each input is one of
   Lighthouse, Follower, Rational, Profit-seeking), or a ``.csv`` with the columns
   ``type``, ``customers`` and ``average`` (or ``equity``).
 
-Each structure is printed (:func:`~customer_equity.model.structure.structure_table`),
+The report shows each structure (:func:`~customer_equity.model.structure.structure_table`),
 then each comparison (:func:`~customer_equity.model.structure.compare_structures`):
 differences of shares in percentage points and the change of equity split into
 volume, mix and value effects, which add up exactly. ``--out`` writes the
@@ -21,6 +21,7 @@ temporary file renamed at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -33,11 +34,38 @@ from ..errors import CustomerEquityError
 from ..model import MeasureConfig, compare_structures, structure_from_counts, structure_table
 from ..model.types import TYPES, type_codes
 
-__all__ = ["OUT_FORMATS", "compare_files", "load_customers", "prospects_file", "read_structure",
-           "retention_file", "whatif_file"]
+__all__ = ["OUT_FORMATS", "DecisionRun", "compare_files", "load_customers", "prospects_file",
+           "read_structure", "retention_file", "whatif_file"]
 
 #: What ``--out`` can write when two or more inputs are compared.
 OUT_FORMATS = (".csv", ".json")
+
+
+@dataclasses.dataclass
+class DecisionRun:
+    """What a decisions job on files computed.
+
+    Attributes
+    ----------
+    tables : dict of pandas.DataFrame
+        Its tables by name (``structures`` and ``comparison``; ``whatif`` or ``grid``;
+        ``watch`` and ``at_stake``; ``prospects`` and ``weights``).
+    text : str
+        The report as the command prints it.
+    out : str or None
+        The file written (``--out``), if any.
+    result : object
+        The core's result where there is one (the :class:`~customer_equity.WhatIf`).
+    """
+
+    tables: dict
+    text: str
+    out: str | None = None
+    result: object = None
+
+    def report(self) -> str:
+        """The readable report."""
+        return self.text
 
 
 def _per_type(value, path, key):
@@ -106,7 +134,7 @@ def _estimate_csv(path):
 
 
 def read_structure(path, config: MeasureConfig | None = None, *, sheet=None, batch_size=None,
-                   progress=False) -> pd.DataFrame:
+                   progress=None) -> pd.DataFrame:
     """The structure table of one input of ``measure A B``: a customer table, a saved result or an estimate.
 
     Parameters
@@ -210,11 +238,11 @@ def _records(frame):
 
 
 def compare_files(inputs, *, config=None, out=None, sheet=None, batch_size=None,
-                  against="previous", progress=False) -> int:
-    """Print the structure of each input and the comparisons; write them with ``out``.
+                  against="previous", progress=None) -> DecisionRun:
+    """The structure of each input and the comparisons; written to ``out`` when given.
 
-    Returns the exit code (0). Bad input raises :class:`CustomerEquityError` naming
-    the file (and the row and column of a customer table).
+    Bad input raises :class:`CustomerEquityError` naming the file (and the row and column
+    of a customer table).
     """
     if out is not None:
         suffix = Path(out).suffix.lower()
@@ -228,12 +256,9 @@ def compare_files(inputs, *, config=None, out=None, sheet=None, batch_size=None,
     tables = [read_structure(p, config, sheet=sheet, batch_size=batch_size, progress=progress)
               for p in inputs]
     comparison = compare_structures(tables, labels, against=against)
-    for label, path, table in zip(labels, inputs, tables):
-        print(format_structure(f"{label} ({path})" if label != str(path) else label, table))
-        print()
-    for _, part in comparison.groupby(["from", "to"], sort=False):
-        print(format_comparison(part))
-        print()
+    text = [format_structure(f"{label} ({path})" if label != str(path) else label, table)
+            for label, path, table in zip(labels, inputs, tables)]
+    text += [format_comparison(part) for _, part in comparison.groupby(["from", "to"], sort=False)]
     if out is not None:
         with atomic_path(out) as tmp:
             if Path(out).suffix.lower() == ".csv":
@@ -244,8 +269,8 @@ def compare_files(inputs, *, config=None, out=None, sheet=None, batch_size=None,
                                        for label, table in zip(labels, tables)},
                         "comparison": _records(comparison)}
                 tmp.write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
-        print(f"Comparison written to {out}")
-    return 0
+    return DecisionRun(tables={"structures": dict(zip(labels, tables)), "comparison": comparison},
+                       text="\n\n".join(text), out=None if out is None else str(out))
 
 
 # --------------------------------------------------------------------------- whatif, retention, prospects
@@ -261,7 +286,7 @@ def load_customers(path, config, *, sheet=None, batch_size=None):
     from .inputs import open_source, prepare
 
     size = batch_size or DEFAULT_BATCH_SIZE
-    measure_file(str(path), config, batch_size=size, sheet=sheet, progress=False)  # named errors
+    measure_file(str(path), config, batch_size=size, sheet=sheet)  # errors named by file, row, column
     source = open_source(str(path), config, sheet)
     frames = [prepare(raw, source.spec) for raw in source.batches(size)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -313,7 +338,6 @@ def _write(out, frames: dict, csv_key: str):
                         "index": [_plain(v) for v in f.index],
                         "rows": _records(f)} for k, f in frames.items()}
             tmp.write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
-    print(f"Written to {out}")
 
 
 def _check_out(out, inputs):
@@ -332,7 +356,7 @@ def _money_table(frame):
 
 
 def whatif_file(input, *, config=None, sheet=None, batch_size=None, levers=None, grid=None,
-                result="equity", out=None) -> int:
+                result="equity", out=None) -> DecisionRun:
     """``customer-equity whatif INPUT``: equity under the levers (or a grid of two levers)."""
     from ..model import what_if, what_if_grid
 
@@ -348,28 +372,27 @@ def whatif_file(input, *, config=None, sheet=None, batch_size=None, levers=None,
             (row_lever, row_values), (col_lever, col_values) = grid
             frame = what_if_grid(table, config, row_lever, row_values, col_lever, col_values,
                                  result=result, base=None)
-            print(f"Customer equity{' difference' if result == 'difference' else ''} by "
-                  f"{row_lever} (rows) and {col_lever} (columns), {input}:")
-            print(_money_table(frame).to_string())
+            text = (f"Customer equity{' difference' if result == 'difference' else ''} by "
+                    f"{row_lever} (rows) and {col_lever} (columns), {input}:\n"
+                    + _money_table(frame).to_string())
             if out is not None:
                 _write(out, {"grid": frame}, "grid")
-            return 0
+            return DecisionRun({"grid": frame}, text, None if out is None else str(out))
         w = what_if(table, config, **levers)
     shown = ", ".join(f"{k} {v}" for k, v in levers.items())
-    print(f"What-if for {input} ({shown}):")
-    print(_money_table(w.table).to_string())
-    print(f"\nCustomer equity {_money(w.before.equity)} -> {_money(w.equity)} "
-          f"({_signed(w.difference)})")
+    text = [f"What-if for {input} ({shown}):", _money_table(w.table).to_string(),
+            f"\nCustomer equity {_money(w.before.equity)} -> {_money(w.equity)} "
+            f"({_signed(w.difference)})"]
     if w.dropped_income:
-        print(f"Note: {_money(w.dropped_income)} of transaction income falls in periods without "
-              "carriers after the change and is not earned.")
+        text.append(f"Note: {_money(w.dropped_income)} of transaction income falls in periods without "
+                    "carriers after the change and is not earned.")
     if out is not None:
         _write(out, {"whatif": w.table}, "whatif")
-    return 0
+    return DecisionRun({"whatif": w.table}, "\n".join(text), None if out is None else str(out), w)
 
 
 def retention_file(input, *, config=None, sheet=None, batch_size=None, point=0.01, top=10,
-                   out=None) -> int:
+                   out=None) -> DecisionRun:
     """``customer-equity retention INPUT``: the retention watch and the customers at stake."""
     from ..model import customers_at_stake, measure, retention_watch
 
@@ -390,18 +413,18 @@ def retention_file(input, *, config=None, sheet=None, batch_size=None, point=0.0
         "at risk": watch["at_risk"].map(lambda x: "" if math.isnan(x) else f"{x:,.0f}"),
         "at-risk equity": watch["at_risk_equity"].map(_money),
     }, index=watch.index)
-    print(f"Retention watch, {input}:")
-    print(shown.to_string())
-    print(f"\nThe {len(stake)} customers whose loss costs most (key customers with fewer than "
-          "three links first):")
-    print(stake.to_string(index=False, float_format=lambda x: f"{x:,.0f}"))
+    text = [f"Retention watch, {input}:", shown.to_string(),
+            f"\nThe {len(stake)} customers whose loss costs most (key customers with fewer than "
+            "three links first):", stake.to_string(index=False, float_format=lambda x: f"{x:,.0f}")]
+    tables = {"watch": watch, "at_stake": stake.set_index("rank")}
     if out is not None:
-        _write(out, {"watch": watch, "at_stake": stake.set_index("rank")}, "watch")
-    return 0
+        _write(out, tables, "watch")
+    return DecisionRun(tables, "\n".join(text), None if out is None else str(out))
 
 
 def prospects_file(prospects, *, customers, config=None, sheet=None, batch_size=None, traits=None,
-                   best=0.2, neighbours=10, cutoff=None, avoid_share=0.2, top=20, out=None) -> int:
+                   best=0.2, neighbours=10, cutoff=None, avoid_share=0.2, top=20,
+                   out=None) -> DecisionRun:
     """``customer-equity prospects PROSPECTS --customers FILE``: weights, ranking, customers to avoid."""
     from ..model import measure, prospect_weights, screen_prospects
 
@@ -427,14 +450,14 @@ def prospects_file(prospects, *, customers, config=None, sheet=None, batch_size=
     with _in_file(prospects, pros):
         ranked = screen_prospects(pros, current, m, traits=traits, best=best, neighbours=neighbours,
                                   cutoff=cutoff, avoid_share=avoid_share)
-    print(f"Trait weights (best {100 * best:g} % of {len(current):,} current customers by "
-          "lifetime value against the rest):")
-    print(weights.round(4).to_string())
     avoid = int(ranked["avoid"].sum())
-    print(f"\nProspects ranked ({len(ranked):,}; {avoid:,} to avoid)"
-          + (f", the first {top}:" if top and len(ranked) > top else ":"))
-    print((ranked.head(top) if top else ranked).to_string(
-        index=False, float_format=lambda x: f"{x:,.2f}"))
+    text = [f"Trait weights (best {100 * best:g} % of {len(current):,} current customers by "
+            "lifetime value against the rest):", weights.round(4).to_string(),
+            f"\nProspects ranked ({len(ranked):,}; {avoid:,} to avoid)"
+            + (f", the first {top}:" if top and len(ranked) > top else ":"),
+            (ranked.head(top) if top else ranked).to_string(index=False,
+                                                             float_format=lambda x: f"{x:,.2f}")]
+    tables = {"prospects": ranked.set_index("rank"), "weights": weights.to_frame()}
     if out is not None:
-        _write(out, {"prospects": ranked.set_index("rank"), "weights": weights.to_frame()}, "prospects")
-    return 0
+        _write(out, tables, "prospects")
+    return DecisionRun(tables, "\n".join(text), None if out is None else str(out))

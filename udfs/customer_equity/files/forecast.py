@@ -31,7 +31,6 @@ import contextlib
 import dataclasses
 import json
 import math
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -43,6 +42,8 @@ import pandas as pd
 from .._files import atomic_path
 from ..errors import CustomerEquityError
 from ..model.config import MeasureConfig
+from . import executors
+from .executors import bar
 
 if TYPE_CHECKING:
     from ..model.forecast import CustomerForecast
@@ -51,7 +52,8 @@ if TYPE_CHECKING:
 # The models (scipy) are imported when a forecast runs, not when the command line starts.
 UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 
-__all__ = ["DEFAULT_BATCH_SIZE", "PART_ROWS", "ForecastRun", "forecast_file", "run"]
+__all__ = ["DEFAULT_BATCH_SIZE", "PART_ROWS", "ForecastRun", "forecast_file", "UNITS", "YEAR",
+           "SAMPLE_CALIBRATION_END"]
 
 #: Transactions per batch read from the log.
 DEFAULT_BATCH_SIZE = 500_000
@@ -85,12 +87,6 @@ class LogColumns:
         return getattr(self, kind)
 
 
-def _canonical(name):
-    from ..reading import canonical
-
-    return canonical(name)
-
-
 def _header(source):
     """The column names of a source from :func:`customer_equity.files.inputs.open_source`."""
     if hasattr(source, "frame"):
@@ -107,6 +103,7 @@ def _header(source):
 
 def open_log(log, customer="customer_id", date="date", amount="amount", sheet=None):
     """The log as a batch source reading only its customer, date and amount columns."""
+    from ..reading import canonical
     from .inputs import Spec, open_source
 
     if not isinstance(log, pd.DataFrame):
@@ -119,7 +116,7 @@ def open_log(log, customer="customer_id", date="date", amount="amount", sheet=No
     chosen = {}
     for kind, wanted in (("customer", customer), ("date", date), ("amount", amount)):
         match = [h for h in header if h == wanted] or [h for h in header
-                                                       if _canonical(h) == _canonical(wanted)]
+                                                       if canonical(h) == canonical(wanted)]
         if not match:
             option = {"customer": "--customer", "date": "--date", "amount": "--amount"}[kind]
             raise CustomerEquityError(source.name, f"no {kind} column {wanted!r}; the log has "
@@ -415,18 +412,8 @@ def _malloc_trim():
 _LIBC = None
 
 
-def _progress(show, total, desc, unit=" transactions"):
-    if not show:
-        return contextlib.nullcontext(None)
-    from tqdm import tqdm
-
-    tty = sys.stderr.isatty()
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr,
-                mininterval=0.2 if tty else 30, leave=False)
-
-
-def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
-    from ..model.forecast.data import _resolve_ends, assemble, date_to_day
+def _summarise_local(source, columns, unit, c_given, e_given, batch_size, progress):
+    from ..model.forecast.data import assemble, date_to_day, resolve_ends
 
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
     parts = max(1, math.ceil(_estimated_rows(source) / PART_ROWS))
@@ -435,7 +422,8 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
     counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
     try:
         start = 0
-        with _progress(show, source.num_rows, f"{source.kind}: reading the log") as bar:
+        with bar(progress, source.num_rows, f"{source.kind}: reading the log",
+                 " transactions") as shown:
             for raw in source.batches(batch_size):
                 result = _batch_task(raw, columns, e_day, parts)
                 if "error" in result:
@@ -446,16 +434,17 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
                 first, last = _extend(first, last, result)
                 for key, n in result["counts"].items():
                     counts[key] += n
-                if bar is not None:
-                    bar.update(result["n"])
+                if shown is not None:
+                    shown.update(result["n"])
                 del raw, result
                 _release_arrow_memory()
         if last is None:
             raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
-        c, e = _resolve_ends(first, last, c_given, e_given)
+        c, e = resolve_ends(first, last, c_given, e_given)
         results = []
         counts["first_purchase_after_calibration"] = 0
-        with _progress(show and parts > 1, parts, f"{source.kind}: summarising", " parts") as bar:
+        with bar(progress if parts > 1 else None, parts, f"{source.kind}: summarising",
+                 " parts") as shown:
             for k in range(parts):
                 # only the calibration customers' ids stay in memory; their summary columns
                 # wait on disk until the summary is assembled
@@ -466,8 +455,8 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, show):
                                     else _SpilledColumns(summary, spill.folder, k)))
                 del summary
                 _release_arrow_memory()
-                if bar is not None:
-                    bar.update(1)
+                if shown is not None:
+                    shown.update(1)
         summary = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
                            columns.customer, counts, sort=True)
     finally:
@@ -499,12 +488,12 @@ def _piece(result, k):
     return None if "error" in result else result["pieces"][k]
 
 
-def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, seconds):
+def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress, seconds):
     """The summary on the cluster: ``(summary, part futures, their sizes, order)``; the
     parts' summaries stay on the workers for the predictions (:func:`_clv_dask`). ``seconds``
     gets the time of ``read`` (step 1), ``parts`` (step 2, its results taken to the client)
     and ``assemble``."""
-    from ..model.forecast.data import _resolve_ends, assemble, date_to_day
+    from ..model.forecast.data import assemble, date_to_day, resolve_ends
 
     started = time.perf_counter()
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
@@ -512,7 +501,7 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
     n_workers = max(1, len(client.nthreads()))
     # a whole number of parts per worker: 5 parts on 2 workers would leave one waiting
     parts = n_workers * max(2, math.ceil(_estimated_rows(source) / PART_ROWS / n_workers))
-    delayed = executor._dask.delayed
+    delayed = executor.delayed
     if hasattr(source, "_file"):  # Parquet: workers read whole row groups with pyarrow
         meta = source._file.metadata
         per_group = meta.num_rows / max(1, meta.num_row_groups)
@@ -540,7 +529,7 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
             counts[key] += n
     if last is None:
         raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
-    c, e = _resolve_ends(first, last, c_given, e_given)
+    c, e = resolve_ends(first, last, c_given, e_given)
     seconds["read"] = time.perf_counter() - started
     started = time.perf_counter()
     # Parts dealt round the workers: left to itself the scheduler puts a part where most of
@@ -555,7 +544,7 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
     del batches, pieces
     results, kept = [], []
     counts["first_purchase_after_calibration"] = 0
-    with _progress(show, parts, f"{source.kind}: summarising on Dask", " parts") as bar:
+    with bar(progress, parts, f"{source.kind}: summarising on Dask", " parts") as shown:
         for future in part_futures:
             uniques, summary, late = future.result()
             counts["first_purchase_after_calibration"] += late
@@ -564,8 +553,8 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, show, sec
                 kept.append(future)
             else:
                 future.release()
-            if bar is not None:
-                bar.update(1)
+            if shown is not None:
+                shown.update(1)
     seconds["parts"] = time.perf_counter() - started
     started = time.perf_counter()
     sizes = [len(uniques) for uniques, _ in results]
@@ -611,17 +600,15 @@ def _fit_dask(client, summary):
     """:func:`customer_equity.model.forecast.fit_forecast` with the two models fitted at once
     on two workers. Each is given the distinct rows of the very arrays the local fit reads,
     in the same order, with their counts: the fit is the same to the last digit."""
-    from ..model.forecast import CustomerForecast
-    from ..model.forecast._mle import distinct_rows
-    from ..model.forecast.gamma_gamma import _spenders, frequency_spend_correlation
-    from ..model.forecast.result import fit_inputs
+    from ..model.forecast import (CustomerForecast, distinct_rows, fit_inputs,
+                                  frequency_spend_correlation, spenders)
 
     x, t_x, T, m = fit_inputs(summary)
-    spenders = _spenders(x, m)
+    buyers = spenders(x, m)
     # the spend model first (on two workers its fit is the longer), each on its own worker
     addresses = sorted(client.nthreads())
     gamma_gamma = client.submit(_fit_task, "gamma_gamma",
-                                *distinct_rows(x[spenders], m[spenders]),
+                                *distinct_rows(x[buyers], m[buyers]),
                                 workers=addresses[:1], allow_other_workers=True, pure=False)
     bgnbd = client.submit(_fit_task, "bgnbd", *distinct_rows(x, t_x, T),
                           workers=addresses[-1:], allow_other_workers=True, pure=False)
@@ -699,16 +686,14 @@ def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timi
     return _clv_total(clv[start:start + CHUNK] for start in range(0, len(clv), CHUNK))
 
 
-def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, show,
+def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, progress,
                    value, seconds):
     """Summary, fits and forecast value on a Dask cluster: ``(CustomerForecast, clv_total)``.
 
     ``seconds`` gets the time of each step: ``cluster`` (start or connect), ``summary``
     (``read``, ``parts``, ``assemble``), ``fit`` and ``predict``."""
-    from .batch import _Dask
-
     started = time.perf_counter()
-    executor = _Dask(source, batch_size, dask, workers)
+    executor = executors.Dask(source, batch_size, dask, workers)
     try:
         executor.client.run(_ready_worker)
     except Exception:
@@ -718,7 +703,7 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
     try:
         started = time.perf_counter()
         summary, parts, sizes, order = _summarise_dask(executor, source, columns, unit, c_given,
-                                                e_given, show, seconds)
+                                                       e_given, progress, seconds)
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
         forecast = _fit_dask(executor.client, summary)
@@ -912,7 +897,7 @@ def _write_xlsx(path, run, frames):
         book.close()
 
 
-def _write(out, run, customers_measured, show):
+def _write(out, run, customers_measured, progress):
     suffix = _writer(out)
     n = len(run.forecast.summary.customers)
     if suffix == ".xlsx" and n > EXCEL_MAX_ROWS:
@@ -926,11 +911,11 @@ def _write(out, run, customers_measured, show):
                           default=_plain)
                 fh.write("\n")
             return
-        with _progress(show, n, "writing", " customers") as bar:
+        with bar(progress, n, "writing", " customers") as shown:
             def frames():
                 for frame in _prediction_chunks(run, customers_measured):
-                    if bar is not None:
-                        bar.update(len(frame))
+                    if shown is not None:
+                        shown.update(len(frame))
                     yield frame
 
             if suffix == ".xlsx":
@@ -942,7 +927,7 @@ def _write(out, run, customers_measured, show):
             try:
                 for frame in frames():
                     writer.write(frame)
-                writer._writer.close()
+                writer.finish()
             except BaseException:
                 writer.abort()
                 raise
@@ -977,7 +962,7 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
                   calibration_end=None, observation_end=None, horizon=None, rate=None,
                   margin=1.0, customers=None, config=None, out=None, sheet=None,
                   batch_size=DEFAULT_BATCH_SIZE, dask=None, workers=None,
-                  progress=False) -> ForecastRun:
+                  progress=None) -> ForecastRun:
     """Forecast each customer of a transaction log, and equity by type with a customer table.
 
     Parameters
@@ -1013,8 +998,8 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
         ``"local"`` or a scheduler address: summarise on a Dask cluster.
     workers : int, optional
         Workers of a local Dask cluster.
-    progress : bool
-        Progress bars on stderr.
+    progress : callable, optional
+        A factory of progress bars (:mod:`customer_equity.files.executors`); None: no bar.
 
     Returns
     -------
@@ -1080,9 +1065,9 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
         forecast = fit_forecast(summary)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
-        with _progress(progress, horizon, "forecast values", " periods") as bar:
+        with bar(progress, horizon, "forecast values", " periods") as shown:
             clv_total = _clv_total(_clv_chunks(forecast, horizon, rate, margin, config.timing,
-                                               None if bar is None else bar.update))
+                                               None if shown is None else shown.update))
         seconds["predict"] = time.perf_counter() - started
     summary = forecast.summary
     c = summary.customers
@@ -1105,50 +1090,3 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     if out is not None:
         _write(out, run, measured, progress)
     return run
-
-
-# --------------------------------------------------------------------------- command line
-
-def _has_pyarrow() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("pyarrow") is not None
-
-
-def run(args) -> int:
-    """The ``forecast`` command: forecast, write ``--out``, print the report."""
-    from .batch import _looks_like_address, _terminate_as_interrupt
-
-    dask = args.dask
-    if dask and dask != "local" and not _looks_like_address(dask):
-        raise CustomerEquityError("--dask", "expected a scheduler address such as "
-                                  "tcp://10.0.0.5:8786", value=dask)
-    if args.workers and not dask:
-        dask = "local"
-    config = MeasureConfig.from_file(args.config) if args.config else None
-    log, calibration_end = args.log, args.calibration_end
-    if log is None:
-        from ..model.forecast.sample import cdnow_path, load_cdnow
-
-        # the base package (no pyarrow, as in xlwings Lite) forecasts the sample in memory
-        log = str(cdnow_path()) if _has_pyarrow() else load_cdnow()
-        calibration_end = calibration_end or SAMPLE_CALIBRATION_END
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
-    started = time.perf_counter()
-    with _terminate_as_interrupt():
-        result = forecast_file(
-            log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
-            calibration_end=calibration_end, observation_end=args.observation_end,
-            horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
-            config=config, out=args.out, sheet=args.sheet, batch_size=args.batch_size, dask=dask,
-            workers=args.workers, progress=progress)
-    seconds = time.perf_counter() - started
-    if args.log is None:
-        result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
-                         "2005)")
-    print(result.report())
-    where = f"; results in {args.out}" if args.out else ""
-    n = result.forecast.summary.counts["transactions"]
-    print(f"\nForecast {len(result.forecast.summary.customers):,} customers from {n:,} "
-          f"transactions in {seconds:.1f} s{where}")
-    return 0

@@ -99,6 +99,10 @@ class _ArrowWriter(ResultWriter):
     def close(self, result):
         if self._writer is None:
             self.write(result.customers)
+        self.finish()
+
+    def finish(self):
+        """Close the file after the rows written so far (a job with no combined result)."""
         self._writer.close()
 
     def abort(self):

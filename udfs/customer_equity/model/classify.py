@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import CustomerEquityError
-from ._validate import as_float, check_finite, label_codes
+from .validate import as_float, check_finite, label_codes
 from .labels import stage_code_of
 from .types import TYPES, type_labels
 

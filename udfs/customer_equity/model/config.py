@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-from pathlib import Path
 from typing import Mapping
 
 from ..errors import CustomerEquityError
 from .classify import DEFAULT_SCORE_CUTOFFS
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib
 
 __all__ = ["MeasureConfig", "DEFAULT_WEIGHTS"]
 
@@ -127,34 +120,6 @@ class MeasureConfig:
         except CustomerEquityError as err:
             raise CustomerEquityError(err.argument.replace("config", source, 1), err.rule,
                                       value=err.value) from None
-
-    @classmethod
-    def from_file(cls, path):
-        """Load from a TOML (``.toml``) or JSON (``.json``) file of the same keys.
-
-        The file must be UTF-8 text (a byte-order mark is accepted) holding a table of
-        settings; anything else is refused with the file named.
-        """
-        path = Path(path)
-        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
-        try:
-            raw = path.read_bytes()
-        except OSError as err:
-            raise CustomerEquityError(str(path), f"cannot read the configuration: {err.strerror}") from None
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            raise CustomerEquityError(str(path), f"not UTF-8 text (byte {err.start + 1}); save the "
-                                      "configuration as UTF-8") from None
-        try:
-            data = json.loads(text) if kind == "JSON" else tomllib.loads(text)
-        except (ValueError, tomllib.TOMLDecodeError) as err:
-            raise CustomerEquityError(str(path), f"not a valid {kind} file: {err}") from None
-        if not isinstance(data, dict):
-            raise CustomerEquityError(str(path), 'expected a table of settings such as {"rate": 0.1}, '
-                                      f"got {type(data).__name__ if data is not None else 'null'}",
-                                      value=data)
-        return cls.from_dict(data, source=str(path))
 
     def to_dict(self):
         """Plain data (JSON-ready)."""

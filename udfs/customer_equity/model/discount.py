@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..reading import timing_code
-from ._validate import (
+from .validate import (
     as_float,
     check_finite,
     matching,
@@ -54,7 +54,7 @@ def per_period_rate(yearly_rate, periods_per_year):
     i = rate_array(yearly_rate, "yearly_rate")
     k = check_finite(as_float(periods_per_year, "periods_per_year", blank_ok=False), "periods_per_year")
     if np.any(k <= 0):
-        from ._validate import _fail
+        from .validate import _fail
         _fail("periods_per_year", "must be > 0", k, k <= 0)
     matching(("yearly_rate", i), ("periods_per_year", k))
     out = np.expm1(np.log1p(i) / k)

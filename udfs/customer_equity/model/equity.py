@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
-from ._validate import as_float, check_finite, matching, money_array, per_row
+from .validate import as_float, check_finite, matching, money_array, per_row
 from .types import CAPABILITIES, TYPES, VALUE_KINDS, discounted_components, type_codes
 from .values import COMPONENTS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import _fail, as_float, check_finite, check_range, matching
+from .validate import _fail, as_float, check_finite, check_range, matching
 from ..reading import flag_array
 
 __all__ = ["solid_links", "REQUIRED_LINKS"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..reading import timing_code
-from ._validate import (
+from .validate import (
     matching,
     _fail,
     as_float,

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
-from . import _validate as v
+from . import validate as v
 from .classify import TIERS, score_codes, stage_codes, value_tier, weighted_score
 from .config import MeasureConfig
 from .discount import _annuity, present_value

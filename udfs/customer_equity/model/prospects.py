@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
 from ..reading import position
-from ._validate import as_float, check_finite
+from .validate import as_float, check_finite
 from .measure import Measurement
 from .types import TYPES
 from .whatif import codes_of

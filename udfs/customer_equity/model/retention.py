@@ -13,7 +13,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
-from ._validate import as_float, check_finite, check_range, share_array
+from .validate import as_float, check_finite, check_range, share_array
 from .config import MeasureConfig
 from .measure import Measurement, _periods, measure
 from .types import TYPES

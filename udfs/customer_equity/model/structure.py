@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
-from ._validate import as_float, check_finite, check_range, money_array, per_row
+from .validate import as_float, check_finite, check_range, money_array, per_row
 from .equity import composition_sums
 from .measure import Measurement
 from .types import TYPES, VALUE_KINDS, discounted_components, type_codes

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import CustomerEquityError
 from ..reading import position, timing_code
-from ._validate import (
+from .validate import (
     as_float,
     label_codes,
     matching,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CustomerEquityError
-from ._validate import (
+from .validate import (
     describe_shape,
     influence_array,
     matching,

@@ -38,7 +38,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
-from ._validate import as_float, check_finite, rate_array
+from .validate import as_float, check_finite, rate_array
 from .config import MeasureConfig
 from .measure import Measurement, _periods, carriers_per_period, measure
 from .types import TYPES, type_codes, type_labels

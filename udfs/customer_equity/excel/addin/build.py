@@ -341,7 +341,7 @@ def build_stamp() -> str:
     """Return ``customer_equity X; xlwings Y``, stored in the add-in as ``CE_ADDIN_BUILD``."""
     import xlwings
 
-    from customer_equity import __version__
+    from ..._version import __version__
 
     return f"customer_equity {__version__}; xlwings {xlwings.__version__}"
 

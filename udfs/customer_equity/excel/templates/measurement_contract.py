@@ -101,6 +101,6 @@ def spill_name(name):
 
 def stamp(m):
     """The text Python writes under its table: what it measured (no clock time: reproducible)."""
-    from ... import __version__
+    from ..._version import __version__
 
     return f"measure() on {int(m.counts.sum()):,} customers; customer-equity {__version__}"

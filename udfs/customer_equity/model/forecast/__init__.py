@@ -14,7 +14,7 @@ Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV: using iso-value
 curves for customer base analysis. *Journal of Marketing Research* 42(4), 415-430.
 """
 
-from ._base import PARAMETER_NAMES, FittedModel
+from ._base import PARAMETER_NAMES, FittedModel, parameters
 from .bgnbd import (
                     bgnbd_log_likelihood,
                     expected_purchases,
@@ -22,14 +22,16 @@ from .bgnbd import (
                     fit_bgnbd,
                     p_alive,
 )
-from .data import UNITS, LogSummary, summary_data
+from ._mle import distinct_rows
+from .data import UNITS, LogSummary, resolve_ends, summary_data
 from .gamma_gamma import (
                     expected_spend,
                     fit_gamma_gamma,
                     frequency_spend_correlation,
                     gamma_gamma_log_likelihood,
+                    spenders,
 )
-from .result import CustomerForecast, fit_forecast
+from .result import CustomerForecast, fit_forecast, fit_inputs
 from .sample import generate_log, load_cdnow
 from .value import (
                     ForecastJoin,
@@ -46,4 +48,8 @@ __all__ = [
     "frequency_spend_correlation", "gamma_gamma_log_likelihood", "generate_log", "join_forecast",
     "load_cdnow",
     "p_alive", "summary_data",
+    # the pieces a file job assembles itself (files/forecast.py on Dask)
+    "distinct_rows", "fit_inputs", "resolve_ends", "spenders",
+    # model parameters given by a user (a fitted table in Excel), checked
+    "parameters",
 ]

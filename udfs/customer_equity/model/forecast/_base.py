@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ...errors import CustomerEquityError
-from .. import _validate as v
+from .. import validate as v
 
 #: Parameters of each model, in their conventional order.
 PARAMETER_NAMES = {"bgnbd": ("r", "alpha", "a", "b"), "gamma_gamma": ("p", "q", "v")}

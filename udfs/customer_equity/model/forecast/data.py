@@ -41,7 +41,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ...errors import CustomerEquityError
-from .. import _validate as v
+from .. import validate as v
 
 __all__ = [
     "DATE_FORMS",
@@ -434,7 +434,7 @@ def summarise_days(codes: ArrayLike, days: ArrayLike, amounts: ArrayLike, calibr
     return out
 
 
-def _resolve_ends(first_day, last_day, calibration_end, observation_end):
+def resolve_ends(first_day, last_day, calibration_end, observation_end):
     """The calibration and observation ends as days; defaults from the log's dates."""
     e = None if observation_end is None else date_to_day(observation_end, "observation_end")
     c = None if calibration_end is None else date_to_day(calibration_end, "calibration_end")
@@ -529,7 +529,7 @@ def summary_from_codes(codes, uniques, days, amounts, *, unit, calibration_end, 
         first_day, last_day = int(days.min()), int(days.max())
     if last_day is None:
         raise CustomerEquityError("log", "no transactions")
-    c, e = _resolve_ends(first_day, last_day, calibration_end, observation_end)
+    c, e = resolve_ends(first_day, last_day, calibration_end, observation_end)
     returns = amounts < 0
     late = days > e
     counts["returns"] = counts.get("returns", 0) + int(returns.sum())

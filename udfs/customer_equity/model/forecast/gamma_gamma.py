@@ -59,7 +59,12 @@ def _loglik_grad(phi, x, m, w, distinct=None):
     return ll, grad
 
 
-def _spenders(x, m):
+def spenders(x, m):
+    """The customers the spend model is fitted on: repeat buyers (``x > 0``) who spent (``m_x > 0``).
+
+    >>> spenders(np.array([0, 2, 3]), np.array([0.0, 10.0, 0.0])).tolist()
+    [False, True, False]
+    """
     return (x > 0) & (m > 0)
 
 
@@ -94,7 +99,7 @@ def gamma_gamma_log_likelihood(params: Params, frequency: ArrayLike,
     """
     p, q, v = parameters(params, "gamma_gamma")
     x, m = spend_arrays(frequency, monetary_value)
-    ok = _spenders(x, m)
+    ok = spenders(x, m)
     with np.errstate(all="ignore"):
         return np.where(ok, _loglik(p, q, v, np.where(ok, x, 1.0), np.where(ok, m, 1.0)), np.nan)
 
@@ -130,16 +135,16 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike,
     """
     x, m = spend_arrays(frequency, monetary_value)
     if weights is None:  # one each
-        ok = _spenders(x, m)
+        ok = spenders(x, m)
         x, m, w = x[ok], m[ok], None
     else:
         w = weights_array(weights, x.size)
-        ok = _spenders(x, m) & (w > 0)
+        ok = spenders(x, m) & (w > 0)
         x, m, w = x[ok], m[ok], w[ok]
-    spenders = x.size if w is None else w.sum()
-    if spenders < MIN_SPENDERS:
+    counted = x.size if w is None else w.sum()
+    if counted < MIN_SPENDERS:
         raise CustomerEquityError("monetary_value", "too few repeat buyers with a positive spend "
-                                  f"to fit the Gamma-Gamma model: {spenders:g}, at least "
+                                  f"to fit the Gamma-Gamma model: {counted:g}, at least "
                                   f"{MIN_SPENDERS} needed")
     (x, m), w = distinct_rows(x, m, weights=w)
     mean = _dot(w, m) / w.sum()
@@ -205,7 +210,7 @@ def frequency_spend_correlation(frequency: ArrayLike, monetary_value: ArrayLike)
     1.0
     """
     x, m = spend_arrays(frequency, monetary_value)
-    ok = _spenders(x, m)
+    ok = spenders(x, m)
     if ok.sum() < 2 or np.ptp(x[ok]) == 0 or np.ptp(m[ok]) == 0:
         return float("nan")
     return float(np.corrcoef(x[ok], m[ok])[0, 1])

@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ...errors import CustomerEquityError
-from .. import _validate as v
+from .. import validate as v
 from ..discount import discount_factors, present_value
 from ._base import Params, parameters, summary_arrays
 from ._mle import group_rows
