@@ -542,6 +542,11 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
                                           workers=[addresses[k % len(addresses)]],
                                           allow_other_workers=True, pure=False))
     del batches, pieces
+    # each part's distinct rows for the two fits, on the worker holding it, while the client
+    # gathers the summaries
+    fit_rows = [client.submit(_fit_rows_task, future, workers=[addresses[k % len(addresses)]],
+                              allow_other_workers=True, pure=False)
+                for k, future in enumerate(part_futures)]
     results, kept = [], []
     counts["first_purchase_after_calibration"] = 0
     with bar(progress, parts, f"{source.kind}: summarising on Dask", " parts") as shown:
@@ -561,7 +566,7 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
     summary, order = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
                               columns.customer, counts, sort=True, with_order=True)
     seconds["assemble"] = time.perf_counter() - started
-    return summary, kept, sizes, order
+    return summary, kept, sizes, order, fit_rows
 
 
 def _ready_worker():
@@ -596,21 +601,45 @@ def _raise_state(state):
     raise CustomerEquityError(state["argument"], state["rule"], row=state["row"], **kwargs)
 
 
-def _fit_dask(client, summary):
+def _fit_rows_task(part):
+    """A part's distinct rows for the fits, with their counts: ``(x, t_x, T)`` of every
+    customer and ``(x, m_x)`` of the repeat buyers with a positive spend."""
+    from ..model.forecast import distinct_rows, spenders
+
+    _, summary, _ = part
+    if summary is None:
+        return None
+    x, t_x, T, m = (summary[k] for k in ("frequency", "recency", "T", "monetary_value"))
+    buyers = spenders(x, m)
+    return distinct_rows(x, t_x, T), distinct_rows(x[buyers], m[buyers])
+
+
+def _merged_rows(pieces):
+    """The distinct rows of the whole base from the parts' distinct rows and counts: the
+    same sorted rows and counts as :func:`distinct_rows` on every customer at once."""
+    from ..model.forecast import distinct_rows
+
+    pieces = [p for p in pieces if p is not None]
+    columns = [np.concatenate([rows[k] for rows, _ in pieces]) for k in range(len(pieces[0][0]))]
+    return distinct_rows(*columns, weights=np.concatenate([w for _, w in pieces]))
+
+
+def _fit_dask(client, summary, fit_rows):
     """:func:`customer_equity.model.forecast.fit_forecast` with the two models fitted at once
-    on two workers. Each is given the distinct rows of the very arrays the local fit reads,
-    in the same order, with their counts: the fit is the same to the last digit."""
-    from ..model.forecast import (CustomerForecast, distinct_rows, fit_inputs,
-                                  frequency_spend_correlation, spenders)
+    on two workers. Each is given the distinct rows and counts of the very arrays the local
+    fit reads (the parts' distinct rows, found on the workers, merged): the same rows in the
+    same order, so that the fit is the same to the last digit."""
+    from ..model.forecast import CustomerForecast, fit_inputs, frequency_spend_correlation
 
     x, t_x, T, m = fit_inputs(summary)
-    buyers = spenders(x, m)
+    pieces = [p for p in client.gather(fit_rows) if p is not None]
+    purchases = _merged_rows([p[0] for p in pieces])
+    spend = _merged_rows([p[1] for p in pieces if len(p[1][1])] or [p[1] for p in pieces])
     # the spend model first (on two workers its fit is the longer), each on its own worker
     addresses = sorted(client.nthreads())
-    gamma_gamma = client.submit(_fit_task, "gamma_gamma",
-                                *distinct_rows(x[buyers], m[buyers]),
+    gamma_gamma = client.submit(_fit_task, "gamma_gamma", *spend,
                                 workers=addresses[:1], allow_other_workers=True, pure=False)
-    bgnbd = client.submit(_fit_task, "bgnbd", *distinct_rows(x, t_x, T),
+    bgnbd = client.submit(_fit_task, "bgnbd", *purchases,
                           workers=addresses[-1:], allow_other_workers=True, pure=False)
     correlation = frequency_spend_correlation(x, m)
     fits = client.gather([bgnbd, gamma_gamma])
@@ -702,11 +731,11 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
     seconds["cluster"] = time.perf_counter() - started
     try:
         started = time.perf_counter()
-        summary, parts, sizes, order = _summarise_dask(executor, source, columns, unit, c_given,
-                                                       e_given, progress, seconds)
+        summary, parts, sizes, order, fit_rows = _summarise_dask(
+            executor, source, columns, unit, c_given, e_given, progress, seconds)
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
-        forecast = _fit_dask(executor.client, summary)
+        forecast = _fit_dask(executor.client, summary, fit_rows)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
         clv_total = _clv_dask(executor.client, parts, sizes, order, forecast, *value)
