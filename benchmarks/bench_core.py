@@ -103,11 +103,13 @@ def main(argv=None):
                            args.repeat)
     second, _ = interleaved(lambda: ce.measure(df, config), lambda: numpy_measure(df, config, width),
                             args.repeat)
-    print(f"bench_core.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {n:,} customers x "
-          f"{width} periods; {os.cpu_count()} cores, Python {platform.python_version()}, numpy "
-          f"{np.__version__}, pandas {pd.__version__}; load average {os.getloadavg()[0]:.1f}; "
-          f"medians of {args.repeat} runs of each side, alternated")
     with print.block("core"):
+        print(f"`python benchmarks/bench_core.py`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+              f": {n:,} customers x {width} periods; {os.cpu_count()} cores, Python "
+              f"{platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}; load "
+              f"average {os.getloadavg()[0]:.1f}; medians of {args.repeat} runs of each side, "
+              "alternated")
+        print()
         print("| what | ours | plain numpy | ours / numpy | results |")
         print("|---|---:|---:|---:|---|")
         print(f"| lifetime value of a block (`ltv_contribution`) | {first['ours'] * 1e3:.1f} ms | "

@@ -517,11 +517,12 @@ def main(argv=None):
     import pyarrow
     import scipy
 
-    print(f"bench_forecast.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
-          f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
-          f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, pandas "
-          f"{pd.__version__}, pyarrow {pyarrow.__version__}, dask {dask.__version__}, lifetimes "
-          f"{lifetimes.__version__}; {_load()}")
+    with print.block("run"):
+        print(f"`python benchmarks/bench_forecast.py`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+              f": {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
+              f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+              f"pandas {pd.__version__}, pyarrow {pyarrow.__version__}, dask {dask.__version__}, "
+              f"lifetimes {lifetimes.__version__}; {_load()} at the start (the machine is shared)")
     figures = {}
     np.seterr(all="ignore")
     with tempfile.TemporaryDirectory(prefix="bench-forecast-") as tmp:
