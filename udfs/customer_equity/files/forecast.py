@@ -542,11 +542,18 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
                                           workers=[addresses[k % len(addresses)]],
                                           allow_other_workers=True, pure=False))
     del batches, pieces
-    # each part's distinct rows for the two fits, on the worker holding it, while the client
-    # gathers the summaries
+    # The fits are submitted now, on the cluster alone: each part's distinct rows found on the
+    # worker holding it, merged on a worker, the two models fitted at once, each on its own
+    # worker (the spend model first: on two workers its fit is the longer), while the client
+    # gathers and assembles the summary.
     fit_rows = [client.submit(_fit_rows_task, future, workers=[addresses[k % len(addresses)]],
                               allow_other_workers=True, pure=False)
                 for k, future in enumerate(part_futures)]
+    merged = client.submit(_merged_fit_rows, fit_rows, pure=False)
+    fits = {model: client.submit(_fit_task, model, merged, workers=[where],
+                                 allow_other_workers=True, pure=False)
+            for model, where in (("gamma_gamma", addresses[0]), ("bgnbd", addresses[-1]))}
+    del fit_rows, merged
     results, kept = [], []
     counts["first_purchase_after_calibration"] = 0
     with bar(progress, parts, f"{source.kind}: summarising on Dask", " parts") as shown:
@@ -566,7 +573,7 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
     summary, order = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
                               columns.customer, counts, sort=True, with_order=True)
     seconds["assemble"] = time.perf_counter() - started
-    return summary, kept, sizes, order, fit_rows
+    return summary, kept, sizes, order, fits
 
 
 def _ready_worker():
@@ -585,10 +592,14 @@ def _aligned(a):
     return a if a.flags.aligned else a.copy()
 
 
-def _fit_task(model, columns, weights):
-    """One model fitted on a worker, on distinct rows with their counts as weights."""
+def _fit_task(model, merged):
+    """One model fitted on a worker, on the base's distinct rows with their counts as
+    weights (:func:`_merged_fit_rows`); None when there is no customer."""
     from ..model.forecast import fit_bgnbd, fit_gamma_gamma
 
+    if merged is None:
+        return None
+    columns, weights = merged[0 if model == "bgnbd" else 1]
     columns, weights = [_aligned(c) for c in columns], _aligned(weights)
     try:
         return (fit_bgnbd if model == "bgnbd" else fit_gamma_gamma)(*columns, weights=weights)
@@ -619,34 +630,33 @@ def _merged_rows(pieces):
     same sorted rows and counts as :func:`distinct_rows` on every customer at once."""
     from ..model.forecast import distinct_rows
 
-    pieces = [p for p in pieces if p is not None]
     columns = [np.concatenate([rows[k] for rows, _ in pieces]) for k in range(len(pieces[0][0]))]
     return distinct_rows(*columns, weights=np.concatenate([w for _, w in pieces]))
 
 
-def _fit_dask(client, summary, fit_rows):
-    """:func:`customer_equity.model.forecast.fit_forecast` with the two models fitted at once
-    on two workers. Each is given the distinct rows and counts of the very arrays the local
-    fit reads (the parts' distinct rows, found on the workers, merged): the same rows in the
-    same order, so that the fit is the same to the last digit."""
+def _merged_fit_rows(fit_rows):
+    """Both fits' distinct rows of the base from the parts' (:func:`_fit_rows_task`), or None
+    when no part has a calibration customer."""
+    pieces = [p for p in fit_rows if p is not None]
+    if not pieces:
+        return None
+    return _merged_rows([p[0] for p in pieces]), _merged_rows([p[1] for p in pieces])
+
+
+def _fit_dask(client, summary, fits):
+    """:func:`customer_equity.model.forecast.fit_forecast` from the fits submitted with the
+    parts (:func:`_summarise_dask`): each was given the distinct rows and counts of the very
+    arrays the local fit reads, the same rows in the same order, so that the fit is the same
+    to the last digit."""
     from ..model.forecast import CustomerForecast, fit_inputs, frequency_spend_correlation
 
-    x, t_x, T, m = fit_inputs(summary)
-    pieces = [p for p in client.gather(fit_rows) if p is not None]
-    purchases = _merged_rows([p[0] for p in pieces])
-    spend = _merged_rows([p[1] for p in pieces if len(p[1][1])] or [p[1] for p in pieces])
-    # the spend model first (on two workers its fit is the longer), each on its own worker
-    addresses = sorted(client.nthreads())
-    gamma_gamma = client.submit(_fit_task, "gamma_gamma", *spend,
-                                workers=addresses[:1], allow_other_workers=True, pure=False)
-    bgnbd = client.submit(_fit_task, "bgnbd", *purchases,
-                          workers=addresses[-1:], allow_other_workers=True, pure=False)
+    x, t_x, T, m = fit_inputs(summary)  # no calibration customer: the local run's error
     correlation = frequency_spend_correlation(x, m)
-    fits = client.gather([bgnbd, gamma_gamma])
-    for fit in fits:
+    fitted = client.gather([fits["bgnbd"], fits["gamma_gamma"]])
+    for fit in fitted:
         if isinstance(fit, dict):
             _raise_state(fit["error"])
-    return CustomerForecast(summary=summary, bgnbd=fits[0], gamma_gamma=fits[1],
+    return CustomerForecast(summary=summary, bgnbd=fitted[0], gamma_gamma=fitted[1],
                             correlation=correlation)
 
 
@@ -731,11 +741,11 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
     seconds["cluster"] = time.perf_counter() - started
     try:
         started = time.perf_counter()
-        summary, parts, sizes, order, fit_rows = _summarise_dask(
+        summary, parts, sizes, order, fits = _summarise_dask(
             executor, source, columns, unit, c_given, e_given, progress, seconds)
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
-        forecast = _fit_dask(executor.client, summary, fit_rows)
+        forecast = _fit_dask(executor.client, summary, fits)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
         clv_total = _clv_dask(executor.client, parts, sizes, order, forecast, *value)
