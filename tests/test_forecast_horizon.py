@@ -11,6 +11,7 @@ import tracemalloc
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from customer_equity.errors import CustomerEquityError
 from customer_equity.model.forecast import (
@@ -191,3 +192,50 @@ def test_a_horizon_the_model_cannot_evaluate_is_refused_clearly():
     x, t_x, T = np.array([0.0, 400.0]), np.array([0.0, 30.0]), np.array([30.0, 31.0])
     with pytest.raises(CustomerEquityError, match="expected purchases cannot be evaluated"):
         customer_lifetime_value(params, SPEND, x, t_x, T, np.array([0.0, 20.0]), 400, 0.01)
+
+
+def test_the_command_draws_the_horizon_s_progress_and_values_long_horizons(tmp_path, capsys):
+    """Through the door: ``forecast --horizon 3000 --progress`` opens a bar of the forecast
+    values over 3,000 periods on stderr, and writes the values of the per-period table."""
+    from customer_equity.cli import main
+    from customer_equity.model.forecast.sample import cdnow_path
+
+    out = tmp_path / "long.csv"
+    code = main(["forecast", str(cdnow_path()), "--calibration-end", "1997-09-30", "--horizon",
+                 "3000", "--rate", "0.001", "--out", str(out), "--progress"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert "forecast values" in err and "/3.00k" in err
+    written = pd.read_csv(out)
+    summary = summary_data(load_cdnow(), unit="week", calibration_end="1997-09-30")
+    fitted = fit_forecast(summary)
+    x, t_x, T, m = _arrays(fitted)
+    table = forecast_values(fitted.bgnbd, fitted.gamma_gamma, x[:200], t_x[:200], T[:200], m[:200],
+                            3000)
+    np.testing.assert_allclose(written["clv"].to_numpy()[:200], forecast_clv(table, 0.001),
+                               rtol=1e-12)
+
+
+def test_the_file_job_reports_every_period_to_the_command_s_bar():
+    """The library draws nothing: it calls the factory the command gives, and the bar of the
+    forecast values gets every period once."""
+    import contextlib
+
+    from customer_equity.files.forecast import forecast_file
+    from customer_equity.model.forecast.sample import cdnow_path
+
+    bars = {}
+
+    class Bar:
+        def __init__(self, desc):
+            self.desc = desc
+
+        def update(self, n):
+            bars[self.desc]["done"] += n
+
+    def factory(total, desc, unit):
+        bars[desc] = {"total": total, "unit": unit, "done": 0}
+        return contextlib.nullcontext(Bar(desc))
+
+    forecast_file(str(cdnow_path()), calibration_end="1997-09-30", horizon=1234, progress=factory)
+    assert bars["forecast values"] == {"total": 1234, "unit": " periods", "done": 1234}
