@@ -9,8 +9,8 @@ import pandas as pd
 
 from ...errors import CustomerEquityError
 from ..config import MeasureConfig
-from ._base import FittedModel
 from ..discount import discount_factors
+from ._base import FittedModel
 from ._mle import group_rows
 from .bgnbd import _alive_odds, _expected_numerator, expected_purchases, fit_bgnbd
 from .data import LogSummary
@@ -128,9 +128,8 @@ class CustomerForecast:
         """
         x, _, _, m = self._columns(rows)
         sums = self.horizon(horizon, rate, timing, progress)
-        sel = slice(None) if rows is None else rows
         spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
-        return sums.discounted[sums.rows[sel]] / (1.0 + self._odds(rows)) * spend
+        return sums.clv(slice(None) if rows is None else rows, self._odds(rows), spend)
 
     def predict(self, horizon: int, rate: float = 0.0, margin: float = 1.0,
                 timing: str = "end", rows=None, progress=None) -> pd.DataFrame:
@@ -144,14 +143,13 @@ class CustomerForecast:
         x, _, _, m = self._columns(rows)
         sums = self.horizon(horizon, rate, timing, progress)
         sel = slice(None) if rows is None else rows
-        at = sums.rows[sel]
         odds = self._odds(rows)
         spend = expected_spend(self.gamma_gamma, x, m)
         out = c[["frequency", "recency", "T", "monetary_value"]].copy()
         out["p_alive"] = 1.0 / (1.0 + odds)
-        out["expected_purchases"] = sums.at_horizon[at] / (1.0 + odds)
+        out["expected_purchases"] = sums.purchases(sel, odds)
         out["expected_spend"] = spend
-        out["clv"] = sums.discounted[at] / (1.0 + odds) * (spend * _margin(margin))
+        out["clv"] = sums.clv(sel, odds, spend * _margin(margin))
         for col in ("actual_purchases", "actual_amount"):
             if col in c:
                 out[col] = c[col]

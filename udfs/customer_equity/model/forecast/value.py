@@ -147,6 +147,16 @@ class HorizonSums:
     discounted: np.ndarray
     at_horizon: np.ndarray
 
+    def clv(self, rows, odds, spend):
+        """The customers' forecast values: ``discounted / (1 + odds) * spend``, for the
+        customers ``rows`` (a slice or index of :attr:`rows`), with their odds of having
+        dropped out and their expected spend (times the margin)."""
+        return self.discounted[self.rows[rows]] / (1.0 + odds) * spend
+
+    def purchases(self, rows, odds):
+        """The customers' expected purchases over the horizon, ``E[Y(K)]``."""
+        return self.at_horizon[self.rows[rows]] / (1.0 + odds)
+
 
 def horizon_sums(bgnbd: Params, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
                  periods: int, factors: ArrayLike, progress=None) -> HorizonSums:
@@ -260,7 +270,7 @@ def customer_lifetime_value(bgnbd: Params, gamma_gamma: Params, frequency: Array
     r, alpha, a, b = parameters(bgnbd, "bgnbd")
     odds = _alive_odds(r, alpha, a, b, x, t_x, T)
     spend = expected_spend(gamma_gamma, x, monetary_value)
-    return sums.discounted[sums.rows] / (1.0 + odds) * (spend * _margin(margin))
+    return sums.clv(slice(None), odds, spend * _margin(margin))
 
 
 def id_keys(ids: ArrayLike) -> np.ndarray:
