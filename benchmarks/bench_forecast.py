@@ -424,7 +424,7 @@ def section_dask(n, repeat, folder):
     """``forecast --dask`` with 1 and 2 workers, alternated, ``repeat`` times each.
 
     (a) the work on a running cluster: one ``forecast_file(..., dask=address)`` call on a
-        local cluster started beforehand (:func:`customer_equity.files.batch.local_cluster`,
+        local cluster started beforehand (:func:`customer_equity.files.executors.local_cluster`,
         as ``--dask`` starts it), less the client's connection and the workers' imports;
     (b) the whole command in a child process: Python start-up, cluster start, all of (a).
 
@@ -433,7 +433,7 @@ def section_dask(n, repeat, folder):
     moment. Every run, with and without Dask, must give the same forecast."""
     from distributed import Client
 
-    from customer_equity.files.batch import local_cluster
+    from customer_equity.files.executors import local_cluster
     from customer_equity.files.forecast import forecast_file
 
     path = Path(folder) / f"log-{n}.parquet"
@@ -525,15 +525,16 @@ def main(argv=None):
               f"lifetimes {lifetimes.__version__}; {_load()} at the start (the machine is shared)")
     figures = {}
     np.seterr(all="ignore")
+    sections = {"lifetimes": lambda tmp: section_lifetimes(args.lifetimes_sizes, args.repeat),
+                "command": lambda tmp: section_command(args.command_sizes, args.repeat, tmp),
+                "horizon": lambda tmp: section_horizon(args.horizon_size, args.horizons, args.repeat),
+                "dask": lambda tmp: section_dask(args.dask_size, args.dask_repeat, tmp)}
     with tempfile.TemporaryDirectory(prefix="bench-forecast-") as tmp:
-        if "lifetimes" in args.sections:
-            figures["lifetimes"] = section_lifetimes(args.lifetimes_sizes, args.repeat)
-        if "command" in args.sections:
-            figures["command"] = section_command(args.command_sizes, args.repeat, tmp)
-        if "horizon" in args.sections:
-            figures["horizon"] = section_horizon(args.horizon_size, args.horizons, args.repeat)
-        if "dask" in args.sections:
-            figures["dask"] = section_dask(args.dask_size, args.dask_repeat, tmp)
+        for name in SECTIONS:
+            if name in args.sections:
+                figures[name] = sections[name](tmp)
+                if args.save:  # what is printed so far, should a later section fail
+                    print.save(args.save)
     print(f"\n(finished {time.strftime('%H:%M UTC', time.gmtime())}; {_load()})")
     if args.save:
         print.save(args.save)
