@@ -24,6 +24,14 @@ medians of runs that interleave the two sides:
 
 The tables are printed between ``<!-- figures: ... -->`` lines, which
 ``benchmarks/figures.py`` pastes into the docs.
+
+With ``--models`` (or ``--sections models``), the fits of the models beyond BG/NBD
+(Pareto/NBD, MBG/NBD, BG/BB, sBG), ours beside lifetimes' fitters, at each of
+``--models-sizes`` (:func:`section_models`; not in the default run: lifetimes' Pareto/NBD
+and BG/BB fits take half an hour each at 10^6 customers):
+
+    python benchmarks/bench_forecast.py --models --models-sizes 1000000 \
+        --save benchmarks/results/bench_forecast_models.md
 """
 
 from __future__ import annotations
@@ -493,14 +501,205 @@ def section_dask(n, repeat, folder):
             "local": local, "ratios": ratios, "share_of_ceiling": share}
 
 
+# --------------------------------------------------------------------------- models beyond BG/NBD
+# Each fit beside lifetimes' fitter, on the same summary (issue 22); its own data, and not in
+# the default run (lifetimes' Pareto/NBD and BG/BB fits take half an hour each at 10^6).
+
+#: Fader, Hardie & Shang's donations estimates, used to draw a discrete-opportunity cohort.
+FHS_BGBB = (1.204, 0.750, 0.657, 2.783)
+#: Fader & Hardie's "regular" sBG estimates, used to draw contract cohorts.
+FH_SBG = (0.704, 1.182)
+
+
+def bgbb_cohort(n, seed=2010, most=12):
+    """``(frequency, recency, n_periods)`` of ``n`` customers drawn from BG/BB (FHS's
+    donation estimates), each observed for 2..``most`` yearly opportunities."""
+    rng = np.random.default_rng(seed)
+    alpha, beta, gamma, delta = FHS_BGBB
+    p = rng.beta(alpha, beta, n)
+    theta = rng.beta(gamma, delta, n)
+    periods = rng.integers(2, most + 1, n)
+    opportunity = np.arange(1, most + 1)
+    death = rng.geometric(theta)  # the first opportunity at which the customer has left
+    buys = (rng.random((n, most)) < p[:, None]) & (opportunity < death[:, None]) \
+        & (opportunity <= periods[:, None])
+    x = buys.sum(axis=1)
+    t_x = np.where(x > 0, most - np.argmax(buys[:, ::-1], axis=1), 0)
+    return x.astype(float), t_x.astype(float), periods.astype(float)
+
+
+def sbg_cohorts(n, seed=2007, cohorts=12):
+    """A survivor table of ``n`` contract customers in ``cohorts`` yearly cohorts drawn from
+    sBG (F&H's "regular" estimates): cohort k is followed for ``cohorts - k`` years."""
+    rng = np.random.default_rng(seed)
+    alpha, beta = FH_SBG
+    size = np.full(cohorts, n // cohorts)
+    size[: n % cohorts] += 1
+    table = np.full((cohorts, cohorts + 1), np.nan)
+    for k in range(cohorts):
+        life = rng.geometric(rng.beta(alpha, beta, size[k]))  # the period each customer leaves in
+        years = cohorts - k
+        table[k, : years + 1] = [(life > t).sum() for t in range(years + 1)]
+    return table
+
+
+def _same_objective(name, ours, theirs):
+    """Refuse to time two fitters that do not maximise the same likelihood."""
+    if not np.isclose(ours, theirs, rtol=1e-9, atol=1e-9):
+        raise RuntimeError(f"{name}: our log-likelihood {ours!r} and lifetimes' {theirs!r} differ "
+                           "at the same parameters: not the same model")
+
+
+def _models_at(n, repeat=3):
+    """Fit time of Pareto/NBD, MBG/NBD and BG/BB at ``n`` customers, ours and lifetimes',
+    medians of ``repeat`` interleaved runs; sBG (no lifetimes counterpart) ours alone.
+
+    Results are checked first: both sides fitted once, our log-likelihood computed at
+    lifetimes' estimate equal to lifetimes' own (the same model), ours at least as high
+    (the same maximum or a better one), the largest parameter difference reported.
+    Both are called as a user calls them, one summary row per customer. lifetimes' Pareto/NBD
+    starts its Nelder-Mead at random: seeded the same before every call.
+    """
+    from lifetimes import BetaGeoBetaBinomFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+
+    from customer_equity.model.forecast import (
+        bgbb_log_likelihood,
+        fit_bgbb,
+        fit_mbgnbd,
+        fit_pareto_nbd,
+        fit_sbg,
+        mbgnbd_log_likelihood,
+        pareto_nbd_log_likelihood,
+    )
+
+    log = generate_log(n, seed=2005)
+    s = summary_data(log, unit="week", calibration_end=CALIBRATION_END).customers
+    del log
+    x, t_x, T = (s[k].to_numpy() for k in ("frequency", "recency", "T"))
+    bx, bt, bn = bgbb_cohort(n)
+    survivors = sbg_cohorts(n)
+    distinct = len(s[["frequency", "recency", "T"]].drop_duplicates())
+    print(f"\n== models beyond BG/NBD, {n:,} customers ({distinct:,} distinct (x, t_x, T); BG/BB "
+          f"{len(np.unique(np.c_[bx, bt, bn], axis=0)):,} distinct (x, t_x, n)); {repeat} interleaved "
+          f"runs; load average {os.getloadavg()[0]:.1f}")
+
+    def lifetimes_pareto():
+        np.random.seed(1987)
+        return ParetoNBDFitter().fit(x, t_x, T)
+
+    def lifetimes_mbg():
+        return ModifiedBetaGeoFitter().fit(x, t_x, T)
+
+    def lifetimes_bgbb():
+        return BetaGeoBetaBinomFitter().fit(bx, bt, bn)
+
+    def theirs_pareto(f):
+        return float(ParetoNBDFitter._conditional_log_likelihood(f.params_.to_numpy(), x, t_x, T).sum())
+
+    def theirs_mbg(f):
+        return float(-ModifiedBetaGeoFitter._negative_log_likelihood(
+            np.log(f.params_.to_numpy()), x, t_x, T, np.ones(x.size), 0.0) * x.size)
+
+    def theirs_bgbb(f):
+        return float(BetaGeoBetaBinomFitter._loglikelihood(f.params_.to_numpy(), bx, bt, bn).sum())
+
+    models = [
+        ("Pareto/NBD", lambda: fit_pareto_nbd(x, t_x, T), lifetimes_pareto, theirs_pareto,
+         lambda p: pareto_nbd_log_likelihood(p, x, t_x, T).sum()),
+        ("MBG/NBD", lambda: fit_mbgnbd(x, t_x, T), lifetimes_mbg, theirs_mbg,
+         lambda p: mbgnbd_log_likelihood(p, x, t_x, T).sum()),
+        ("BG/BB", lambda: fit_bgbb(bx, bt, bn), lifetimes_bgbb, theirs_bgbb,
+         lambda p: bgbb_log_likelihood(p, bx, bt, bn).sum()),
+    ]
+    out = {"customers": n, "distinct": distinct}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, ours_fit, theirs_fit, theirs_ll, our_ll in models:
+            ours, theirs = ours_fit(), theirs_fit()
+            params = theirs.params_.to_dict()
+            at_theirs = float(our_ll(params))
+            _same_objective(name, at_theirs, theirs_ll(theirs))
+            if ours.log_likelihood < at_theirs - 1e-9 * abs(at_theirs):
+                raise RuntimeError(f"{name}: lifetimes' estimate has the higher likelihood")
+            diff = max(abs(ours[k] - params[k]) / abs(params[k]) for k in params)
+            out[name] = {"params": ours.params, "lifetimes_params": params, "max_rel_param_diff": diff,
+                         "loglik": ours.log_likelihood, "loglik_at_lifetimes": at_theirs,
+                         "ours": [], "lifetimes": []}
+            print(f"{name}: same likelihood at lifetimes' estimate (to 1e-9); ours "
+                  f"{ours.log_likelihood:,.3f}, at lifetimes' estimate {at_theirs:,.3f}; largest "
+                  f"relative parameter difference {diff:.1e}")
+        for _ in range(repeat):
+            for name, ours_fit, theirs_fit, _, _ in models:
+                fit, seconds = timed(ours_fit)
+                assert fit.params == out[name]["params"]  # every run the same result
+                out[name]["ours"].append(seconds)
+                fit, seconds = timed(theirs_fit)
+                assert fit.params_.to_dict() == out[name]["lifetimes_params"]
+                out[name]["lifetimes"].append(seconds)
+            sbg, seconds = timed(fit_sbg, survivors)
+            out.setdefault("sBG", {"params": sbg.params, "ours": []})["ours"].append(seconds)
+    out["sBG"]["cohorts"] = len(survivors)
+    out["BG/BB"]["distinct"] = len(np.unique(np.c_[bx, bt, bn], axis=0))
+    return out
+
+
+def section_models(sizes, repeat):
+    """The fits of Pareto/NBD, MBG/NBD and BG/BB, ours against lifetimes', and sBG's, at each
+    size (:func:`_models_at`): one table."""
+    found = [_models_at(n, repeat) for n in sizes]
+    print(f"\nThe models beyond BG/NBD: each fitted on one summary row per customer, ours and "
+          f"lifetimes' fitter, medians of {repeat} interleaved runs (min-max); {_load()}")
+    with print.block("models"):
+        print("| customers | model | ours | lifetimes | lifetimes / ours | largest parameter "
+              "difference |")
+        print("|---|---|---:|---:|---:|---:|")
+        for out in found:
+            size = f"10^{round(np.log10(out['customers']))}" if _power_of_ten(out["customers"]) \
+                else f"{out['customers']:,}"
+            labels = {"Pareto/NBD": f"Pareto/NBD ({out['distinct']:,} distinct (x, t_x, T))",
+                      "MBG/NBD": "MBG/NBD",
+                      "BG/BB": f"BG/BB (12 yearly opportunities at most, "
+                               f"{out['BG/BB']['distinct']:,} distinct rows)"}
+            for name, label in labels.items():
+                o, t = out[name]["ours"], out[name]["lifetimes"]
+                ratio = _median_spread(t)[0] / _median_spread(o)[0]
+                out[name]["ratio"] = ratio
+                print(f"| {size} | {label} | {_show(o)} | {_show(t)} | **{ratio:.1f}x** | "
+                      f"{out[name]['max_rel_param_diff']:.1e} |")
+                size = ""
+            ms = [1000 * t for t in out["sBG"]["ours"]]
+            print(f"| | sBG ({out['sBG']['cohorts']} yearly cohorts) | {_show(ms, ' ms')} | no sBG "
+                  "fitter | | |")
+    return found
+
+
+def _power_of_ten(n):
+    return n > 0 and 10 ** round(np.log10(n)) == n
+
+
 # --------------------------------------------------------------------------- main
 
-SECTIONS = ("lifetimes", "command", "horizon", "dask")
+def _command_line(argv):
+    """The command as run, without where its output was kept (``--save``, ``--json``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    shown = []
+    while argv:
+        arg = argv.pop(0)
+        if arg in ("--save", "--json"):
+            argv[:1] = []
+        elif not arg.startswith(("--save=", "--json=")):
+            shown.append(arg)
+    return " ".join(["python benchmarks/bench_forecast.py", *shown])
+
+
+SECTIONS = ("lifetimes", "command", "horizon", "dask", "models")
+#: The sections of a run without --sections: the issue's four, in one run.
+DEFAULT_SECTIONS = ("lifetimes", "command", "horizon", "dask")
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    p.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(DEFAULT_SECTIONS))
     p.add_argument("--repeat", type=int, default=3, help="runs of each side (median printed)")
     p.add_argument("--lifetimes-sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     p.add_argument("--command-sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -508,17 +707,24 @@ def main(argv=None):
     p.add_argument("--horizons", type=int, nargs="+", default=[52, 520, 5200])
     p.add_argument("--dask-size", type=int, default=1_000_000)
     p.add_argument("--dask-repeat", type=int, default=5, help="runs of each Dask timing")
+    p.add_argument("--models", action="store_true",
+                   help="instead: the fits of Pareto/NBD, MBG/NBD, BG/BB and sBG beside "
+                   "lifetimes' (the section models alone)")
+    p.add_argument("--models-sizes", type=int, nargs="+", default=[1_000_000])
     p.add_argument("--save", help="keep everything printed in this file (benchmarks/figures.py "
                    "pastes its tables into the docs)")
     p.add_argument("--json", help="write the figures to this file")
     args = p.parse_args(argv)
+    if args.models:
+        args.sections = ["models"]
     import dask
     import lifetimes
     import pyarrow
     import scipy
 
-    with print.block("run"):
-        print(f"`python benchmarks/bench_forecast.py`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    # a --models run is saved apart: its header is not the default run's
+    with print.block("run" if set(args.sections) & set(DEFAULT_SECTIONS) else "models-run"):
+        print(f"`{_command_line(argv)}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
               f": {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
               f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
               f"pandas {pd.__version__}, pyarrow {pyarrow.__version__}, dask {dask.__version__}, "
@@ -528,7 +734,8 @@ def main(argv=None):
     sections = {"lifetimes": lambda tmp: section_lifetimes(args.lifetimes_sizes, args.repeat),
                 "command": lambda tmp: section_command(args.command_sizes, args.repeat, tmp),
                 "horizon": lambda tmp: section_horizon(args.horizon_size, args.horizons, args.repeat),
-                "dask": lambda tmp: section_dask(args.dask_size, args.dask_repeat, tmp)}
+                "dask": lambda tmp: section_dask(args.dask_size, args.dask_repeat, tmp),
+                "models": lambda tmp: section_models(args.models_sizes, args.repeat)}
     with tempfile.TemporaryDirectory(prefix="bench-forecast-") as tmp:
         for name in SECTIONS:
             if name in args.sections:

@@ -1,7 +1,7 @@
 """How long a recalculation of the transactions template takes on the Python side.
 
 Each CE_ call the template makes on a recalculation (the summary, the two fits, the
-predictions, equity by type) is timed through xlwings' COM path (``CallUDF`` ->
+predictions; equity by type is Excel's own SUMPRODUCT) is timed through xlwings' COM path (``CallUDF`` ->
 ``call_udf`` -> conversion -> the function, arguments marshalled once, as pywin32 would)
 and through the Office.js path (``custom_functions_call`` with the JSON body), on the
 CDNOW sample with the template's settings. Prints the time of each call, best of a few
@@ -40,7 +40,6 @@ def calls(log, res):
     x, t_x, T_, m = (column(res[k].tolist()) for k in ("x", "t_x", "T", "m"))
     bg = Cells(T._fit_rows(res["bgnbd"]))
     gg = Cells(T._fit_rows(res["gamma_gamma"], [("frequency-spend correlation", res["correlation"])]))
-    matched = res["types"] != ""
     return [
         ("CE_LOG_SUMMARY", "ce_log_summary", (column(log["customer_id"].tolist()), column(dates),
                                               column(log["amount"].tolist()), s["unit"],
@@ -55,8 +54,6 @@ def calls(log, res):
          (bg, Cells([T.TIME_HORIZONS]), x, t_x, T_)),
         ("CE_EXPECTED_SPEND", "ce_expected_spend", (gg, x, m)),
         ("CE_FORECAST_LTV", "ce_forecast_ltv", (bg, gg, x, t_x, T_, m, s["margin"], res["rate"], s["horizon"])),
-        ("CE_EQUITY_TABLE", "ce_equity_table", (column(res["types"][matched].tolist()),
-                                                column(res["clv"][matched].tolist()))),
     ]
 
 

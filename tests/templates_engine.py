@@ -18,7 +18,10 @@ wrapper writes).
 references (``Customers[periods]``, ``Customers[[a]:[b]]``, ``Customers[#All]``) in the
 defined names and cell formulas into the A1 ranges the table's current ``ref`` gives,
 which is what Excel's structured references mean. Everything else (named formulas,
-dynamic arrays and their ``#`` anchors) the engine reads as it is.
+dynamic arrays and their ``#`` anchors) the engine reads as it is, except two functions
+that ``formulas`` computes otherwise than Excel, and its reading of ``A1#``
+(:func:`excel_semantics`): INDEX with a row or column number of 0, IF with one condition
+and branches of different sizes, ``A1#`` beside another range that starts at A1.
 """
 
 from __future__ import annotations
@@ -147,6 +150,119 @@ def ce_bound(log=None):
                     registry[k] = v
 
 
+# --- 2. where ``formulas`` departs from Excel -----------------------------------------------
+
+
+def _single(v):
+    """The one value of a scalar, a 1x1 array or a one-cell range; None for anything bigger."""
+    from formulas.ranges import Ranges
+
+    v = v.value if isinstance(v, Ranges) else v
+    arr = np.asarray(v, dtype=object)
+    return arr.reshape(-1)[0] if arr.size == 1 else None
+
+
+def _whole(n):
+    return isinstance(n, (int, float, np.number)) and not isinstance(n, (bool, np.bool_)) and n == 0
+
+
+def excel_index(array, row_num, col_num=None, area_num=1):
+    """INDEX as Excel computes it: a row number of 0 gives the whole column, a column number
+    of 0 the whole row (``formulas`` 1.3 reads 0 as 1), and an array of row numbers gives the
+    cells' values (``formulas`` gives a reference per cell); everything else as ``formulas`` does."""
+    from formulas.functions import Array, Error
+    from formulas.functions.look import xindex
+    from formulas.ranges import Ranges
+
+    r, c = _single(row_num), 1 if col_num is None else _single(col_num)
+    if _whole(r) == _whole(c):
+        out = xindex(array, row_num, col_num, area_num)
+        if isinstance(out, np.ndarray) and out.size > 1 and any(isinstance(v, Ranges) for v in out.flat):
+            # INDEX(range, {rows}): Excel gives the cells' values; formulas a reference per cell
+            out = np.vectorize(lambda v: _single(v) if isinstance(v, Ranges) else v, otypes=[object])(out)
+            return np.asarray(out, object).view(Array)
+        return out
+    values = np.asarray(array.value if isinstance(array, Ranges) else array, dtype=object)
+    values = values.reshape(1, -1) if values.ndim != 2 else values
+    k, size = (int(c), values.shape[1]) if _whole(r) else (int(r), values.shape[0])
+    if not 1 <= k <= size:
+        return np.asarray([[Error.errors["#REF!"]]], object).view(Array)
+    out = values[:, k - 1:k] if _whole(r) else values[k - 1:k, :]
+    return np.asarray(out, object).view(Array)
+
+
+def excel_if(original):
+    """IF as Excel computes it with one condition: the branch it chooses, whole. ``formulas``
+    broadcasts both branches to a common shape, so a branch of another size (the range a
+    name falls back to, next to a spill that has grown) would spoil the chosen one."""
+    from formulas.functions import Array
+    from formulas.ranges import Ranges
+    from formulas.tokens import Token
+
+    def xif(condition, x=True, y=False):
+        if not any(isinstance(a, Token) for a in (condition, x, y)):  # not while compiling
+            c = _single(condition)
+            if isinstance(c, (bool, np.bool_)):
+                chosen = x if c else y
+                if isinstance(chosen, (Ranges, np.ndarray)):
+                    return np.asarray(chosen.value if isinstance(chosen, Ranges) else chosen,
+                                      object).view(Array)
+                return chosen
+        return original(condition, x, y)
+
+    return xif
+
+
+def spill_anchor(original):
+    """``ExcelModel.add_anchor`` resolving ``A1#`` as Excel does: to the range of the array
+    formula in A1. ``formulas`` 1.3 takes the first range node that starts at A1 and gives up
+    when that one is not a formula's (a name's range ``A1:A1000`` next to a spill that has
+    grown to ``A1:A5000``), leaving ``A1#`` the anchor cell alone."""
+    import schedula as sh
+    from formulas.excel import RangesAssembler
+    from formulas.ranges import Ranges
+
+    def add_anchor(self, rng, data_nodes=None, context=None, set_ref=True):
+        if context is None and data_nodes and rng.get("anchor"):
+            n_id = rng["name"]
+            start = n_id[:-1] + ":"
+            for k in data_nodes:
+                if k.startswith(start) and any(
+                        not isinstance(self.dsp.nodes[fn]["function"], RangesAssembler)
+                        for fn in self.dsp.dmap.pred.get(k, ())):
+                    ref = self.cells[k].range.ranges[0]["name"] if k in self.cells else Ranges.get_range(k)["name"]
+                    self.dsp.add_function(function_id=f"={ref}", function=sh.bypass, inputs=[ref],
+                                          outputs=[n_id])
+                    return True
+        return original(self, rng, data_nodes, context, set_ref)
+
+    return add_anchor
+
+
+@contextlib.contextmanager
+def excel_semantics():
+    """``formulas`` with Excel's INDEX (row or column 0), IF (one condition) and ``A1#`` for
+    the while."""
+    import collections
+
+    import formulas
+    from formulas.excel import ExcelModel
+    from formulas.functions import COMPILING, wrap_func, wrap_impure_func
+
+    registry = formulas.get_functions()
+    saved = {k: registry[k] for k in ("INDEX", "IF")}
+    saved_anchor = ExcelModel.add_anchor
+    registry["INDEX"] = {"extra_inputs": collections.OrderedDict([(COMPILING, False)]),
+                         "function": wrap_impure_func(wrap_func(excel_index, ranges=True))}
+    registry["IF"] = dict(saved["IF"], function=excel_if(saved["IF"]["function"]))
+    ExcelModel.add_anchor = spill_anchor(saved_anchor)
+    try:
+        yield
+    finally:
+        registry.update(saved)
+        ExcelModel.add_anchor = saved_anchor
+
+
 # --- 3. Excel tables -------------------------------------------------------------------
 
 
@@ -190,7 +306,7 @@ def compute(path, inputs=None, log=None):
     from formulas.excel.xlreader import load_workbook
 
     path = Path(path).resolve()
-    with ce_bound(log):
+    with ce_bound(log), excel_semantics():
         book = resolve_tables(load_workbook(str(path)))
         xl = formulas.ExcelModel()
         xl.books[path.name.upper()] = {BOOK: book}

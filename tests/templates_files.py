@@ -162,7 +162,7 @@ def paste_customers(template, dst, customers, table="Customers"):
                 if isinstance(v, ArrayFormula) and ":" in v.ref:
                     a1, a2 = v.ref.split(":")
                     ac1, ar1, ac2, ar2 = range_boundaries(v.ref)
-                    if ar2 - ar1 + 1 == old_n and ac1 == ac2:
+                    if ar2 - ar1 + 1 == old_n:  # one row per customer (one column, or one per period)
                         v.ref = f"{a1}:{get_column_letter(ac2)}{ar1 + n - 1}"
     if t.autoFilter is not None:
         t.autoFilter.ref = t.ref
@@ -186,29 +186,44 @@ def _strip_strings(formula):
     return re.sub(r'"(?:[^"]|"")*"', '""', formula)
 
 
-def ce_evaluations(path):
-    """CE_ function calls Excel makes in one full recalculation of a workbook.
+def _calls_in(text):
+    """The CE_ calls written in a formula (strings removed), each with its arguments' text."""
+    out = []
+    for m in _CE_CALL.finditer(text):
+        depth, k = 0, m.end() - 1
+        while k < len(text):
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            if depth == 0:
+                break
+            k += 1
+        out.append(re.sub(r"\s+", "", text[m.start():k + 1]).upper())
+    return out
+
+
+def ce_calls(path):
+    """The CE_ function calls Excel makes in one full recalculation of a workbook.
 
     Every formula cell is evaluated once (a dynamic array once for its whole spill range);
     a defined name that is a formula is evaluated afresh at each reference, so its CE_
-    calls count once per reference, recursively. A name that refers to cells (a range, a
-    table column, a spill range ``A1#``) costs nothing. Both branches of an IF count.
-    Returns ``(total, {(sheet, cell): calls})``.
+    calls are made once per reference, recursively. A name that refers to cells (a range,
+    a table column, a spill range ``A1#``) makes no call. Both branches of an IF count.
+    Returns ``{(sheet, cell): [call text, ...]}``: a call text is the call as written, with
+    its arguments (a name's calls as the name defines them).
     """
     wb = openpyxl.load_workbook(path)
     names = {k.lower(): (dn.attr_text or "") for k, dn in wb.defined_names.items()}
     memo = {}
 
-    def cost(formula, stack=()):
+    def calls(formula, stack=()):
         text = _strip_strings(formula)
-        n = len(_CE_CALL.findall(text))
+        found = _calls_in(text)
         for ident in _IDENT.findall(text):
             key = ident.lower()
             if key in names and key not in stack:
                 if key not in memo:
-                    memo[key] = cost(names[key], stack + (key,))
-                n += memo[key]
-        return n
+                    memo[key] = calls(names[key], stack + (key,))
+                found += memo[key]
+        return found
 
     per_cell = {}
     for ws in wb.worksheets:
@@ -217,7 +232,69 @@ def ce_evaluations(path):
                 v = c.value
                 text = v.text if isinstance(v, ArrayFormula) else v if c.data_type == "f" else None
                 if isinstance(text, str):
-                    calls = cost(text)
-                    if calls:
-                        per_cell[(ws.title, c.coordinate)] = calls
+                    found = calls(text)
+                    if found:
+                        per_cell[(ws.title, c.coordinate)] = found
+    return per_cell
+
+
+def ce_evaluations(path):
+    """How many CE_ calls one full recalculation makes (see :func:`ce_calls`).
+
+    Returns ``(total, {(sheet, cell): calls})``.
+    """
+    per_cell = {key: len(found) for key, found in ce_calls(path).items()}
     return sum(per_cell.values()), per_cell
+
+
+def repeated_ce_calls(path):
+    """The CE_ calls one recalculation makes more than once: ``{call text: times}``."""
+    import collections
+
+    counts = collections.Counter(call for found in ce_calls(path).values() for call in found)
+    return {call: n for call, n in counts.items() if n > 1}
+
+
+# --- a workbook open in LibreOffice (tests/uno_port.py) against the values Excel saved ------------
+
+
+def ok_statuses(book, path):
+    """What every OK/CHECK cell of ``path`` shows in the open document ``book`` (a set)."""
+    names = {n.upper(): n for n in book.doc.Sheets.ElementNames}
+    return {book.sheet(names[sheet]).getCellRangeByName(coord).getString()
+            for (sheet, coord), f in formula_cells(path).items() if '"OK","CHECK"' in f}
+
+
+def native_cells_differing(book, path, limit=10):
+    """Native formula cells (no CE_ call) whose value in the open document ``book`` differs from
+    the value cached in ``path``: numbers beyond 1e-9 relative, text, blanks and "" alike."""
+    import templates_engine as E
+    from uno_port import ce_cells
+
+    held = set()
+    for (sheet, ref) in ce_cells(path):
+        c1, r1, c2, r2 = range_boundaries(ref)
+        held |= {(sheet.upper(), f"{get_column_letter(c)}{r}") for c in range(c1, c2 + 1)
+                 for r in range(r1, r2 + 1)}
+    cached = cached_values(path)
+    data = {}
+    for name in book.doc.Sheets.ElementNames:
+        sheet = book.sheet(name)
+        cursor = sheet.createCursor()
+        cursor.gotoEndOfUsedArea(False)
+        end = cursor.RangeAddress
+        data[name.upper()] = sheet.getCellRangeByPosition(0, 0, end.EndColumn, end.EndRow).getDataArray()
+    bad = []
+    for (sheet, coord), formula in formula_cells(path).items():
+        if (sheet, coord) in held:
+            continue
+        col, row = range_boundaries(coord)[:2]
+        rows = data[sheet]
+        got = rows[row - 1][col - 1] if row - 1 < len(rows) and col - 1 < len(rows[row - 1]) else ""
+        exp = cached.get((sheet, coord))
+        exp = float(exp) if isinstance(exp, bool) else exp
+        if not E.same(got, exp, rel=1e-9, abs_tol=1e-9):
+            bad.append(f"{sheet}!{coord} {formula!r}: LibreOffice {got!r}, saved {exp!r}")
+            if len(bad) >= limit:
+                break
+    return bad

@@ -355,3 +355,61 @@ def test_wheel_install_builds_the_add_in(tmp_path):
     assert str(prefix) in proc.stdout.splitlines()[0]
     with zipfile.ZipFile(work / "customer_equity.xlam") as zf:
         assert zf.read(addin.RIBBON_PART) == (REPO / "addin" / "customUI.xml").read_bytes()
+
+
+# ---------------------------------------------------------------------------------------
+# The Share as values button: a second add-in, same template and VBA, its own small ribbon
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def share(tmp_path_factory) -> Path:
+    return addin.build_share(tmp_path_factory.mktemp("share"))
+
+
+def test_share_add_in_runs_the_freeze_module(share, template_parts):
+    """RunMain imports the add-in's file name: customer_equity.excel.freeze.xlam runs
+    customer_equity.excel.freeze.main(); its VBA is the template's, byte for byte."""
+    import importlib
+
+    assert share.name == "customer_equity.excel.freeze.xlam"
+    module = share.name[: share.name.rindex(".")]  # what RunMain's Left/InStrRev computes
+    assert callable(importlib.import_module(module).main)
+    with zipfile.ZipFile(share) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    assert parts["xl/vbaProject.bin"] == template_parts["xl/vbaProject.bin"]
+    assert parts[addin.RIBBON_PART] == (REPO / "addin" / "customUI_share.xml").read_bytes()
+    assert addin.read_config_sheet(share)["UDF Modules"] is None  # never imports functions
+
+
+def test_share_ribbon_joins_the_customer_equity_tab(share, ribbon):
+    pytest.importorskip("oletools")
+    with zipfile.ZipFile(share) as zf:
+        share_ribbon = ET.fromstring(zf.read(addin.RIBBON_PART))
+    callbacks = addin.ribbon_callbacks(addin.vba_modules(share))
+    assert addin.ribbon_callback_refs(share_ribbon) == [("onAction", "RibbonMyAddin.RunMain")]
+    assert {c for _, c in addin.ribbon_callback_refs(share_ribbon)} <= callbacks
+    (button,) = list(share_ribbon.iter(UI + "button"))
+    assert button.get("label") == "Share as values" and button.get("size") == "large"
+    # both ribbons name the tab with the same qualified id, so Excel shows one tab
+    qualified = {e.get("idQ") for e in ribbon.iter() if e.get("idQ")}
+    assert {"ce:ceTab", "ce:ceGroupRefresh"} <= qualified
+    (tab,) = list(share_ribbon.iter(UI + "tab"))
+    assert tab.get("idQ") == "ce:ceTab" and tab.get("label") == "Customer Equity"
+    (group,) = list(share_ribbon.iter(UI + "group"))
+    assert group.get("insertAfterQ") == "ce:ceGroupRefresh"
+    # the prefix means the same namespace in both files
+    texts = [(REPO / "addin" / name).read_text(encoding="utf-8") for name in ("customUI.xml", "customUI_share.xml")]
+    assert all('xmlns:ce="urn:customer-equity:ribbon"' in t for t in texts)
+
+
+def test_install_and_remove_take_the_share_add_in_along(tmp_path):
+    installed = addin.install(tmp_path, functions="lite")
+    share = tmp_path / addin.SHARE_FILENAME
+    assert share.is_file() and installed.is_file()
+    assert addin.status(tmp_path).share
+    share.unlink()  # an install from before the button
+    assert any("Share as values button" in line for line in addin.status(tmp_path).lines())
+    addin.install(tmp_path)
+    assert addin.remove(tmp_path) == installed
+    assert sorted(tmp_path.iterdir()) == []

@@ -259,7 +259,7 @@ def test_xlsx_output_is_a_measurement_workbook(files, tmp_path, reference):
                                                               max_col=6, values_only=True)}
     assert by_type["Lighthouse"][:2] == [reference.counts[0], pytest.approx(reference.sums[:, 0].sum())]
     step2 = book["Step 2 Value"]
-    assert step2["M11"].value == "LTV (ce_ltv)" and step2["C11"].value == "Type"
+    assert step2["M11"].value == "LTV" and step2["C11"].value == "Type"
     rows = list(step2.iter_rows(min_row=12, max_row=11 + N, min_col=2, max_col=14, values_only=True))
     assert [r[0] for r in rows] == list(reference.customers["customer_id"])
     assert [r[1] for r in rows] == list(reference.customers["type"].astype(str))
@@ -680,4 +680,18 @@ def test_xlsx_output_of_a_table_with_blocks_keeps_the_summary_workbook(tmp_path)
     assert main(["measure", str(src), "--out", str(out), "--no-progress"]) == 0
     import openpyxl
 
-    assert openpyxl.load_workbook(out).sheetnames[:2] == ["Summary", "Customers"]
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[:2] == ["Summary", "Customers"]
+    want = ce.measure(df, ce.MeasureConfig())  # what the file must hold: the core's measurement
+    lines = list(book["Summary"].iter_rows(values_only=True))
+    assert lines[0][:2] == ("Customer equity", pytest.approx(want.equity, rel=1e-12))
+    at = lines.index(next(x for x in lines if x[:3] == ("type", "customers", "equity")))
+    by_type = {row[0]: row[1:3] for row in lines[at + 1: at + 6]}  # the table below its header
+    for kind in (*ce.TYPES, "Total"):
+        assert by_type[kind] == (want.by_type.loc[kind, "customers"],
+                                 pytest.approx(want.by_type.loc[kind, "equity"], rel=1e-12))
+    rows = list(book["Customers"].iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    written = pd.DataFrame(body, columns=header)
+    assert written["customer_id"].tolist() == df["customer_id"].tolist()
+    assert written["ltv"].tolist() == pytest.approx(want.customers["ltv"].tolist(), rel=1e-12)

@@ -104,8 +104,17 @@ def test_measure_with_input_and_out(tmp_path, capsys):
     load_sample().to_csv(src, index=False)
     out_file = tmp_path / "result.json"
     code, out, _ = run(["measure", src, "--out", out_file, "--no-progress"], capsys)
-    assert code == 0 and out_file.is_file()
-    assert "Measured 1,000 customers" in out
+    assert code == 0 and "Measured 1,000 customers" in out
+    import json
+
+    import customer_equity as ce
+
+    written = json.loads(out_file.read_text())  # the file holds the core's measurement
+    want = ce.measure(load_sample(), ce.MeasureConfig())
+    assert written["equity"] == pytest.approx(want.equity, rel=1e-12)
+    assert {k: v["customers"] for k, v in written["by_type"].items()} == \
+        {k: float(n) for k, n in want.by_type["customers"].items()}
+    assert written["input"] == str(src)
 
 
 # --------------------------------------------------------------------------- templates

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -119,6 +120,40 @@ def test_bad_estimates_are_named_by_file(two_years, tmp_path, capsys, make, mess
     assert not out_file.exists() and not list(tmp_path.glob(".cmp.csv*"))
 
 
+def test_a_blank_in_an_estimate_is_refused_not_read_as_0(two_years, tmp_path, capsys):
+    """The issue's case: a competitor estimate whose lighthouse average is blank read as 0 (its
+    lighthouse equity 0). Refused with the file, the row (the header is row 1) and the column;
+    a blank average of a type without customers is fine, and so is one left out of a .json."""
+    a, *_ = two_years
+    rival = tmp_path / "rival.csv"
+    rival.write_text("type,customers,average\nLighthouse,80,\nFollower,120,4500\nRational,200,1800\n"
+                     "Profit-seeking,0,\n")
+    code, _, err = run(["measure", a, rival, "--no-progress"], capsys)
+    assert code == 2
+    assert f"{rival}, row 2, column average: the Lighthouse row has customers and a blank average" in err, err
+    rival.write_text("type,customers,average\nLighthouse,,9000\n")
+    code, _, err = run(["measure", a, rival, "--no-progress"], capsys)
+    assert code == 2 and f"{rival}, row 2, column customers: a value is required here" in err, err
+    rival.write_text("type,customers,average\nLighthouse,80,9000\nProfit-seeking,0,\n")
+    assert run(["measure", a, rival, "--no-progress"], capsys)[0] == 0
+    estimate = tmp_path / "rival.json"
+    estimate.write_text(json.dumps({"customers": {"Lighthouse": 80, "Rational": 200},
+                                    "average": {"Rational": 1800}}))
+    code, _, err = run(["measure", a, estimate, "--no-progress"], capsys)
+    assert code == 2 and "Lighthouse has customers and no average value" in err, err
+
+
+def test_structures_valued_at_different_rates_are_not_compared(two_years, tmp_path, capsys):
+    a, b, config, *_ = two_years
+    saved = tmp_path / "y2023.json"
+    assert run(["measure", a, "--config", config, "--out", saved, "--no-progress"], capsys)[0] == 0
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**json.loads(config.read_text()), "rate": 0.08}))
+    code, out, err = run(["measure", saved, b, "--config", other, "--no-progress"], capsys)
+    assert code == 2 and "Change from" not in out
+    assert "structures: y2023 is valued at 0.1 per period (end-of-period) and y2024 at 0.08" in err, err
+
+
 def test_a_bad_customer_row_names_file_row_and_column_and_writes_nothing(two_years, tmp_path, capsys):
     a, b, *_ = two_years
     text = b.read_text().splitlines()
@@ -179,16 +214,62 @@ def test_whatif_equals_the_core(fifty, tmp_path, capsys):
     assert f"Customer equity {w.before.equity:,.0f} -> {w.equity:,.0f} ({w.difference:+,.0f})" in out
 
 
-def test_whatif_mix_and_margin(fifty, capsys, tmp_path):
+def test_whatif_levers_equal_the_core(fifty, capsys, tmp_path):
     path, config, table, cfg = fifty
-    out_file = tmp_path / "w.csv"
-    code, _, _ = run(["whatif", path, "--config", config, "--mix", "0.1,0.3,0.4,0.2",
-                      "--margin-change", "0.01", "--out", out_file], capsys)
+    for argv, levers in (
+            (["--type-mix", "0.1,0.3,0.4,0.2", "--margin-change", "0.01"],
+             {"type_mix": [0.1, 0.3, 0.4, 0.2], "margin_change": 0.01}),
+            (["--relabel-mix", "0.1,0.3,0.4,0.2"], {"relabel_mix": [0.1, 0.3, 0.4, 0.2]}),
+            (["--moves", "Rational:Follower:3,Follower:Lighthouse:1"],
+             {"moves": {("Rational", "Follower"): 3, ("Follower", "Lighthouse"): 1}}),
+            (["--share-change", "0.02", "--loyalty-change", "0.1,0,0.05,0"],
+             {"share_change": 0.02, "loyalty_change": [0.1, 0, 0.05, 0]}),
+            (["--retention-change", "-0.01", "--base-retention", "0.9,,0.85,"],
+             {"retention_change": -0.01, "base_retention": [0.9, np.nan, 0.85, np.nan]}),
+            (["--new-customers", "2,5,0,0", "--acquisition-cost", "300,150,0,0"],
+             {"new_customers": [2, 5, 0, 0], "acquisition_cost": [300, 150, 0, 0]})):
+        out_file = tmp_path / "w.csv"
+        code, out, err = run(["whatif", path, "--config", config, *argv, "--out", out_file], capsys)
+        assert code == 0, err
+        w = ce.what_if(table, cfg, **levers)
+        got = pd.read_csv(out_file, index_col=0)
+        assert list(got.columns) == list(w.table.columns)
+        assert got.to_numpy() == pytest.approx(w.table.to_numpy(), rel=1e-12), argv
+        assert f"({w.difference:+,.0f})" in out
+
+
+def test_whatif_a_mix_and_acquisition_by_hand(tmp_path, capsys):
+    """Ten customers, one period each at rate 0: type averages 500, 250, 100, 30. The same ten
+    customers at 30/20/30/20 %: one more lighthouse customer (500), one profit-seeking fewer
+    (30): +470. Two new lighthouse customers at 500 less 150 each: +700."""
+    path = tmp_path / "ten.csv"
+    pd.DataFrame({"type": ["Lighthouse"] * 2 + ["Follower"] * 2 + ["Rational"] * 3 + ["Profit-seeking"] * 3,
+                  "periods": 1, "pv": [400, 600, 200, 300, 100, 100, 100, 20, 30, 40]}).to_csv(path, index=False)
+    config = tmp_path / "config.json"
+    config.write_text('{"rate": 0, "classify_by": "type"}')
+    code, out, _ = run(["whatif", path, "--config", config, "--type-mix", "0.3,0.2,0.3,0.2"], capsys)
+    assert code == 0 and "Customer equity 1,890 -> 2,360 (+470)" in out
+    assert "type_mix 0.3,0.2,0.3,0.2" in out
+    code, out, _ = run(["whatif", path, "--config", config, "--relabel-mix", "0.3,0.2,0.3,0.2"], capsys)
+    assert code == 0 and "Customer equity 1,890 -> 1,890 (+0)" in out
+    code, out, _ = run(["whatif", path, "--config", config, "--new-customers", "2,0,0,0",
+                        "--acquisition-cost", "150"], capsys)
+    assert code == 0 and "Customer equity 1,890 -> 2,590 (+700)" in out
+    assert "acquisition_cost" in out
+
+
+def test_whatif_notes_income_not_earned(tmp_path, capsys):
+    """A lighthouse customer (3 periods) carries the partner income; rational ones do not.
+    Lighthouse retention 3/4 -> 2/3 shortens its life to 2 periods: of fixed totals of 100 a
+    period, period 3's finds no carrier and is not earned."""
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"type": ["Lighthouse", "Rational"], "periods": [3, 5], "pv": 0.0}).to_csv(path, index=False)
+    config = tmp_path / "config.json"
+    config.write_text('{"rate": 0, "classify_by": "type", "transaction_income": [100, 100, 100]}')
+    code, out, _ = run(["whatif", path, "--config", config, "--retention-change", str(2 / 3 - 3 / 4),
+                        "--transaction-income", "100,100,100"], capsys)
     assert code == 0
-    w = ce.what_if(table, cfg, mix=[0.1, 0.3, 0.4, 0.2], margin_change=0.01)
-    got = pd.read_csv(out_file, index_col=0)
-    assert got["equity_after"].tolist() == pytest.approx(w.table["equity_after"].tolist(), rel=1e-12)
-    assert got["customers_after"].tolist() == w.table["customers_after"].tolist()
+    assert "Note: 100 of transaction income falls in periods without carriers" in out
 
 
 def test_whatif_grid_equals_the_core(fifty, tmp_path, capsys):
@@ -205,11 +286,17 @@ def test_whatif_grid_equals_the_core(fifty, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--retention-change", "0.5"], "retention_change: Lighthouse retention 0.75 + change must stay in [0, 1)"),
+    (["--retention-change", "0.5"], "retention_change: Lighthouse retention 0.8 + 0.5 = 1.3 must "
+                                    "stay in [0, 1)"),
     ([], "give a lever"),
     (["--grid", "rate=0.1", "colour=1"], "column_lever: must be one of"),
     (["--grid", "rate", "margin_change=1"], "expected LEVER=v1,v2,..."),
-    (["--mix", "0.5,0.5"], "mix: needs one value per customer type: 4, got 2"),
+    (["--type-mix", "0.5,0.5"], "type_mix: needs one share per customer type"),
+    (["--mix", "0.25,0.25,0.25,0.25"], "mix: a type mix is read two ways: give type_mix"),
+    (["--moves", "Rational>Follower"], "expected FROM:TO:CUSTOMERS"),
+    (["--moves", "Rational:Gold:1"], "moves: unknown customer type"),
+    (["--base-retention", "0.9,,1.2,", "--retention-change", "0.01"],
+     "base_retention, row 3: a retention rate must lie in [0, 1)"),
 ])
 def test_whatif_refusals_are_one_line(fifty, capsys, argv, message):
     path, config, *_ = fifty

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import customer_equity as ce
+from customer_equity.excel import cells
 from test_fuzz_excel import officejs_view
 from xlwings_harness import OMITTED, CellError, Cells, assert_grid_equal, grid
 
@@ -27,10 +28,11 @@ TYPES = ["Lighthouse", "Follower", "Rational", "Profit-seeking"]
 
 CATALOGUE = {
     "ce_structure": ["types", "rate", "periods", "pv", "ppv", "cv", "kv", "tv", "iv", "timing"],
-    "ce_structure_counts": ["customers", "average", "mix"],
+    "ce_structure_counts": ["customers", "average", "value_mix"],
     "ce_structure_compare": ["structure_from", "structure_to"],
     "ce_whatif": ["customers", "config", "retention_change", "rate", "margin_change",
-                  "transaction_income", "moves", "mix"],
+                  "transaction_income", "moves", "relabel_mix", "type_mix", "share_change",
+                  "loyalty_change", "new_customers", "acquisition_cost", "base_retention"],
     "ce_whatif_grid": ["customers", "config", "row_lever", "row_values", "column_lever",
                        "column_values", "result"],
     "ce_retention_watch": ["customers", "config", "p_alive", "age", "point"],
@@ -38,7 +40,7 @@ CATALOGUE = {
                      "neighbours", "cutoff", "avoid_share"],
     "ce_prospect_weights": ["customers", "ltv", "traits", "best"],
 }
-OPTIONAL = {"ce_structure": 2, "ce_structure_counts": 1, "ce_whatif": 7, "ce_whatif_grid": 1,
+OPTIONAL = {"ce_structure": 2, "ce_structure_counts": 1, "ce_whatif": 13, "ce_whatif_grid": 1,
             "ce_retention_watch": 4, "ce_prospects": 7, "ce_prospect_weights": 2}
 #: CE_ function -> the Python function its docstring names (test_excel.py checks both)
 PYTHON_NAMES = {"ce_structure": "structure_from_values", "ce_structure_counts": "structure_from_counts",
@@ -48,12 +50,17 @@ PYTHON_NAMES = {"ce_structure": "structure_from_values", "ce_structure_counts": 
 #: arguments that differ from the Python function's, for the reason in excel.py's names table
 DIFFERENT_ARGUMENTS = {"ce_structure", "ce_structure_compare"}
 
-STRUCTURE_HEADER = ["type", "customers", "customer_share", "equity", "equity_share", "average",
-                    "pv_share", "ppv_share", "cv_share", "kv_share", "tv_share", "iv_share"]
-COMPARE_HEADER = ["type", "customers_change", "customer_share_change", "equity_change",
-                  "equity_share_change", "average_change", "volume_effect", "mix_effect",
-                  "value_effect", "value_effect_pv", "value_effect_ppv", "value_effect_cv",
-                  "value_effect_kv", "value_effect_tv", "value_effect_iv"]
+# the spilled headers are words (the core's column names, as an analyst reads them)
+STRUCTURE_HEADER = ["Type", "Customers", "Customer share", "Equity", "Equity share", "Average",
+                    "PV share", "PPV share", "CV share", "KV share", "TV share", "Iv share"]
+COMPARE_COLUMNS = ["customers_change", "customer_share_change", "equity_change",
+                   "equity_share_change", "average_change", "volume_effect", "mix_effect",
+                   "value_effect", "value_effect_pv", "value_effect_ppv", "value_effect_cv",
+                   "value_effect_kv", "value_effect_tv", "value_effect_iv"]
+COMPARE_HEADER = ["Type", "Customers change", "Customer share change", "Equity change",
+                  "Equity share change", "Average change", "Volume effect", "Mix effect",
+                  "Value effect", "Value effect PV", "Value effect PPV", "Value effect CV",
+                  "Value effect KV", "Value effect TV", "Value effect Iv"]
 _ = ""  # an undefined entry spills as an empty cell
 
 
@@ -90,8 +97,8 @@ FLAT = ce.MeasureConfig(rate=0.0, classify_by="type")
 
 
 def table_cells(frame, first):
-    """A core table as the spill must show it."""
-    out = [[first] + [str(c) for c in frame.columns]]
+    """A core table as the spill must show it: its column names in words."""
+    out = [[cells.words(first)] + [cells.words(c) for c in frame.columns]]
     for label, row in zip(frame.index, frame.itertuples(index=False)):
         out.append([label if isinstance(label, str) else float(label)]
                    + ["" if isinstance(v, float) and math.isnan(v) else
@@ -99,17 +106,19 @@ def table_cells(frame, first):
     return out
 
 
-# By hand (rate 0): A 100 x 3 = 300, B 100 x 5 = 500, C 40 x 2 = 80, D 30.
-# Lighthouse r = 1 - 1/4 = 0.75 -> 0.80 stretches lifetimes by 0.25/0.20 = 1.25 (A 3.75, B 6.25):
-# 100 x 10 = 1000; Rational r = 1 - 1/2 = 0.5 -> 0.55: x 0.5/0.45 (C 20/9 periods: 80 x 10/9);
-# Profit-seeking r = 0 -> 0.05: x 1/0.95 (D 1/0.95 periods: 30/0.95).
+# By hand (rate 0): A 100 x 3 = 300, B 100 x 5 = 500, C 40 x 2 = 80, D 30. End-of-period timing:
+# a type retained T periods on average has r = T/(1+T) (expected lifetime r/(1-r) = T).
+# Lighthouse r = 4/5 -> 0.85: lifetime 0.85/0.15 = 17/3 instead of 4, x 17/12: 800 x 17/12;
+# Rational r = 2/3 -> 43/60: lifetime 43/17 instead of 2, x 43/34: 80 x 43/34;
+# Profit-seeking r = 1/2 -> 0.55: lifetime 11/9 instead of 1: 30 x 11/9.
+L, R, P = 800 * 17 / 12, 80 * 43 / 34, 30 * 11 / 9
 WHATIF_BY_HAND = [
-    ["type", "customers_before", "customers_after", "equity_before", "equity_after", "difference"],
-    ["Lighthouse", 2.0, 2.0, 800.0, 1000.0, 200.0],
+    ["Type", "Customers before", "Customers after", "Equity before", "Equity after", "Difference"],
+    ["Lighthouse", 2.0, 2.0, 800.0, L, L - 800],
     ["Follower", 0.0, 0.0, 0.0, 0.0, 0.0],
-    ["Rational", 1.0, 1.0, 80.0, 800 / 9, 800 / 9 - 80],
-    ["Profit-seeking", 1.0, 1.0, 30.0, 30 / 0.95, 30 / 0.95 - 30],
-    ["Total", 4.0, 4.0, 910.0, 1000 + 800 / 9 + 30 / 0.95, 200 + (800 / 9 - 80) + (30 / 0.95 - 30)],
+    ["Rational", 1.0, 1.0, 80.0, R, R - 80],
+    ["Profit-seeking", 1.0, 1.0, 30.0, P, P - 30],
+    ["Total", 4.0, 4.0, 910.0, L + R + P, L + R + P - 910],
 ]
 
 # rate 10 % instead of 0: A 100 x annuity(3), B 100 x annuity(5), C 40 x annuity(2), D 30 / 1.1
@@ -118,7 +127,7 @@ def annuity(n, i=0.1):
 
 
 GRID_BY_HAND = [
-    ["retention_change \\ rate", 0.0, 0.1],
+    ["Retention change \\ Discount rate", 0.0, 0.1],
     [0.0, 910.0, 100 * (annuity(3) + annuity(5)) + 40 * annuity(2) + 30 / 1.1],
 ]
 
@@ -150,38 +159,42 @@ VALID = [
       ["Profit-seeking", 0.0, 0.0, 0.0, 0.0, _, _, _, _, _, _, _],
       ["Total", 1000.0, 1.0, 1.8e6, 1.0, 1800.0, _, _, _, _, _, _]]),
     # same 100 customers; 10 move from rational (100) to lighthouse (1,000), which become worth
-    # 1,100: mix (0.1 x 100 x 1050 = 10,500 and -0.1 x 100 x 100), value (100 x 15/100 avg share)
+    # 1,100: mix (0.1 x 100 x 1050 = 10,500 and -0.1 x 100 x 100), value (100 x 15/100 avg share);
+    # no split by kind for the types with customers (counts and averages carry none), nothing
+    # to split (0) for the types without
     ("ce_structure_compare", (Cells([[10.0, 1000.0], [0.0, 0.0], [90.0, 100.0], [0.0, 0.0]]),
                               Cells([[20.0, 1100.0], [0.0, 0.0], [80.0, 100.0], [0.0, 0.0]])),
      [COMPARE_HEADER,
       ["Lighthouse", 10.0, 0.1, 12000.0, 22000 / 30000 - 10000 / 19000, 100.0, 0.0, 10500.0, 1500.0,
        _, _, _, _, _, _],
-      ["Follower", 0.0, 0.0, 0.0, 0.0, _, 0.0, 0.0, 0.0, _, _, _, _, _, _],
+      ["Follower", 0.0, 0.0, 0.0, 0.0, _, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
       ["Rational", -10.0, -0.1, -1000.0, 8000 / 30000 - 9000 / 19000, 0.0, 0.0, -1000.0, 0.0,
        _, _, _, _, _, _],
-      ["Profit-seeking", 0.0, 0.0, 0.0, 0.0, _, 0.0, 0.0, 0.0, _, _, _, _, _, _],
+      ["Profit-seeking", 0.0, 0.0, 0.0, 0.0, _, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
       ["Total", 0.0, 0.0, 11000.0, 0.0, 110.0, 0.0, 9500.0, 1500.0, _, _, _, _, _, _]]),
     ("ce_whatif", (small_cells(), settings_cells(), 0.05), WHATIF_BY_HAND),
     ("ce_whatif_grid", (small_cells(), settings_cells(), "retention_change", 0.0, "rate",
                         Cells([[0.0, 0.1]])), GRID_BY_HAND),
-    # one point less: Lighthouse lifetimes x 0.25/0.26 -> 800 x 25/26; Rational x 0.5/0.51;
-    # Profit-seeking already at r = 0 cannot fall
+    # one point less: Lighthouse 0.8 -> 0.79, lifetime 79/21 instead of 4: x 79/84, 800 x 5/84
+    # at stake; Rational 2/3 -> 197/300, lifetime 197/103 instead of 2: x 197/206, 80 x 9/206;
+    # Profit-seeking 1/2 -> 0.49, lifetime 49/51 instead of 1: 30 x 2/51
     ("ce_retention_watch", (small_cells(), settings_cells()),
-     [["type", "customers", "mean_periods", "retention", "retention_p_alive", "equity", "at_stake",
-       "at_stake_share", "at_risk", "at_risk_equity"],
-      ["Lighthouse", 2.0, 4.0, 0.75, _, 800.0, 800 / 26, 1 / 26, _, _],
+     [["Type", "Customers", "Mean periods", "Retention", "Retention P(alive)", "Equity", "At stake",
+       "At stake share", "At risk", "At risk equity"],
+      ["Lighthouse", 2.0, 4.0, 0.8, _, 800.0, 800 * 5 / 84, 5 / 84, _, _],
       ["Follower", 0.0, _, _, _, 0.0, 0.0, _, _, _],
-      ["Rational", 1.0, 2.0, 0.5, _, 80.0, 80 / 51, 1 / 51, _, _],
-      ["Profit-seeking", 1.0, 1.0, 0.0, _, 30.0, 0.0, 0.0, _, _],
-      ["Total", 4.0, 11 / 4, _, _, 910.0, 800 / 26 + 80 / 51, (800 / 26 + 80 / 51) / 910, _, _]]),
+      ["Rational", 1.0, 2.0, 2 / 3, _, 80.0, 80 * 9 / 206, 9 / 206, _, _],
+      ["Profit-seeking", 1.0, 1.0, 0.5, _, 30.0, 30 * 2 / 51, 2 / 51, _, _],
+      ["Total", 4.0, 11 / 4, _, _, 910.0, 800 * 5 / 84 + 80 * 9 / 206 + 60 / 51,
+       (800 * 5 / 84 + 80 * 9 / 206 + 60 / 51) / 910, _, _]]),
     ("ce_prospects", (PROSPECTS, PEOPLE, PEOPLE_LTV, col(TYPES), OMITTED, OMITTED, 0.5, 2),
-     [["rank", "row", "prospect_id", "score", "expected_type", "value_estimate", "avoid"],
+     [["Rank", "Row", "Prospect id", "Score", "Expected type", "Value estimate", "Avoid"],
       [1.0, 2.0, "q", Z, "Lighthouse", 800.0, False],
       [2.0, 3.0, "r", 0.0, "Follower", 400.0, False],
       [3.0, 1.0, "p", -Z, "Profit-seeking", 75.0, True]]),
     ("ce_prospect_weights", (Cells([["income", "age"], [5.0, 40.0], [4.0, 40.0], [2.0, 40.0],
                                     [1.0, 40.0]]), PEOPLE_LTV, OMITTED, 0.5),
-     [["trait", "weight"], ["income", 1.0], ["age", 0.0]]),
+     [["Trait", "Weight"], ["income", 1.0], ["age", 0.0]]),
 ]
 
 INVALID = [
@@ -229,7 +242,14 @@ def sample_cells():
     ((0.05,), {"retention_change": 0.05}),
     ((col([0.02, 0.0, 0.05, 0.0]), 0.08), {"retention_change": [0.02, 0.0, 0.05, 0.0], "rate": 0.08}),
     ((OMITTED, OMITTED, 0.02), {"margin_change": 0.02}),
-    ((OMITTED, OMITTED, OMITTED, OMITTED, OMITTED, Cells([[0.1, 0.3, 0.4, 0.2]])), {"mix": [0.1, 0.3, 0.4, 0.2]}),
+    ((OMITTED, OMITTED, OMITTED, OMITTED, OMITTED, Cells([[0.1, 0.3, 0.4, 0.2]])),
+     {"relabel_mix": [0.1, 0.3, 0.4, 0.2]}),
+    ((OMITTED,) * 6 + (col([0.1, 0.3, 0.4, 0.2]), 0.02),
+     {"type_mix": [0.1, 0.3, 0.4, 0.2], "share_change": 0.02}),
+    ((OMITTED,) * 8 + (col([0.1, 0.0, 0.05, 0.0]), Cells([[2.0, 3.0, 0.0, 0.0]]), 250.0),
+     {"loyalty_change": [0.1, 0.0, 0.05, 0.0], "new_customers": [2, 3, 0, 0], "acquisition_cost": 250}),
+    ((-0.01,) + (OMITTED,) * 10 + (col([0.9, None, 0.85, None]),),
+     {"retention_change": -0.01, "base_retention": [0.9, np.nan, 0.85, np.nan]}),
     ((OMITTED, OMITTED, OMITTED, OMITTED, Cells([["Rational", "Follower", 5.0], ["follower", "Lighthouse", 2.0],
                                                [None, None, None]])),
      {"moves": {("Rational", "Follower"): 5, ("Follower", "Lighthouse"): 2}}),
@@ -258,10 +278,29 @@ def test_transaction_income_per_period_from_the_settings_and_as_a_lever(com, ojs
         assert_grid_equal(got, expected)
 
 
+def test_whatif_reports_income_not_earned_as_the_command_line_does(com, ojs):
+    """A lighthouse customer (3 periods) carries the partner income, the rational one does
+    not. Lighthouse retention 3/4 -> 2/3 shortens its life to 2 periods; of fixed totals of
+    100 a period (the transaction_income lever), period 3's finds no carrier: a note row under
+    the table says so, as the command line prints a note."""
+    table = Cells([["type", "periods", "pv"], ["Lighthouse", 3.0, 0.0], ["Rational", 5.0, 0.0]])
+    settings = Cells([["rate", 0.0], ["classify_by", "type"], ["transaction_income", 100.0], [None, 100.0],
+                      [None, 100.0]])
+    change = col([2 / 3 - 3 / 4, 0.0, 0.0, 0.0])
+    for got in both(com, ojs, "ce_whatif", table, settings, change, OMITTED, OMITTED,
+                    Cells([[100.0, 100.0, 100.0]])):
+        assert got[5][:5] == ["Total", 2.0, 2.0, 300.0, 200.0]
+        assert got[6] == ["Note", "100 of transaction income falls in periods without carriers after "
+                          "the change and is not earned", "", "", "", ""]
+    # without the lever, income per carrier follows the carrier: nothing is dropped, no note
+    for got in both(com, ojs, "ce_whatif", table, settings, change):
+        assert len(got) == 6 and got[5][4] == 200.0
+
+
 def test_whatif_grid_on_the_sample_equals_the_core(com, ojs):
     core_grid = ce.what_if_grid(SAMPLE, SAMPLE_CONFIG, "rate", [0.08, 0.12], "retention_change",
                                 [0.0, 0.05, 0.1], result="difference")
-    expected = [["rate \\ retention_change", 0.0, 0.05, 0.1]] + [
+    expected = [["Discount rate \\ Retention change", 0.0, 0.05, 0.1]] + [
         [x] + core_grid.loc[x].tolist() for x in (0.08, 0.12)]
     for got in both(com, ojs, "ce_whatif_grid", sample_cells(), SAMPLE_SETTINGS, "rate",
                     col([0.08, 0.12]), "retention_change", Cells([[0.0, 0.05, 0.1]]), "difference"):
@@ -285,7 +324,7 @@ def test_a_spilled_structure_is_the_input_of_the_comparison(com, ojs):
                       col([3000.0, 2000.0, 1000.0, 300.0]))
     core = ce.compare_structures([ce.structure_table(m),
                                   ce.structure_from_counts([10, 20, 20, 10], [3000, 2000, 1000, 300])])
-    expected = table_cells(core.set_index("type")[COMPARE_HEADER[1:]], "type")
+    expected = table_cells(core.set_index("type")[COMPARE_COLUMNS], "type")
     for got in both(com, ojs, "ce_structure_compare", Cells(grid(mine)), Cells(grid(theirs))):
         assert_grid_equal(got, expected)
     total = grid(com.call(M, "ce_structure_compare", Cells(grid(mine)), Cells(grid(theirs))))[-1]
@@ -300,7 +339,7 @@ def test_prospects_with_chosen_traits(com, ojs):
     for got in both(com, ojs, "ce_prospects", pros, people, PEOPLE_LTV, OMITTED, Cells([["income"]])):
         assert [row[2] for row in got[1:]] == ["q", "p"]
     for got in both(com, ojs, "ce_prospect_weights", people, PEOPLE_LTV, Cells([["age", "income"]]), 0.5):
-        assert got == [["trait", "weight"], ["age", 0.0], ["income", 1.0]]
+        assert got == [["Trait", "Weight"], ["age", 0.0], ["income", 1.0]]
 
 
 def test_prospects_with_the_firms_weights_in_two_columns(com, ojs):
@@ -328,7 +367,9 @@ def test_prospects_with_the_firms_weights_in_two_columns(com, ojs):
     ("ce_whatif", (small_cells(), settings_cells(), OMITTED, OMITTED, OMITTED, OMITTED,
                    Cells([["Rational", "Follower", 3.0]])), "moves: moves 3 Rational customers; there are 1"),
     ("ce_whatif", (small_cells(), settings_cells(), 0.5),
-     "retention_change: Lighthouse retention 0.75 + change must stay in [0, 1)"),
+     "retention_change: Lighthouse retention 0.8 + 0.5 = 1.3 must stay in [0, 1)"),
+    ("ce_whatif", (small_cells(), settings_cells()) + (OMITTED,) * 6 + (Cells([[0.25, 0.25, 0.25, 0.25]]),),
+     "type_mix: Follower: no customers, so no average value to count its share at"),
     ("ce_whatif_grid", (small_cells(), settings_cells(), "rate", Cells([[0.1, "x"]]), "retention_change", 0.0),
      "row_values: expected numbers (got 'x')"),
     ("ce_structure_compare", (Cells([STRUCTURE_HEADER[:3], ["Lighthouse", 1.0, 0.5]]), Cells([[1.0, 2.0]] * 4)),
@@ -341,6 +382,23 @@ def test_bad_tables_and_settings_are_named(com, ojs, func, args, message):
     assert shown.startswith(f"#VALUE! {func.upper()}: ") and message in shown, shown
     lite = ojs.call_cell(M, func, *args)
     assert isinstance(lite, CellError) and message in lite.message
+
+
+@pytest.mark.parametrize("func,args,message", [
+    ("ce_whatif", (small_cells(), settings_cells(), col([0.05, None, 0.0, 0.0])),
+     "retention_change, row 2: a value is required here, the cell is blank"),
+    ("ce_structure_counts", (col([200.0, 0.0, 800.0, 0.0]), col([None, None, 1000.0, None])),
+     "average, row 1: Lighthouse has customers and no average value (blank)"),
+])
+def test_a_blank_in_a_decision_is_refused_not_read_as_0(com, ojs, func, args, message):
+    """Where a runtime hands the blank over (COM, Office.js with blanks as null) it is refused
+    by name; Excel for Mac and the web send it as 0, which no function can tell from a typed 0
+    (cells.py)."""
+    shown = com.call_cell(M, func, *args)
+    assert shown.startswith(f"#VALUE! {func.upper()}: ") and message in shown, shown
+    lite = ojs.call_cell(M, func, *args)
+    if ojs.empty_cell is None:
+        assert isinstance(lite, CellError) and message in lite.message
 
 
 def test_a_required_column_left_blank_is_named_as_blank_not_missing(com, ojs):
@@ -423,3 +481,21 @@ def test_any_input_is_a_table_or_a_readable_error_alike_on_both_runtimes(com, oj
     else:
         assert same[0] == "value", (args, same, lite)
         assert_grid_equal(lite, same[1])
+
+
+def test_spilled_headers_in_words_and_as_column_names_read_alike(com, ojs):
+    """A structure spilled in words (this version) or with column names (copies made before it)
+    is read the same by CE_STRUCTURE_COMPARE; the grid takes a lever in words or by its name."""
+    words = com.call(M, "ce_structure_counts", col([10.0, 20.0, 20.0, 10.0]), col([3000.0, 2000.0, 1000.0, 300.0]))
+    rows = grid(words)
+    assert rows[0][:3] == ["Type", "Customers", "Customer share"]
+    old = [[cells.header_key(h) for h in rows[0]]] + rows[1:]
+    assert old[0][:3] == ["type", "customers", "customer_share"]
+    same = Cells([[10.0, 3000.0], [20.0, 2000.0], [20.0, 1000.0], [10.0, 300.0]])
+    for got in (grid(com.call(M, "ce_structure_compare", Cells(rows), same)),
+                grid(com.call(M, "ce_structure_compare", Cells(old), same))):
+        assert got[0][0] == "Type" and all(v in (0.0, "") for row in got[1:] for v in row[1:])
+    for spelled in (("Retention change", "Discount rate"), ("retention_change", "rate")):
+        for got in both(com, ojs, "ce_whatif_grid", small_cells(), settings_cells(), spelled[0], 0.0, spelled[1],
+                        Cells([[0.0, 0.1]])):
+            assert_grid_equal(got, GRID_BY_HAND)

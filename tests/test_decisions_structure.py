@@ -85,13 +85,13 @@ def test_a_structure_table_reads_back():
 
 def test_structure_from_counts_with_a_mix():
     mix = [[0.5, 0.2, 0.1, 0.1, 0.1, 0.0], [1, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0]]
-    s = ce.structure_from_counts([10, 10, 0, 0], [100.0, 50.0, 0, 0], mix=mix)
+    s = ce.structure_from_counts([10, 10, 0, 0], [100.0, 50.0, 0, 0], value_mix=mix)
     # equity 1000 + 500; PV 500 + 500 of 1500
     assert s.loc["Total", "pv_share"] == pytest.approx(1000 / 1500)
     assert s.loc["Total", "ppv_share"] == pytest.approx(200 / 1500)
     with pytest.raises(CustomerEquityError, match="add up to 1") as err:
         ce.structure_from_counts([10, 10, 0, 0], [100.0, 50.0, 0, 0],
-                                 mix=[[0.5, 0, 0, 0, 0, 0]] + mix[1:])
+                                 value_mix=[[0.5, 0, 0, 0, 0, 0]] + mix[1:])
     assert err.value.row == 1
 
 
@@ -193,9 +193,11 @@ def test_value_effect_by_kind_by_hand():
     row = c.set_index("type").loc["Lighthouse"]
     assert (row["equity_change"], row["value_effect"]) == (30.0, 30.0)
     assert (row["value_effect_pv"], row["value_effect_kv"], row["value_effect_ppv"]) == (50.0, -20.0, 0.0)
-    # a competitor estimate has no composition: no split by kind
+    # a competitor estimate has no composition: no split by kind for its lighthouse customers
+    # (nor in total); the types without customers on either side have none to split
     guess = ce.structure_from_counts([1, 0, 0, 0], [200.0, 0, 0, 0])
-    assert ce.compare_structures([ce.measure(last, FLAT_TYPE), guess])["value_effect_pv"].isna().all()
+    kinds = ce.compare_structures([ce.measure(last, FLAT_TYPE), guess])["value_effect_pv"]
+    assert kinds.iloc[[0, 4]].isna().all() and kinds.iloc[1:4].tolist() == [0.0, 0.0, 0.0]
 
 
 def test_compare_with_a_competitor_estimate_and_three_structures():

@@ -30,25 +30,30 @@ def four_customers():
 
 
 def hand_changed_table():
-    """Lighthouse r = 1 - 1/4 = 0.75 -> 0.80: lifetimes x 0.25/0.20 = 1.25 (A 2.5, B 7.5).
-    Rational r = 1 - 1/2 = 0.5 -> 0.4: lifetimes x 0.5/0.6 (C 5/6, D 2.5).
+    """Lighthouse r = 4/5 = 0.8 (mean lifetime 4, end of period) -> 0.85: expected lifetime
+    0.85/0.15 = 17/3, lifetimes x (17/3)/4 = 17/12 (A 2 -> 17/6 = 2.833, B 6 -> 8.5).
+    Rational r = 2/3 (mean 2) -> 2/3 - 0.1 = 17/30: expected lifetime (17/30)/(13/30) = 17/13,
+    lifetimes x (17/13)/2 = 17/26 (C 1 -> 0.654, D 3 -> 51/26 = 1.962).
     A partial last period counts its values at the fraction (capacity, reach and CV scaled);
-    added periods repeat the last period's values; B's CV block ends at period 3."""
-    c = 5 / 6
+    added periods take the block's own values where it has any (A's cv_3 = 99, which the
+    baseline leaves out after A's 2 periods) and repeat the last period otherwise; B's CV
+    block ends at period 3, and B (6 periods) has nothing after it."""
+    a, b, c, d = 5 / 6, 0.5, 17 / 26, 25 / 26
     rows = {
-        "A": {"periods": 3, "capacity": [1000, 1000, 500], "reach": [10, 10, 5], "cv": [10, 20, 10]},
-        "B": {"periods": 8, "capacity": [2000] * 7 + [1000], "reach": [0] * 8, "cv": [5, 5, 5, 0, 0, 0, 0, 0]},
+        "A": {"periods": 3, "capacity": [1000, 1000, 1000 * a], "reach": [10, 10, 10 * a],
+              "cv": [10, 20, 99 * a]},
+        "B": {"periods": 9, "capacity": [2000] * 8 + [2000 * b], "reach": [0] * 9, "cv": [5, 5, 5] + [0] * 6},
         "C": {"periods": 1, "capacity": [500 * c], "reach": [4 * c], "cv": [30 * c]},
-        "D": {"periods": 3, "capacity": [400, 400, 200], "reach": [0, 0, 0], "cv": [1, 2, 1.5]},
+        "D": {"periods": 2, "capacity": [400, 400 * d], "reach": [0, 0], "cv": [1, 2 * d]},
     }
     base = four_customers()
     out = base[["customer_id", "type"]].copy()
     out["periods"] = [rows[k]["periods"] for k in "ABCD"]
     for name in ("capacity", "reach", "cv"):
-        for t in range(1, 9):
+        for t in range(1, 10):
             out[f"{name}_{t}"] = [rows[k][name][t - 1] if t <= len(rows[k][name]) else 0.0 for k in "ABCD"]
     for name in ("share", "margin", "influence", "avg_value"):
-        for t in range(1, 9):
+        for t in range(1, 10):
             out[f"{name}_{t}"] = base[name]
     return out
 
@@ -61,32 +66,38 @@ def test_retention_change_equals_measuring_the_changed_table():
         assert w.equity == pytest.approx(again.equity, rel=1e-12)
         assert w.after.customers["ltv"].to_numpy() == pytest.approx(again.customers["ltv"].to_numpy())
     # and by hand at rate 0, per customer:
-    # A: PV 100 x 2.5 = 250, PPV 50 x 2.5 = 125, CV 10 + 20 + 10 = 40  -> 415
-    # B: PV 100 x 7.5 = 750, CV 15                                      -> 765
-    # C: rational, PV 100 x 5/6, PPV 20 x 5/6, CV 30 x 5/6              -> 125
-    # D: PV 100 x 2.5 = 250, CV 1 + 2 + 1.5 = 4.5                       -> 254.5
+    # A: PV 100 x 17/6 = 283.333, PPV 50 x 17/6 = 141.667, CV 10 + 20 + 99 x 5/6 = 112.5 -> 537.5
+    # B: PV 100 x 8.5 = 850, CV 15                                                     -> 865
+    # C: rational, (PV 100 + PPV 20 + CV 30) x 17/26                                   -> 98.077
+    # D: PV 100 x 51/26 = 196.154, CV 1 + 2 x 25/26 = 2.923                            -> 199.077
     w = ce.what_if(four_customers(), FLAT, retention_change=change)
-    assert w.after.customers["ltv"].tolist() == pytest.approx([415.0, 765.0, 125.0, 254.5])
+    hand = [100 * 17 / 6 + 50 * 17 / 6 + 10 + 20 + 99 * 5 / 6, 850 + 15, 150 * 17 / 26,
+            100 * 51 / 26 + 1 + 2 * 25 / 26]
+    assert w.after.customers["ltv"].tolist() == pytest.approx(hand, rel=1e-12)
     # before: A 200 + 100 + 30 = 330, B 600 + 15 = 615, C 150, D 300 + 6 = 306
     assert w.before.customers["ltv"].tolist() == pytest.approx([330.0, 615.0, 150.0, 306.0])
-    assert w.difference == pytest.approx(415 + 765 + 125 + 254.5 - (330 + 615 + 150 + 306))
+    assert w.difference == pytest.approx(sum(hand) - (330 + 615 + 150 + 306))
     t = w.table
-    assert t.loc["Lighthouse", "difference"] == pytest.approx(415 + 765 - 330 - 615)
+    assert t.loc["Lighthouse", "difference"] == pytest.approx(hand[0] + hand[1] - 330 - 615)
     assert t.loc["Total", "equity_after"] == pytest.approx(w.equity)
 
 
-def test_retention_stretches_each_type_to_its_new_mean_lifetime():
+def test_retention_stretches_each_type_to_its_new_expected_lifetime():
     # one unit of value per period, no discounting: a type's equity is the sum of its lifetimes
     df = ce.load_sample()[["customer_id", "stage", "periods"]].assign(pv=1.0)
-    config = MeasureConfig(rate=0.0, classify_by="stage")
-    base = ce.measure(df, config)
-    codes = base.customers["type"].cat.codes.to_numpy()
-    n = np.bincount(codes, minlength=4)
-    r = 1 - 1 / (np.bincount(codes, weights=df["periods"], minlength=4) / n)
-    assert ce.implied_retention(df["periods"], base.customers["type"]) == pytest.approx(r)
-    delta = np.array([0.02, -0.03, 0.01, 0.05])
-    w = ce.what_if(df, config, retention_change=delta, base=base)
-    assert w.after.by_type["equity"].iloc[:4].to_numpy() == pytest.approx(n / (1 - r - delta), rel=1e-9)
+    for timing in ("end", "begin"):
+        config = MeasureConfig(rate=0.0, classify_by="stage", timing=timing)
+        base = ce.measure(df, config)
+        codes = base.customers["type"].cat.codes.to_numpy()
+        n = np.bincount(codes, minlength=4)
+        mean = np.bincount(codes, weights=df["periods"], minlength=4) / n
+        # end: E[T] = r/(1-r), so r = mean/(1+mean); begin: E[T] = 1/(1-r), r = 1 - 1/mean
+        r = mean / (1 + mean) if timing == "end" else 1 - 1 / mean
+        assert ce.implied_retention(df["periods"], base.customers["type"], timing) == pytest.approx(r)
+        delta = np.array([0.02, -0.03, 0.01, 0.05])
+        w = ce.what_if(df, config, retention_change=delta, base=base)
+        lifetime = (r + delta) / (1 - r - delta) if timing == "end" else 1 / (1 - r - delta)
+        assert w.after.by_type["equity"].iloc[:4].to_numpy() == pytest.approx(n * lifetime, rel=1e-9)
 
 
 def test_no_change_is_the_baseline():
@@ -205,15 +216,21 @@ def test_bad_grid_levers_are_named():
         assert err.value.argument == argument
 
 
-def test_income_of_periods_left_without_carriers_is_not_earned():
+def test_income_per_carrier_follows_a_shorter_retention():
     df = pd.DataFrame({"type": ["Lighthouse", "Rational"], "periods": [3, 5], "pv": 0.0})
     config = MeasureConfig(rate=0.0, classify_by="type", transaction_income=[100.0, 100.0, 100.0])
-    # lighthouse r = 1 - 1/3 -> 1/2: its lifetime x (1/3)/(1/2) = 2 periods; nobody carries period 3
-    w = ce.what_if(df, config, retention_change={"Lighthouse": 0.5 - 2 / 3})
+    # lighthouse r = 3/4 (mean 3, end of period) -> 2/3: expected lifetime 2, lifetimes x 2/3 = 2
+    # periods; its income per carrier (100 a period, the one carrier) goes with it
+    w = ce.what_if(df, config, retention_change={"Lighthouse": 2 / 3 - 3 / 4})
     assert w.changed["periods"].tolist() == [2, 5]
-    assert w.dropped_income == 100.0
-    assert w.after.customers["tv"].tolist() == [200.0, 0.0]
+    assert w.dropped_income == 0.0
+    assert w.after.customers["tv"].tolist() == pytest.approx([200.0, 0.0])
     assert w.difference == pytest.approx(-100.0)
+    # income given as fixed totals: period 3 has no carrier left, its 100 is not earned
+    w = ce.what_if(df, config, retention_change={"Lighthouse": 2 / 3 - 3 / 4},
+                   transaction_income=[100.0, 100.0, 100.0])
+    assert w.dropped_income == 100.0
+    assert w.after.customers["tv"].tolist() == pytest.approx([200.0, 0.0])
 
 
 lever_values = st.one_of(
@@ -225,49 +242,72 @@ lever_values = st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(st.sampled_from(["retention_change", "rate", "margin_change", "transaction_income",
-                        "base_retention"]), lever_values)
+                        "base_retention", "share_change", "loyalty_change", "type_mix",
+                        "relabel_mix", "new_customers", "acquisition_cost"]), lever_values)
 def test_any_lever_value_gives_a_result_or_a_named_error(lever, value):
     config = MeasureConfig(rate=0.05, classify_by="type", transaction_income=[10.0, 10.0])
     df = four_customers().drop(columns=["cv_1", "cv_2", "cv_3"])
     kwargs = {lever: value}
     if lever == "base_retention":
         kwargs["retention_change"] = 0.01
+    if lever == "acquisition_cost":
+        kwargs["new_customers"] = {"Lighthouse": 3}
     try:
         w = ce.what_if(df, config, **kwargs)
     except CustomerEquityError as err:
-        assert err.argument in (lever, "retention_change", "rate", "transaction_income")
+        # named by the lever given (a base retention is named by the change it starts)
+        assert err.argument in (lever, "retention_change", "rate", "transaction_income"), err
     else:
         assert np.isfinite(w.equity)
 
 
 def test_moves_to_a_target_mix_by_hand():
-    # 1,000 customers 100/300/350/250 to 12/30/36/22 %: targets 120/300/360/220
-    # boundary L|F: cumulative surplus -20 -> 20 followers move up; F|R: -20 -> 20 rationals up;
-    # R|P: -30 -> 30 profit-seeking customers up
+    # 1,000 customers 100/300/350/250 to 12/30/36/22 %: targets 120/300/360/220; lighthouse is
+    # 20 short, rational 10 short, profit-seeking 30 over: 30 customers must move, and do
     assert ce.moves_to_mix([100, 300, 350, 250], [0.12, 0.30, 0.36, 0.22]) == {
-        ("Follower", "Lighthouse"): 20, ("Rational", "Follower"): 20, ("Profit-seeking", "Rational"): 30}
+        ("Profit-seeking", "Lighthouse"): 20, ("Profit-seeking", "Rational"): 10}
     # largest remainder: 3 customers at 1/3 each: targets 1, 1, 1 and 0
     assert ce.moves_to_mix([3, 0, 0, 0], [1 / 3, 1 / 3, 1 / 3, 0]) == {
         ("Lighthouse", "Follower"): 1, ("Lighthouse", "Rational"): 1}
-    for mix in ([0.5, 0.5, 0.5, 0.0], [0.2, 0.3, 0.5]):
+    # surpluses meet shortfalls in type order: lighthouse and rational over, follower and
+    # profit-seeking short -> L to F, R to P (not L to P and R to F, which cross)
+    assert ce.moves_to_mix([20, 0, 20, 0], [0.25] * 4) == {
+        ("Lighthouse", "Follower"): 10, ("Rational", "Profit-seeking"): 10}
+    for mix in ([0.5, 0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0.25, 0.25, None, 0.5]):
         with pytest.raises(CustomerEquityError) as err:
             ce.moves_to_mix([1, 1, 1, 1], mix)
         assert err.value.argument == "mix"
 
 
-def test_mix_lever_reaches_the_target_mix():
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 60), min_size=4, max_size=4).filter(lambda x: sum(x) > 0),
+       st.lists(st.integers(0, 20), min_size=4, max_size=4).filter(lambda x: sum(x) > 0))
+def test_moves_to_mix_moves_the_fewest_customers(counts, weights):
+    mix = np.array(weights) / sum(weights)
+    moves = ce.moves_to_mix(counts, mix)
+    after = np.array(counts, dtype=np.int64)
+    for (src, dst), n in moves.items():
+        after[ce.TYPES.index(src)] -= n
+        after[ce.TYPES.index(dst)] += n
+    assert after.min() >= 0 and after.sum() == sum(counts)
+    # the target is reached, and no customer moves that the change of counts does not need
+    assert np.abs(after - mix * sum(counts)).max() < 1
+    assert sum(moves.values()) == np.maximum(np.array(counts) - after, 0).sum()
+
+
+def test_relabel_mix_reaches_the_target_mix():
     df, config = ce.load_sample(), ce.sample_config()
     base = ce.measure(df, config)
     mix = [0.12, 0.30, 0.36, 0.22]
-    w = ce.what_if(df, config, mix=mix, base=base)
+    w = ce.what_if(df, config, relabel_mix=mix, base=base)
     assert w.after.counts.tolist() == [120, 300, 360, 220]
     same = ce.what_if(df, config, moves=ce.moves_to_mix(base.counts, mix), base=base)
     assert same.equity == w.equity
 
 
-def test_a_mix_shift_through_an_empty_type():
+def test_a_relabelling_through_an_empty_type():
     df = pd.DataFrame({"type": ["Lighthouse"] * 3, "periods": 1, "pv": [30.0, 20.0, 10.0]})
-    w = ce.what_if(df, FLAT, mix=[1 / 3, 1 / 3, 1 / 3, 0])
+    w = ce.what_if(df, FLAT, relabel_mix=[1 / 3, 1 / 3, 1 / 3, 0])
     # the best stays lighthouse, the next becomes a follower, the worst goes two bands down
     assert w.after.customers["type"].astype(str).tolist() == ["Lighthouse", "Follower", "Rational"]
 
@@ -275,7 +315,7 @@ def test_a_mix_shift_through_an_empty_type():
 def test_a_filtered_table_keeps_its_index_and_its_answer():
     df, config = ce.load_sample(), ce.sample_config()
     part = df.iloc[::3]
-    levers = {"retention_change": 0.02, "mix": [0.1, 0.3, 0.35, 0.25]}
+    levers = {"retention_change": 0.02, "relabel_mix": [0.1, 0.3, 0.35, 0.25]}
     w = ce.what_if(part, config, **levers)
     assert list(w.after.customers.index) == list(part.index)
     assert w.equity == pytest.approx(ce.what_if(part.reset_index(drop=True), config, **levers).equity,

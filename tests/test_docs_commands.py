@@ -120,3 +120,61 @@ def test_documented_command_runs(where, text, folder, monkeypatch, capsys):
         assert code == 1 and "Microsoft Excel was not found" in err, f"{where}: {text}\n{err}"
     else:
         assert code == 0, f"{where}: {text}\n{err}"
+
+
+# --------------------------------------------------------------------------- what the pages show
+
+def _output_blocks():
+    """(page:line, commands, shown lines) for each code block of commands followed by a plain
+    block of what they print. The commands run in order; the README's run command
+    (``pip install . && customer-equity measure``) counts as ``customer-equity measure``."""
+    found = []
+    for page in PAGES:
+        blocks = code_blocks(page)
+        for (lang, _, lines), (next_lang, next_start, shown) in zip(blocks, blocks[1:]):
+            commands = [part.strip() for line in lines for part in line.split("&&")
+                        if part.strip().startswith("customer-equity ")]
+            if not commands or lang not in ("", "bash", "sh") or next_lang != "":
+                continue
+            if any(x.strip().startswith(("customer-equity", "=")) for x in shown):
+                continue  # formulas or more commands, not printed output
+            if any(marker in c for c in commands for marker in SKIPPED):
+                continue
+            found.append((f"{page.relative_to(REPO)}:{next_start}", commands, shown))
+        for lang, start, shown in blocks:  # "the first command prints": the sample's measurement
+            if lang == "" and shown and shown[0].startswith("Customer equity: ") \
+                    and not any(w.endswith(f":{start}") for w, _, _ in found):
+                found.append((f"{page.relative_to(REPO)}:{start}", ["customer-equity measure"], shown))
+    return found
+
+
+OUTPUTS = _output_blocks()
+#: Lines of a shown output that differ from run to run (timings) or stand for more.
+_VARYING = re.compile(r"^\.\.\.$|\d+(\.\d+)? s\b|customers/s")
+
+
+def _norm(line):
+    return " ".join(line.split())
+
+
+def test_the_pages_show_outputs():
+    assert len(OUTPUTS) >= 7  # README (measure, forecast), decisions.md (compare, what-if, ...)
+
+
+@pytest.mark.parametrize("where, commands, shown", OUTPUTS, ids=[w for w, _, _ in OUTPUTS])
+def test_documented_output_is_what_the_command_prints(where, commands, shown, folder, monkeypatch,
+                                                      capsys):
+    """Every line a page shows under a command (but '...' and timings) is a line the command
+    prints today, in the same order: the pages quote the product, not an older version."""
+    monkeypatch.chdir(folder)
+    printed = []
+    for text in commands:
+        assert main(shlex.split(text, comments=True)[1:]) == 0, f"{where}: {text}"
+        printed += [_norm(x) for x in capsys.readouterr().out.splitlines()]
+    at = 0
+    for line in shown:
+        if not line.strip() or _VARYING.search(line) or line.startswith("$ "):
+            continue
+        want = _norm(line)
+        assert want in printed[at:], f"{where}: the page shows {line.strip()!r}, not printed now"
+        at = printed.index(want, at) + 1

@@ -444,7 +444,7 @@ def valid_composition(draw):
                for t in TYPES]
         body.append([k] + row + [sum(row)])
     totals = [sum(r[j] for r in body) for j in range(1, 6)]
-    want = [["kind", *TYPES, "Total"]] + body + [["Total"] + totals]
+    want = [["Value kind", *TYPES, "Total"]] + body + [["Total"] + totals]
     return [col(types), rate, parg] + [a for a, _ in comps] + [iv_arg, timing], want
 
 
@@ -633,8 +633,9 @@ def test_every_function_is_fuzzed():
                if n.startswith("ce_") and f.__module__ == excel.__name__}
     from test_decisions_excel import CATALOGUE as DECISIONS  # fuzzed in test_decisions_excel.py
     from test_forecast_excel import CATALOGUE as FORECASTING  # fuzzed in test_forecast_excel.py
+    from test_forecast_models_excel import CATALOGUE as MODELS  # in test_forecast_models_excel.py
 
-    assert exposed - set(SPECS) - set(FORECASTING) - set(DECISIONS) == {"ce_version"}
+    assert exposed - set(SPECS) - set(FORECASTING) - set(DECISIONS) - set(MODELS) == {"ce_version"}
     for func, names in ARG_NAMES.items():
         assert list(inspect.signature(getattr(excel, func)).parameters) == names
 

@@ -176,15 +176,19 @@ def test_influence_beyond_100_percent_is_refused_in_measure():
         ce.measure(df, MeasureConfig(classify_by="type"))
 
 
-def test_without_a_key_customer_column_only_customers_with_recorded_links_are_at_risk():
-    df = pd.DataFrame({"type": ["Lighthouse"] * 4, "periods": [1] * 4, "pv": 1.0,
+def test_without_a_key_customer_column_every_customer_is_held_to_the_link_rule():
+    df = pd.DataFrame({"type": ["Lighthouse"] * 4, "periods": [1] * 4, "pv": [1.0, 1.0, 5000.0, 1.0],
                        "decision_makers": [3, 1, None, 3], "executive_link": [True, None, None, True],
                        "expert_link": [True, None, None, False]})
     m = ce.measure(df, MeasureConfig(classify_by="type"))
-    # row 3 recorded no link at all: not a key customer; row 2 has one weak link: at risk
+    # row 3, worth 5,000, has no link recorded at all: it is the customer the rule warns about,
+    # not one it skips; row 2 has one weak link; row 4 two solid ones
     assert m.customers["links"].tolist() == [3, 0, 0, 2]
-    assert m.customers["at_risk"].tolist() == [False, True, False, True]
-    assert "2 key customers have fewer than 3 solid relationship links" in m.summary()
+    assert m.customers["at_risk"].tolist() == [False, True, True, True]
+    assert "3 key customers have fewer than 3 solid relationship links" in m.summary()
+    # marked key customers: the rule asks the links of them alone
+    marked = ce.measure(df.assign(key_customer=[True, True, False, False]), MeasureConfig(classify_by="type"))
+    assert marked.customers["at_risk"].tolist() == [False, True, False, False]
 
 
 def test_fractional_decision_makers_are_refused_in_measure():

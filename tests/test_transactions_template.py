@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 from pathlib import Path
 
@@ -31,7 +30,6 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 import templates_engine as E
 import templates_files as F
-import templates_lo as LO
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "workbooks" / T.FILENAME
@@ -90,13 +88,11 @@ def results(cells, names, path):
 
     out = {"summary": rows("ce_summary"), "bgnbd": rows("ce_bgnbd"), "gamma_gamma": rows("ce_gamma_gamma"),
            "customer": column("ce_customer"), "type": column("ce_forecast_type"), "grid": rows("ce_grid")}
-    for key in ("p_alive", "expected", "holdout_pred", "spend", "clv"):
-        out[key] = column(f"ce_{key}")
+    for name, key in T.FORECAST_NAMES.items():
+        if key in ("p_alive", "expected", "holdout_pred", "spend", "clv"):
+            out[key] = column(name)
     wb = openpyxl.load_workbook(path)
-    ws = wb[T.S_EQUITY]
-    anchor = next(c for row in ws.iter_rows() for c in row
-                  if isinstance(c.value, ArrayFormula) and "CE_EQUITY_TABLE" in c.value.text)
-    out["equity_table"] = spill_values(cells, wb, T.S_EQUITY, anchor.row, anchor.column)
+    out["equity_table"] = [[cells.get(k) for k in row] for row in F.name_cells(wb, "ce_equity_by_type")]
     return out
 
 
@@ -195,8 +191,11 @@ def test_each_fit_runs_once_per_recalculation(engine):
     assert calls.count("CE_LOG_SUMMARY") == 1
     # three distinct quantities: over the horizon, over the holdout, over the row of horizons
     assert calls.count("CE_EXPECTED_PURCHASES") == 3
-    for name in ("CE_P_ALIVE", "CE_EXPECTED_SPEND", "CE_FORECAST_LTV", "CE_EQUITY_TABLE"):
+    for name in ("CE_P_ALIVE", "CE_EXPECTED_SPEND", "CE_FORECAST_LTV"):
         assert calls.count(name) == 1, name
+    # Excel makes the same calls: no name is a CE_ formula, each distinct call is made once
+    total, _ = F.ce_evaluations(BOOK)
+    assert total == len(calls) == 9 and F.repeated_ce_calls(BOOK) == {}
     # and the predictions read the fits by name, never call them
     formulas = F.formula_cells(BOOK).values()
     assert sum("CE_BGNBD_FIT(" in f for f in set(formulas)) == 1
@@ -226,84 +225,31 @@ def test_a_setting_changed_moves_the_results(core):
 # --- 2. LibreOffice: the native checks with the CE_ cells held as values ------------------------------
 
 
-def held_values_copy(src, dst):
-    """A copy where every CE_ formula is replaced by its cached value, and every name on a spill range
-    (``ANCHORARRAY``, ``DROP(CHOOSECOLS(...))``) by the cached range it covers, as a workbook
-    computed by Excel with the add-in looks to an engine that has no CE_ functions."""
-    wb = openpyxl.load_workbook(src)
-    extent = {}
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if isinstance(c.value, ArrayFormula):
-                    extent[(ws.title, c.coordinate)] = c.value.ref
-
-    def quoted(sheet):
-        return f"'{sheet}'" if " " in sheet else sheet
-
-    def static(sheet, coord):
-        c1, r1, c2, r2 = range_boundaries(extent[(sheet, coord)])
-        return sheet, c1, r1, c2, r2
-
-    def ref(sheet, c1, r1, c2, r2):
-        return f"{quoted(sheet)}!${get_column_letter(c1)}${r1}:${get_column_letter(c2)}${r2}"
-
-    anchor = re.compile(r"_xlfn\.ANCHORARRAY\('?([^'!]+)'?!\$([A-Z]+)\$(\d+)\)")
-    names = {}
-    for name, dn in wb.defined_names.items():
-        m = anchor.search(dn.attr_text or "")
-        if m:
-            names[name] = static(m.group(1), f"{m.group(2)}{m.group(3)}")
-    replaced = {}
-    for name, (sheet, c1, r1, c2, r2) in names.items():
-        replaced[name] = ref(sheet, c1, r1, c2, r2)
-    drop = re.compile(r"_xlfn\.DROP\(_xlfn\.CHOOSECOLS\((\w+),(\d+)\),1\)")
-    for name, dn in wb.defined_names.items():
-        m = drop.fullmatch(dn.attr_text or "")
-        if m:
-            sheet, c1, r1, c2, r2 = names[m.group(1)]
-            col = c1 + int(m.group(2)) - 1
-            replaced[name] = ref(sheet, col, r1 + 1, col, r2)
-    text = F.part_text(src, "xl/workbook.xml")
-    for name, new in replaced.items():
-        text, n = re.subn(rf'(<definedName name="{name}">)[^<]*(</definedName>)',
-                          lambda m, new=new: m.group(1) + new.replace("'", "&apos;") + m.group(2), text)
-        assert n == 1, name
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == "xl/workbook.xml":
-                data = text.encode("utf-8")
-            elif info.filename.startswith("xl/worksheets/sheet"):
-                xml = data.decode("utf-8")
-                xml = re.sub(r"<f[^>]*>[^<]*CE_[^<]*</f>", "", xml)
-                data = xml.encode("utf-8")
-            zout.writestr(info, data)
-    return dst
-
-
-@pytest.mark.skipif(LO.soffice() is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_recalculates_the_native_checks_with_the_ce_cells_held(tmp_path):
+def test_libreoffice_computes_every_native_cell_from_the_held_ce_results(libreoffice, tmp_path):
+    """LibreOffice 7.4 over UNO, the CE_ cells held at the values the file caches (it has no
+    add-in): a full recalculation leaves no error cell (no DROP, CHOOSECOLS, XLOOKUP or FILTER,
+    names on spill ranges read as the ranges saved), the native checks equal the CE_ results,
+    every OK says OK, and every native cell equals the value Excel saved."""
     built = T.build(tmp_path / "built.xlsx")
     assert len(built.checks) >= 8  # P(alive), E[M], five E[Y] rows, the equity total
-    held = held_values_copy(BOOK, tmp_path / "held.xlsx")
-    assert "CE_" not in "".join(F.formula_cells(held).values())
-    recalculated = openpyxl.load_workbook(LO.recalculated(held, tmp_path / "lo"), data_only=True)
     cached = openpyxl.load_workbook(BOOK, data_only=True)
-    compared = 0
-    for check_sheet, check_range, ce_sheet, ce_range in built.checks:
-        got = [c.value for row in _rows(recalculated[check_sheet], check_range) for c in row]
-        exp = [c.value for row in _rows(cached[ce_sheet], ce_range) for c in row]
-        assert len(got) == len(exp)
-        for g, e in zip(got, exp):
-            assert isinstance(g, (int, float)), f"{check_sheet}!{check_range}: {g!r}"
-            assert g == pytest.approx(e, rel=1e-9, abs=1e-9), f"{check_sheet}!{check_range}"
-            compared += 1
-    assert compared > 2 * 2357
-    # LibreOffice computed them itself: its OK cells are the comparisons, and they all say OK
-    statuses = [c.value for ws in recalculated.worksheets for row in ws.iter_rows() for c in row
-                if c.value in ("OK", "CHECK")]
-    assert statuses and set(statuses) == {"OK"}
+    with libreoffice.opened(BOOK) as book:
+        book.recalculate()
+        for sheet in book.doc.Sheets.ElementNames:
+            assert book.errors(sheet) == [], sheet
+        compared = 0
+        for check_sheet, check_range, ce_sheet, ce_range in built.checks:
+            got = [v for row in book.sheet(check_sheet).getCellRangeByName(check_range.replace("$", ""))
+                   .getDataArray() for v in row]
+            exp = [c.value for row in _rows(cached[ce_sheet], ce_range) for c in row]
+            assert len(got) == len(exp)
+            for g, e in zip(got, exp):
+                assert isinstance(g, float), f"{check_sheet}!{check_range}: {g!r}"
+                assert g == pytest.approx(e, rel=1e-9, abs=1e-9), f"{check_sheet}!{check_range}"
+                compared += 1
+        assert compared > 2 * 2357
+        assert F.ok_statuses(book, BOOK) == {"OK"}
+        assert F.native_cells_differing(book, BOOK) == []
 
 
 def _rows(ws, ref):

@@ -105,15 +105,17 @@ def levers(path, typed=None):
     return {"retention_change": per_type("ce_in_wi_retention_change"), "rate": one("ce_in_wi_rate"),
             "margin_change": per_type("ce_in_wi_margin_change"),
             "transaction_income": None if income_change is None else [x * (1 + income_change) for x in income],
-            "moves": moves or None, "mix": per_type("ce_in_wi_mix")}
+            "moves": moves or None, "type_mix": per_type("ce_in_wi_mix")}
 
 
 def grid_levers(path, typed=None):
     def get(name):
         return named(path, name, typed)
 
-    return (get("ce_in_wi_grid_row_lever")[0], get("ce_in_wi_grid_rows"), get("ce_in_wi_grid_col_lever")[0],
-            get("ce_in_wi_grid_cols"), get("ce_in_wi_grid_show")[0])
+    # the levers are typed in words ("Discount rate") or by their names ("rate")
+    return (cells.lever_key(get("ce_in_wi_grid_row_lever")[0]), get("ce_in_wi_grid_rows"),
+            cells.lever_key(get("ce_in_wi_grid_col_lever")[0]), get("ce_in_wi_grid_cols"),
+            get("ce_in_wi_grid_show")[0])
 
 
 def anchor(path, prefix):
@@ -159,7 +161,7 @@ def core_cells(table, config, lv, grid):
     alone = {"Today": base.equity}
     for label, keys in (("Retention", ["retention_change"]), ("Unit margin", ["margin_change"]),
                         ("Discount rate", ["rate"]), ("Transaction income", ["transaction_income"]),
-                        ("Type mix", ["moves", "mix"])):
+                        ("Type mix", ["moves", "type_mix"])):
         alone[label] = what_if(table, config, base=base, **{k: lv[k] for k in keys}).equity
     alone["All together"] = scenario.equity
     row_lever, rows, col_lever, cols, show = grid
@@ -206,7 +208,7 @@ def test_engine_and_cached_numbers_equal_what_if_and_what_if_grid(engine):
     lv, grid = levers(BOOK), grid_levers(BOOK)
     # the default scenario pulls every lever
     assert lv["retention_change"] and lv["rate"] and lv["margin_change"] and lv["transaction_income"] \
-        and lv["mix"] and lv["moves"] is None
+        and lv["type_mix"] and lv["moves"] is None
     scenario, alone, grid_table = core_cells(table, config, lv, grid)
     cached = F.cached_values(BOOK)
     for values in (cells, cached):
@@ -253,14 +255,14 @@ def test_other_levers_typed_in_move_the_cells_with_the_core(tmp_path):
     cells, _ = E.compute(typed_copy, log=log)
     assert log.errors() == []
     lv, grid = levers(typed_copy), grid_levers(typed_copy)
-    assert lv["mix"] is None and lv["rate"] is None
+    assert lv["type_mix"] is None and lv["rate"] is None
     assert lv["moves"] == {("Rational", "Follower"): 50.0, ("Follower", "Lighthouse"): 10.0}
     scenario, alone, grid_table = core_cells(customer_table(typed_copy), settings(typed_copy), lv, grid)
     got = spill(typed_copy, cells, anchor(typed_copy, SCENARIO))
     same_table(got, scenario)
     assert [r[2] for r in got[1:5]] == [120.0, 330.0, 299.0, 251.0]  # 10 up to Lighthouse, 50 up to Follower
     same_table(spill(typed_copy, cells, anchor(typed_copy, GRID)), grid_table)
-    assert grid_table[0][0] == "margin_change \\ transaction_income"
+    assert grid_table[0][0] == "Unit margin change \\ Transaction income"
     got = lever_table(typed_copy, cells)
     assert np.allclose(list(got.values()), list(alone.values()), rtol=1e-12)
     assert got["Discount rate"] == pytest.approx(got["Today"], rel=1e-12)  # blank rate: no change
@@ -274,10 +276,12 @@ def test_other_levers_typed_in_move_the_cells_with_the_core(tmp_path):
 def test_each_ce_quantity_is_evaluated_once_per_recalculation():
     total, per_cell = F.ce_evaluations(BOOK)
     assert total == 7, per_cell  # the scenario, five levers alone, the grid
+    assert F.repeated_ce_calls(BOOK) == {}
     wb = openpyxl.load_workbook(BOOK)
     sheet, row, col = anchor(BOOK, SCENARIO)
-    assert wb.defined_names["ce_wi_result"].attr_text == \
-        f"_xlfn.ANCHORARRAY('{sheet}'!${get_column_letter(col)}${row})"
+    spill = f"_xlfn.ANCHORARRAY('{sheet}'!${get_column_letter(col)}${row})"
+    saved = f"'{sheet}'!${get_column_letter(col)}${row}:${get_column_letter(col + 5)}${row + 5}"
+    assert wb.defined_names["ce_wi_result"].attr_text == f"IF(ISERROR(ROWS({spill})),{saved},{spill})"
     formulas = F.formula_cells(BOOK)
     readers = [f for f in formulas.values() if "ce_wi_result" in f]
     assert len(readers) >= 20 and not any("CE_" in f for f in readers)
@@ -356,7 +360,7 @@ def test_blank_cells_reach_the_functions_as_blank_on_every_runtime(engine):
     assert set(names["CE_WI_CUSTOMERS"][1:, header.index("tv")]) == {""}
     args = [_cells(names[n]) for n in ("CE_WI_CUSTOMERS", "CE_WI_CONFIG", "CE_WI_RETENTION_CHANGE",
                                        "CE_WI_RATE", "CE_WI_MARGIN_CHANGE", "CE_WI_NEW_INCOME",
-                                       "CE_WI_MOVES", "CE_WI_MIX")]
+                                       "CE_WI_MOVES")] + ["", _cells(names["CE_WI_MIX"])]
     expected = spill(BOOK, F.cached_values(BOOK), anchor(BOOK, SCENARIO))
     with OfficeJsRuntime(empty_cell=0) as mac:
         same_table(grid(mac.call("customer_equity.excel.functions", "ce_whatif", *args)), expected)

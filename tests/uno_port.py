@@ -20,7 +20,10 @@ What LibreOffice 7.4 does with our templates (checked here, relied on below):
   xlwings does in Excel;
 - it does not keep the cached results of formulas it cannot compute (the CE_ functions):
   :func:`hold_ce_cells_as_values` puts the file's cached results back as values, so that
-  a recalculation computes every native formula from the numbers Excel would show.
+  a recalculation computes every native formula from the numbers Excel would show;
+- it predates spill ranges: ``_xlfn.ANCHORARRAY`` (Excel's ``A1#``) is an unknown function
+  there. The templates' names on spill ranges fall back to the range the file records
+  (:func:`customer_equity.excel.templates._book.spill_ref`), so nothing is rewritten here.
 """
 
 from __future__ import annotations
@@ -138,7 +141,6 @@ class LibreOffice:
         """A :class:`UnoBook` on ``path`` (CE_ cells held as their cached values), closed after."""
         doc = self.load(path)
         try:
-            resolve_spill_names(doc, path)
             if hold_ce:
                 hold_ce_cells_as_values(doc, path)
             yield UnoBook(doc)
@@ -167,43 +169,6 @@ def save_xlsx(doc, path) -> Path:
     path = Path(path).resolve()
     doc.storeToURL(uno.systemPathToFileUrl(str(path)), (_prop("FilterName", XLSX_FILTER),))
     return path
-
-
-# --- spill references: LibreOffice 7.4 predates them -------------------------------------------
-
-_ANCHOR = re.compile(r"^_xlfn\.anchorarray\(\$?'?((?:[^']|'')*?)'?\.\$?([A-Z]+)\$?(\d+)\)$", re.IGNORECASE)
-
-
-def resolve_spill_names(doc, path) -> int:
-    """Point each name defined as a spill range (``=Sheet!$A$1#``) at that spill range.
-
-    LibreOffice 7.4 reads ``_xlfn.ANCHORARRAY`` as an unknown function (#NAME?); Excel 365
-    (and LibreOffice from 24.8) reads it as the range the anchor's dynamic array fills,
-    which is the array formula's ``ref`` in the file. Returns the number of names rewritten.
-    """
-    from openpyxl.worksheet.formula import ArrayFormula
-
-    wb = None
-    done = 0
-    names = doc.NamedRanges
-    for n in names.ElementNames:
-        named = names.getByName(n)
-        m = _ANCHOR.match(named.Content.strip())
-        if not m:
-            continue
-        if wb is None:
-            wb = _workbooks(path)[0]
-        sheet, col, row = m.group(1).replace("''", "'"), m.group(2), m.group(3)
-        anchor = wb[sheet][f"{col}{row}"].value
-        ref = anchor.ref if isinstance(anchor, ArrayFormula) else f"{col}{row}"
-        first, _, last = ref.partition(":")
-        last = last or first
-        a = re.match(r"([A-Z]+)(\d+)", first)
-        b = re.match(r"([A-Z]+)(\d+)", last)
-        quoted = "$'" + sheet.replace("'", "''") + "'"
-        named.setContent(f"{quoted}.${a.group(1)}${a.group(2)}:${b.group(1)}${b.group(2)}")
-        done += 1
-    return done
 
 
 # --- CE_ cells held as values ------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 from pathlib import Path
 
@@ -292,6 +293,29 @@ def _add_templates(commands) -> None:
     p.set_defaults(handler=_templates)
 
 
+# --------------------------------------------------------------------------- freeze
+
+def _freeze(args) -> int:
+    from .excel.freeze import freeze_file
+
+    print(freeze_file(args.book, args.out).message)
+    return 0
+
+
+def _add_freeze(commands) -> None:
+    p = commands.add_parser(
+        "freeze", help="a copy of a workbook with its CE_ formulas replaced by their values",
+        description="Write a copy of BOOK for people without the Customer Equity add-in: every formula "
+                    "that calls a CE_ function is replaced by the value it shows, ordinary formulas are "
+                    "kept, and a first sheet says what was frozen and when. The copy shows the same "
+                    "numbers in any Excel and in LibreOffice (the ribbon's Share as values button does "
+                    "the same for the active workbook).")
+    p.add_argument("book", type=Path, metavar="BOOK.xlsx", help="the workbook (.xlsx or .xlsm)")
+    p.add_argument("--out", type=Path, metavar="COPY.xlsx",
+                   help="the copy to write (default: 'BOOK (values).xlsx' beside the workbook)")
+    p.set_defaults(handler=_freeze)
+
+
 # --------------------------------------------------------------------------- addin
 
 def _addin_call(fn, *args, **kwargs):
@@ -420,6 +444,9 @@ def _forecast(args) -> int:
 
     from .files.forecast import SAMPLE_CALIBRATION_END, forecast_file
 
+    if args.plots and args.model == "bg-bb":
+        raise CustomerEquityError("--plots", "not with --model bg-bb yet: the diagnostics draw the "
+                                  "continuous-time models")
     dask, _ = _dask_address(args.dask, args.workers, "")
     log, calibration_end = args.log, args.calibration_end
     if log is None:
@@ -435,12 +462,20 @@ def _forecast(args) -> int:
             calibration_end=calibration_end, observation_end=args.observation_end,
             horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
             config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
-            dask=dask, workers=args.workers, progress=_progress(args.progress))
+            dask=dask, workers=args.workers, progress=_progress(args.progress), model=args.model,
+            compare=args.compare)
+    plots = []
+    if args.plots:
+        from .files.plots import write_plots
+
+        plots = write_plots(result.forecast, args.plots)
     seconds = time.perf_counter() - started
     if args.log is None:
         result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
                          "2005)")
     print(result.report())
+    if plots:
+        print("\nDiagnostics: " + ", ".join(str(p) for p in plots))
     where = f"; results in {args.out}" if args.out else ""
     n = result.forecast.summary.counts["transactions"]
     print(f"\nForecast {len(result.forecast.summary.customers):,} customers from {n:,} "
@@ -453,9 +488,10 @@ def _add_forecast(commands) -> None:
 
     p = commands.add_parser(
         "forecast", help="forecast purchases, spend and equity from a transaction log",
-        description="Summarise a transaction log per customer, fit BG/NBD and Gamma-Gamma, "
-                    "forecast each customer's purchases, spend and lifetime value; with "
-                    "--customers, measure customer equity by type.")
+        description="Summarise a transaction log per customer, fit BG/NBD (or Pareto/NBD, "
+                    "MBG/NBD) and Gamma-Gamma, compare the purchase models, forecast each "
+                    "customer's purchases, spend and lifetime value; with --customers, measure "
+                    "customer equity by type.")
     p.add_argument("log", metavar="LOG", nargs="?",
                    help="transaction log: .csv, .parquet or .xlsx, one row per transaction "
                    "(default: the bundled CDNOW sample, calibrated to 1997-09-30)")
@@ -484,9 +520,54 @@ def _add_forecast(commands) -> None:
     p.add_argument("--config", metavar="FILE", help="measurement configuration (.toml, .json)")
     p.add_argument("--out", metavar="FILE",
                    help="per customer: .csv, .parquet, .xlsx; the summary: .json")
+    p.add_argument("--model", default="bg-nbd", choices=("bg-nbd", "pareto-nbd", "mbg-nbd", "bg-bb"),
+                   help="purchase model of the forecast (default bg-nbd); bg-bb reads the log as "
+                   "discrete opportunities, one per --unit after each customer's first purchase")
+    p.add_argument("--plots", metavar="DIR",
+                   help="write the diagnostics as PNG files into DIR: customers by repeat purchases "
+                   "observed and expected, calibration vs holdout, P(alive) by frequency and "
+                   "recency (needs matplotlib: the plots extra)")
+    p.add_argument("--no-compare", dest="compare", action="store_false",
+                   help="fit the chosen purchase model only, not all three for the comparison "
+                   "(log-likelihood, BIC, holdout error) in the report and the JSON summary")
     _add_run_options(p, what="LOG", unit="transactions", batch_size=DEFAULT_BATCH_SIZE,
                      progress_default="on a terminal")
     p.set_defaults(handler=_forecast)
+
+
+# --------------------------------------------------------------------------- retention-fit
+
+def _retention_fit(args) -> int:
+    from .files.retention import retention_fit_file
+
+    result = retention_fit_file(args.survivors, periods=args.periods, margin=args.margin,
+                                rate=args.rate, timing=args.timing, out=args.out, sheet=args.sheet)
+    print(result.report())
+    if args.out:
+        print(f"\nResults in {args.out}")
+    return 0
+
+
+def _add_retention_fit(commands) -> None:
+    p = commands.add_parser(
+        "retention-fit", help="fit shifted-beta-geometric retention to cohorts' survivors",
+        description="Fit the shifted-beta-geometric model (Fader & Hardie 2007) to a survivor "
+                    "table (a row per cohort: its size, then the customers still active at the "
+                    "start of each later period) and give the retention curve; with --margin "
+                    "and --rate, the retention-based lifetime value at each tenure.")
+    p.add_argument("survivors", metavar="SURVIVORS",
+                   help="survivor table: .csv, .xlsx or .parquet with a header row; an optional "
+                   "first column of cohort labels")
+    p.add_argument("--periods", type=_positive_int, metavar="N",
+                   help="periods of the curve (default: the table's and five more)")
+    p.add_argument("--margin", type=_finite_number, metavar="M",
+                   help="margin per period of an active customer (with --rate: lifetime values)")
+    p.add_argument("--rate", type=_finite_number, metavar="R", help="discount rate per period")
+    p.add_argument("--timing", choices=("end", "begin"), default="end",
+                   help="margin at the end of each period retained (default) or at its start")
+    p.add_argument("--out", metavar="FILE", help="the curve: .csv, .xlsx; fit and curve: .json")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of an .xlsx table (default the first)")
+    p.set_defaults(handler=_retention_fit)
 
 
 # --------------------------------------------------------------------------- decisions (issue 14)
@@ -524,34 +605,83 @@ def _decision_input(p, what="customer table: .csv, .parquet or .xlsx"):
     p.add_argument("--out", metavar="FILE", help="write the table: .csv, or every table: .json")
 
 
+def _numbers_or_blank(text: str) -> list[float]:
+    """``0.9,,0.8,`` for --base-retention: one number per type, an empty place for none."""
+    return [math.nan if not part.strip() else _finite_number(part.strip()) for part in text.split(",")]
+
+
+def _moves(text: str) -> dict:
+    """``Rational:Follower:50,Follower:Lighthouse:10``: customers moved between types."""
+    moves = {}
+    for part in text.split(","):
+        bits = [b.strip() for b in part.split(":")]
+        if len(bits) != 3 or not all(bits):
+            raise argparse.ArgumentTypeError(f"expected FROM:TO:CUSTOMERS, e.g. Rational:Follower:50, "
+                                             f"got {part.strip()!r}")
+        pair = (bits[0], bits[1])
+        moves[pair] = moves.get(pair, 0) + _finite_number(bits[2])
+    return moves
+
+
+#: --flag of each what-if lever -> (the keyword of what_if, one value or a list)
+_WHATIF_LEVERS = ("retention_change", "rate", "margin_change", "share_change", "loyalty_change",
+                  "transaction_income", "type_mix", "relabel_mix", "moves", "new_customers",
+                  "acquisition_cost", "base_retention", "mix")
+
+
 def _whatif(args) -> int:
     from .files.decisions import whatif_file
 
-    levers = {"retention_change": _one_or_list(args.retention_change), "rate": args.rate,
-              "margin_change": _one_or_list(args.margin_change),
-              "transaction_income": _one_or_list(args.transaction_income), "mix": args.mix}
+    levers = {name: getattr(args, name) for name in _WHATIF_LEVERS}
+    for name in ("retention_change", "margin_change", "share_change", "loyalty_change",
+                 "transaction_income", "new_customers", "acquisition_cost"):
+        levers[name] = _one_or_list(levers[name])
     return _print_run(whatif_file(args.input, config=_config(args), sheet=args.sheet,
                                   levers=levers, grid=args.grid, result=args.result, out=args.out))
 
 
 def _add_whatif(commands) -> None:
     p = commands.add_parser(
-        "whatif", help="customer equity under a change of retention, rate, margin, income or mix",
+        "whatif", help="customer equity under a change of retention, share of wallet, loyalty, "
+                       "structure, acquisition, margin, rate or income",
         description="Measure INPUT, change it by the levers and measure again: per type, equity "
-                    "before and after. --grid varies two levers over a grid instead.")
+                    "before and after. --grid varies two levers over a grid instead. Per-type "
+                    "values are in the order Lighthouse, Follower, Rational, Profit-seeking.")
     _decision_input(p)
     p.add_argument("--retention-change", type=_numbers, metavar="X[,X,X,X]",
                    help="change of retention per period, all types or per type (0.05 = 5 points)")
+    p.add_argument("--base-retention", type=_numbers_or_blank, metavar="R,R,R,R",
+                   help="the retention per period each type's change starts from (e.g. from "
+                   "P(alive)); leave a place empty to start from the table's (0.9,,0.8,)")
+    p.add_argument("--share-change", type=_numbers, metavar="X[,X,X,X]",
+                   help="change of share of wallet, all types or per type (0.05 = 5 points)")
+    p.add_argument("--loyalty-change", type=_numbers, metavar="X[,X,X,X]",
+                   help="a type grows more loyal: its PPV, KV and TV move by this share of their "
+                   "size (0.1 = +10 %%), all types or per type")
+    p.add_argument("--type-mix", type=_numbers, metavar="L,F,R,P",
+                   help="the same number of customers in another structure, each type at its "
+                   "average value: 4 shares adding up to 1")
+    p.add_argument("--new-customers", type=_numbers, metavar="N[,N,N,N]",
+                   help="customers acquired, each at its type's average value, per type")
+    p.add_argument("--acquisition-cost", type=_numbers, metavar="C[,C,C,C]",
+                   help="cost per new customer, subtracted once (with --new-customers)")
+    p.add_argument("--moves", type=_moves, metavar="FROM:TO:N[,...]",
+                   help="whole customers moved between types, keeping their own values, e.g. "
+                   "Rational:Follower:50")
+    p.add_argument("--relabel-mix", type=_numbers, metavar="L,F,R,P",
+                   help="a type mix reached by moving the fewest whole customers, who keep "
+                   "their own values (instead of --moves)")
     p.add_argument("--rate", type=_finite_number, metavar="R", help="new discount rate per period")
     p.add_argument("--margin-change", type=_numbers, metavar="X[,X,X,X]",
                    help="change of unit margin, all types or per type")
     p.add_argument("--transaction-income", type=_numbers, metavar="A[,B,...]",
-                   help="new transaction income per period (one for all periods, or one each)")
-    p.add_argument("--mix", type=_numbers, metavar="L,F,R,P",
-                   help="target type mix: 4 shares adding up to 1 (customers move between types)")
+                   help="new transaction income per period as fixed totals (one for all "
+                   "periods, or one each)")
+    p.add_argument("--mix", type=_numbers, help=argparse.SUPPRESS)  # refused: which mix?
     p.add_argument("--grid", nargs=2, type=_lever_values, metavar=("ROW=v,...", "COLUMN=v,..."),
                    help="two levers and their values (retention_change, rate, margin_change, "
-                   "transaction_income), e.g. --grid rate=0.08,0.1 retention_change=0,0.05")
+                   "share_change, loyalty_change, transaction_income), e.g. --grid "
+                   "rate=0.08,0.1 retention_change=0,0.05")
     p.add_argument("--result", choices=("equity", "difference"), default="equity",
                    help="with --grid: equity in each cell (default) or its difference from today")
     p.set_defaults(handler=_whatif)
@@ -613,8 +743,8 @@ def _add_prospects(commands) -> None:
     p.set_defaults(handler=_prospects)
 
 
-COMMANDS = (_add_measure, _add_forecast, _add_whatif, _add_retention, _add_prospects, _add_templates,
-            _add_addin)
+COMMANDS = (_add_measure, _add_forecast, _add_retention_fit, _add_whatif, _add_retention,
+            _add_prospects, _add_templates, _add_freeze, _add_addin)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ module                 what it holds
 :mod:`.functions`      the CE_ functions (the add-in's and xlwings Lite's UDF module)
 :mod:`.book`           the template contract's names and the workbook ports Refresh drives
 :mod:`.refresh`        the ribbon's Refresh button
+:mod:`.freeze`         Share as values: a copy with the CE_ formulas replaced by their values
 :mod:`.addin`          build the .xlam, install it into XLSTART, keep its functions in sync
 :mod:`.templates`      the template workbooks, one module each
 =====================  =====================================================================

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import re
 
 import numpy as np
 
@@ -40,7 +41,7 @@ from ..errors import CustomerEquityError
 from .. import reading
 from ..reading import EXCEL_ERRORS, flag_array
 
-__all__ = ["COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "blank_or_zero", "single", "text_or_none", "as_list",
+__all__ = ["LEVER_WORDS", "header_key", "lever_key", "words", "COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "blank_or_zero", "single", "text_or_none", "as_list",
            "column", "flags", "write", "table", "lever_grid"]
 
 #: pywin32 delivers an error cell as its HRESULT (real numbers always arrive as float).
@@ -187,23 +188,66 @@ def write(result):
     return arr.tolist()
 
 
-def table(frame, first_header=None, *, title_case=False):
+#: The value kinds keep their letters when a column name becomes words.
+_KIND_WORDS = {"pv": "PV", "ppv": "PPV", "cv": "CV", "kv": "KV", "tv": "TV", "iv": "Iv"}
+
+#: The what-if levers in words, as the template and the grid's corner show them.
+LEVER_WORDS = {"retention_change": "Retention change", "rate": "Discount rate",
+               "margin_change": "Unit margin change", "share_change": "Share of wallet change",
+               "loyalty_change": "Loyalty change", "transaction_income": "Transaction income"}
+
+
+def words(name):
+    """A column name as a header in words, the way every spilled table shows it.
+
+    >>> words("customers_before"), words("value_effect_pv"), words("retention_p_alive"), words("Share")
+    ('Customers before', 'Value effect PV', 'Retention P(alive)', 'Share')
+    """
+    parts = str(name).replace("p_alive", "P(alive)").split("_")
+    out = [_KIND_WORDS.get(p.lower(), p) for p in parts]
+    if out and out[0] == parts[0]:
+        out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out)
+
+
+def header_key(text):
+    """A header as a column name: words and the column names of earlier versions read alike.
+
+    >>> header_key("Customers before"), header_key("customer_share"), header_key(" Retention P(alive) ")
+    ('customers_before', 'customer_share', 'retention_p_alive')
+    """
+    return re.sub(r"\s+", "_", str(text).strip()).lower().replace("p(alive)", "p_alive")
+
+
+def lever_key(text):
+    """A what-if lever named in words or by its name: ``"Discount rate"`` and ``"rate"`` are ``"rate"``.
+
+    >>> lever_key("Discount rate"), lever_key("retention_change"), lever_key("Unit margin change")
+    ('rate', 'retention_change', 'margin_change')
+    """
+    key = header_key(text)
+    spelled = {header_key(w): name for name, w in LEVER_WORDS.items()}
+    return spelled.get(key, key)
+
+
+def table(frame, first_header=None, *, words_header=False):
     """A pandas table with its header row (and index column) as rows of cells.
 
     ``first_header`` heads the index column; without it the index is left out. Numbers
     are ``float``, as everywhere a cell is written. An undefined entry (the average of a
     type without customers, a share of a total of 0) is an empty cell: it is no number,
     and the table says so by leaving it out. Any other non-finite number is refused as in
-    :func:`write`. ``title_case`` shows the headers as a report does ("Customers",
-    "Share"), for tables that are read, not parsed.
+    :func:`write`. ``words_header`` shows the headers in words (:func:`words`:
+    "Customers before"), as a report does; a function that reads such a table back takes
+    the words and the column names alike (:func:`header_key`).
 
     >>> import pandas as pd
-    >>> table(pd.DataFrame({"customers": [3]}, index=["Rational"]), "type", title_case=True)
-    [['Type', 'Customers'], ['Rational', 3.0]]
+    >>> table(pd.DataFrame({"customers_after": [3]}, index=["Rational"]), "type", words_header=True)
+    [['Type', 'Customers after'], ['Rational', 3.0]]
     """
     header = ([first_header] if first_header else []) + [str(c) for c in frame.columns]
-    if title_case:
-        header = [h.replace("_", " ").title() for h in header]
+    if words_header:
+        header = [words(h) for h in header]
     body = []
     for idx, row in zip(frame.index, frame.itertuples(index=False)):
         cells = [str(idx)] if first_header else []
@@ -222,16 +266,17 @@ def table(frame, first_header=None, *, title_case=False):
 
 def lever_grid(frame):
     """A table over two levers (:func:`customer_equity.what_if_grid`) as cells: the corner
-    names both levers ("rate \\ retention_change") and their values, in the header row and
-    the first column, are numbers.
+    names both levers in words ("Discount rate \\ Retention change") and their values, in
+    the header row and the first column, are numbers.
 
     >>> import pandas as pd
     >>> g = pd.DataFrame([[1.0, 2.0]], index=pd.Index([0.1], name="rate"),
     ...                  columns=pd.Index([0, 0.05], name="retention_change"))
     >>> lever_grid(g)
-    [['rate \\\\ retention_change', 0.0, 0.05], [0.1, 1.0, 2.0]]
+    [['Discount rate \\\\ Retention change', 0.0, 0.05], [0.1, 1.0, 2.0]]
     """
-    out = table(frame, f"{frame.index.name} \\ {frame.columns.name}")
+    name = {k: LEVER_WORDS.get(k, words(k)) for k in (frame.index.name, frame.columns.name)}
+    out = table(frame, f"{name[frame.index.name]} \\ {name[frame.columns.name]}")
     out[0][1:] = [float(v) for v in frame.columns]
     for row, value in zip(out[1:], frame.index):
         row[0] = float(value)

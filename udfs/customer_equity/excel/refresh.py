@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
+from ..errors import CustomerEquityError
 from .book import (INPUT_FILL, IN_PREFIX, OUT_PREFIX, STAMP_OUTPUT, TEMPLATE_NAME,  # noqa: F401
                    OpenpyxlBook, RefreshError, Values, WorkbookPort, XlwingsBook, _a1, parse_constant,
                    where)
@@ -208,10 +209,9 @@ def fit_values(name: str, values: Any, shape: tuple[int, int]) -> Values:
     ]
 
 
-def _located(book: WorkbookPort, exc: BaseException, names: Mapping[str, str]) -> RefreshError:
+def _located(book: WorkbookPort, exc: RefreshError | CustomerEquityError,
+             names: Mapping[str, str]) -> RefreshError:
     """A refresher's complaint as a RefreshError naming the cell."""
-    from ..errors import CustomerEquityError
-
     if isinstance(exc, RefreshError):
         if exc.name and "(" not in str(exc).split(":", 1)[0]:
             msg = str(exc)
@@ -219,16 +219,14 @@ def _located(book: WorkbookPort, exc: BaseException, names: Mapping[str, str]) -
             msg = msg.replace(exc.name, head, 1) if exc.name in msg else f"{head}: {msg}"
             return RefreshError(msg, exc.name, exc.row)
         return exc
-    if isinstance(exc, CustomerEquityError):
-        key = f"{IN_PREFIX}{exc.argument}".lower()
-        if key in names:
-            row = exc.row + 1 if exc.row is not None else None  # the table's header row first
-            place = where(book, names[key], row=row) if row else where(book, names[key])
-            got = f" (it holds {exc.value!r})" if exc.has_value else ""
-            return RefreshError(f"{place}: {exc.rule}{got}. Correct it, then press Refresh again.",
-                                names[key])
-        return RefreshError(f"{exc}. Correct it, then press Refresh again.")
-    return RefreshError(f"The template's calculation failed: {exc}")
+    key = f"{IN_PREFIX}{exc.argument}".lower()
+    if key in names:
+        row = exc.row + 1 if exc.row is not None else None  # the table's header row first
+        place = where(book, names[key], row=row) if row else where(book, names[key])
+        got = f" (it holds {exc.value!r})" if exc.has_value else ""
+        return RefreshError(f"{place}: {exc.rule}{got}. Correct it, then press Refresh again.",
+                            names[key])
+    return RefreshError(f"{exc}. Correct it, then press Refresh again.")
 
 
 def _cells(area: tuple[str, int, int, int, int]) -> set[tuple[str, int, int]]:
@@ -311,7 +309,7 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
             raise _located(book, exc, names) from exc
     try:
         outputs = dict(fn(MappingProxyType(inputs)) or {})
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a readable message
+    except (RefreshError, CustomerEquityError) as exc:  # a refusal: named at its cell
         raise _located(book, exc, names) from exc
 
     plan: dict[str, Values] = {}
@@ -409,8 +407,6 @@ def refresh_file(path: Any, out: Any | None = None) -> RefreshResult:
         raise RefreshError(f"{path} is not an Excel workbook openpyxl can read ({exc}): open "
                            "it in Excel, save it as an Excel Workbook, then refresh that file.") from exc
     result = refresh_workbook(book)
-    from ..errors import CustomerEquityError
-
     try:
         with atomic_path(target) as tmp:
             replace_cells(path, tmp, book.written)

@@ -68,10 +68,11 @@ class DecisionRun:
         return self.text
 
 
-def _per_type(value, path, key):
-    """Customers or averages per type from a mapping of type to number or a list of 4."""
+def _per_type(value, path, key, missing=0.0):
+    """Customers or averages per type from a mapping of type to number or a list of 4; a type
+    the mapping leaves out is ``missing`` (no customers; no average, refused where there are)."""
     if isinstance(value, dict):
-        out = np.zeros(4)
+        out = np.full(4, missing)
         for label, x in value.items():
             try:
                 code = int(type_codes([label], key)[0])
@@ -105,7 +106,7 @@ def _from_json(path):
             raise CustomerEquityError(str(path), err.rule) from None
     if isinstance(data, dict) and "customers" in data and "average" in data:
         customers = _per_type(data["customers"], path, "customers")
-        average = _per_type(data["average"], path, "average")
+        average = _per_type(data["average"], path, "average", missing=math.nan)
         try:
             return structure_from_counts(customers, average)
         except CustomerEquityError as err:
@@ -130,6 +131,10 @@ def _estimate_csv(path):
         return structure_table(frame[[c for c in ("type", "customers", "average", "equity")
                                       if c in frame.columns]])
     except CustomerEquityError as err:
+        if err.argument in frame.columns:  # the file's row (the header is row 1) and column
+            kwargs = {"value": err.value} if err.has_value else {}
+            raise CustomerEquityError(str(path), err.rule, row=None if err.row is None else err.row + 1,
+                                      column=err.argument, **kwargs) from None
         raise err.relocated(argument=f"{path}: {err.argument}") from None
 
 
@@ -174,7 +179,8 @@ def _labels(paths):
 
 
 def _money(x):
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.0f}"
+    # round() first: a difference of -1e-10 (float noise) is 0, not "-0"
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{round(x):,}"
 
 
 def _share(x):
@@ -186,7 +192,7 @@ def _points(x):
 
 
 def _signed(x):
-    return "" if isinstance(x, float) and math.isnan(x) else f"{x:+,.0f}"
+    return "" if isinstance(x, float) and math.isnan(x) else f"{round(x):+,}"
 
 
 def format_structure(label, table) -> str:
@@ -355,6 +361,15 @@ def _money_table(frame):
     return frame.apply(lambda c: c.map(lambda x: _money(float(x))))
 
 
+def _shown(value):
+    """A lever as typed: moves as FROM:TO:N, a blank base retention as an empty place."""
+    if isinstance(value, dict):
+        return ",".join(f"{a}:{b}:{n:g}" for (a, b), n in value.items())
+    if isinstance(value, list):
+        return ",".join("" if isinstance(v, float) and math.isnan(v) else f"{v:g}" for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def whatif_file(input, *, config=None, sheet=None, batch_size=None, levers=None, grid=None,
                 result="equity", out=None) -> DecisionRun:
     """``customer-equity whatif INPUT``: equity under the levers (or a grid of two levers)."""
@@ -363,8 +378,10 @@ def whatif_file(input, *, config=None, sheet=None, batch_size=None, levers=None,
     _check_out(out, [input])
     levers = {k: v for k, v in (levers or {}).items() if v is not None}
     if not levers and grid is None:
-        raise CustomerEquityError("whatif", "give a lever (--retention-change, --rate, "
-                                  "--margin-change, --transaction-income, --mix) or --grid")
+        raise CustomerEquityError("whatif", "give a lever (--retention-change, --share-change, "
+                                  "--loyalty-change, --type-mix, --new-customers, --moves, "
+                                  "--relabel-mix, --margin-change, --rate, --transaction-income) "
+                                  "or --grid")
     config = config or MeasureConfig()
     table = load_customers(input, config, sheet=sheet, batch_size=batch_size)
     with _in_file(input, table):
@@ -379,7 +396,7 @@ def whatif_file(input, *, config=None, sheet=None, batch_size=None, levers=None,
                 _write(out, {"grid": frame}, "grid")
             return DecisionRun({"grid": frame}, text, None if out is None else str(out))
         w = what_if(table, config, **levers)
-    shown = ", ".join(f"{k} {v}" for k, v in levers.items())
+    shown = ", ".join(f"{k} {_shown(v)}" for k, v in levers.items())
     text = [f"What-if for {input} ({shown}):", _money_table(w.table).to_string(),
             f"\nCustomer equity {_money(w.before.equity)} -> {_money(w.equity)} "
             f"({_signed(w.difference)})"]

@@ -465,6 +465,39 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, progre
     return summary
 
 
+def _summarise_opportunities(source, columns, unit, c_given, e_given, batch_size, progress):
+    """The log as discrete purchase opportunities (``--model bg-bb``): its purchase occasions
+    read batch by batch as for the other models, held in memory, then summarised per
+    customer (:func:`customer_equity.model.forecast.opportunities.summarise_opportunities`)."""
+    from ..model.forecast.data import date_to_day, resolve_ends
+    from ..model.forecast.opportunities import summarise_opportunities
+
+    e_day = None if e_given is None else date_to_day(e_given, "observation_end")
+    first = last = None
+    counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
+    pieces, start = [], 0
+    with bar(progress, source.num_rows, f"{source.kind}: reading the log", " transactions") as shown:
+        for raw in source.batches(batch_size):
+            result = _batch_task(raw, columns, e_day, 1)
+            if "error" in result:
+                raise _located(result["error"], source, columns, start)
+            start += result["n"]
+            if result["pieces"][0] is not None and len(result["pieces"][0]["day"]):
+                pieces.append(result["pieces"][0])
+            first, last = _extend(first, last, result)
+            for key, n in result["counts"].items():
+                counts[key] += n
+            if shown is not None:
+                shown.update(result["n"])
+    if last is None:
+        raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
+    c, e = resolve_ends(first, last, c_given, e_given)
+    return summarise_opportunities(np.concatenate([p["id"] for p in pieces]),
+                                   np.concatenate([p["day"] for p in pieces]),
+                                   np.concatenate([p["amount"] for p in pieces]), c, e, unit,
+                                   columns.customer, counts)
+
+
 def _empty_summary(holdout):
     out = {k: np.zeros(0) for k in ("first", "frequency", "recency", "T", "monetary_value",
                                     "actual_purchases", "actual_amount")}
@@ -670,7 +703,7 @@ def _clv_chunks(forecast, horizon, rate, margin, timing, progress=None):
                            progress=progress)
 
 
-def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing):
+def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing, purchases=None):
     """The forecast value of each calibration customer of the parts held by one worker
     (one table of expected purchases for them all, not one a part)."""
     from ..model.forecast import CustomerForecast, LogSummary
@@ -680,7 +713,7 @@ def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing):
     summary = LogSummary(customers=customers, unit="", calibration_end=None,
                          observation_end=None, counts={})
     forecast = CustomerForecast(summary=summary, bgnbd=bgnbd, gamma_gamma=gamma_gamma,
-                                correlation=float("nan"))
+                                correlation=float("nan"), purchases=purchases)
     try:
         chunks = list(_clv_chunks(forecast, horizon, rate, margin, timing))
     except CustomerEquityError:
@@ -708,6 +741,7 @@ def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timi
         held.setdefault(where[0] if where else None, []).append(i)
     tasks = [(index, client.submit(_clv_task, [parts[i] for i in index], forecast.bgnbd,
                                    forecast.gamma_gamma, horizon, rate, margin, timing,
+                                   forecast.purchases,
                                    workers=None if worker is None else [worker],
                                    allow_other_workers=True, pure=False))
              for worker, index in held.items()]
@@ -726,7 +760,7 @@ def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timi
 
 
 def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, progress,
-                   value, seconds):
+                   value, seconds, model="bgnbd", compare=False):
     """Summary, fits and forecast value on a Dask cluster: ``(CustomerForecast, clv_total)``.
 
     ``seconds`` gets the time of each step: ``cluster`` (start or connect), ``summary``
@@ -746,6 +780,10 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
         forecast = _fit_dask(executor.client, summary, fits)
+        if model != "bgnbd" or compare:  # on the client: distinct rows, a second or two
+            from ..model.forecast.result import add_purchase_models
+
+            forecast = add_purchase_models(forecast, model, compare)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
         clv_total = _clv_dask(executor.client, parts, sizes, order, forecast, *value)
@@ -821,7 +859,8 @@ class ForecastRun:
             return [(f"{title}: log-likelihood {fit.log_likelihood:,.4f} on {fit.customers:,} "
                     "customers")] + rows
 
-        lines += params("BG/NBD purchases (Fader, Hardie & Lee 2005)", f.bgnbd)
+        chosen = f.purchase_model
+        lines += params(PURCHASE_TITLES[chosen.model], chosen)
         lines += params("Gamma-Gamma spend per purchase", f.gamma_gamma)
         corr = "n/a" if np.isnan(f.correlation) else f"{f.correlation:.3f}"
         lines.append(f"  frequency-spend correlation among repeat buyers: {corr} "
@@ -839,6 +878,8 @@ class ForecastRun:
                       (f"  total purchases: predicted {totals['predicted_purchases']:,.1f}, actual "
                       f"{totals['actual_purchases']:,.0f}; amount: predicted "
                       f"{totals['predicted_amount']:,.0f}, actual {totals['actual_amount']:,.0f}")]
+        if f.models:
+            lines += ["", _comparison_text(f.comparison(), chosen.model, s)]
         lines += ["", (f"Forecast lifetime value over {self.horizon} {unit}s at {self.rate:.4g} per "
                   f"{unit} ({self.timing}-of-period), margin {self.margin:g}: "
                   f"{self.clv_total:,.0f} in all, {self.clv_total / max(len(c), 1):,.2f} a customer")]
@@ -854,6 +895,33 @@ class ForecastRun:
         if notes:
             lines += ["", "Notes on the log"] + [f"- {n}" for n in notes]
         return "\n".join(lines)
+
+
+PURCHASE_TITLES = {"bgnbd": "BG/NBD purchases (Fader, Hardie & Lee 2005)",
+                   "bgbb": "BG/BB purchases at discrete opportunities (Fader, Hardie & Shang 2010)",
+                   "pareto_nbd": "Pareto/NBD purchases (Schmittlein, Morrison & Colombo 1987)",
+                   "mbgnbd": "MBG/NBD purchases (Batislam, Denizel & Filiztekin 2007)"}
+
+
+def _comparison_text(rows, chosen, summary):
+    """The purchase models side by side: log-likelihood, BIC, holdout error."""
+    holdout = summary.holdout
+    title = "Purchase models on the same customers (lower BIC is better"
+    title += (f"; holdout: purchases in the {summary.holdout_length:g} {summary.unit}s after "
+              f"{summary.calibration_end})" if holdout else ")")
+    table = pd.DataFrame({
+        "model": [r["name"] + (" (used)" if r["model"] == chosen else "") for r in rows],
+        "log-likelihood": [f"{r['log_likelihood']:,.2f}" for r in rows],
+        "BIC": [f"{r['bic']:,.2f}" for r in rows]})
+    if holdout:
+        table["predicted"] = [f"{r['holdout']['predicted']:,.1f}" for r in rows]
+        table["actual"] = [f"{r['holdout']['actual']:,.0f}" for r in rows]
+        table["error"] = [("" if r["holdout"]["error"] is None else f"{r['holdout']['error']:+.1%}")
+                          for r in rows]
+        table["MAE"] = [f"{r['holdout']['mae']:.3f}" for r in rows]
+        table["RMSE"] = [f"{r['holdout']['rmse']:.3f}" for r in rows]
+    width = max(len(m) for m in table["model"])
+    return title + "\n" + table.to_string(index=False, formatters={"model": f"{{:<{width}}}".format})
 
 
 def _se(x):
@@ -1001,7 +1069,7 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
                   calibration_end=None, observation_end=None, horizon=None, rate=None,
                   margin=1.0, customers=None, config=None, out=None, sheet=None,
                   batch_size=DEFAULT_BATCH_SIZE, dask=None, workers=None,
-                  progress=None) -> ForecastRun:
+                  progress=None, model="bgnbd", compare=False) -> ForecastRun:
     """Forecast each customer of a transaction log, and equity by type with a customer table.
 
     Parameters
@@ -1039,6 +1107,13 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
         Workers of a local Dask cluster.
     progress : callable, optional
         A factory of progress bars (:mod:`customer_equity.files.executors`); None: no bar.
+    model : {"bgnbd", "pareto_nbd", "mbgnbd", "bgbb"}
+        The purchase model of the forecast (``bg-nbd``, ``pareto-nbd``, ``mbg-nbd``, ``bg-bb``
+        too). BG/BB reads the log as discrete opportunities, one per ``unit`` after each
+        customer's first purchase, in this process (:mod:`customer_equity.model.forecast.opportunities`).
+    compare : bool
+        Fit the three continuous purchase models and compare them (log-likelihood, BIC,
+        holdout error): the report's table and the JSON summary's ``models``.
 
     Returns
     -------
@@ -1053,8 +1128,16 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     """
     from ..model.forecast import fit_forecast
     from ..model.forecast.data import date_to_day, unit_days
+    from ..model.forecast.purchases import MODEL_NAMES, purchase_model
 
     unit_days(unit)
+    model = "bgbb" if MODEL_NAMES.get(model, model) == "bgbb" else purchase_model(model)
+    if model == "bgbb":
+        refused = [o for o, given in (("--workers", workers), ("--dask", dask),
+                                      ("--customers", customers)) if given]
+        if refused:
+            raise CustomerEquityError(refused[0], "not with --model bg-bb: the opportunity forecast "
+                                      "runs in this process and values the log's customers only")
     if batch_size < 1:
         raise CustomerEquityError("batch_size", "must be a whole number >= 1", value=batch_size)
     if out is not None:
@@ -1088,10 +1171,13 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     started = time.perf_counter()
     source, columns = open_log(log, customer, date, amount, sheet)
     try:
-        if dask:
+        if model == "bgbb":
+            summary = _summarise_opportunities(source, columns, unit, calibration_end,
+                                               observation_end, batch_size, progress)
+        elif dask:
             forecast, clv_total = _forecast_dask(
                 source, columns, unit, calibration_end, observation_end, batch_size, dask,
-                workers, progress, (horizon, rate, margin, config.timing), seconds)
+                workers, progress, (horizon, rate, margin, config.timing), seconds, model, compare)
         else:
             summary = _summarise_local(source, columns, unit, calibration_end, observation_end,
                                        batch_size, progress)
@@ -1101,7 +1187,12 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     if not dask:
         seconds["summary"] = time.perf_counter() - started
         started = time.perf_counter()
-        forecast = fit_forecast(summary)
+        if model == "bgbb":
+            from ..model.forecast.opportunities import fit_opportunity_forecast
+
+            forecast = fit_opportunity_forecast(summary)
+        else:
+            forecast = fit_forecast(summary, model, compare)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
         with bar(progress, horizon, "forecast values", " periods") as shown:

@@ -46,7 +46,15 @@ from .structure import (
     structure_table,
 )
 from .prospects import encode_traits, prospect_weights, screen_prospects
-from .whatif import LEVERS, WhatIf, implied_retention, moves_to_mix, what_if, what_if_grid
+from .whatif import (
+    LEVERS,
+    WhatIf,
+    expected_lifetime,
+    implied_retention,
+    moves_to_mix,
+    what_if,
+    what_if_grid,
+)
 
 #: The public functions, classes and constants (the submodules are not part of it).
 __all__ = [
@@ -81,6 +89,7 @@ __all__ = [
     "structure_table",
     "LEVERS",
     "WhatIf",
+    "expected_lifetime",
     "implied_retention",
     "moves_to_mix",
     "what_if",

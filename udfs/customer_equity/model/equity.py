@@ -72,7 +72,10 @@ def equity_table(types, ltv):
 
 def table_from_sums(counts, sums):
     """The equity table from per-type customer counts and equity sums (exact under batching)."""
-    counts = np.append(np.asarray(counts, dtype=np.int64), np.sum(counts))
+    counts = np.asarray(counts)
+    counts = np.append(counts, counts.sum())
+    if counts.dtype.kind != "f" or np.array_equal(counts, np.round(counts)):
+        counts = counts.astype(np.int64)  # whole customers; a what-if at type averages may count parts
     sums = np.append(np.asarray(sums, dtype=np.float64), np.sum(sums))
     total = sums[-1]
     with np.errstate(divide="ignore", invalid="ignore"):

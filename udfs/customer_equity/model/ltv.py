@@ -202,6 +202,19 @@ def ltv_retention(margin, retention, rate, periods=None, timing="end", growth=0.
     the margins move one period earlier: ``m (1 - q^T) / (1 - q)``, and
     ``m (1+i) / (1+i-r(1+g))`` for ``T = inf``.
 
+    The retention rate is read as everywhere in the package: a customer survives
+    each period with probability ``r``; with ``"end"`` it provides a period's margin
+    at the period's end if it survived it (expected ``r/(1-r)`` margins), with
+    ``"begin"`` the first margin comes at once (``1/(1-r)``). A customer table's
+    retention (:func:`~customer_equity.model.whatif.implied_retention`, same timing)
+    is the one whose expected number of margins is the table's mean retention time,
+    so at rate 0 the round trip table -> ``r`` -> LTV returns the table's value:
+    customers retained 4 periods give ``r = 0.8`` (end) or ``0.75`` (begin), and
+    ``ltv_retention(100, 0.8, 0) = ltv_retention(100, 0.75, 0, timing="begin") = 400``.
+    (At a rate above 0 a lifetime of mean 4 is worth more than 4 sure periods
+    discounted when it may run long and less when it may stop early; the two agree
+    only in expectation of the periods, not of their discount.)
+
     References
     ----------
     Gupta, S., & Lehmann, D. R. (2003). Customers as assets. *Journal of Interactive

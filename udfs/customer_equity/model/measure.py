@@ -25,10 +25,10 @@ stage               life-cycle stage of the first purchase (``classify_by = "sta
 type                customer type (``classify_by = "type"``)
 key_customer,       optional relationship links (SPEC section 6); a key
 decision_makers,    customer with fewer than 3 solid links is at risk. Without a
-executive_link,     ``key_customer`` column, a customer is a key customer when
-expert_link         any of the three link cells is filled in (links are recorded
-                    for key customers only); a row of blank link cells is not
-                    at risk. ``decision_makers`` is a whole number >= 0.
+executive_link,     ``key_customer`` column every customer is a key customer: a
+expert_link         row of blank link cells has no recorded link and is at risk
+                    (mark the key customers to ask the rule of them alone).
+                    ``decision_makers`` is a whole number >= 0.
 ==================  =========================================================
 """
 
@@ -275,12 +275,11 @@ def _flag_column(df, name):
 
 
 def _key_customers(df):
-    """Who is a key customer: the ``key_customer`` flag; without that column, the customers
-    whose links were recorded at all (any of the three link cells filled in)."""
+    """Who is a key customer: the ``key_customer`` flag; without that column, every customer
+    (a customer with no recorded link is the one the rule warns about, not one it skips)."""
     if "key_customer" in df.columns:
         return _flag_column(df, "key_customer")
-    return np.asarray(df[list(_LINK_COLUMNS)].notna().to_numpy().any(axis=1)
-                      & ~df[list(_LINK_COLUMNS)].isin([""]).to_numpy().all(axis=1))
+    return np.ones(len(df), dtype=bool)
 
 
 def _carrier_mask(df, codes):

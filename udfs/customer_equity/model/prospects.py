@@ -119,13 +119,21 @@ def _best_mask(ltv, best):
     return mask
 
 
-def _learned_weights(x, ltv, best):
+def _learned_weights(x, ltv, best, names):
+    if ltv.size and np.all(ltv == ltv[0]):
+        raise CustomerEquityError("ltv", "every current customer has the same lifetime value: there "
+                                  "are no best customers to learn traits from (every prospect "
+                                  "would score 0); give the weights yourself", value=float(ltv[0]))
     top = _best_mask(ltv, best)
     _, sd = _standardise(x)
     diff = x[top].mean(axis=0) - x[~top].mean(axis=0)
     d = np.divide(diff, sd, out=np.zeros_like(diff), where=sd > 0)
     total = np.abs(d).sum()
-    return d / total if total > 0 else d
+    if total == 0:
+        raise CustomerEquityError("traits", "no trait sets the best customers apart from the rest "
+                                  "(every learned weight is 0, so every prospect would score 0): "
+                                  + ", ".join(names))
+    return d / total
 
 
 def _ltv_and_types(ltv, types, n):
@@ -174,6 +182,13 @@ def prospect_weights(customers: pd.DataFrame, ltv: ArrayLike | Measurement, *, t
         Share of the current customers, by lifetime value, taken as the best
         (default 0.2: the platinum and gold tiers of the default customer pyramid).
 
+    Raises
+    ------
+    CustomerEquityError
+        Naming ``ltv`` when every current customer is worth the same, or ``traits``
+        when no trait differs between the best and the rest: every weight would be 0
+        and every prospect score 0, ranked by nothing but row order.
+
     Returns
     -------
     pandas.Series
@@ -205,7 +220,7 @@ def prospect_weights(customers: pd.DataFrame, ltv: ArrayLike | Measurement, *, t
     frame, _ = _trait_frame(customers, traits)
     x, names, _ = encode_traits(frame)
     v, _ = _ltv_and_types(ltv, None, len(frame))
-    return pd.Series(_learned_weights(x, v, best), index=names, name="weight")
+    return pd.Series(_learned_weights(x, v, best, names), index=names, name="weight")
 
 
 def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv: ArrayLike | Measurement,
@@ -267,7 +282,10 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv: Arra
 
     with the weights of :func:`prospect_weights` (or the firm's): 0 is the
     profile of the average current customer, higher is closer to the best.
-    Ties in score keep the prospects' order.
+    Ties in score keep the prospects' order. Weights that leave every score 0
+    (learned from equal lifetime values or from traits that do not tell the best
+    apart, or given only to traits that do not vary) are refused, naming ``ltv``,
+    ``traits`` or ``weights``: a ranking by row order would pass for a screening.
 
     Limits. The weights are linear and trait by trait: they ignore interactions
     and count correlated traits more than once. They describe who the best
@@ -314,7 +332,7 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv: Arra
     px, _, _ = encode_traits(prospects[names_in], cats)
     v, codes = _ltv_and_types(ltv, types, len(frame))
     if weights is None:
-        w = _learned_weights(x, v, best)
+        w = _learned_weights(x, v, best, names)
     elif isinstance(weights, Mapping):
         unknown = [k for k in weights if k not in names]
         if unknown:
@@ -327,6 +345,11 @@ def screen_prospects(prospects: pd.DataFrame, customers: pd.DataFrame, ltv: Arra
             raise CustomerEquityError("weights", f"needs one weight per trait ({len(names)}: "
                                       f"{', '.join(names)}), got {w.size}")
     mean, sd = _standardise(x)
+    if not np.any((w != 0) & (sd > 0)):
+        varying = [n for n, s in zip(names, sd) if s > 0]
+        raise CustomerEquityError("weights", "every weighted trait is the same for all current "
+                                  "customers, so every prospect would score 0; weigh a trait "
+                                  "that varies" + (": " + ", ".join(varying) if varying else ""))
 
     def score(values):
         z = np.divide(values - mean, sd, out=np.zeros_like(values), where=sd > 0)

@@ -13,7 +13,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
-from .validate import as_float, check_finite, check_range, share_array
+from .validate import as_float, check_finite, check_range
 from .config import MeasureConfig
 from .measure import Measurement, _periods, measure
 from .types import TYPES
@@ -29,7 +29,7 @@ def retention_from_p_alive(p_alive: ArrayLike, age: ArrayLike, types: ArrayLike)
     ----------
     p_alive : array_like, shape (N,)
         Probability that each customer is still active (from a forecast model such
-        as BG/NBD), in [0, 1].
+        as BG/NBD), in [0, 1]; a blank is refused.
     age : array_like, shape (N,)
         Time since each customer's first purchase, **in the measurement's periods**
         (convert a forecast's days or weeks first; >= 0).
@@ -44,13 +44,24 @@ def retention_from_p_alive(p_alive: ArrayLike, age: ArrayLike, types: ArrayLike)
 
     Notes
     -----
-    The constant retention ``r_k`` under which the expected number of the type's
-    customers still active equals the sum of their P(alive):
+    The retention of :func:`~customer_equity.model.whatif.implied_retention`: a
+    customer survives each period with probability ``r``, so after ``a`` periods it
+    is still a customer with probability ``r^a``. ``r_k`` is the constant retention
+    under which the expected number of the type's customers still active equals the
+    sum of their P(alive):
 
-    .. math:: \\sum_{n \\in k} r_k^{\\,age_n} = \\sum_{n \\in k} P(alive)_n
+    .. math:: \\sum_{n \\in k,\\, a_n > 0} r_k^{\\,a_n} = \\sum_{n \\in k,\\, a_n > 0} P(alive)_n
 
     The left side grows with ``r``, so the root is unique; it is found by
     bisection (to 1e-12). With one age ``a`` for all, ``r = (mean P(alive))^(1/a)``.
+
+    **Age 0.** A customer of age 0 has survived no period yet: ``r^0 = 1`` whatever
+    ``r`` is, so it says nothing about retention and is left out of both sides
+    (counting it would read its P(alive) below 1 as customers lost and pull ``r``
+    down). A type whose customers all have age 0 has no retention here (NaN).
+    A type whose P(alive) is 1 for every customer of age > 0 has ``r = 1``: no
+    customer ever leaves (BG/NBD gives 1 to every customer without a repeat
+    purchase), from which no fall can be priced.
 
     References
     ----------
@@ -60,29 +71,33 @@ def retention_from_p_alive(p_alive: ArrayLike, age: ArrayLike, types: ArrayLike)
 
     Examples
     --------
-    Two lighthouse customers of age 2 with P(alive) 0.7 and 0.5: r = 0.6 ** 0.5
+    Two lighthouse customers of age 2 with P(alive) 0.7 and 0.5: r = 0.6 ** 0.5; a
+    third of age 0 changes nothing:
 
-    >>> retention_from_p_alive([0.7, 0.5], [2, 2], ["Lighthouse", "Lighthouse"]).round(6).tolist()
+    >>> retention_from_p_alive([0.7, 0.5, 0.9], [2, 2, 0], ["Lighthouse"] * 3).round(6).tolist()
     [0.774597, nan, nan, nan]
     """
-    p = share_array(p_alive, "p_alive").reshape(-1)
+    p = check_finite(as_float(p_alive, "p_alive", blank_ok=False), "p_alive").reshape(-1)
+    check_range(p, "p_alive", low=0, high=1, rule="a probability must lie in [0, 1]")
     a = check_finite(as_float(age, "age", blank_ok=False), "age").reshape(-1)
     check_range(a, "age", low=0, rule="an age in periods must be >= 0")
     codes = codes_of(types, "types")
     for arr, name in ((a, "age"), (codes, "types")):
         if arr.size != p.size:
             raise CustomerEquityError(name, f"needs one value per customer ({p.size}), got {arr.size}")
-    target = np.bincount(codes, weights=p, minlength=4)
-    aged = np.bincount(codes, weights=(a > 0).astype(float), minlength=4)
+    aged = a > 0
+    target = np.bincount(codes[aged], weights=p[aged], minlength=4)
+    counted = np.bincount(codes[aged], minlength=4)
     lo, hi = np.zeros(4), np.ones(4)
     for _ in range(60):
         mid = (lo + hi) / 2
-        expected = np.bincount(codes, weights=mid[codes] ** a, minlength=4)
+        expected = np.bincount(codes[aged], weights=mid[codes[aged]] ** a[aged], minlength=4)
         low_side = expected < target
         lo = np.where(low_side, mid, lo)
         hi = np.where(low_side, hi, mid)
     r = (lo + hi) / 2
-    return np.where(aged > 0, r, np.nan)
+    r = np.where(target >= counted, 1.0, r)  # every aged customer certainly alive
+    return np.where(counted > 0, r, np.nan)
 
 
 def retention_watch(customers: pd.DataFrame, config: MeasureConfig | None = None, *,
@@ -99,7 +114,9 @@ def retention_watch(customers: pd.DataFrame, config: MeasureConfig | None = None
     p_alive, age : array_like, optional
         P(alive) of each customer from a forecast and its age in the measurement's
         periods (see :func:`retention_from_p_alive`). When given, the at-stake
-        figures start from this retention rather than the one of ``periods``.
+        figures start from this retention (``base_retention`` of
+        :func:`~customer_equity.model.whatif.what_if`) rather than the one of
+        ``periods``; a type whose customers all have age 0 starts from ``periods``.
     point : float
         The fall in retention per period to price (default 0.01, one point).
     base : Measurement, optional
@@ -111,7 +128,9 @@ def retention_watch(customers: pd.DataFrame, config: MeasureConfig | None = None
         Index: the four types and ``Total``. Columns:
 
         - ``customers``; ``mean_periods``, the mean retention time (periods);
-        - ``retention``: implied by retention times, ``1 - 1/mean_periods``;
+        - ``retention``: implied by retention times (:func:`~customer_equity.model.whatif.implied_retention`:
+          ``mean_periods / (1 + mean_periods)`` with end-of-period timing,
+          ``1 - 1/mean_periods`` with ``timing="begin"``);
         - ``retention_p_alive``: implied by P(alive) (NaN when not given);
         - ``equity``: the type's customer equity;
         - ``at_stake``: equity lost if the type's retention falls by ``point``
@@ -124,8 +143,12 @@ def retention_watch(customers: pd.DataFrame, config: MeasureConfig | None = None
     -----
     ``at_stake_k = CE - CE'`` where ``CE'`` is :func:`~customer_equity.model.whatif.what_if`
     with ``retention_change = -point`` for type ``k``: every retention time of the
-    type shrinks by ``(1-r_k)/(1-r_k+point)`` (a type already at ``r = 0`` cannot
-    fall further: 0).
+    type shrinks by the change of the expected lifetime, ``E[T | r-point] / E[T | r]``
+    (``(r - point)(1 - r) / (r (1 - r + point))`` with end-of-period timing; a type
+    already at ``r = 0`` cannot fall further: 0). Starting from P(alive), the fall
+    from ``r_b`` to ``r_b - point`` is a factor ``(r_b - point)/r_b`` on the chance
+    of staying each period, which the table's lifetimes (retention ``r``) take too,
+    so a table and a P(alive) that describe the same customers give the same figure.
 
     References
     ----------
@@ -135,14 +158,15 @@ def retention_watch(customers: pd.DataFrame, config: MeasureConfig | None = None
 
     Examples
     --------
-    Two lighthouse customers retained 3 and 5 periods (r = 0.75), 100 a period, no
-    discounting. One point less retention shrinks lifetimes by 0.25/0.26:
+    Two lighthouse customers retained 3 and 5 periods (mean 4: r = 4/5 = 0.8), 100 a
+    period, no discounting. One point less retention: expected lifetime 0.79/0.21 =
+    3.7619 periods instead of 4, 800 x 3.7619/4 = 752.38 left:
 
     >>> table = pd.DataFrame({"type": ["Lighthouse", "Lighthouse"], "periods": [3, 5],
     ...                       "pv": [100.0, 100.0]})
     >>> w = retention_watch(table, MeasureConfig(rate=0.0, classify_by="type"))
     >>> w.loc["Lighthouse", ["retention", "equity", "at_stake"]].round(4).tolist()
-    [0.75, 800.0, 30.7692]
+    [0.8, 800.0, 47.619]
     """
     config = config or MeasureConfig()
     base = measure(customers, config) if base is None else base
@@ -151,13 +175,21 @@ def retention_watch(customers: pd.DataFrame, config: MeasureConfig | None = None
     periods = _periods(customers)
     codes = codes_of(base.customers["type"], "type")
     n = np.bincount(codes, minlength=4)
-    r = implied_retention(periods, codes)
+    r = implied_retention(periods, codes, config.timing)
     r_alive = np.full(4, np.nan)
     if p_alive is not None or age is not None:
         if p_alive is None or age is None:
             raise CustomerEquityError("age" if age is None else "p_alive",
                                       "P(alive) needs each customer's age, and age needs P(alive)")
         r_alive = retention_from_p_alive(p_alive, age, codes)
+        certain = r_alive >= 1
+        if certain.any():
+            k = int(np.flatnonzero(certain)[0])
+            raise CustomerEquityError("p_alive", f"is 1 for every {TYPES[k]} customer older than 0 "
+                                      "periods: no customer ever leaves, so a fall in retention "
+                                      "has no start (BG/NBD gives 1 to every customer without a "
+                                      "repeat purchase); leave P(alive) out, or give it from a "
+                                      "model fitted on repeat purchases")
     start = np.where(np.isnan(r_alive), r, r_alive)
     fall = np.where(n > 0, np.minimum(point, np.nan_to_num(start, nan=0.0)), 0.0)
     at_stake = np.zeros(5)

@@ -125,15 +125,29 @@ def structure_table(source: Measurement | Mapping | pd.DataFrame) -> pd.DataFram
     Profit-seeking        1.0            0.25    50.0      0.076923     50.0  1.000000
     Total                 4.0            1.00   650.0      1.000000    162.5  0.846154
     """
+    return _parts(source)[0]
+
+
+def _parts(source):
+    """(structure table, kind sums (6, 4) with NaN for a type whose kinds are unknown, rate,
+    timing) of anything :func:`structure_table` reads; rate and timing None when unknown."""
     if isinstance(source, Measurement):
-        return _table(source.counts, source.sums)
-    if isinstance(source, Mapping):
-        return _from_saved(source)
-    if isinstance(source, pd.DataFrame):
-        return _from_frame(source)
-    raise CustomerEquityError("structure", "must be a measurement, a saved measurement (dict) "
-                              "or a table of customers and average value per type",
-                              value=type(source).__name__)
+        table = _table(source.counts, source.sums)
+        rate, timing, kinds = source.config.rate, source.config.timing, np.asarray(source.sums, float)
+    elif isinstance(source, Mapping):
+        table, kinds = _from_saved(source)
+        config = source.get("config") if isinstance(source.get("config"), Mapping) else {}
+        rate, timing = config.get("rate"), config.get("timing", "end" if "rate" in config else None)
+    elif isinstance(source, pd.DataFrame):
+        table, kinds = _from_frame(source)
+        rate, timing = source.attrs.get("rate"), source.attrs.get("timing")
+    else:
+        raise CustomerEquityError("structure", "must be a measurement, a saved measurement (dict) "
+                                  "or a table of customers and average value per type",
+                                  value=type(source).__name__)
+    if rate is not None:
+        table.attrs.update(rate=float(rate), timing=timing)
+    return table, kinds, rate, timing
 
 
 def _from_saved(data):
@@ -146,7 +160,7 @@ def _from_saved(data):
         raise CustomerEquityError("structure", "a saved measurement needs 'by_type' (customers per "
                                   "type) and 'composition' (value kind x type), as "
                                   "Measurement.to_dict() writes them") from None
-    return _table(counts, sums)
+    return _table(counts, sums), np.asarray(sums, dtype=np.float64)
 
 
 def _from_frame(frame):
@@ -158,26 +172,56 @@ def _from_frame(frame):
     codes = type_codes(np.asarray(df.index, dtype=object), "type")
     if len(set(codes.tolist())) != len(codes):
         raise CustomerEquityError("type", "each customer type may appear only once")
+    # positions in the table's own rows (1 = the first row under the header)
+    rows = check_finite(as_float(df["customers"].to_numpy(), "customers"), "customers")
+    if np.isnan(rows).any():  # named by its row even in a table of one row
+        k = int(np.flatnonzero(np.isnan(rows))[0])
+        raise CustomerEquityError("customers", "a value is required here, the cell is blank",
+                                  row=k + 1, value="")
+    value_column = "average" if "average" in df.columns else "equity"
+    values = check_finite(as_float(df[value_column].to_numpy(), value_column), value_column)
+    blank = np.isnan(values) & (rows != 0)
+    if blank.any():
+        k = int(np.flatnonzero(blank)[0])
+        raise CustomerEquityError(value_column, f"the {TYPES[codes[k]]} row has customers and a blank "
+                                  f"{value_column}; a blank would read as 0", row=k + 1, value="")
     counts = np.zeros(4)
-    counts[codes] = as_float(df["customers"].to_numpy(), "customers")
-    if "average" in df.columns:
+    counts[codes] = rows
+    if value_column == "average":
         average = np.full(4, np.nan)
-        average[codes] = as_float(df["average"].to_numpy(), "average")
+        average[codes] = values
     else:
         equity = np.zeros(4)
-        equity[codes] = as_float(df["equity"].to_numpy(), "equity")
+        equity[codes] = np.nan_to_num(values)
         average = _divide(equity, counts)
     mix = None
     if all(c in df.columns for c in MIX_COLUMNS):
         mix = np.full((4, len(MIX_COLUMNS)), np.nan)
-        mix[codes] = as_float(df[list(MIX_COLUMNS)].to_numpy(), "mix")
-        if np.isnan(mix[counts > 0]).any():
+        mix[codes] = as_float(df[list(MIX_COLUMNS)].to_numpy(), "value_mix")
+        if np.isnan(mix[counts > 0]).all():
             mix = None  # a structure without a composition (built from counts and averages)
-    return structure_from_counts(counts, np.nan_to_num(average, nan=0.0), mix=mix)
+    table = structure_from_counts(counts, average, value_mix=mix)
+    equity = table["equity"].to_numpy()[:4]
+    if mix is None:
+        kinds = np.where(counts > 0, np.nan, 0.0)[None, :].repeat(len(VALUE_KINDS), axis=0)
+    else:
+        kinds = (mix * equity[:, None]).T
+        kinds[:, counts == 0] = 0.0
+    return table, kinds
+
+
+def _refuse_blank(values, counts, name):
+    """A blank value of a type that has customers is refused (it would read as 0); the row is
+    the type's place in the order Lighthouse, Follower, Rational, Profit-seeking."""
+    blank = np.isnan(values) & (counts > 0)
+    if blank.any():
+        k = int(np.flatnonzero(blank)[0])
+        raise CustomerEquityError(name, f"{TYPES[k]} has customers and no {name.split('_')[0]} "
+                                  "value (blank); a blank would read as 0", row=k + 1, value="")
 
 
 def structure_from_counts(customers: ArrayLike, average: ArrayLike, *,
-                          mix: ArrayLike | None = None) -> pd.DataFrame:
+                          value_mix: ArrayLike | None = None) -> pd.DataFrame:
     """A structure from customers and average value per type alone (a competitor's estimate).
 
     Parameters
@@ -185,13 +229,15 @@ def structure_from_counts(customers: ArrayLike, average: ArrayLike, *,
     customers : array_like, shape (4,)
         Number of customers of each type, in the order Lighthouse, Follower,
         Rational, Profit-seeking (>= 0; need not be whole, an estimate may be a share
-        of a market size). Blanks are 0.
+        of a market size). A blank is refused.
     average : array_like, shape (4,)
-        Average lifetime value of a customer of each type (money). Ignored for a type
-        with no customers; blanks are 0.
-    mix : array_like, shape (4, 6), optional
+        Average lifetime value of a customer of each type (money). Ignored, and may
+        be blank, for a type with no customers; a blank is refused for a type with
+        customers (it would read as 0).
+    value_mix : array_like, shape (4, 6), optional
         Share of each type's equity from PV, PPV, CV, KV, TV and Iv (rows add up to
-        1). Leave out when unknown: the mix columns are NaN.
+        1; a row may be blank for a type with no customers or an average of 0, whose
+        mix is undefined). Leave out when unknown: the mix columns are NaN.
 
     Returns
     -------
@@ -203,7 +249,7 @@ def structure_from_counts(customers: ArrayLike, average: ArrayLike, *,
     A competitor estimated at 200 lighthouse customers worth 5,000 and 800 rational
     customers worth 1,000:
 
-    >>> s = structure_from_counts([200, 0, 800, 0], [5000, 0, 1000, 0])
+    >>> s = structure_from_counts([200, 0, 800, 0], [5000, None, 1000, None])
     >>> print(s[["customers", "customer_share", "equity", "equity_share", "average"]].to_string())
                     customers  customer_share     equity  equity_share  average
     type
@@ -213,28 +259,35 @@ def structure_from_counts(customers: ArrayLike, average: ArrayLike, *,
     Profit-seeking        0.0             0.0        0.0      0.000000      NaN
     Total              1000.0             1.0  1800000.0      1.000000   1800.0
     """
-    n = _per_type(customers, "customers")
+    n = _per_type(customers, "customers", blank_ok=False)
     check_range(n, "customers", low=0, rule="a number of customers must be >= 0")
     a = _per_type(average, "average")
-    with np.errstate(over="ignore"):
-        equity = np.where(n > 0, n * a, 0.0)
+    _refuse_blank(a, n, "average")
+    with np.errstate(over="ignore", invalid="ignore"):
+        equity = np.where(n > 0, n * np.nan_to_num(a), 0.0)
     if not np.isfinite(equity).all() or not np.isfinite(equity.sum()):
         raise CustomerEquityError("average", "customers x average value overflows: check the units")
-    if mix is None:
-        sums = np.vstack([np.full((len(VALUE_KINDS) - 1, 4), np.nan), equity[None, :]])
-        out = _table(n, np.nan_to_num(sums, nan=0.0))
+    if value_mix is None:
+        sums = np.vstack([np.zeros((len(VALUE_KINDS) - 1, 4)), equity[None, :]])
+        out = _table(n, sums)
         out.loc[:, list(MIX_COLUMNS)] = np.nan
         return out
-    m = check_finite(as_float(mix, "mix"), "mix")
+    m = check_finite(as_float(value_mix, "value_mix"), "value_mix")
     if m.shape != (4, len(VALUE_KINDS)):
-        raise CustomerEquityError("mix", f"needs 4 rows (types) and {len(VALUE_KINDS)} columns "
+        raise CustomerEquityError("value_mix", f"needs 4 rows (types) and {len(VALUE_KINDS)} columns "
                                   f"({', '.join(VALUE_KINDS)}), got shape {m.shape}")
+    used = (n > 0) & (equity != 0)
+    undefined = np.isnan(m).all(axis=1) & ~used
+    partly = np.isnan(m) & ~undefined[:, None]
+    if partly.any():
+        row, col = (int(x) for x in np.argwhere(partly)[0])
+        raise CustomerEquityError("value_mix", "a share is blank; a type with customers and value "
+                                  "needs all six", row=row + 1, column=col + 1, value="")
     m = np.nan_to_num(m, nan=0.0)
-    used = n > 0
     bad = used & (np.abs(m.sum(axis=1) - 1.0) > 1e-6)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise CustomerEquityError("mix", "the shares of a type's value kinds must add up to 1",
+        raise CustomerEquityError("value_mix", "the shares of a type's value kinds must add up to 1",
                                   row=k + 1, value=float(m[k].sum()))
     return _table(n, (m * equity[:, None]).T)
 
@@ -276,12 +329,12 @@ def structure_from_values(types: ArrayLike, rate: ArrayLike, pv: ArrayLike = 0.0
     return _table(np.bincount(codes, minlength=4), composition_sums(codes, disc, iv_arr))
 
 
-def _per_type(x, name):
-    arr = check_finite(as_float(x, name), name).reshape(-1)
+def _per_type(x, name, *, blank_ok=True):
+    arr = check_finite(as_float(x, name, blank_ok=blank_ok), name).reshape(-1)
     if arr.size != 4:
         raise CustomerEquityError(name, "needs one value per customer type (Lighthouse, Follower, "
                                   f"Rational, Profit-seeking): 4, got {arr.size}")
-    return np.nan_to_num(arr, nan=0.0)
+    return arr
 
 
 def decompose_change(customers_from: ArrayLike, average_from: ArrayLike, customers_to: ArrayLike,
@@ -301,7 +354,8 @@ def decompose_change(customers_from: ArrayLike, average_from: ArrayLike, custome
     average_from, average_to : array_like, shape (4,)
         Average value per type (money). A type with no customers in one structure
         takes its average from the other (its value did not change; all its change
-        is volume and mix); NaN is accepted there.
+        is volume and mix); a blank is accepted there and refused for a type with
+        customers (it would read as 0).
 
     Returns
     -------
@@ -345,15 +399,14 @@ def decompose_change(customers_from: ArrayLike, average_from: ArrayLike, custome
     >>> float((vol + mix + val).sum()), 20 * 1100 + 80 * 100 - (10 * 1000 + 90 * 100)
     (11000.0, 11000)
     """
-    n0 = _per_type(customers_from, "customers_from")
-    n1 = _per_type(customers_to, "customers_to")
+    n0 = _per_type(customers_from, "customers_from", blank_ok=False)
+    n1 = _per_type(customers_to, "customers_to", blank_ok=False)
     for arr, name in ((n0, "customers_from"), (n1, "customers_to")):
         check_range(arr, name, low=0, rule="a number of customers must be >= 0")
-    a0 = check_finite(as_float(average_from, "average_from"), "average_from").reshape(-1)
-    a1 = check_finite(as_float(average_to, "average_to"), "average_to").reshape(-1)
-    for arr, name in ((a0, "average_from"), (a1, "average_to")):
-        if arr.size != 4:
-            raise CustomerEquityError(name, f"needs one value per customer type: 4, got {arr.size}")
+    a0 = _per_type(average_from, "average_from")
+    a1 = _per_type(average_to, "average_to")
+    _refuse_blank(a0, n0, "average_from")
+    _refuse_blank(a1, n1, "average_to")
     volume, mix, value, _ = _shapley(n0, a0, n1, a1)
     return volume, mix, value
 
@@ -448,22 +501,37 @@ def compare_structures(structures: Sequence, labels: Sequence[str] | None = None
         raise CustomerEquityError("against", 'must be "previous" or "first"', value=against)
     if isinstance(structures, (Measurement, Mapping, pd.DataFrame)) or len(structures) < 2:
         raise CustomerEquityError("structures", "give two or more structures to compare")
-    tables = [structure_table(s) for s in structures]
-    labels = [str(k + 1) for k in range(len(tables))] if labels is None else [str(x) for x in labels]
-    if len(labels) != len(tables):
-        raise CustomerEquityError("labels", f"needs one label per structure ({len(tables)}), "
+    parts = [_parts(s) for s in structures]
+    labels = [str(k + 1) for k in range(len(parts))] if labels is None else [str(x) for x in labels]
+    if len(labels) != len(parts):
+        raise CustomerEquityError("labels", f"needs one label per structure ({len(parts)}), "
                                   f"got {len(labels)}")
-    parts = []
-    for k in range(1, len(tables)):
+    out = []
+    for k in range(1, len(parts)):
         j = k - 1 if against == "previous" else 0
-        parts.append(_compare_two(tables[j], tables[k], labels[j], labels[k]))
-    return pd.concat(parts, ignore_index=True)
+        _same_discounting(parts[j], parts[k], labels[j], labels[k])
+        out.append(_compare_two(parts[j], parts[k], labels[j], labels[k]))
+    return pd.concat(out, ignore_index=True)
+
+
+def _same_discounting(p0, p1, label0, label1):
+    """Two structures valued at different rates or timings are not comparable: the change of
+    rate would read as a change of value."""
+    (_, _, r0, t0), (_, _, r1, t1) = p0, p1
+    if r0 is None or r1 is None or (r0 == r1 and t0 == t1):
+        return
+    raise CustomerEquityError("structures", f"{label0} is valued at {r0:g} per period "
+                              f"({t0}-of-period) and {label1} at {r1:g} ({t1}-of-period): the "
+                              "change of discounting would read as a change of value; measure "
+                              "both with the same rate and timing (a what-if with rate= prices "
+                              "the change of rate alone)")
 
 
 _COMPARED = ("customers", "customer_share", "equity", "equity_share", "average")
 
 
-def _compare_two(t0, t1, label0, label1):
+def _compare_two(p0, p1, label0, label1):
+    (t0, kinds0, _, _), (t1, kinds1, _, _) = p0, p1
     out = pd.DataFrame({"from": label0, "to": label1, "type": list(_INDEX)})
     for col in _COMPARED:
         a, b = t0[col].to_numpy(), t1[col].to_numpy()
@@ -477,15 +545,14 @@ def _compare_two(t0, t1, label0, label1):
     out["mix_effect"] = np.append(mix, mix.sum())
     out["value_effect"] = np.append(val, val.sum())
     # the value effect by value kind: the change of each kind's average value per customer
-    # carries the type's value weight, so the kinds add up to the value effect
-    m0, m1 = t0[list(MIX_COLUMNS)].to_numpy()[:4], t1[list(MIX_COLUMNS)].to_numpy()[:4]
-    known = ~(np.isnan(m0[n0 > 0]).any() or np.isnan(m1[n1 > 0]).any())
+    # carries the type's value weight, so the kinds add up to the value effect; a type whose
+    # kinds are unknown on one side (an estimate without a mix, a spilled type worth exactly
+    # 0) has none, and leaves the other types' split as it is
+    k0, k1 = _divide(kinds0, n0[None, :]), _divide(kinds1, n1[None, :])
+    k0 = np.where(n0 > 0, k0, np.where(n1 > 0, k1, 0.0))
+    k1 = np.where(n1 > 0, k1, k0)
+    effect = (k1 - k0) * value_weight[None, :]
     for v, name in enumerate(MIX_COLUMNS):
         column = f"value_effect_{name.removesuffix('_share')}"
-        if not known:
-            out[column] = np.nan
-            continue
-        k0, k1 = _filled(n0, m0[:, v] * np.nan_to_num(a0), n1, m1[:, v] * np.nan_to_num(a1))
-        effect = (k1 - k0) * value_weight
-        out[column] = np.append(effect, effect.sum())
+        out[column] = np.append(effect[v], effect[v].sum())
     return out

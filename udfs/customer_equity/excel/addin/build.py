@@ -17,6 +17,13 @@ always matches the installed xlwings and its DLL. Only XML parts are rewritten:
 The ribbon's Refresh button is the template's callback ``RibbonMyAddin.RunMain``, which runs
 ``import <file name>; <file name>.main()``: the file must therefore be called
 ``customer_equity.xlam`` for it to run :func:`customer_equity.main`.
+
+The *Share as values* button needs a second callback, and the template's VBA has one
+(``RunMain``), which we do not change. So it lives in a second add-in built the same way
+(:func:`build_share`): ``customer_equity.excel.freeze.xlam``, whose ``RunMain`` runs
+:func:`customer_equity.excel.freeze.main`, with its own small ribbon
+(``addin/customUI_share.xml``) that joins the same tab (qualified ids ``ce:ceTab``) and no
+UDF module, so that it never touches its VBA project.
 """
 
 from __future__ import annotations
@@ -38,6 +45,10 @@ ADDIN_BASENAME = "customer_equity"
 """Base name of the add-in file; RunMain imports the module of that name."""
 
 ADDIN_FILENAME = ADDIN_BASENAME + ".xlam"
+SHARE_BASENAME = "customer_equity.excel.freeze"
+"""Base name of the Share as values add-in: its RunMain imports that module and runs main()."""
+SHARE_FILENAME = SHARE_BASENAME + ".xlam"
+SHARE_RIBBON_SOURCE = "customUI_share.xml"
 UDF_MODULES = "customer_equity.excel.functions"
 TEMPLATE_FILENAME = "quickstart_addin_ribbon.xlam"
 RIBBON_PART = "customUI/customUI.xml"
@@ -84,8 +95,8 @@ def template_path() -> Path:
     return path
 
 
-def ribbon_source_path() -> Path:
-    """Return the ribbon XML source, ``addin/customUI.xml``.
+def ribbon_source_path(source: str = RIBBON_SOURCE) -> Path:
+    """Return a ribbon XML source, ``addin/customUI.xml`` (or ``source`` in that folder).
 
     Installed (wheel or editable), the repository's ``addin/`` folder is the package
     ``customer_equity.addin_data`` and the file is found with :mod:`importlib.resources`;
@@ -94,16 +105,16 @@ def ribbon_source_path() -> Path:
     from importlib import resources
 
     try:
-        source = resources.files(RIBBON_PACKAGE) / RIBBON_SOURCE
-        if source.is_file():
-            return Path(str(source))
+        found = resources.files(RIBBON_PACKAGE) / source
+        if found.is_file():
+            return Path(str(found))
     except ModuleNotFoundError:
         pass
-    checkout = Path(__file__).resolve().parents[3] / "addin" / RIBBON_SOURCE
+    checkout = Path(__file__).resolve().parents[4] / "addin" / source
     if checkout.is_file():
         return checkout
     raise AddinError(
-        f"Cannot find the ribbon source {RIBBON_SOURCE}: neither the package data "
+        f"Cannot find the ribbon source {source}: neither the package data "
         f"{RIBBON_PACKAGE} nor a source checkout's addin/ folder holds it."
     )
 
@@ -192,7 +203,7 @@ def _package_root_if_not_installed() -> str:
     """
     import sysconfig
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     installed = {
         Path(p).resolve()
         for key in ("purelib", "platlib")
@@ -403,8 +414,9 @@ def build(
     config: AddinConfig | None = None,
     template: Path | str | None = None,
     ribbon: Path | str | None = None,
+    basename: str = ADDIN_BASENAME,
 ) -> Path:
-    """Build ``customer_equity.xlam`` into ``out_dir`` and return its path.
+    """Build ``customer_equity.xlam`` (``<basename>.xlam``) into ``out_dir`` and return its path.
 
     Copies every part of xlwings' template unchanged except the ribbon, the configuration
     sheet, ``xl/workbook.xml`` and ``docProps/app.xml`` (XML only; ``vbaProject.bin`` is
@@ -456,7 +468,7 @@ def build(
         if out_dir.exists() and not out_dir.is_dir():
             raise AddinError(f"{out_dir} is a file; name a folder to write {ADDIN_FILENAME} into.")
         out_dir.mkdir(parents=True, exist_ok=True)
-        target = out_dir / ADDIN_FILENAME
+        target = out_dir / f"{basename}.xlam"
         try:
             with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
                 for info in zin.infolist():
@@ -470,6 +482,19 @@ def build(
         except CustomerEquityError as exc:
             raise AddinError(str(exc)) from None
     return target
+
+
+def build_share(out_dir: Path | str = ".", *, config: AddinConfig | None = None,
+                template: Path | str | None = None) -> Path:
+    """Build the Share as values add-in, ``customer_equity.excel.freeze.xlam``, into ``out_dir``.
+
+    The same template and interpreter as :func:`build`, the ribbon ``addin/customUI_share.xml``,
+    and no UDF module (whatever the route of the functions): this add-in only runs
+    :func:`customer_equity.excel.freeze.main`.
+    """
+    config = config or AddinConfig.for_this_python()
+    return build(out_dir, config=AddinConfig(config.interpreter, "", config.pythonpath), template=template,
+                 ribbon=ribbon_source_path(SHARE_RIBBON_SOURCE), basename=SHARE_BASENAME)
 
 
 def read_build_stamp(xlam: Path | str) -> str | None:

@@ -26,8 +26,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import (ADDIN_FILENAME, FUNCTION_ROUTES, AddinConfig, AddinError, build,
-                    build_stamp, read_build_stamp, read_config_sheet, route_of_udf_modules)
+from .build import (ADDIN_FILENAME, FUNCTION_ROUTES, SHARE_FILENAME, AddinConfig, AddinError, build,
+                    build_share, build_stamp, read_build_stamp, read_config_sheet, route_of_udf_modules)
 
 NO_EXCEL = (
     "Microsoft Excel was not found on this machine ({platform}). The add-in needs desktop "
@@ -94,7 +94,8 @@ def _target_dir(xlstart: Path | str | None) -> tuple[Path, bool]:
 def install(xlstart: Path | str | None = None, *, functions: str = "com") -> Path:
     """Build the add-in for ``functions`` (``"com"`` or ``"lite"``) and copy it into XLSTART.
 
-    ``xlstart`` defaults to Excel's startup folder. Returns the installed file; raises
+    The Share as values add-in (:func:`~.build.build_share`) is built and installed beside it.
+    ``xlstart`` defaults to Excel's startup folder. Returns the installed main add-in; raises
     :class:`AddinError` (:class:`ExcelNotFound` without Excel) having written nothing.
     """
     target_dir, asked_excel = _target_dir(xlstart)
@@ -102,12 +103,16 @@ def install(xlstart: Path | str | None = None, *, functions: str = "com") -> Pat
         raise AddinError(f"{target_dir} is a file, not a startup folder.")
     target = target_dir / ADDIN_FILENAME
     with tempfile.TemporaryDirectory() as tmp:
-        built = build(tmp, config=AddinConfig.for_this_python(functions))
+        config = AddinConfig.for_this_python(functions)
+        built = [(build(tmp, config=config), target),
+                 (build_share(tmp, config=config), target_dir / SHARE_FILENAME)]
         if asked_excel:
             _close_in_running_excel(ADDIN_FILENAME)
+            _close_in_running_excel(SHARE_FILENAME)
         try:
             target_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(built, target)
+            for source, destination in built:
+                shutil.copyfile(source, destination)
         except OSError as exc:
             raise AddinError(
                 f"could not write {target} ({exc.strerror or exc}). If Excel is running, quit "
@@ -121,14 +126,19 @@ def install(xlstart: Path | str | None = None, *, functions: str = "com") -> Pat
 
 
 def remove(xlstart: Path | str | None = None) -> Path:
-    """Delete the add-in from XLSTART; returns the removed path, raises :class:`AddinError`."""
+    """Delete the add-in (and the Share as values add-in) from XLSTART; returns the removed
+    main add-in's path, raises :class:`AddinError`."""
     target_dir, asked_excel = _target_dir(xlstart)
     path = target_dir / ADDIN_FILENAME
     if not path.is_file():
         raise AddinError(f"the add-in is not installed (no {path}).")
+    share = target_dir / SHARE_FILENAME
     if asked_excel:
         _close_in_running_excel(ADDIN_FILENAME)
+        _close_in_running_excel(SHARE_FILENAME)
     try:
+        if share.is_file():  # installs before the button have none
+            share.unlink()
         path.unlink()
     except OSError as exc:
         raise AddinError(
@@ -152,6 +162,8 @@ class Status:
         installed).
     built_for, current : str or None
         The build stamp in the installed file and the one this Python would write.
+    share : bool
+        Whether the Share as values add-in is installed beside it.
     """
 
     path: Path
@@ -159,6 +171,7 @@ class Status:
     functions: str | None = None
     built_for: str | None = None
     current: str | None = None
+    share: bool = False
 
     @property
     def stale(self) -> bool:
@@ -177,6 +190,9 @@ class Status:
                 f"It was built for {self.built_for or 'an unknown version'}, but this Python has "
                 f'{self.current}: run "customer-equity addin install" again so that its VBA '
                 "matches xlwings.")
+        if not self.share:
+            out.append(f'The Share as values button ({SHARE_FILENAME}) is missing: run "customer-equity '
+                       'addin install" again to add it.')
         out.append('Use "customer-equity addin remove" to uninstall it.')
         return out
 
@@ -194,7 +210,7 @@ def status(xlstart: Path | str | None = None) -> Status:
         raise AddinError(f"{path} is not a readable Customer Equity add-in ({exc}); run "
                          '"customer-equity addin install" to replace it.') from None
     return Status(path, installed=True, functions=route_of_udf_modules(udf_modules),
-                  built_for=stamp, current=build_stamp())
+                  built_for=stamp, current=build_stamp(), share=(target_dir / SHARE_FILENAME).is_file())
 
 
 def functions_in_addin(book) -> bool:

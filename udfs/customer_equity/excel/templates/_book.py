@@ -33,10 +33,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
+import sys
 from pathlib import Path
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from ..._files import atomic_path
 
 #: All generated workbooks claim this creation time, so that a rebuild is byte-identical.
 CREATED = _dt.datetime(2024, 1, 1, 0, 0, 0)
@@ -118,9 +121,21 @@ def sheet_ref(sheet_name, ref):
     return f"{sheet_name}!{ref}"
 
 
-def col_name(col):
-    """Column letters of a zero-indexed column."""
-    return xl_col_to_name(col)
+def spill_ref(sheet_name, row, col, height, width):
+    """The definition of a name on the spill range of the dynamic array at (row, col).
+
+    Excel 365 and 2021 read the spill range itself (``A1#``, stored as
+    ``_xlfn.ANCHORARRAY``), which grows and shrinks with the result. Excel 2016/2019 and
+    LibreOffice 7.4 know no spill ranges (``A1#`` is an unknown name there): they get the
+    range the result covered when the file was written (``height`` x ``width`` cells), where
+    they keep the array formula's cells. So every engine reads the same cells.
+
+    >>> spill_ref("Step 2", 11, 4, 1000, 1)
+    "=IF(ISERROR(ROWS(_xlfn.ANCHORARRAY('Step 2'!$E$12))),'Step 2'!$E$12:$E$1011,_xlfn.ANCHORARRAY('Step 2'!$E$12))"
+    """
+    spill = f"_xlfn.ANCHORARRAY({sheet_ref(sheet_name, cell(row, col))})"
+    saved = sheet_ref(sheet_name, area(row, col, row + max(height, 1) - 1, col + max(width, 1) - 1))
+    return f"=IF(ISERROR(ROWS({spill})),{saved},{spill})"
 
 
 def _plain(v):
@@ -184,7 +199,11 @@ class Book:
     """An XlsxWriter workbook with the templates' conventions (formats, names, properties)."""
 
     def __init__(self, path, title, template_id, subject=""):
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
+        # written to a temporary file beside ``path`` and renamed by close(): a failed build
+        # leaves the workbook that was there
+        self.path = Path(path)
+        self._atomic = atomic_path(self.path)
+        self.wb = xlsxwriter.Workbook(str(self._atomic.__enter__()), {"strings_to_numbers": False,
                                                   "strings_to_formulas": False,
                                                   "strings_to_urls": False})
         self.wb.set_properties({
@@ -222,6 +241,12 @@ class Book:
         self.names[name] = formula
         self.wb.define_name(name, formula)
 
+    def define_spill(self, name, sheet_name, row, col, height, width=1):
+        """A workbook name on the spill range of the dynamic array at (row, col) (see
+        :func:`spill_ref`): each cell that reads the name reads the one result, so the
+        formula that computes it runs once per recalculation."""
+        self.define(name, spill_ref(sheet_name, row, col, height, width))
+
     def sheet(self, name, tab_color=None):
         """A new :class:`Sheet`."""
         ws = self.wb.add_worksheet(name)
@@ -235,14 +260,21 @@ class Book:
         return Sheet(self, ws, name)
 
     def close(self, result=None):
-        """Write the file; returns a :class:`Built`."""
-        self.wb.close()
-        return Built(Path(self.wb.filename), dict(self.names), list(self.checks), result)
+        """Write the file (to a temporary file, then renamed); returns a :class:`Built`."""
+        try:
+            self.wb.close()
+        except BaseException:
+            self._atomic.__exit__(*sys.exc_info())
+            raise
+        self._atomic.__exit__(None, None, None)
+        return Built(self.path, dict(self.names), list(self.checks), result)
 
 
-#: Said on every template's read-me: what a CE_ cell shows without the add-in.
-WITHOUT_ADDIN = ("Without the Customer Equity add-in the CE_ cells keep the values saved in the file; change an "
-                 "input and they show #NAME? until the add-in is loaded. The green checks always work.")
+#: Said on every template's read-me: what a CE_ cell shows without the add-in, and what to send instead.
+WITHOUT_ADDIN = ("Without the add-in, Excel shows the CE_ cells' saved values until it recalculates them (a "
+                 "changed input, Ctrl+Alt+F9): then they, and the cells that read them, show #NAME?. LibreOffice "
+                 "shows #NAME? at once. To share the numbers, send a copy made by the ribbon's Share as values "
+                 "button (or customer-equity freeze): its CE_ cells hold their values everywhere.")
 
 
 class Sheet:
@@ -282,10 +314,12 @@ class Sheet:
         self.ws.merge_range(row, col, row2, col2, value, self.book.fmt(role, **extra))
 
     def paragraphs(self, row, texts, height, col=1, col2=8):
-        """One merged, wrapped paragraph per row from ``row + 1`` on (under a section title)."""
+        """One merged, wrapped paragraph per row from ``row + 1`` on (under a section title),
+        each row at least ``height`` points and tall enough for its lines (about 130 characters
+        a line across the read-me sheets' columns)."""
         for i, t in enumerate(texts):
             self.merged(row + 1 + i, col, row + 1 + i, col2, t, "text")
-            self.ws.set_row(row + 1 + i, height)
+            self.ws.set_row(row + 1 + i, max(height, 13 * math.ceil(len(t) / 130) + 4))
 
     def value(self, row, col, value, role="input", num_format=None, **extra):
         """A value cell (an input, or a constant of the model)."""
@@ -415,16 +449,6 @@ class Sheet:
                                                     "format": ok})
         self.ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "!=", "value": '"OK"',
                                                     "format": bad})
-
-    def diff_format(self, r1, c1, r2, c2, tolerance=0.005):
-        """Conditional format for a block of differences: green when ~0, red otherwise."""
-        ok = self.book.wb.add_format({"bg_color": PALETTE["ok_fill"], "font_color": PALETTE["ok_font"]})
-        bad = self.book.wb.add_format({"bg_color": PALETTE["bad_fill"], "font_color": PALETTE["bad_font"]})
-        top = cell(r1, c1, False, False)
-        self.ws.conditional_format(r1, c1, r2, c2, {"type": "formula",
-                                                    "criteria": f"=ABS({top})<{tolerance}", "format": ok})
-        self.ws.conditional_format(r1, c1, r2, c2, {"type": "formula",
-                                                    "criteria": f"=ABS({top})>={tolerance}", "format": bad})
 
     def protect(self):
         """Protect without a password: only the input cells (unlocked) can be edited."""

@@ -3,7 +3,9 @@
 Sheets: Read me, LTV models (a side-by-side summary, then one block per family with
 its formula written out, inputs, the CE_ result and Excel's own calculation beside
 it), Sensitivity (retention-based LTV over retention x discount rate, one spilled
-CE_LTV_RETENTION formula with a colour scale, its closed form beside it).
+CE_LTV_RETENTION formula with a colour scale, its closed form beside it), Retention
+(a cohort's survivors to shifted-beta-geometric retention, its projection, and the
+papers' retention LTV beside the value with the retention rising with tenure).
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from ...model import ltv_contribution, ltv_indirect, ltv_retention, ltv_share_of_wallet
+from ...model import forecast as fc
 from . import _book as B
 
 TEMPLATE_ID = "ltv-models/1"
 FILENAME = "lifetime-value-models.xlsx"
-S_README, S_MODELS, S_SENS = "Read me", "LTV models", "Sensitivity"
+S_README, S_MODELS, S_SENS, S_SBG = "Read me", "LTV models", "Sensitivity", "Retention"
 
 PERIODS = 6
 CONTRIB = {"rate": 0.10, "margins": [100.0, 120.0, 150.0, 150.0, 150.0, 150.0], "margin": 100.0, "periods": 5}
@@ -27,6 +30,10 @@ RETENTION = {"margin": 100.0, "retention": 0.80, "rate": 0.10, "periods": 10, "g
 SENS = {"margin": 100.0, "periods": None,
         "retention": [0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95],
         "rates": [0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20]}
+#: Fader & Hardie (2007), "regular" customers: survivors of 1,000 at the start of years 0-12;
+#: the model is fitted on years 0-7 and projected to year 12.
+SBG = {"survivors": [1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0],
+       "later": [223.0, 207.0, 194.0, 183.0, 173.0], "margin": 100.0, "rate": 0.10, "horizon": 12}
 
 
 def build(path):
@@ -36,8 +43,10 @@ def build(path):
     readme = book.sheet(S_README, "#1F4E79")
     models = book.sheet(S_MODELS, "#2E75B6")
     sens = book.sheet(S_SENS, "#2E75B6")
+    sbg = book.sheet(S_SBG, "#2E75B6")
     results = _models(book, models)
     _sensitivity(book, sens)
+    results["sbg"] = _retention(book, sbg)
     _readme(book, readme)
     readme.ws.activate()
     return book.close(results)
@@ -57,11 +66,13 @@ def _row_inputs(sh, row, label, values, name, nf):
 
 
 def _result(sh, row, ce_label, ce_formula, ce_value, ce_name, chk_label, chk_formula, chk_name,
-            chk_value=None):
+            chk_value=None, register=True):
     """LTV row: label | CE_ result | "check" | native result | status | what the check computes.
 
     ``chk_value`` is what the native formula gives (the core's value when omitted: the
     formulas-engine test checks that every cached value is what the formula computes).
+    ``register=False`` for a check computed from other CE_ results (a spreadsheet without
+    the add-in cannot recompute it from the inputs alone): it keeps its status cell.
     """
     chk_value = ce_value if chk_value is None else chk_value
     sh.text(row, 1, ce_label, "bold")
@@ -72,7 +83,8 @@ def _result(sh, row, ce_label, ce_formula, ce_value, ce_name, chk_label, chk_for
     sh.name_range(chk_name, row, 4)
     sh.check_status(row, 5, f"{B.cell(row, 2)}-{B.cell(row, 4)}", B.largest_difference(ce_value, chk_value))
     sh.merged(row, 6, row, 10, "← Excel: " + chk_label, "note", text_wrap=False)
-    sh.cross_check(B.cell(row, 4), B.cell(row, 2))
+    if register:
+        sh.cross_check(B.cell(row, 4), B.cell(row, 2))
 
 
 def _block_title(sh, row, title, formula, note):
@@ -335,12 +347,15 @@ def _readme(book, sh):
                        "CE_ result and Excel's own calculation (NPV, PV, SUMPRODUCT, the closed form)."),
         ("Sensitivity", "Retention-based LTV over retention rate × discount rate, one spilled formula with a "
                         "colour scale; the same grid from the closed form as a check, and a chart."),
+        ("Retention", "From a cohort's survivors to its retention (shifted-beta-geometric, CE_SBG_FIT), the "
+                      "projection to year 12 against what happened, and the papers' retention LTV beside the "
+                      "value with retention rising with tenure (CE_SBG_LTV)."),
     ]
     for i, (s, text) in enumerate(items):
         sh.text(r + 1 + i, 1, s, "bold")
         sh.merged(r + 1 + i, 2, r + 1 + i, 8, text, "text")
         sh.ws.set_row(r + 1 + i, 30)
-    r = r + 4
+    r = r + 5
     r = B.legend(sh, r, 1)
     sh.section(r, 1, "Conventions", 8)
     notes = [
@@ -353,3 +368,133 @@ def _readme(book, sh):
     sh.paragraphs(r, notes, 30)
     sh.protect()
     sh.print_setup(0, 0, r + 1 + len(notes), 8, landscape=False, fit_tall=1)
+
+
+def _retention(book, sh):
+    """Survivors -> CE_SBG_FIT -> CE_SBG_RETENTION -> projection -> CE_LTV_RETENTION and CE_SBG_LTV."""
+    S = SBG
+    n_fit, n_all = len(S["survivors"]), len(S["survivors"]) + len(S["later"])
+    H = S["horizon"]
+    fit = fc.fit_sbg(S["survivors"])
+    alpha, beta = fit.values
+    rates = fc.sbg_retention(fit, H)
+    survival = fc.sbg_survival(fit, H)
+    m, i = S["margin"], S["rate"]
+    sh.widths([2, 44] + [9] * (H + 1))
+    last = 1 + H + 1
+    sh.title(0, "Retention from a cohort: survivors → shifted-beta-geometric retention → lifetime value",
+             "Fader & Hardie (2007): customers differ in their chance of leaving, so the likeliest leave first and "
+             "a cohort's retention rises with tenure. The model is fitted on years 0-7 (yellow) and projected to "
+             "year 12, against what happened (the second row). Blue: the add-in's CE_ functions; green: "
+             "Excel's own.", last)
+    sh.ws.set_row(1, 44)
+
+    r = 3
+    sh.section(r, 1, "1. A cohort's survivors: customers still active at the start of each year", last)
+    sh.text(r + 1, 1, "Year t", "subheader")
+    for t in range(n_all):
+        sh.text(r + 1, 2 + t, f"{t}", "subheader", align="center")
+    _row_inputs(sh, r + 2, "Still active (fitted)", S["survivors"], "ce_in_sbg_survivors", B.INT)
+    sh.text(r + 3, 1, "What happened next (not fitted)", "label")
+    for k, v in enumerate(S["later"]):
+        sh.value(r + 3, 2 + n_fit + k, v, "input", B.INT)
+    sh.name_range("ce_in_sbg_later", r + 3, 2 + n_fit, r + 3, 1 + n_all)
+
+    r = 9
+    sh.section(r, 1, "2. The fit (CE_SBG_FIT): θ, the chance of leaving each year, ~ Beta(alpha, beta)", last)
+    table = [["parameter", "estimate", "standard error"]]
+    table += [[k, fit.params[k], fit.standard_errors[k]] for k in ("alpha", "beta")]
+    table += [["log-likelihood", fit.log_likelihood, ""], ["customers", float(fit.customers), ""],
+              ["cohorts", 1.0, ""]]
+    sh.spill(r + 1, 1, "=CE_SBG_FIT(ce_in_sbg_survivors)", table, "ce", [None, "0.0000", "0.0000"],
+             header={}, label_col=True)
+    for k, nf in ((3, B.MONEY2), (4, B.INT), (5, B.INT)):  # the fit's rows below the parameters
+        sh._value_fmt(r + 1 + k, 2, table[k][1], book.fmt("ce", nf))
+    sh.ws.set_row(r + 1, 30)
+    sh.name_range("ce_sbg_params", r + 1, 1, r + len(table), 3)
+    sh.name_range("ce_sbg_alpha", r + 2, 2)
+    sh.name_range("ce_sbg_beta", r + 3, 2)
+    sh.merged(r + 2, 4, r + 3, last, "Fader & Hardie (2007) report alpha = 0.704, beta = 1.182 for these "
+              "customers. The mean chance of leaving is alpha / (alpha + beta); a small alpha + beta means "
+              "customers differ a lot.", "note")
+
+    r = 17
+    sh.section(r, 1, "3. Retention per year, rising with tenure (CE_SBG_RETENTION)", last)
+    sh.text(r + 1, 1, "Year t", "subheader")
+    for t in range(H):
+        sh.text(r + 1, 2 + t, f"{t + 1}", "subheader", align="center")
+    sh.text(r + 2, 1, "r_t: CE_SBG_RETENTION(fit, 12)", "bold")
+    sh.spill(r + 2, 2, f"=CE_SBG_RETENTION(ce_sbg_params,{H})", [rates.tolist()], "ce", B.PCT)
+    sh.name_range("ce_sbg_rates", r + 2, 2, r + 2, 1 + H)
+    check = [(beta + t) / (alpha + beta + t) for t in range(H)]
+    _native_row(sh, r + 3, "check: (beta + t - 1) / (alpha + beta + t - 1)",
+                lambda t: f"=(ce_sbg_beta+{t}-1)/(ce_sbg_alpha+ce_sbg_beta+{t}-1)", check, B.PCT)
+    sh.name_range("chk_sbg_retention", r + 3, 2, r + 3, 1 + H)
+    worst = B.largest_difference(rates, check)
+    sh.text(r + 4, 1, "Largest |difference|", "bold")
+    sh.formula(r + 4, 2, "=MAX(ABS(ce_sbg_rates-chk_sbg_retention))", worst, "native", B.DIFF)
+    sh.check_status(r + 4, 3, B.cell(r + 4, 2), worst)
+
+    r = 23
+    sh.section(r, 1, "4. Projected survivors: cohort size × CE_SBG_SURVIVAL, against what happened", last)
+    sh.text(r + 1, 1, "Year t", "subheader")
+    for t in range(H + 1):
+        sh.text(r + 1, 2 + t, f"{t}", "subheader", align="center")
+    projected = S["survivors"][0] * survival
+    sh.text(r + 2, 1, "Projected: size × CE_SBG_SURVIVAL(fit, 12)", "bold")
+    sh.spill(r + 2, 2, f"=INDEX(ce_in_sbg_survivors,1)*CE_SBG_SURVIVAL(ce_sbg_params,{H})", [projected.tolist()],
+             "ce", B.MONEY)
+    sh.name_range("ce_sbg_projected", r + 2, 2, r + 2, 2 + H)
+    actual = S["survivors"] + S["later"]
+    sh.text(r + 3, 1, "Actual", "label")
+    for t, v in enumerate(actual):
+        ref = (f"=INDEX(ce_in_sbg_survivors,{t + 1})" if t < n_fit
+               else f"=INDEX(ce_in_sbg_later,{t + 1 - n_fit})")
+        sh.formula(r + 3, 2 + t, ref, v, "native", B.INT)
+    sh.text(r + 4, 1, "Projected / actual - 1", "label")
+    for t, v in enumerate(actual):
+        sh.formula(r + 4, 2 + t, f"={B.cell(r + 2, 2 + t)}/{B.cell(r + 3, 2 + t)}-1",
+                   projected[t] / v - 1, "native", B.PCT)
+    err = max(abs(projected[t] / actual[t] - 1) for t in range(n_fit, n_all))
+    sh.merged(r + 5, 1, r + 5, last, f"Five years past the data the projection is within {err:.1%} of what "
+              "happened; a constant retention rate fitted to the same years drifts further every year.", "note")
+
+    r = 30
+    sh.section(r, 1, "5. Lifetime value: the papers' constant retention against retention rising with tenure",
+               last)
+    sh.named_input(r + 1, "Margin m per year of an active customer", m, "ce_in_sbg_margin", B.MONEY)
+    sh.named_input(r + 2, "Discount rate i per year", i, "ce_in_sbg_rate", B.RATE)
+    constant = float(ltv_retention(m, rates[0], i))
+    _result(sh, r + 4, "Papers' LTV: CE_LTV_RETENTION(m, r_1, i)",
+            "=CE_LTV_RETENTION(ce_in_sbg_margin,INDEX(ce_sbg_rates,1),ce_in_sbg_rate)", constant,
+            "ce_sbg_constant_ltv", "m × r_1 / (1 + i - r_1)",
+            "=ce_in_sbg_margin*INDEX(ce_sbg_rates,1)/(1+ce_in_sbg_rate-INDEX(ce_sbg_rates,1))",
+            "chk_sbg_constant_ltv", register=False)
+    finite = float(fc.sbg_ltv(fit, m, i, periods=H))
+    factors = [(1 + i) ** -(t + 1) for t in range(H)]
+    _result(sh, r + 5, f"sBG, {H} years: CE_SBG_LTV(fit, m, i, {H})",
+            f"=CE_SBG_LTV(ce_sbg_params,ce_in_sbg_margin,ce_in_sbg_rate,{H})", finite, "ce_sbg_ltv_finite",
+            "m × Σ S(t) (1+i)^-t over the projected survivors",
+            f"=ce_in_sbg_margin*SUMPRODUCT({B.area(r - 5, 3, r - 5, 2 + H)}/INDEX(ce_sbg_projected,1),"
+            "1/(1+ce_in_sbg_rate)^{" + ",".join(str(t) for t in range(1, H + 1)) + "})",
+            "chk_sbg_ltv_finite", chk_value=float(m * np.dot(survival[1:], factors)), register=False)
+    infinite = float(fc.sbg_ltv(fit, m, i))
+    derl = float(fc.sbg_derl(fit, i))
+    _result(sh, r + 6, "sBG, no end: CE_SBG_LTV(fit, m, i)",
+            "=CE_SBG_LTV(ce_sbg_params,ce_in_sbg_margin,ce_in_sbg_rate)", infinite, "ce_sbg_ltv_forever",
+            "m × DERL / (1 + i), Fader & Hardie (2010)",
+            "=ce_in_sbg_margin*CE_SBG_DERL(ce_sbg_params,ce_in_sbg_rate)/(1+ce_in_sbg_rate)", "chk_sbg_ltv",
+            chk_value=m * derl / (1 + i), register=False)
+    sh.text(r + 8, 1, "CE_LTV_RETENTION at each year's rate", "bold")
+    each = ltv_retention(m, np.array([rates]), i)
+    sh.spill(r + 8, 2, "=CE_LTV_RETENTION(ce_in_sbg_margin,ce_sbg_rates,ce_in_sbg_rate)", each.tolist(),
+             "ce", B.MONEY)
+    sh.note(r + 9, 1, f"At year 1's retention ({rates[0]:.1%}) the papers' formula values a new customer at "
+            f"{constant:,.0f}; with retention rising as the cohort ages the same customer is worth "
+            f"{infinite:,.0f}. The row above is the papers' value of a customer retained at each year's "
+            "rate for ever: a customer who has stayed is worth more (Fader & Hardie 2010, \"the perils of "
+            "ignoring heterogeneity\").", last, 44)
+    sh.protect()
+    sh.print_setup(0, 0, r + 10, last)
+    return {"alpha": alpha, "beta": beta, "retention": rates.tolist(), "projected": projected.tolist(),
+            "constant_ltv": constant, "ltv_finite": finite, "ltv": infinite}

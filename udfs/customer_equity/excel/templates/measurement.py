@@ -8,19 +8,21 @@ How the formulas reach the whole customer table
 Every input column is a defined name on a structured reference of the table
 (``ce_in_periods`` is ``=Customers[periods]``), so pasting more rows into the table
 (Excel grows a table when rows are pasted into or right below it) grows every name.
-The per-customer calculations are *named formulas* over those names, one CE_ call
-each, never one formula per row:
+Each per-customer calculation is one dynamic-array formula on a step sheet that spills
+one row per customer, never one formula per row, and a name on its spill range
+(:data:`~.measurement_contract.ANCHORS`) is what the other formulas read:
 
-- ``ce_types`` classifies (CE_SEGMENT of CE_SCORE, CE_SEGMENT_STAGE, or the given type),
-- ``ce_pv``, ``ce_ppv``, ``ce_tv`` give the values per period,
-- ``ce_ltv`` is CE_LTV_TYPE over them.
+- ``ce_weighted_score`` and ``ce_types`` classify (CE_SCORE; CE_SEGMENT of the score,
+  CE_SEGMENT_STAGE, or the given type),
+- ``ce_pv_per_period``, ``ce_ppv_per_period`` and ``ce_tv`` (customers x periods) give the
+  values per period,
+- ``ce_customer_ltv`` is CE_LTV_TYPE over them.
 
-The step sheets show them as spilled dynamic-array formulas (``=ce_types``), and the
-step 3 summaries read the names, not the spilled cells: CE_EQUITY_TABLE(ce_types,
-ce_ltv) and CE_COMPOSITION(...) have a fixed size whatever the number of customers.
-The native cross-checks are named formulas too (``chk_code``, ``chk_ltv``, ...) made of
-PV, MMULT, SUMIF and SUMPRODUCT, which Excel, LibreOffice and the ``formulas`` engine
-all evaluate.
+So each CE_ calculation runs once per recalculation. The step 3 summaries read the
+names: CE_EQUITY_TABLE(ce_types, ce_customer_ltv) and CE_COMPOSITION(...) have a fixed
+size whatever the number of customers. The native cross-checks are named formulas
+(``chk_code``, ``chk_ltv``, ...) made of PV, MMULT, SUMIF and SUMPRODUCT, which Excel 2016
+and later, LibreOffice and the ``formulas`` engine all evaluate.
 
 Python writes only ``ce_out_by_type`` and ``ce_out_stamp`` (see :func:`refresh`),
 the same equity table from :func:`customer_equity.measure`, for checking and for Excel
@@ -43,6 +45,7 @@ from ...model import (
     TYPES,
     VALUE_KINDS,
     MeasureConfig,
+    allocate_transaction_value,
     carriers_per_period,
     load_sample,
     measure,
@@ -55,6 +58,7 @@ from . import _book as B
 from . import measurement_text as T
 from .measurement_contract import (  # noqa: F401 - the contract, re-exported for readers
     ANCHOR_FORMULAS,
+    ANCHORS,
     EQ_ROW,
     FILENAME,
     NAMED,
@@ -70,7 +74,7 @@ from .measurement_contract import (  # noqa: F401 - the contract, re-exported fo
     TABLE,
     TEMPLATE_ID,
     TIER_FORMULA,
-    spill_name,
+    TV_COL,
     stamp,
 )
 from .measurement_refresh import as_table, inputs_to_measurement, refresh  # noqa: F401
@@ -325,7 +329,8 @@ def build(path, customers: pd.DataFrame | None = None, config: MeasureConfig | N
     _lists(book, sheets[S_LISTS])
     _assumptions(book, sheets[S_ASSUME], config, income, lay)
     _customers(book, sheets[S_CUST], header, rows, config, lay)
-    _names(book, config)
+    lay.score_shown = config.classify_by == "score" and all(c in customers for c in _indicators(config))
+    _names(book, config, lay)
     _step1(book, sheets[S_STEP1], customers, config, m, lay)
     _step2(book, sheets[S_STEP2], customers, config, m, income, lay)
     _step3(book, sheets[S_STEP3], config, m, lay)
@@ -594,10 +599,11 @@ def customer_table(book, customers_sheet, lists_sheet, customers, config):
     return lay
 
 
-def _names(book, config):
-    """The per-customer CE_ results by their spill ranges, ce_tv and the native checks."""
+def _names(book, config, lay):
+    """The per-customer CE_ results by their spill ranges, and the native checks."""
+    sizes = {"ce_weighted_score": (lay.n if lay.score_shown else 1, 1), "ce_tv": (lay.n, lay.t)}
     for name in ANCHOR_FORMULAS:
-        book.define(name, spill_name(name))
+        book.define_spill(name, *ANCHORS[name], *sizes.get(name, (lay.n, 1)))
     for name, formula in NAMED.items():
         book.define(name, formula)
 
@@ -632,7 +638,6 @@ def _step1(book, sh, customers, config, m, lay):
     codes = pd.Categorical(m.customers["type"], categories=list(TYPES)).codes
     ids = table_col(customers, "customer_id")
     stages = table_col(customers, "stage")
-    by_score = config.classify_by == "score"
     score = weighted_score(customers[_indicators(config)].to_numpy(), list(config.weights.values())) \
         if all(c in customers for c in _indicators(config)) else None
     labels = ["Customer", "Stage", "Score (CE_SCORE)", "Type (ce_types)", "Score (check: MMULT)",
@@ -642,21 +647,18 @@ def _step1(book, sh, customers, config, m, lay):
     types = [[t] for t in m.customers["type"].astype(str)]
     sh.spill(P0, 1, "=ce_in_customer_id", _col(ids), "native")
     sh.spill(P0, 2, "=ce_in_stage", _col(stages), "native")
-    if score is not None:
-        sh.spill(P0, 3, '=IF(ce_in_classify_by="score",CE_SCORE(ce_in_indicators,ce_in_weights),"")',
-                 _col(score) if by_score else [[""]], "ce", B.SCORE)
-        sh.spill(P0, 5, '=IF(ce_in_classify_by="score",chk_score,"")',
-                 _col(lay.chk.score) if by_score else [[""]], "check", B.SCORE)
+    if lay.score_shown:
+        sh.spill(P0, 3, ANCHOR_FORMULAS["ce_weighted_score"], _col(score), "ce", B.SCORE)
+        sh.spill(P0, 5, '=IF(ce_in_classify_by="score",chk_score,"")', _col(lay.chk.score), "check", B.SCORE)
     else:
-        sh.formula(P0, 3, '=IF(ce_in_classify_by="score",CE_SCORE(ce_in_indicators,ce_in_weights),"")',
-                   "", "ce")
+        sh.formula(P0, 3, ANCHOR_FORMULAS["ce_weighted_score"], "", "ce")
         sh.formula(P0, 5, '=IF(ce_in_classify_by="score",chk_score,"")', "", "check")
     sh.spill(P0, 4, ANCHOR_FORMULAS["ce_types"], types, "ce")
     sh.spill(P0, 6, "=chk_types", [[t] for t in lay.chk.types], "check")
     same = [["✓" if a[0].lower() == b.lower() else "✗"] for a, b in zip(types, lay.chk.types)]
     sh.spill(P0, 7, '=IF(ce_types=chk_types,"✓","✗")', same, "native", align="center")
     last = P0 + lay.n - 1
-    if score is not None and by_score:
+    if lay.score_shown:
         sh.cross_check(B.area(P0, 5, last, 5), B.area(P0, 3, last, 3))
     sh.cross_check(B.area(P0, 6, last, 6), B.area(P0, 4, last, 4))
 
@@ -710,7 +712,7 @@ def _step2(book, sh, customers, config, m, income, lay):
     sh.text(5, 1, "Largest |difference|", "bold")
     ltv = m.customers["ltv"].to_numpy()
     worst = B.largest_difference(ltv, lay.chk.ltv)
-    sh.formula(5, 3, "=MAX(ABS(ce_ltv-chk_ltv))", worst, "native", B.DIFF)
+    sh.formula(5, 3, "=MAX(ABS(ce_customer_ltv-chk_ltv))", worst, "native", B.DIFF)
     sh.check_status(5, 4, B.cell(5, 3), worst)
     sh.note(7, 1, "Blue: CE_ functions (one formula per column, spilling one row per customer). Each "
             "discounted column keeps only what the type provides: KV only for Lighthouse, TV for Lighthouse "
@@ -721,15 +723,15 @@ def _step2(book, sh, customers, config, m, income, lay):
                               _num(customers, "avg_value"))
     mc = m.customers
     comp_formula = {
-        "pv": "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,ce_pv,0,0,0,0,0,ce_in_timing)",
-        "ppv": "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,0,ce_ppv,0,0,0,0,ce_in_timing)",
+        "pv": "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,ce_pv_per_period,0,0,0,0,0,ce_in_timing)",
+        "ppv": "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,0,ce_ppv_per_period,0,0,0,0,ce_in_timing)",
         "cv": "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,0,0,ce_in_cv,0,0,0,ce_in_timing)",
         "kv": "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,0,0,0,ce_in_kv,0,0,ce_in_timing)",
         "tv": "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,0,0,0,0,ce_tv,0,ce_in_timing)",
         "iv": "=CE_LTV_TYPE(ce_types,ce_in_rate,ce_in_periods,0,0,0,0,0,ce_in_iv,ce_in_timing)",
     }
     labels = ["Customer", "Type", "Periods", "PV per period", "PPV per period",
-              "PV", "PPV", "CV", "KV", "TV", "Iv", "LTV (ce_ltv)", "Tier", "LTV (check)", "Difference"]
+              "PV", "PPV", "CV", "KV", "TV", "Iv", "LTV", "Tier", "LTV (check)", "Difference"]
     roles = ["native", "ce", "native", "ce", "ce", "ce", "ce", "ce", "ce", "ce", "ce", "ce", "ce", "check",
              "native"]
     _per_customer_header(sh, 1, labels, roles)
@@ -738,16 +740,16 @@ def _step2(book, sh, customers, config, m, income, lay):
     sh.spill(P0, 1, "=ce_in_customer_id", _col(table_col(customers, "customer_id")), "native")
     sh.spill(P0, 2, "=ce_types", _col(mc["type"].astype(str)), "ce")
     sh.spill(P0, 3, "=ce_in_periods", _col(table_col(customers, "periods")), "native", B.INT)
-    sh.spill(P0, 4, ANCHOR_FORMULAS["ce_pv"], _col(np.broadcast_to(pv, (lay.n,))), "ce", B.MONEY2)
-    sh.spill(P0, 5, ANCHOR_FORMULAS["ce_ppv"], _col(np.broadcast_to(ppv, (lay.n,))), "ce", B.MONEY2)
+    sh.spill(P0, 4, ANCHOR_FORMULAS["ce_pv_per_period"], _col(np.broadcast_to(pv, (lay.n,))), "ce", B.MONEY2)
+    sh.spill(P0, 5, ANCHOR_FORMULAS["ce_ppv_per_period"], _col(np.broadcast_to(ppv, (lay.n,))), "ce", B.MONEY2)
     for j, k in enumerate(("pv", "ppv", "cv", "kv", "tv", "iv")):
         sh.spill(P0, 6 + j, comp_formula[k], _col(mc[k]), "ce", B.MONEY)
-    sh.spill(P0, 12, ANCHOR_FORMULAS["ce_ltv"], _col(ltv), "ce", B.MONEY)
+    sh.spill(P0, 12, ANCHOR_FORMULAS["ce_customer_ltv"], _col(ltv), "ce", B.MONEY)
     tier_formula = TIER_FORMULA
     sh.spill(P0, 13, tier_formula, _col(mc["tier"].astype(str)), "ce")
     sh.spill(P0, 14, "=chk_ltv", _col(lay.chk.ltv), "check", B.MONEY)
     # rounded: float noise between two ways of adding up would show as a red -0.00
-    sh.spill(P0, 15, "=ROUND(ce_ltv-chk_ltv,6)", _col(np.round(ltv - lay.chk.ltv, 6) + 0.0), "native",
+    sh.spill(P0, 15, "=ROUND(ce_customer_ltv-chk_ltv,6)", _col(np.round(ltv - lay.chk.ltv, 6) + 0.0), "native",
              B.DIFF)
     sh.cross_check(B.area(P0, 14, P0 + lay.n - 1, 14), B.area(P0, 12, P0 + lay.n - 1, 12))
 
@@ -778,9 +780,36 @@ def _step2(book, sh, customers, config, m, income, lay):
                    "check", "0.0000")
         sh.formula(row, c + 5, f"={B.cell(row, c + 3)}*{B.cell(row, c + 4)}", per * factor, "check", B.MONEY2)
     sh.name_range("chk_tv_per_carrier", P0, c + 5, P0 + len(income) - 1, c + 5)
+
+    # transaction value per customer and period (CE_): the name ce_tv, read by three formulas
+    c = TV_COL
+    sh.section(r, c, "Transaction value per customer and period (ce_tv)", c + 5)
+    sh.merged(r + 1, c, r + 3, c + 5, "CE_TV_ALLOCATE: each period's income split over the carriers "
+              "(Lighthouse or Follower, tv_carrier TRUE, still retained), plus the table's tv column. "
+              "One formula, one row per customer, one column per period; the TV, LTV and composition "
+              "formulas read it by its name, ce_tv.", "note")
+    for t in range(lay.t):
+        sh.text(P0 - 1, c + t, f"Period {t + 1}", "header", bg_color="#2E75B6")
+    sh.widths([9] * lay.t, c)
+    sh.spill(P0, c, ANCHOR_FORMULAS["ce_tv"], tv_per_period(customers, m, income).tolist(), "ce", B.MONEY2)
     sh.ws.freeze_panes(P0, 0)
     sh.protect()
     sh.print_setup(0, 0, P0 + lay.n - 1, c + 5, repeat=(P0 - 2, P0 - 1))
+
+
+def tv_per_period(customers, m, income):
+    """Transaction value per customer and period as ``ce_tv`` computes it (customers x periods):
+    the income of each period split over its carriers, plus the table's tv column."""
+    n = len(customers)
+    codes = pd.Categorical(m.customers["type"], categories=list(TYPES)).codes
+    provides = CAPABILITIES[:, 4].astype(bool)[codes]
+    carrier = np.asarray([bool(_excel_number(v)) for v in table_col(customers, "tv_carrier")]) \
+        if "tv_carrier" in customers else np.ones(n, dtype=bool)
+    periods = _num(customers, "periods")
+    t = np.arange(1, len(income) + 1, dtype=float)
+    carriers = (carrier & provides)[:, None] & (periods[:, None] >= t[None, :])
+    amounts = [0.0 if v is None else float(v) for v in income]
+    return allocate_transaction_value(amounts, carriers) + _num(customers, "tv")[:, None]
 
 
 def _num(customers, name):
@@ -798,7 +827,7 @@ def _step3(book, sh, config, m, lay):
     sh.ws.set_row(1, 30)
     r = 3
     sh.text(r, 1, "Customer equity", "bold", font_size=12)
-    sh.formula(r, 2, "=CE_EQUITY(ce_types,ce_ltv)", m.equity, "big", B.MONEY)
+    sh.formula(r, 2, "=CE_EQUITY(ce_types,ce_customer_ltv)", m.equity, "big", B.MONEY)
     sh.ws.set_row(r, 28)
     sh.text(r, 3, "check", "note", align="right")
     chk_equity = float(np.sum(lay.chk.ltv))
@@ -818,7 +847,7 @@ def _step3(book, sh, config, m, lay):
     lay.eq_row = r + 1
     sh.section(r, 1, "Equity by customer type", 8)
     eq = as_table(m.by_type, "type")
-    sh.spill(r + 1, 1, "=CE_EQUITY_TABLE(ce_types,ce_ltv)", eq, "ce",
+    sh.spill(r + 1, 1, "=CE_EQUITY_TABLE(ce_types,ce_customer_ltv)", eq, "ce",
              [None, "#,##0", B.MONEY, B.PCT, B.MONEY], header={"bg_color": "#2E75B6"}, label_col=True)
     sh.text(r + 1, 6, "Equity (check)", "header", bg_color="#548235")
     sh.text(r + 1, 7, "Difference", "header")
@@ -866,8 +895,8 @@ def _step3(book, sh, config, m, lay):
     r = 24
     lay.comp_row = r + 1
     sh.section(r, 1, "Composition: value kind × customer type (discounted)", 8)
-    comp = as_table(m.composition, "kind")
-    sh.spill(r + 1, 1, "=CE_COMPOSITION(ce_types,ce_in_rate,ce_in_periods,ce_pv,ce_ppv,ce_in_cv,ce_in_kv,"
+    comp = as_table(m.composition, "value kind")
+    sh.spill(r + 1, 1, "=CE_COMPOSITION(ce_types,ce_in_rate,ce_in_periods,ce_pv_per_period,ce_ppv_per_period,ce_in_cv,ce_in_kv,"
              "ce_tv,ce_in_iv,ce_in_timing)", comp, "ce", B.MONEY, header={"bg_color": "#2E75B6"},
              label_col=True)
     sh.text(r + 1, 7, "Total (check)", "header", bg_color="#548235")

@@ -21,7 +21,7 @@ TEXT_COLUMNS = ("customer_id", "stage", "type", "tv_carrier")
 
 def as_table(frame, first):
     """A summary frame as CE_EQUITY_TABLE / CE_COMPOSITION spill it (:func:`customer_equity.excel.cells.table`)."""
-    return cells.table(frame, first, title_case=first == "type")
+    return cells.table(frame, first, words_header=True)
 
 
 def refresh(inputs):

@@ -42,12 +42,13 @@ HOW = [
 ]
 
 NOTES = [
-    "Without the add-in the workbook still shows the numbers it was saved with. Change an input and the "
-    "CE_ cells show #NAME? until the add-in is loaded; the green checks keep working.",
+    "Without the add-in, Excel shows the CE_ cells' saved values until it recalculates them (a changed input, "
+    "Ctrl+Alt+F9): then they, and the cells that read them, show #NAME?; LibreOffice shows #NAME? at once. "
+    "To share the numbers, send a copy made by Share as values (ribbon) or customer-equity freeze.",
     "Formulas use names, not addresses: ce_in_... are inputs (ce_in_periods = Customers[periods]), "
-    "ce_types, ce_pv, ce_ppv, ce_ltv name the spill ranges of the CE_ formulas that compute them once "
-    "(Steps 1 and 2), ce_tv is a named CE_ formula, chk_... the native checks, ce_out_... what Python "
-    "writes (unlocked, so that Refresh can write them). See Formulas > Name Manager.",
+    "ce_weighted_score, ce_types, ce_pv_per_period, ce_ppv_per_period, ce_tv and ce_customer_ltv name the spill "
+    "ranges of the CE_ formulas that compute them once (Steps 1 and 2), chk_... the native checks, "
+    "ce_out_... what Python writes (unlocked, so that Refresh can write them). See Formulas > Name Manager.",
     "Per-customer columns on the step sheets are single formulas that spill; they grow and shrink with "
     "the table. Only the Customers sheet is unprotected, so the table can grow.",
     "Periods are the unit of your data (years here). The discount rate must be per period of that unit; "

@@ -30,6 +30,7 @@ PREVIEW_AREAS = {
     "lifetime-value-models.xlsx": {
         "LTV models": (0, 0, 66, 10),
         "Sensitivity": (0, 0, 54, 11),
+        "Retention": (0, 0, 41, 14),
     },
     "customer-equity-what-if.xlsx": {
         "What-if": (0, 0, 51, 19),

@@ -11,9 +11,12 @@ customers against a truncated 2F1 series written with Excel functions); Customer
 by type of the forecast lifetime values).
 
 Each CE_ quantity is computed once per recalculation: a dynamic-array formula spills
-it, and every other cell reads it through a name on the spill range
-(``_xlfn.ANCHORARRAY``, Excel's ``A1#``). The fits, the expensive calls, are read by
-the predictions through those names, never called again.
+it, and every other cell reads it through a name on the spill range (Excel's ``A1#``;
+the range it covered when the file was written where ``A1#`` is unknown, see
+:func:`~._book.spill_ref`). The fits, the expensive calls, are read by the predictions
+through those names, never called again. The native formulas are those of Excel 2016
+and LibreOffice 7.4 (INDEX/MATCH, SUMPRODUCT, COUNTIF, ...): the summary's columns are
+``INDEX(ce_summary_data, 0, j)``, the customer types a MATCH, equity by type SUMPRODUCT.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ import pandas as pd
 from scipy.special import gammaln
 
 from .. import cells
-from ...model import customer_equity, equity_table
 from ...model import forecast as fc
+from ...model.equity import table_from_sums
 from . import _book as B
 
 TEMPLATE_ID = "transactions/1"
@@ -58,18 +61,18 @@ FORECAST_COLS = {"customer": 1, "p_alive": 2, "p_alive_chk": 3, "p_alive_diff": 
                  "clv": 11, "type": 12, "grid": 14}
 
 
-def anchor(at):
-    sheet, row, col = at
-    return f"=_xlfn.ANCHORARRAY({B.sheet_ref(sheet, B.cell(row, col))})"
 
 
-def spill_of(sheet, col):
-    return anchor((sheet, P0 + 1, col))
-
-
+#: CE_LOG_SUMMARY's header with a holdout period (the template always has one).
+SUMMARY_HEADER = ("customer_id", "frequency", "recency", "T", "monetary_value", "actual_purchases",
+                  "actual_amount")
 #: Names of the summary's columns: the spilled table without its header.
 SUMMARY_COLUMNS = {"ce_customer": 1, "ce_frequency": 2, "ce_recency": 3, "ce_T": 4,
                    "ce_monetary_value": 5, "ce_actual_purchases": 6}
+#: The names of the per-customer spills on the Forecasts sheet (key of FORECAST_COLS).
+FORECAST_NAMES = {"ce_prob_alive": "p_alive", "ce_expected": "expected", "ce_holdout_pred": "holdout_pred",
+                  "ce_spend": "spend", "ce_clv": "clv", "ce_grid": "grid", "ce_forecast_type": "type",
+                  "chk_p_alive": "p_alive_chk", "chk_spend": "spend_chk"}
 BGNBD_ROWS = {"ce_bg_r": 2, "ce_bg_alpha": 3, "ce_bg_a": 4, "ce_bg_b": 5}
 GG_ROWS = {"ce_gg_p": 2, "ce_gg_q": 3, "ce_gg_v": 4}
 
@@ -123,10 +126,15 @@ def compute(log, customers, settings=SETTINGS, check_rows=None):
     types = np.array([key.get(_id_text(i), "") for i in out["ids"]], dtype=object)
     out["types"] = types
     matched = types != ""
-    out["equity_table"] = equity_table(types[matched], out["clv"][matched])
-    out["equity"] = float(customer_equity(types[matched], out["clv"][matched])) if matched.any() else 0.0
+    # as the Equity sheet adds up: the type's label as written (any case), one of the four
+    lower = np.array([str(t).lower() for t in types], dtype=object)
+    masks = [lower == t.lower() for t in TYPES]
+    out["equity_table"] = table_from_sums([int(k.sum()) for k in masks],
+                                          [float(out["clv"][k].sum()) for k in masks])
+    out["equity"] = float(out["equity_table"]["equity"].iloc[-1])
     out["counts"] = {"matched": int(matched.sum()), "log_only": int((~matched).sum()),
-                     "table_only": int(len(customers) - matched.sum())}
+                     "table_only": int(len(customers) - matched.sum()),
+                     "other_type": int(matched.sum() - sum(int(k.sum()) for k in masks))}
     rows = check_rows or default_check_rows(x)
     out["check_rows"] = rows
     out["series"] = [expected_by_series(bg.values, s["horizon"], x[k - 1], t_x[k - 1], T[k - 1])
@@ -186,6 +194,12 @@ def _col(values):
     return [[B._plain(v)] for v in np.asarray(values, dtype=object).tolist()]
 
 
+def _gg_rows(res):
+    """The Gamma-Gamma fit's table as CE_GAMMA_GAMMA_FIT spills it (with the correlation)."""
+    corr = res["correlation"]
+    return _fit_rows(res["gamma_gamma"], [("frequency-spend correlation", corr if np.isfinite(corr) else "")])
+
+
 def _fit_rows(fit, extra=()):
     rows = [["parameter", "estimate", "standard error"]]
     for k in fc.PARAMETER_NAMES[fit.model]:
@@ -215,7 +229,7 @@ def build(path, log=None, customers=None, settings=SETTINGS):
     eycheck = book.sheet(S_EY, "#548235")
     cust = book.sheet(S_CUST, "#BF8F00")
     equity = book.sheet(S_EQUITY, "#2E75B6")
-    _names(book)
+    _names(book, res)
     _transactions(book, logsh, log)
     _fit(book, fit, res, settings)
     _summary(book, summ, res)
@@ -228,21 +242,35 @@ def build(path, log=None, customers=None, settings=SETTINGS):
     return book.close(res)
 
 
-def _names(book):
-    book.define("ce_summary", anchor(SUMMARY_AT))
+def _summary_data(at, n, width):
+    """The definition of ``ce_summary_data``: the summary's spill below its header row.
+
+    Excel 365 and 2021: ``INDEX(A1#,2,1):INDEX(A1#,ROWS(A1#),COLUMNS(A1#))``, a range that
+    follows the spill; elsewhere the rows it covered when the file was written.
+    """
+    sheet, row, col = at
+    spill = f"_xlfn.ANCHORARRAY({B.sheet_ref(sheet, B.cell(row, col))})"
+    saved = B.sheet_ref(sheet, B.area(row + 1, col, row + max(n, 1), col + width - 1))
+    rows = f"INDEX({spill},2,1):INDEX({spill},ROWS({spill}),COLUMNS({spill}))"
+    return f"=IF(ISERROR(ROWS({spill})),{saved},{rows})"
+
+
+def _names(book, res):
+    n = len(res["x"])
+    width = len(SUMMARY_HEADER)
+    book.define_spill("ce_summary", *SUMMARY_AT, n + 1, width)
+    book.define("ce_summary_data", _summary_data(SUMMARY_AT, n, width))
     for name, j in SUMMARY_COLUMNS.items():
-        book.define(name, f"=_xlfn.DROP(_xlfn.CHOOSECOLS(ce_summary,{j}),1)")
-    book.define("ce_bgnbd", anchor(BGNBD_AT))
-    book.define("ce_gamma_gamma", anchor(GG_AT))
+        book.define(name, f"=INDEX(ce_summary_data,0,{j})")
+    book.define_spill("ce_bgnbd", *BGNBD_AT, len(_fit_rows(res["bgnbd"])), 3)
+    book.define_spill("ce_gamma_gamma", *GG_AT, len(_gg_rows(res)), 3)
     for name, i in BGNBD_ROWS.items():
         book.define(name, f"=INDEX(ce_bgnbd,{i},2)")
     for name, i in GG_ROWS.items():
         book.define(name, f"=INDEX(ce_gamma_gamma,{i},2)")
-    for key in ("p_alive", "expected", "holdout_pred", "spend", "clv", "grid"):
-        book.define(f"ce_{key}", spill_of(S_FORECASTS, FORECAST_COLS[key]))
-    book.define("ce_forecast_type", spill_of(S_FORECASTS, FORECAST_COLS["type"]))
-    book.define("chk_p_alive", spill_of(S_FORECASTS, FORECAST_COLS["p_alive_chk"]))
-    book.define("chk_spend", spill_of(S_FORECASTS, FORECAST_COLS["spend_chk"]))
+    for name, key in FORECAST_NAMES.items():
+        width = len(TIME_HORIZONS) if key == "grid" else 1
+        book.define_spill(name, S_FORECASTS, P0 + 1, FORECAST_COLS[key], n, width)
     book.define("ce_in_log_customer", f"={LOG_TABLE}[customer_id]")
     book.define("ce_in_log_date", f"={LOG_TABLE}[date]")
     book.define("ce_in_log_amount", f"={LOG_TABLE}[amount]")
@@ -314,7 +342,7 @@ def _fit(book, sh, res, s):
     derived = [
         ("Days per unit", '=IF(ce_in_unit="day",1,IF(ce_in_unit="week",7,IF(ce_in_unit="month",365.25/12,'
                           '365.25)))', days, "ce_unit_days", "0.00"),
-        ("Discount rate per unit", "=(1+ce_in_yearly_rate)^(ce_unit_days/365.25)-1", res["rate"], "ce_rate",
+        ("Discount rate per unit", "=(1+ce_in_yearly_rate)^(ce_unit_days/365.25)-1", res["rate"], "ce_unit_rate",
          "0.0000%"),
         ("Holdout length (units)", "=(ce_in_observation_end-ce_in_calibration_end)/ce_unit_days",
          res["holdout_length"], "ce_holdout_length", "0.00"),
@@ -329,10 +357,7 @@ def _fit(book, sh, res, s):
     sh.spill(BGNBD_AT[1], BGNBD_AT[2], "=CE_BGNBD_FIT(ce_frequency,ce_recency,ce_T)",
              _fit_rows(res["bgnbd"]), "ce", [None, "0.0000", "0.0000"], header={}, label_col=True)
     sh.section(r, 6, "Spend: Gamma-Gamma (CE_GAMMA_GAMMA_FIT)", 8)
-    corr = res["correlation"]
-    sh.spill(GG_AT[1], GG_AT[2], "=CE_GAMMA_GAMMA_FIT(ce_frequency,ce_monetary_value)",
-             _fit_rows(res["gamma_gamma"], [("frequency-spend correlation", corr if np.isfinite(corr) else "")]),
-             "ce", [None, "0.0000", "0.0000"], header={}, label_col=True)
+    sh.spill(GG_AT[1], GG_AT[2], "=CE_GAMMA_GAMMA_FIT(ce_frequency,ce_monetary_value)", _gg_rows(res), "ce", [None, "0.0000", "0.0000"], header={}, label_col=True)
     for at, fit in ((BGNBD_AT, res["bgnbd"]), (GG_AT, res["gamma_gamma"])):
         k = len(fc.PARAMETER_NAMES[fit.model])
         sh.value(at[1] + k + 1, at[2] + 1, fit.log_likelihood, "ce", "#,##0.00")
@@ -389,7 +414,7 @@ def _fit(book, sh, res, s):
     totals = res["grid"].sum(axis=0)
     for j, (h, v) in enumerate(zip(TIME_HORIZONS, totals)):
         sh.value(r + 2 + j, 1, h, "input", B.INT, align="center")
-        _formula(sh, r + 2 + j, 2, f"=SUM(_xlfn.CHOOSECOLS(ce_grid,{j + 1}))", float(v), "native", "#,##0")
+        _formula(sh, r + 2 + j, 2, f"=SUM(INDEX(ce_grid,0,{j + 1}))", float(v), "native", "#,##0")
     last = r + 1 + len(TIME_HORIZONS)
     sh.name_range("ce_in_time_horizons", r + 2, 1, last, 1)
     sh.note(last + 1, 1, "Sums of CE_EXPECTED_PURCHASES for a row of horizons (Forecasts sheet, right-hand "
@@ -421,7 +446,7 @@ def _summary(book, sh, res):
              "are not in it.", 7)
     sh.ws.set_row(1, 45)
     c = res["summary"].customers
-    header = ["customer_id", "frequency", "recency", "T", "monetary_value", "actual_purchases", "actual_amount"]
+    header = list(SUMMARY_HEADER)
     rows = [header] + [[_id_value(i)] + [float(v) for v in vals]
                        for i, vals in zip(c.index, c[header[1:]].to_numpy())]
     counts = res["summary"].counts
@@ -451,7 +476,7 @@ def _forecasts(book, sh, res):
     pa_diff = float(np.max(np.abs(res["p_alive"] - res["p_alive_chk"]))) if n else 0.0
     sp_diff = float(np.max(np.abs(res["spend"] - res["spend_chk"]))) if n else 0.0
     sh.merged(2, 1, 2, 2, "P(alive): largest |difference|", "bold")
-    _formula(sh, 2, 3, "=MAX(ABS(ce_p_alive-chk_p_alive))", pa_diff, "native", "0.0E+00")
+    _formula(sh, 2, 3, "=MAX(ABS(ce_prob_alive-chk_p_alive))", pa_diff, "native", "0.0E+00")
     _status(sh, 2, 4, B.cell(2, 3), pa_diff)
     sh.merged(2, 6, 2, 7, "E[M]: largest |difference|", "bold")
     _formula(sh, 2, 8, "=MAX(ABS(ce_spend-chk_spend))", sp_diff, "native", "0.0E+00")
@@ -474,7 +499,7 @@ def _forecasts(book, sh, res):
              "0.0000")
     sh.spill(d, C["p_alive_chk"], "=1/(1+IF(ce_frequency>0,ce_bg_a/(ce_bg_b+ce_frequency-1)*((ce_bg_alpha+ce_T)"
              "/(ce_bg_alpha+ce_recency))^(ce_bg_r+ce_frequency),0))", _col(res["p_alive_chk"]), "check", "0.0000")
-    sh.spill(d, C["p_alive_diff"], "=ce_p_alive-chk_p_alive", _col(res["p_alive"] - res["p_alive_chk"]),
+    sh.spill(d, C["p_alive_diff"], "=ce_prob_alive-chk_p_alive", _col(res["p_alive"] - res["p_alive_chk"]),
              "native", "0.0E+00")
     sh.cross_check(B.area(d, C["p_alive_chk"], d + n - 1, C["p_alive_chk"]),
                    B.area(d, C["p_alive"], d + n - 1, C["p_alive"]))
@@ -492,9 +517,9 @@ def _forecasts(book, sh, res):
     sh.cross_check(B.area(d, C["spend_chk"], d + n - 1, C["spend_chk"]),
                    B.area(d, C["spend"], d + n - 1, C["spend"]))
     sh.spill(d, C["clv"], "=CE_FORECAST_LTV(ce_bgnbd,ce_gamma_gamma,ce_frequency,ce_recency,ce_T,"
-             "ce_monetary_value,ce_in_margin,ce_rate,ce_in_horizon)", _col(res["clv"]), "ce", B.MONEY2)
-    sh.spill(d, C["type"], '=_xlfn.XLOOKUP(ce_customer,ce_in_customer_id,ce_in_type,"")', _col(res["types"]),
-             "native")
+             "ce_monetary_value,ce_in_margin,ce_unit_rate,ce_in_horizon)", _col(res["clv"]), "ce", B.MONEY2)
+    sh.spill(d, C["type"], '=IFERROR(INDEX(ce_in_type,MATCH(ce_customer,ce_in_customer_id,0)),"")',
+             _col(res["types"]), "native")
     g = C["grid"]
     sh.merged(P0 - 1, g, P0 - 1, g + len(TIME_HORIZONS) - 1, "E[Y(t)]: expected purchases in the next t units "
               "(CE_EXPECTED_PURCHASES with a row of horizons)", "subheader")
@@ -602,21 +627,40 @@ def _equity(book, sh, res):
     for i, (label, formula, value) in enumerate(items):
         sh.text(r + 1 + i, 1, label, "label")
         _formula(sh, r + 1 + i, 2, formula, value, "native", "#,##0")
-    r = 8
-    sh.section(r, 1, "Equity by type (CE_EQUITY_TABLE)", 5)
-    table = res["equity_table"]
-    rows = cells.table(table, "type", title_case=True)  # as CE_EQUITY_TABLE spills it
-    sh.spill(r + 1, 1, '=CE_EQUITY_TABLE(_xlfn._xlws.FILTER(ce_forecast_type,ce_forecast_type<>""),'
-             '_xlfn._xlws.FILTER(ce_clv,ce_forecast_type<>""))', rows, "ce",
-             [None, "#,##0", B.MONEY, B.PCT, B.MONEY2], header={}, label_col=True)
-    book.define("ce_equity_by_type", anchor((S_EQUITY, r + 1, 1)))
-    tot = r + 1 + len(rows)
+    sh.text(r + 4, 1, "Of a type other than the four (left out)", "label")
+    four = "+".join(f'SUMPRODUCT((ce_forecast_type="{t}")*1)' for t in TYPES)
+    _formula(sh, r + 4, 2, f'=SUM((ce_forecast_type<>"")*1)-({four})', counts["other_type"], "native", "#,##0")
+    r = 9
+    sh.section(r, 1, "Equity by type", 5)
+    rows = cells.table(res["equity_table"], "type", words_header=True)  # the layout of CE_EQUITY_TABLE
+    head = r + 1
+    sh.header(head, 1, rows[0])
+    first, total = head + 1, head + 1 + len(TYPES)
+    fmt = {2: "#,##0", 3: B.MONEY, 4: B.PCT, 5: B.MONEY2}
+    for i, row in enumerate(rows[1:]):
+        y = first + i
+        sh.value(y, 1, row[0], "native", bold=True)
+        label, customers, equity = B.cell(y, 1, False), B.cell(y, 2, False), B.cell(y, 3, False)
+        if y < total:
+            count_f = f"=SUMPRODUCT((ce_forecast_type={label})*1)"
+            equity_f = f"=SUMPRODUCT((ce_forecast_type={label})*ce_clv)"
+        else:
+            count_f = f"=SUM({B.area(first, 2, total - 1, 2)})"
+            equity_f = f"=SUM({B.area(first, 3, total - 1, 3)})"
+        _formula(sh, y, 2, count_f, row[1], "native", fmt[2])
+        _formula(sh, y, 3, equity_f, row[2], "native", fmt[3])
+        _formula(sh, y, 4, f'=IF({B.cell(total, 3)}=0,"",{equity}/{B.cell(total, 3)})', row[3], "native", fmt[4])
+        _formula(sh, y, 5, f'=IF({customers}>0,{equity}/{customers},"")', row[4], "native", fmt[5])
+    book.define("ce_equity_by_type", "=" + sh.ref(head, 1, total, 5))
+    tot = total
     sh.text(tot + 1, 1, "Check: Σ forecast LTV of the customers in the table", "bold")
     check = float(np.sum(res["clv"][res["types"] != ""]))
     _formula(sh, tot + 1, 3, "=SUMPRODUCT(COUNTIF(ce_in_customer_id,ce_customer)*ce_clv)", check, "check", B.MONEY)
-    total_ref = B.cell(r + len(rows), 3)
+    total_ref = B.cell(total, 3)
     sh.cross_check(B.cell(tot + 1, 3), total_ref)
-    _formula(sh, tot + 1, 4, f"={total_ref}-{B.cell(tot + 1, 3)}", res["equity"] - check, "native", B.DIFF)
+    # rounded: two orders of adding up differ by float noise, which would show as a red -0.00
+    _formula(sh, tot + 1, 4, f"=ROUND({total_ref}-{B.cell(tot + 1, 3)},6)", round(res["equity"] - check, 6) + 0.0,
+             "native", B.DIFF)
     _status(sh, tot + 1, 5, B.cell(tot + 1, 4), res["equity"] - check)
     sh.note(tot + 3, 1, "To add the other kinds of value of the typed model (word of mouth, information, "
             "knowledge, transaction value), use the measurement template, or the command line: "

@@ -38,8 +38,8 @@ class Scenario:
     margin_change: tuple = (0.01, 0.01, 0.01, 0.01)  # per type, unit-margin points
     rate: float | None = 0.12  # new discount rate per period; None: unchanged
     income_change: float | None = 0.10  # relative change of every period's transaction income
-    mix: tuple | None = (0.12, 0.30, 0.36, 0.22)  # target type mix; None: today's types
-    moves: tuple = ()  # ((from type, to type, customers), ...), instead of a mix
+    type_mix: tuple | None = (0.12, 0.30, 0.36, 0.22)  # target type mix at type averages; None: today's
+    moves: tuple = ()  # ((from type, to type, customers), ...): named customers change type
 
 
 #: The grid of two levers: (row lever, its values, column lever, its values, result).
@@ -82,7 +82,8 @@ def levers_alone(scenario, config):
         "Unit margin": {"margin_change": list(scenario.margin_change)},
         "Discount rate": {"rate": scenario.rate},
         "Transaction income": {"transaction_income": new_income(config, scenario.income_change)},
-        "Type mix": {"moves": _moves(scenario), "mix": None if scenario.mix is None else list(scenario.mix)},
+        "Type mix": {"moves": _moves(scenario),
+                     "type_mix": None if scenario.type_mix is None else list(scenario.type_mix)},
     }
 
 
@@ -108,7 +109,7 @@ def results(customers, config, scenario=Scenario(), grid=GRID):
 
 def result_cells(w):
     """The cells CE_WHATIF spills for a :class:`~customer_equity.WhatIf`: header and rows."""
-    return cells.table(w.table, "type")
+    return cells.table(w.table, "type", words_header=True)
 
 
 def settings_rows(config):
@@ -245,25 +246,25 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
         sh.value(row, 1, t, "native", bold=True)
         sh.value(row, 2, scenario.retention_change[i], "input", PLUS)
         sh.value(row, 3, scenario.margin_change[i], "input", PLUS)
-        sh.value(row, 4, None if scenario.mix is None else scenario.mix[i], "input", B.PCT)
+        sh.value(row, 4, None if scenario.type_mix is None else scenario.type_mix[i], "input", B.PCT)
         sh.formula(row, 5, f"=INDEX(ce_wi_result,{i + 2},2)/INDEX(ce_wi_result,6,2)", base_counts[i] / total,
                    "native", B.PCT)
     sh.name_range("ce_in_wi_retention_change", first, 2, last, 2)
     sh.name_range("ce_in_wi_margin_change", first, 3, last, 3)
     sh.name_range("ce_in_wi_mix", first, 4, last, 4)
     sh.text(last + 1, 1, "Total", "bold")
-    mix_sum = 0.0 if scenario.mix is None else float(sum(scenario.mix))
+    mix_sum = 0.0 if scenario.type_mix is None else float(sum(scenario.type_mix))
     sh.formula(last + 1, 4, "=SUM(ce_in_wi_mix)", mix_sum, "native", B.PCT, bold=True)
     sh.formula(last + 1, 5, "=SUM(" + B.area(first, 5, last, 5) + ")", 1.0, "native", B.PCT, bold=True)
     warn = '=IF(AND(COUNT(ce_in_wi_mix)>0,ABS(SUM(ce_in_wi_mix)-1)>0.0001),"The mix must add up to 100 %","")'
-    sh.formula(last + 1, 6, warn, "" if scenario.mix is None or abs(mix_sum - 1) <= 1e-4
+    sh.formula(last + 1, 6, warn, "" if scenario.type_mix is None or abs(mix_sum - 1) <= 1e-4
                else "The mix must add up to 100 %", "label", font_color="#C00000", bold=True)
     sh.merged(h, 6, last, 9,
-              "Retention change: points of retention per period (0.05: 80 % becomes 85 %); retention times "
-              "stretch so that the type's average lifetime becomes 1/(1 - r - change). Unit margin change: "
-              "points of margin per unit of revenue (0.01: 16.5 % becomes 17.5 %). Target mix: shares adding "
-              "up to 100 %; whole customers move to a neighbouring type (the best of a type up, the worst "
-              "down) and bring the new type's kinds of value.", "note")
+              "Retention change: points of retention per period (0.05: 80 % becomes 85 %); each lifetime "
+              "of the type changes as its expected lifetime r/(1 - r) does. Unit margin change: points of "
+              "margin per unit of revenue (0.01: 16.5 % becomes 17.5 %). Target mix: the same number of "
+              "customers in another structure, shares adding up to 100 %, each type at its average value "
+              "(the papers' question: same number of customers, a different structure).", "note")
 
     r = last + 3
     single = [
@@ -288,20 +289,20 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
     sh.ws.data_validation(r + 1, 2, r + MOVE_ROWS, 3, {"validate": "list", "source": "=ce_type_list"})
     sh.ws.data_validation(r + 1, 4, r + MOVE_ROWS, 4, {"validate": "integer", "criteria": ">=", "value": 0})
     sh.merged(r, 5, r + MOVE_ROWS, 9,
-              "Whole customers moved from one type to another, e.g. 50 Rational customers who become "
-              "Followers (they now also bring transaction value). Fill either the target mix or the moves, "
-              "not both.", "note")
+              "Named customers who change type, keeping their own values, e.g. 50 Rational customers who "
+              "become Followers (they now also bring transaction value). With a target mix too, the mix "
+              "is then taken at the averages of the moved types.", "note")
 
     # 2. the scenario ------------------------------------------------------------------------
     r = r + MOVE_ROWS + 2
     sh.section(r, 1, "2. The scenario: customer equity before and after, by type (CE_WHATIF)", 9)
     top = r + 1
-    levers = "ce_wi_retention_change,ce_wi_rate,ce_wi_margin_change,ce_wi_new_income,ce_wi_moves,ce_wi_mix"
+    levers = 'ce_wi_retention_change,ce_wi_rate,ce_wi_margin_change,ce_wi_new_income,ce_wi_moves,"",ce_wi_mix'
     table = result_cells(res["scenario"])
     sh.spill(top, 1, f"=CE_WHATIF(ce_wi_customers,ce_wi_config,{levers})", table, "ce",
              [None, "#,##0", "#,##0", B.MONEY, B.MONEY, CHANGE], header={"bg_color": "#2E75B6"},
              label_col=True)
-    book.define("ce_wi_result", f"=_xlfn.ANCHORARRAY({B.sheet_ref(S_WHATIF, B.cell(top, 1))})")
+    book.define_spill("ce_wi_result", S_WHATIF, top, 1, len(table), len(table[0]))
     sh.ws.set_row(top, 30)
     sh.header(top, 7, ["Change %", "Check: before + difference", "Status"])
     for k in range(1, 6):
@@ -313,15 +314,15 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
                    "check", B.MONEY)
         sh.check_status(row, 9, f"{B.cell(row, 8)}-INDEX(ce_wi_result,{k + 1},5)", before + diff - after)
     sh.cross_check(B.area(top + 1, 8, top + 5, 8), B.area(top + 1, 5, top + 5, 5))
-    row = top + 6
+    row = top + 7  # the row under the spill is left for CE_WHATIF's note on income not earned
     sh.text(row, 1, "Total of the four types", "label")
     type_sum = float(sum(table[k][4] for k in range(1, 5)))
     sh.formula(row, 8, "=" + "+".join(f"INDEX(ce_wi_result,{k},5)" for k in range(2, 6)), type_sum, "check",
                B.MONEY)
     sh.check_status(row, 9, f"{B.cell(row, 8)}-INDEX(ce_wi_result,6,5)", type_sum - table[5][4])
     sh.cross_check(B.area(row, 8, row, 8), B.area(top + 5, 5, top + 5, 5))
-    sh.note(row, 2, "Customers before and after are the same base (a new mix moves customers, it does "
-            "not add any).", 7)
+    sh.note(row, 2, "Customers before and after are the same base (a target mix counts the same "
+            "customers in another structure; it adds none).", 7)
     result_top = top
 
     # 3. each lever alone ---------------------------------------------------------------------
@@ -336,7 +337,7 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
         "Unit margin": f'{customers_args},"","",ce_wi_margin_change',
         "Discount rate": f'{customers_args},"",ce_wi_rate',
         "Transaction income": f'{customers_args},"","","",ce_wi_new_income',
-        "Type mix": f'{customers_args},"","","","",ce_wi_moves,ce_wi_mix',
+        "Type mix": f'{customers_args},"","","","",ce_wi_moves,"",ce_wi_mix',
     }
     rows = [("Today", "=INDEX(ce_wi_result,6,4)", today, "native")]
     rows += [(label, f"=INDEX(CE_WHATIF({args}),6,5)", float(res["alone"][label].equity), "ce")
@@ -360,22 +361,23 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
     row_lever, row_values, col_lever, col_values, result = grid
     g = r + 1
     sh.text(g, 1, "Down the rows: lever, values", "label")
-    sh.value(g, 2, row_lever, "input")
+    sh.value(g, 2, cells.LEVER_WORDS[row_lever], "input")
     sh.values(g, 3, [list(row_values)], "input", B.PCT)
     sh.text(g + 1, 1, "Across: lever, values", "label")
-    sh.value(g + 1, 2, col_lever, "input")
+    sh.value(g + 1, 2, cells.LEVER_WORDS[col_lever], "input")
     sh.values(g + 1, 3, [list(col_values)], "input", B.PCT)
     sh.text(g + 2, 1, "Show", "label")
     sh.value(g + 2, 2, result, "input")
-    sh.note(g + 2, 3, "equity, or the difference from today. Levers: retention_change, rate, margin_change "
-            "(for all types), transaction_income (per period).", 9)
+    sh.note(g + 2, 3, "equity, or the difference from today. Levers: Retention change, Discount rate, Unit "
+            "margin change, Share of wallet change, Loyalty change (for all types), Transaction income "
+            "(per period).", 9)
     sh.name_range("ce_in_wi_grid_row_lever", g, 2)
     sh.name_range("ce_in_wi_grid_rows", g, 3, g, 2 + len(row_values))
     sh.name_range("ce_in_wi_grid_col_lever", g + 1, 2)
     sh.name_range("ce_in_wi_grid_cols", g + 1, 3, g + 1, 2 + len(col_values))
     sh.name_range("ce_in_wi_grid_show", g + 2, 2)
     for rr in (g, g + 1):
-        sh.ws.data_validation(rr, 2, rr, 2, {"validate": "list", "source": list(LEVERS)})
+        sh.ws.data_validation(rr, 2, rr, 2, {"validate": "list", "source": [cells.LEVER_WORDS[k] for k in LEVERS]})
     sh.ws.data_validation(g + 2, 2, g + 2, 2, {"validate": "list", "source": ["equity", "difference"]})
     top = g + 4
     gcells = cells.lever_grid(res["grid"])
@@ -384,12 +386,15 @@ def _what_if(book, sh, n_customers, scenario, grid, res):
                      "ce_in_wi_grid_col_lever,ce_in_wi_grid_cols,ce_wi_grid_show)", gcells, "ce",
              [B.PCT] + [B.MONEY] * (width - 1), header={"bg_color": "#2E75B6", "num_format": B.PCT},
              label_col=False)
+    sh.ws.set_row(top, 30)  # the corner names both levers in words
     bottom = top + height - 1
     income = book.wb.add_format({"num_format": "#,##0"})
     sh.ws.conditional_format(top, 2, top, width, {
-        "type": "formula", "criteria": '=ce_in_wi_grid_col_lever="transaction_income"', "format": income})
+        "type": "formula", "criteria": '=OR(ce_in_wi_grid_col_lever="Transaction income",'
+                                          'ce_in_wi_grid_col_lever="transaction_income")', "format": income})
     sh.ws.conditional_format(top + 1, 1, bottom, 1, {
-        "type": "formula", "criteria": '=ce_in_wi_grid_row_lever="transaction_income"', "format": income})
+        "type": "formula", "criteria": '=OR(ce_in_wi_grid_row_lever="Transaction income",'
+                                          'ce_in_wi_grid_row_lever="transaction_income")', "format": income})
     sh.ws.conditional_format(top + 1, 2, bottom, width, {
         "type": "3_color_scale", "min_color": "#F8696B", "mid_color": "#FFEB84", "max_color": "#63BE7B"})
     sh.merged(top, width + 2, bottom, 9,
@@ -449,8 +454,9 @@ def _readme(book, sh, n_customers):
         "customers, or your own pasted over them) with the settings of the Settings sheet, as in the "
         "measurement template.",
         "2. A what-if changes the table or the settings and measures again: retention stretches each "
-        "customer's retention time, a margin change moves the margin column, a new mix re-types whole "
-        "customers (valued with their new type's kinds of value), the rate and the income change the settings.",
+        "customer's retention time, a margin change moves the margin column, moved customers change type "
+        "(valued with their new type's kinds of value), the rate and the income change the settings; a "
+        "target mix counts each type at its average value.",
         "3. What-if sheet: CE_WHATIF spills the scenario (equity before and after, by type); one CE_WHATIF "
         "per lever shows what each is worth alone; CE_WHATIF_GRID spills equity over two levers.",
     ]
@@ -460,8 +466,10 @@ def _readme(book, sh, n_customers):
     sh.section(r, 1, "Good to know", 8)
     notes = [
         "A what-if is a model of a change, not a measurement of one: the customers' values per period stay as "
-        "they are, and added periods repeat each customer's last one. Python: customer_equity.what_if and "
-        "what_if_grid give the same numbers; the command line: customer-equity whatif.",
+        "they are, and added periods repeat each customer's last one. Partner income per carrier follows "
+        "retention; a changed income is a fixed total per period. Python: customer_equity.what_if and "
+        "what_if_grid give the same numbers (with more levers: share of wallet, loyalty, acquisition); the "
+        "command line: customer-equity whatif.",
         B.WITHOUT_ADDIN,
         "Formulas use names (Formulas > Name Manager): ce_in_wi_... are the levers, ce_wi_settings the settings "
         "range, ce_in_customers the customer table, ce_wi_result the scenario's spilled table. The functions "

@@ -1,10 +1,14 @@
-"""Forecasts from a transaction log: BG/NBD purchases and Gamma-Gamma spend (SPEC 7).
+"""Forecasts from a transaction log: BG/NBD purchases and Gamma-Gamma spend (SPEC 7), and
+the models analysts reach for beside them.
 
 In the style of lifetimes: :mod:`.data` turns a log into the per-customer
 summary; :mod:`.bgnbd` and :mod:`.gamma_gamma` fit the models and predict with
 array-in/array-out functions; :mod:`.value` turns the predictions into each
 customer's purchase value per period (the PV stream of the typed model) and joins
 it to a customer table; :class:`CustomerForecast` holds a fitted customer base.
+Beside BG/NBD, on the same summary: :mod:`.pareto_nbd` (Pareto/NBD) and :mod:`.mbgnbd`
+(MBG/NBD); for discrete purchase opportunities :mod:`.bgbb` (BG/BB); for contracts, a
+cohort's survivors and :mod:`.sbg` (shifted-beta-geometric retention).
 
 References
 ----------
@@ -15,6 +19,7 @@ curves for customer base analysis. *Journal of Marketing Research* 42(4), 415-43
 """
 
 from ._base import PARAMETER_NAMES, FittedModel, parameters
+from .bgbb import bgbb_expected_purchases, bgbb_log_likelihood, bgbb_p_alive, fit_bgbb
 from .bgnbd import (
                     bgnbd_log_likelihood,
                     expected_purchases,
@@ -31,8 +36,31 @@ from .gamma_gamma import (
                     gamma_gamma_log_likelihood,
                     spenders,
 )
+from .mbgnbd import (
+                    fit_mbgnbd,
+                    mbgnbd_expected_purchases,
+                    mbgnbd_expected_purchases_new,
+                    mbgnbd_log_likelihood,
+                    mbgnbd_p_alive,
+)
+from .pareto_nbd import (
+                    fit_pareto_nbd,
+                    pareto_nbd_expected_purchases,
+                    pareto_nbd_expected_purchases_new,
+                    pareto_nbd_log_likelihood,
+                    pareto_nbd_p_alive,
+)
 from .result import CustomerForecast, fit_forecast, fit_inputs
 from .sample import generate_log, load_cdnow
+from .sbg import (
+                    fit_sbg,
+                    sbg_derl,
+                    sbg_log_likelihood,
+                    sbg_ltv,
+                    sbg_retention,
+                    sbg_survival,
+                    survivor_counts,
+)
 from .value import (
                     ForecastJoin,
                     customer_lifetime_value,
@@ -48,6 +76,14 @@ __all__ = [
     "frequency_spend_correlation", "gamma_gamma_log_likelihood", "generate_log", "join_forecast",
     "load_cdnow",
     "p_alive", "summary_data",
+    # beyond BG/NBD
+    "bgbb_expected_purchases", "bgbb_log_likelihood", "bgbb_p_alive", "fit_bgbb",
+    "fit_mbgnbd", "mbgnbd_expected_purchases", "mbgnbd_expected_purchases_new",
+    "mbgnbd_log_likelihood", "mbgnbd_p_alive",
+    "fit_pareto_nbd", "pareto_nbd_expected_purchases", "pareto_nbd_expected_purchases_new",
+    "pareto_nbd_log_likelihood", "pareto_nbd_p_alive",
+    "fit_sbg", "sbg_derl", "sbg_log_likelihood", "sbg_ltv", "sbg_retention", "sbg_survival",
+    "survivor_counts",
     # the pieces a file job assembles itself (files/forecast.py on Dask)
     "distinct_rows", "fit_inputs", "resolve_ends", "spenders",
     # model parameters given by a user (a fitted table in Excel), checked

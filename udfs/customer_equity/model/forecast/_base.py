@@ -19,7 +19,9 @@ from ...errors import CustomerEquityError
 from .. import validate as v
 
 #: Parameters of each model, in their conventional order.
-PARAMETER_NAMES = {"bgnbd": ("r", "alpha", "a", "b"), "gamma_gamma": ("p", "q", "v")}
+PARAMETER_NAMES = {"bgnbd": ("r", "alpha", "a", "b"), "gamma_gamma": ("p", "q", "v"),
+                   "pareto_nbd": ("r", "alpha", "s", "beta"), "mbgnbd": ("r", "alpha", "a", "b"),
+                   "bgbb": ("alpha", "beta", "gamma", "delta"), "sbg": ("alpha", "beta")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,10 +30,11 @@ class FittedModel:
 
     Attributes
     ----------
-    model : {"bgnbd", "gamma_gamma"}
+    model : {"bgnbd", "gamma_gamma", "pareto_nbd", "mbgnbd", "bgbb", "sbg"}
     params : dict of str to float
-        The estimates (``r, alpha, a, b`` or ``p, q, v``; ``alpha`` and ``v`` in the
-        summary's time and money units).
+        The estimates in the order of :data:`PARAMETER_NAMES` (``alpha`` of BG/NBD,
+        MBG/NBD and Pareto/NBD and ``beta`` of Pareto/NBD in the summary's time unit,
+        ``v`` in money; BG/BB and sBG parameters are pure numbers).
     standard_errors : dict of str to float
         From the observed information: the inverse Hessian of the negative
         log-likelihood at the estimate. ``nan`` where the Hessian is singular.
@@ -48,6 +51,8 @@ class FittedModel:
     ...                   {"p": 0.1, "q": 0.2, "v": 1.0}, -10.0, 5, 12)
     >>> fit["q"], fit.values
     (4.0, (6.0, 4.0, 15.0))
+    >>> round(fit.bic, 4)  # 3 ln 5 + 20
+    24.8283
     """
 
     model: str
@@ -65,13 +70,19 @@ class FittedModel:
         """The parameters in the model's order."""
         return tuple(self.params[k] for k in PARAMETER_NAMES[self.model])
 
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion ``k ln(N) - 2 ln L`` (``k`` parameters, ``N``
+        customers): lower is better when models are compared on the same customers."""
+        return len(self.params) * math.log(max(self.customers, 1)) - 2.0 * self.log_likelihood
+
     def to_dict(self) -> dict:
         """Plain data (JSON-ready): parameters, standard errors (None when undefined), fit."""
         return {"params": dict(self.params),
                 "standard_errors": {k: (None if not math.isfinite(s) else s)
                                     for k, s in self.standard_errors.items()},
-                "log_likelihood": self.log_likelihood, "customers": self.customers,
-                "iterations": self.iterations}
+                "log_likelihood": self.log_likelihood, "bic": self.bic,
+                "customers": self.customers, "iterations": self.iterations}
 
 
 Params = FittedModel | Mapping | Sequence
@@ -171,6 +182,59 @@ def horizon_value(t, name="t"):
     """A forecast horizon in the summary's time unit: a number >= 0 (an array broadcasts)."""
     arr = v.check_finite(v.as_float(t, name, blank_ok=False), name)
     return v.check_range(arr, name, low=0)
+
+
+def horizon_layout(t, customers, name="t"):
+    """How horizons meet customers: ``"one"`` horizon for all, ``"each"`` customer its own,
+    or a ``"grid"`` (a column of horizons against every customer); else a refusal."""
+    if t.ndim == 2 and t.shape[1] == 1:
+        return "grid"
+    if t.ndim == 1 and t.size > 1:
+        if customers not in (1, t.size):
+            raise CustomerEquityError(name, f"has {t.size} horizons for {customers} customers: give "
+                                      "one horizon, one per customer, or a column of horizons")
+        return "each"
+    return "one"
+
+
+def whole_column(x, name, low=0):
+    """A column of whole numbers >= ``low`` (counts of periods or purchases)."""
+    arr = _column(x, name)
+    v.check_range(arr, name, low=low, rule=f"must be a whole number >= {low}")
+    if (arr != np.floor(arr)).any():
+        v._fail(name, f"must be a whole number >= {low}", arr, arr != np.floor(arr))
+    return arr
+
+
+def opportunity_arrays(frequency, recency, n_periods):
+    """``(x, t_x, n)`` of a discrete-opportunity summary (BG/BB), checked.
+
+    ``n`` opportunities to buy (whole >= 0), ``x`` of them taken and the last taken
+    at opportunity ``t_x``: whole numbers with ``x <= t_x <= n``, and ``t_x = 0``
+    exactly when ``x = 0``.
+
+    >>> opportunity_arrays([0, 2], [0, 5], 6)[2]
+    array([6., 6.])
+    >>> opportunity_arrays([0, 3], [0, 2], 6)
+    Traceback (most recent call last):
+    ...
+    customer_equity.errors.CustomerEquityError: recency, row 2: must be >= frequency (the last of x purchase opportunities taken is at least the x-th) (got 2.0)
+    """
+    x, t_x, n = _same_length([whole_column(frequency, "frequency"), whole_column(recency, "recency"),
+                              whole_column(n_periods, "n_periods")],
+                             ("frequency", "recency", "n_periods"))
+    late = t_x > n
+    if late.any():
+        v._fail("recency", "must be <= n_periods (the last purchase is one of the opportunities)",
+                t_x, late)
+    early = t_x < x
+    if early.any():
+        v._fail("recency", "must be >= frequency (the last of x purchase opportunities taken is at "
+                "least the x-th)", t_x, early)
+    lone = (x == 0) & (t_x != 0)
+    if lone.any():
+        v._fail("recency", "must be 0 when frequency is 0 (no purchase)", t_x, lone)
+    return x, t_x, n
 
 
 def weights_array(weights, n):

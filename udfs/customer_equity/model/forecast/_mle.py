@@ -22,6 +22,10 @@ from ._base import PARAMETER_NAMES, FittedModel
 #: Log-parameters beyond this size mean the optimiser ran off to a boundary.
 LOG_LIMIT = 25.0
 
+#: An optimiser that stalls with a log-parameter beyond this size (a parameter above
+#: 22,000 or below 1/22,000) is running off to a boundary too.
+STALL_LIMIT = 10.0
+
 
 def _hessian(grad, phi, step=1e-5):
     k = phi.size
@@ -86,13 +90,17 @@ def maximise(model, loglik_grad, phi0, customers) -> FittedModel:
             break
 
     theta = np.exp(phi)
-    if not np.isfinite(value) or np.any(np.abs(phi) > LOG_LIMIT):
+    g = grad(phi)
+    stalled = np.max(np.abs(g)) > 1e-4
+    # an estimate running off to a boundary (a parameter toward 0 or infinity) often stalls
+    # before LOG_LIMIT, where the likelihood has gone flat to rounding: that is divergence too
+    if not np.isfinite(value) or np.any(np.abs(phi) > LOG_LIMIT) or (
+            stalled and np.any(np.abs(phi) > STALL_LIMIT)):
         shown = ", ".join(f"{n} = {t:.3g}" for n, t in zip(names, theta))
         raise CustomerEquityError(model, "the maximum likelihood estimate diverged "
                                   f"({shown}): the data cannot identify the model (too few "
                                   "customers or repeat purchases, or no variation)")
-    g = grad(phi)
-    if np.max(np.abs(g)) > 1e-4:
+    if stalled:
         raise CustomerEquityError(model, "the optimiser did not converge (gradient "
                                   f"{np.max(np.abs(g)):.2g} at the last estimate): {res.message}")
     info = _hessian(grad, phi) / scale

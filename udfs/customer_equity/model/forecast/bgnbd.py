@@ -20,6 +20,7 @@ from ...errors import CustomerEquityError
 from ._base import (
     FittedModel,
     Params,
+    horizon_layout,
     horizon_value,
     parameters,
     summary_arrays,
@@ -440,14 +441,13 @@ def expected_purchases(params: Params, t: ArrayLike, frequency: ArrayLike, recen
     r, alpha, a, b = parameters(params, "bgnbd")
     x, t_x, T = summary_arrays(frequency, recency, T)
     t = horizon_value(t)
-    grid = t.ndim == 2 and t.shape[1] == 1
-    if t.ndim == 1 and t.size > 1:  # one horizon per customer
-        (x, t_x, T, t), = [np.broadcast_arrays(x, t_x, T, t)] if x.size in (1, t.size) else \
-            [_mismatch(t.size, x.size)]
+    layout = horizon_layout(t, x.size)
+    if layout == "each":
+        x, t_x, T, t = np.broadcast_arrays(x, t_x, T, t)
         (ux, uT, ut), inverse = group_rows(x, T, t)
         num = _expected_numerator(r, alpha, a, b, ut, ux, uT)
     else:
-        tk = t.reshape(-1, 1) if grid else t.reshape(())
+        tk = t.reshape(-1, 1) if layout == "grid" else t.reshape(())
         (ux, uT), inverse = group_rows(x, T)
         num = _expected_numerator(r, alpha, a, b, tk, ux, uT)
     num = np.take(num, inverse, axis=-1)
@@ -460,11 +460,6 @@ def expected_purchases(params: Params, t: ArrayLike, frequency: ArrayLike, recen
                                   "hypergeometric term overflows); such an estimate comes from "
                                   f"too few customers to fit the model (first at customer {row})")
     return out
-
-
-def _mismatch(horizons, customers):
-    raise CustomerEquityError("t", f"has {horizons} horizons for {customers} customers: give one "
-                              "horizon, one per customer, or a column of horizons")
 
 
 def expected_purchases_new(params: Params, t: ArrayLike) -> np.ndarray | float:

@@ -1,4 +1,8 @@
-"""The fitted forecast of a customer base: a summary, two fitted models, the predictions."""
+"""The fitted forecast of a customer base: a summary, two fitted models, the predictions.
+
+The purchase model is BG/NBD unless another is chosen (Pareto/NBD, MBG/NBD; see
+:mod:`.purchases`); the models fitted for comparison are kept beside it.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from ..config import MeasureConfig
 from ..discount import discount_factors
 from ._base import FittedModel
 from ._mle import group_rows
-from .bgnbd import _alive_odds, _expected_numerator, expected_purchases, fit_bgnbd
+from . import purchases as _purchases
+from .bgnbd import fit_bgnbd
 from .data import LogSummary
 from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
 from .value import ForecastJoin, HorizonSums, _margin, horizon_sums, join_forecast
@@ -37,6 +42,11 @@ class CustomerForecast:
     correlation : float
         Frequency-spend correlation among the repeat buyers (the Gamma-Gamma model
         assumes none).
+    purchases : FittedModel, optional
+        The purchase model the predictions use when it is not ``bgnbd``: a Pareto/NBD or
+        MBG/NBD fit (see :attr:`purchase_model`).
+    models : dict of str to FittedModel
+        The purchase models fitted on the same customers for comparison (:meth:`comparison`).
 
     Examples
     --------
@@ -51,7 +61,14 @@ class CustomerForecast:
     bgnbd: FittedModel
     gamma_gamma: FittedModel
     correlation: float
+    purchases: FittedModel | None = None
+    models: dict = dataclasses.field(default_factory=dict)
     _grids: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def purchase_model(self) -> FittedModel:
+        """The fitted purchase model of the predictions: ``purchases``, else BG/NBD."""
+        return self.purchases if self.purchases is not None else self.bgnbd
 
     def _columns(self, rows=None):
         c = self.summary.customers
@@ -65,13 +82,13 @@ class CustomerForecast:
         the customers' rows in it: the per-period table :meth:`values` gathers from."""
         key = ("grid", periods)
         if key not in self._grids:
-            r, alpha, a, b = self.bgnbd.values
+            fit = self.purchase_model
             x, t_x, T, _ = self._columns()
             (ux, uT), inverse = group_rows(x, T)
             k = np.arange(periods + 1, dtype=np.float64)[:, None]
-            table = _expected_numerator(r, alpha, a, b, k, ux, uT) + 0.0
+            table = _purchases.numerator(fit, k, ux, uT) + 0.0
             if not np.isfinite(table).all():  # the same clear error as expected_purchases
-                expected_purchases(self.bgnbd, float(periods), x, t_x, T)
+                _purchases.expected_purchases(fit, float(periods), x, t_x, T)
             self._forget()
             self._grids[key] = (table, inverse)
         return self._grids[key]
@@ -82,9 +99,10 @@ class CustomerForecast:
             del self._grids[key]
 
     def _odds(self, rows):
-        r, alpha, a, b = self.bgnbd.values
+        """The odds of having dropped out of the customers ``rows`` (a chunk at a time: not
+        kept for the whole base)."""
         x, t_x, T, _ = self._columns(rows)
-        return _alive_odds(r, alpha, a, b, x, t_x, T)
+        return _purchases.dropout_odds(self.purchase_model, x, t_x, T)
 
     def horizon(self, periods: int, rate: float = 0.0, timing: str = "end",
                 progress=None) -> HorizonSums:
@@ -101,7 +119,7 @@ class CustomerForecast:
         key = ("horizon", k, float(rate), timing)
         if key not in self._grids:
             x, t_x, T, _ = self._columns()
-            sums = horizon_sums(self.bgnbd, x, t_x, T, k, factors, progress)
+            sums = horizon_sums(self.purchase_model, x, t_x, T, k, factors, progress)
             self._forget()
             self._grids[key] = sums
         return self._grids[key]
@@ -174,7 +192,8 @@ class CustomerForecast:
         for start in range(0, len(c), self.HOLDOUT_CHUNK):
             rows = slice(start, start + self.HOLDOUT_CHUNK)
             x, t_x, T, m = self._columns(rows)
-            purchases = expected_purchases(self.bgnbd, self.summary.holdout_length, x, t_x, T)
+            purchases = _purchases.expected_purchases(self.purchase_model,
+                                                      self.summary.holdout_length, x, t_x, T)
             group = np.minimum(x, HOLDOUT_GROUPS).astype(np.intp)
             customers += np.bincount(group, minlength=groups)
             actual += np.bincount(group, weights=c["actual_purchases"].to_numpy()[rows],
@@ -223,18 +242,66 @@ class CustomerForecast:
                                              self.values(periods, margin))
         return measure(joined.table, config or MeasureConfig()), joined
 
+    def purchase_counts(self, most: int = HOLDOUT_GROUPS) -> pd.DataFrame:
+        """Customers by repeat purchases in the calibration (0, 1, ..., ``most``+): observed, and
+        expected under the purchase model given each customer's ``T`` (the sum of
+        :func:`~customer_equity.model.forecast.purchases.purchase_pmf` over the customers)."""
+        x, _, T, _ = self._columns()
+        (uT,), inverse = group_rows(T)
+        pmf = _purchases.purchase_pmf(self.purchase_model, uT, most)
+        expected = (np.bincount(inverse, minlength=uT.size)[:, None] * pmf).sum(axis=0)
+        observed = np.bincount(np.minimum(x, most).astype(int), minlength=most + 1)
+        labels = [str(k) for k in range(most)] + [f"{most}+"]
+        return pd.DataFrame({"observed": observed, "model": expected},
+                            index=pd.Index(labels, name="repeat purchases"))
+
+    def p_alive_grid(self, frequencies: int | None = None, points: int = 40):
+        """P(alive) at the calibration end of a customer observed for the longest ``T`` of the
+        base, by frequency (0 .. ``frequencies``) and recency (``points`` values from 0 to ``T``):
+        ``(frequencies, recencies, table)`` with ``table[i, j]`` at frequency ``i``, recency ``j``
+        (a frequency of 0 has recency 0 only: NaN elsewhere)."""
+        x, _, T, _ = self._columns()
+        top = float(T.max()) if T.size else 0.0
+        most = int(np.percentile(x, 99)) if frequencies is None and x.size else int(frequencies or 0)
+        freq = np.arange(max(most, 1) + 1, dtype=np.float64)
+        rec = np.linspace(0.0, top, points)
+        xx, rr = np.meshgrid(freq, rec, indexing="ij")
+        rr = np.where(xx == 0, 0.0, rr)
+        alive = _purchases.p_alive(self.purchase_model, xx.ravel(), rr.ravel(),
+                                   np.full(xx.size, top)).reshape(xx.shape)
+        alive[(xx == 0) & (np.arange(points)[None, :] > 0)] = np.nan
+        return freq, rec, alive
+
+    def comparison(self) -> list[dict]:
+        """The purchase models fitted on these customers (the one used first): log-likelihood,
+        BIC and, with a holdout, the error of each one's holdout predictions
+        (:func:`customer_equity.model.forecast.purchases.compare`)."""
+        fits = {self.purchase_model.model: self.purchase_model, **self.models}
+        x, t_x, T, _ = self._columns()
+        s = self.summary
+        actual = s.customers["actual_purchases"].to_numpy() if s.holdout else None
+        return _purchases.compare(fits.values(), x, t_x, T, actual,
+                                  s.holdout_length if s.holdout else None)
+
     def to_dict(self) -> dict:
         """Parameters, standard errors, log-likelihoods, counts and holdout totals (JSON-ready)."""
         s = self.summary
         c = s.customers
+        chosen = self.purchase_model
+        extra = {} if self.purchases is None else {
+            chosen.model: dict(chosen.params)}
+        extra_se = {} if self.purchases is None else {
+            chosen.model: chosen.to_dict()["standard_errors"]}
+        extra_ll = {} if self.purchases is None else {chosen.model: chosen.log_likelihood}
         return {
             "unit": s.unit,
             "calibration_end": s.calibration_end.isoformat(),
             "observation_end": s.observation_end.isoformat(),
-            "bgnbd": dict(self.bgnbd.params), "gamma_gamma": dict(self.gamma_gamma.params),
-            "standard_errors": {"bgnbd": self.bgnbd.to_dict()["standard_errors"],
+            "purchase_model": chosen.model,
+            "bgnbd": dict(self.bgnbd.params), **extra, "gamma_gamma": dict(self.gamma_gamma.params),
+            "standard_errors": {"bgnbd": self.bgnbd.to_dict()["standard_errors"], **extra_se,
                                 "gamma_gamma": self.gamma_gamma.to_dict()["standard_errors"]},
-            "log_likelihood": {"bgnbd": self.bgnbd.log_likelihood,
+            "log_likelihood": {"bgnbd": self.bgnbd.log_likelihood, **extra_ll,
                                "gamma_gamma": self.gamma_gamma.log_likelihood},
             "frequency_spend_correlation": (None if np.isnan(self.correlation)
                                             else self.correlation),
@@ -243,6 +310,7 @@ class CustomerForecast:
                           "spend_model": self.gamma_gamma.customers},
             "log": dict(s.counts),
             "holdout": self.holdout_totals() or None,
+            "models": self.comparison() if self.models else None,
         }
 
 
@@ -255,12 +323,39 @@ def fit_inputs(summary: LogSummary):
     return tuple(c[k].to_numpy() for k in ("frequency", "recency", "T", "monetary_value"))
 
 
-def fit_forecast(summary: LogSummary) -> CustomerForecast:
-    """Fit BG/NBD on every customer and Gamma-Gamma on the repeat buyers with a positive spend.
+def fit_forecast(summary: LogSummary, model: str = "bgnbd", compare: bool = False) -> CustomerForecast:
+    """Fit BG/NBD (or another purchase model) on every customer and Gamma-Gamma on the repeat
+    buyers with a positive spend.
+
+    Parameters
+    ----------
+    summary : LogSummary
+    model : {"bgnbd", "pareto_nbd", "mbgnbd"}
+        The purchase model of the predictions (the command's ``bg-nbd``, ``pareto-nbd``,
+        ``mbg-nbd`` are accepted). BG/NBD is fitted in any case.
+    compare : bool
+        Also fit the other purchase models, for :meth:`CustomerForecast.comparison`.
 
     Fader, Hardie & Lee (2005), "Counting your customers the easy way" and "RFM and CLV".
     """
+    key = _purchases.purchase_model(model)
     x, t_x, T, m = fit_inputs(summary)
-    return CustomerForecast(summary=summary, bgnbd=fit_bgnbd(x, t_x, T),
-                            gamma_gamma=fit_gamma_gamma(x, m),
-                            correlation=frequency_spend_correlation(x, m))
+    forecast = CustomerForecast(summary=summary, bgnbd=fit_bgnbd(x, t_x, T),
+                                gamma_gamma=fit_gamma_gamma(x, m),
+                                correlation=frequency_spend_correlation(x, m))
+    return add_purchase_models(forecast, key, compare)
+
+
+def add_purchase_models(forecast: CustomerForecast, model: str = "bgnbd",
+                        compare: bool = False) -> CustomerForecast:
+    """``forecast`` with ``model`` as its purchase model and, with ``compare``, every purchase
+    model fitted on its customers (on the distinct rows, as each ``fit_*`` does)."""
+    key = _purchases.purchase_model(model)
+    wanted = list(_purchases.PURCHASE_MODELS) if compare else [key]
+    x, t_x, T, _ = fit_inputs(forecast.summary)
+    fits = {"bgnbd": forecast.bgnbd}
+    for name in wanted:
+        if name not in fits:
+            fits[name] = _purchases.fit(name, x, t_x, T)
+    return dataclasses.replace(forecast, purchases=None if key == "bgnbd" else fits[key],
+                               models={k: fits[k] for k in wanted} if compare else {}, _grids={})

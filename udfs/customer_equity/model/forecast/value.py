@@ -21,9 +21,10 @@ from numpy.typing import ArrayLike
 from ...errors import CustomerEquityError
 from .. import validate as v
 from ..discount import discount_factors, present_value
-from ._base import Params, parameters, summary_arrays
+from . import purchases as _purchases
+from ._base import FittedModel, Params, parameters, summary_arrays
 from ._mle import group_rows
-from .bgnbd import _alive_odds, _expected_numerator, expected_purchases
+from .bgnbd import expected_purchases
 from .gamma_gamma import expected_spend
 
 __all__ = ["PV_INPUTS", "ForecastJoin", "HorizonSums", "customer_lifetime_value", "forecast_clv",
@@ -158,7 +159,18 @@ class HorizonSums:
         return self.at_horizon[self.rows[rows]] / (1.0 + odds)
 
 
-def horizon_sums(bgnbd: Params, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
+def _purchase_fit(model: Params) -> FittedModel:
+    """A fitted purchase model (BG/NBD, Pareto/NBD or MBG/NBD) as it is, or BG/NBD's
+    ``r, alpha, a, b`` given as a mapping or sequence, checked."""
+    if isinstance(model, FittedModel) and model.model in _purchases.PURCHASE_MODELS:
+        parameters(model, model.model)
+        return model
+    values = parameters(model, "bgnbd")
+    return FittedModel("bgnbd", dict(zip(("r", "alpha", "a", "b"), values)), {}, float("nan"),
+                       0, 0)
+
+
+def horizon_sums(model: Params, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
                  periods: int, factors: ArrayLike, progress=None) -> HorizonSums:
     """Discounted expected purchases over ``periods`` periods, once per distinct ``(x, T)``.
 
@@ -171,8 +183,9 @@ def horizon_sums(bgnbd: Params, frequency: ArrayLike, recency: ArrayLike, T: Arr
 
     Parameters
     ----------
-    bgnbd : FittedModel, mapping or sequence
-        ``r, alpha, a, b``.
+    model : FittedModel, mapping or sequence
+        The fitted purchase model: BG/NBD (also as ``r, alpha, a, b``), Pareto/NBD or
+        MBG/NBD (:mod:`~customer_equity.model.forecast.purchases`).
     frequency, recency, T : array_like
         The customers' summaries.
     periods : int
@@ -194,7 +207,7 @@ def horizon_sums(bgnbd: Params, frequency: ArrayLike, recency: ArrayLike, T: Arr
     >>> h.rows.tolist(), bool(np.allclose(h.discounted, h.at_horizon))
     ([1, 0, 1], True)
     """
-    r, alpha, a, b = parameters(bgnbd, "bgnbd")
+    fit = _purchase_fit(model)
     x, t_x, T = summary_arrays(frequency, recency, T)
     k_total = _periods(periods)
     factors = np.asarray(factors, dtype=np.float64).reshape(-1)
@@ -209,10 +222,10 @@ def horizon_sums(bgnbd: Params, frequency: ArrayLike, recency: ArrayLike, T: Arr
     for start in range(1, k_total + 1, block):
         stop = min(start + block, k_total + 1)
         k = np.arange(start, stop, dtype=np.float64)[:, None]
-        table = _expected_numerator(r, alpha, a, b, k, ux, uT) + 0.0
+        table = _purchases.numerator(fit, k, ux, uT) + 0.0
         if not np.isfinite(table).all():  # the clear error of expected_purchases
             bad = int(np.flatnonzero(~np.isfinite(table).all(axis=1))[0]) + start
-            expected_purchases(bgnbd, float(bad), x, t_x, T)
+            _purchases.expected_purchases(fit, float(bad), x, t_x, T)
         for j in range(table.shape[0]):  # period by period: the same sums in any blocks
             discounted += (table[j] - previous) * factors[start - 1 + j]
             previous = table[j]
@@ -233,7 +246,10 @@ def customer_lifetime_value(bgnbd: Params, gamma_gamma: Params, frequency: Array
 
     Parameters
     ----------
-    bgnbd, gamma_gamma, frequency, recency, T, monetary_value, periods, margin
+    bgnbd : FittedModel, mapping or sequence
+        The purchase model: BG/NBD's ``r, alpha, a, b`` or a fitted BG/NBD, Pareto/NBD or
+        MBG/NBD (as :func:`horizon_sums`).
+    gamma_gamma, frequency, recency, T, monetary_value, periods, margin
         As :func:`forecast_values`.
     rate : float
         Discount rate per period, > -1.
@@ -266,9 +282,9 @@ def customer_lifetime_value(bgnbd: Params, gamma_gamma: Params, frequency: Array
     """
     x, t_x, T = summary_arrays(frequency, recency, T)
     k = _periods(periods)
-    sums = horizon_sums(bgnbd, x, t_x, T, k, discount_factors(rate, k, timing), progress)
-    r, alpha, a, b = parameters(bgnbd, "bgnbd")
-    odds = _alive_odds(r, alpha, a, b, x, t_x, T)
+    fit = _purchase_fit(bgnbd)
+    sums = horizon_sums(fit, x, t_x, T, k, discount_factors(rate, k, timing), progress)
+    odds = _purchases.dropout_odds(fit, x, t_x, T)
     spend = expected_spend(gamma_gamma, x, monetary_value)
     return sums.clv(slice(None), odds, spend * _margin(margin))
 
