@@ -104,9 +104,9 @@ def test_batches_stay_small_and_see_the_whole_base_carriers(files, config, base,
     seen = []
     real = batch.measure
 
-    def spy(frame, cfg, carriers=None):
+    def spy(frame, cfg, carriers=None, part=False):
         seen.append((len(frame), None if carriers is None else np.asarray(carriers).copy()))
-        return real(frame, cfg, carriers=carriers)
+        return real(frame, cfg, carriers=carriers, part=part)
 
     monkeypatch.setattr(batch, "measure", spy)
     got = batch.measure_file(files["parquet"], config, batch_size=BATCH)
@@ -165,12 +165,13 @@ def test_csv_dialects_headers_and_flags(on, tmp_path, request):
     assert_same_customers(got.customers, want.customers)
 
 
-def test_header_only_input_measures_nothing(tmp_path, base):
+def test_header_only_input_is_refused(tmp_path, base, capsys):
+    """Issue 20: a header-only table is no customer base of equity 0."""
     path = write_table(base.iloc[:0], tmp_path / "empty.csv")
     out = tmp_path / "empty.parquet"
-    assert main(["measure", str(path), "--out", str(out), "--no-progress"]) == 0
-    back = pd.read_parquet(out)
-    assert len(back) == 0 and "ltv" in back.columns
+    assert main(["measure", str(path), "--out", str(out), "--no-progress"]) == 2
+    assert "empty.csv: the table has a header but no rows" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == [path]
 
 
 def test_xlsx_input_title_rows_blank_rows_and_sheet_choice(tmp_path, base):
@@ -299,7 +300,7 @@ FAULTS = {
     "out of range": (lambda d: d.assign(share=d["share"].where(d.index != 15, 1.2)), 15,
                      "column share: must lie in [0, 1] (got 1.2)"),
     "not a flag": (lambda d: d.assign(tv_carrier=d["tv_carrier"].astype(object).where(
-        d.index != 40, "maybe")), 40, "column tv_carrier: must be TRUE/FALSE or 1/0 (got 'maybe')"),
+        d.index != 40, "maybe")), 40, "column tv_carrier: must be TRUE/FALSE, 1/0, yes/no or x/blank (got 'maybe')"),
 }
 
 
@@ -333,7 +334,7 @@ def test_parquet_with_text_in_a_number_column(tmp_path, base):
     df.loc[7, "capacity"] = "n/a?"
     path = write_table(df, tmp_path / "strings.parquet")
     with pytest.raises(CustomerEquityError, match=r"strings\.parquet, row 1, column capacity: "
-                       "expected a number, got text"):
+                       "expected a number, got a number stored as text"):
         batch.measure_file(path, MeasureConfig())
 
 
@@ -357,11 +358,11 @@ def test_interrupted_run_leaves_nothing(files, tmp_path, monkeypatch, capsys):
     calls = []
     real = batch.measure
 
-    def interrupted(frame, cfg, carriers=None):  # in the last pass, the one that writes
+    def interrupted(frame, cfg, carriers=None, part=False):  # in the last pass, which writes
         calls.append(1)
         if len(calls) == -(-N // 100) + 3:
             raise KeyboardInterrupt
-        return real(frame, cfg, carriers=carriers)
+        return real(frame, cfg, carriers=carriers, part=part)
 
     monkeypatch.setattr(batch, "measure", interrupted)
     out = tmp_path / "results.csv"
@@ -418,20 +419,29 @@ def test_csv_placeholder_text_is_refused_not_read_as_blank(text, tmp_path, base,
     path = _csv_with(tmp_path, base, "capacity", 9, text)
     assert run_cli(path, "--out", tmp_path / "out.parquet", "--batch-size", 7) == 2
     err = capsys.readouterr().err
-    assert err.strip() == (f"customer-equity: error: {path}, row 11, column capacity: "
-                           f"expected a number, got text (got {text!r})")
+    from customer_equity.reading import not_a_number
+
+    said = not_a_number(text, "capacity", row=11)  # the one reading (issue 20): its own words
+    assert err.strip() == f"customer-equity: error: {path}, row 11, column capacity: {said.rule}" + (
+        f" (got {text!r})" if said.has_value else "")
+    assert "stands for a missing value" in err or "Excel error" in err or "got text" in err
     assert not (tmp_path / "out.parquet").exists()
 
 
-def test_csv_empty_and_blank_cells_stay_blanks(tmp_path, base):
+def test_csv_empty_cells_are_blanks_and_a_cell_of_spaces_is_refused(tmp_path, base):
+    """The one blank (issue 20): an empty cell; a cell of spaces is text, as in Excel."""
     df = base.iloc[:60].copy()
     df["capacity"] = df["capacity"].astype(object)
-    df.loc[3, "capacity"] = "   "
     df.loc[4, "capacity"] = None
     path = tmp_path / "blanks.csv"
     df.to_csv(path, index=False)
     got = batch.measure_file(path, MeasureConfig(), keep_customers=True)
     assert int(got.counts.sum()) == 60
+    df.loc[3, "capacity"] = "   "
+    df.to_csv(path, index=False)
+    with pytest.raises(CustomerEquityError, match=r"blanks\.csv, row 5, column capacity: expected a "
+                       "number, got a cell of spaces: clear the cell for a blank"):
+        batch.measure_file(path, MeasureConfig())
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")
@@ -439,7 +449,7 @@ def test_csv_placeholder_text_is_refused_on_dask(tmp_path, base):
     pytest.importorskip("distributed")
     path = _csv_with(tmp_path, base, "capacity", 9, "#N/A")
     with pytest.raises(CustomerEquityError, match=r"customers\.csv, row 11, column capacity: "
-                       r"expected a number, got text \(got '#N/A'\)"):
+                       r"the cell holds the Excel error #N/A"):
         batch.measure_file(path, MeasureConfig(), dask="local", workers=1)
 
 
@@ -626,11 +636,13 @@ def test_local_dask_cluster_started_by_the_command(files, tmp_path, reference):
     assert_same_customers(pd.read_csv(out), reference.customers)
 
 
-def test_measure_of_an_empty_table_is_zero():
-    """Model fix made for batches: measure() of a table with the columns but no rows."""
+def test_measure_of_an_empty_part_is_zero_and_of_an_empty_table_refused():
+    """A batch of a streamed table may be empty (part=True); a whole table may not (issue 20)."""
     empty = ce.generate_customers(10, seed=1, periods_block=4).iloc[:0]
-    got = ce.measure(empty, MeasureConfig(transaction_income=100.0))
+    got = ce.measure(empty, MeasureConfig(transaction_income=100.0), carriers=[1, 1, 1, 1], part=True)
     assert got.equity == 0.0 and got.counts.tolist() == [0, 0, 0, 0] and len(got.customers) == 0
+    with pytest.raises(CustomerEquityError, match="the table has a header but no rows"):
+        ce.measure(empty, MeasureConfig(transaction_income=100.0))
 
 
 def test_without_pyarrow_the_command_says_what_to_install(tmp_path, monkeypatch, capsys):

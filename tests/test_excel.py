@@ -8,6 +8,7 @@ by hand here, independently of the core.
 
 import re
 
+import numpy as np
 import pytest
 
 import customer_equity
@@ -116,7 +117,7 @@ INVALID = [
     ("ce_pv", (Cells([[5000], [2000]]), Cells([[0.4], [1.5]]), 0.25), "share, row 2: must lie in [0, 1]"),
     ("ce_ppv", (0.1, -5, 200), "reach: must be >= 0"),
     ("ce_tv_allocate", (Cells([[900]]), Cells([["maybe"]])), "carriers: must be TRUE/FALSE, 1/0, yes/no or x/blank or a customer type"),
-    ("ce_ltv", (0.1, Cells([[100, "n/a", 150]])), "values, row 1, column 2: expected a number, got text"),
+    ("ce_ltv", (0.1, Cells([[100, "n/a", 150]])), "values, row 1, column 2: 'n/a' stands for a missing value and is never read as 0"),
     ("ce_ltv", (0.1, Cells([[100, CellError("#DIV/0!"), 150]])), "values, row 1, column 2: the cell holds the Excel error #DIV/0!"),
     ("ce_ltv", (-1, Cells([[100]])), "rate: a per-period rate must be > -1"),
     ("ce_ltv", (0.1, Cells([[100]]), 2.5), "periods: a number of periods must be a whole number"),
@@ -359,7 +360,8 @@ def test_ppv_refuses_an_influence_above_100_percent(com, ojs):
 @pytest.mark.parametrize("cell", ["   ", " "])
 def test_a_cell_of_spaces_is_text_not_a_blank(com, ojs, cell):
     for shown in both(com, ojs, "ce_ltv", 0.1, Cells([[100, cell, 100]])):
-        assert "values, row 1, column 2: expected a number, got text" in shown
+        assert "values, row 1, column 2: expected a number, got a cell of spaces: clear the cell " \
+            "for a blank" in shown
 
 
 @pytest.mark.parametrize("func,args", [
@@ -376,12 +378,16 @@ def test_a_blank_required_periods_is_refused(com, ojs, func, args):
     assert "periods: a number of periods is required, the cell is blank" in shown_com
 
 
-def test_a_date_where_money_belongs_is_refused_on_com_as_the_user_typed_it(com):
+def test_a_date_where_a_number_belongs_is_its_serial_number_on_both_paths(com, ojs):
+    """Excel's own =A1+1 reads a date as its serial number; Office.js can only send that
+    number, so COM reads the date cell as the same number (2024-01-02 is serial 45293)."""
     import datetime as dt
 
-    shown = com.call_cell(M, "ce_ltv", 0.1, Cells([[100.0, dt.datetime(2024, 1, 2)]]))
-    assert shown == ("#VALUE! CE_LTV: values, row 1, column 2: expected a number, got a date "
-                     "(got 2024-01-02)")
+    by_hand = 100.0 / 1.1 + 45293.0 / 1.1 ** 2
+    for shown in both(com, ojs, "ce_ltv", 0.1, Cells([[100.0, dt.datetime(2024, 1, 2)]])):
+        assert np.ravel(shown).tolist() == [pytest.approx(by_hand, rel=1e-12)]
+    noon = com.call_cell(M, "ce_ltv", 0, Cells([[dt.datetime(2024, 1, 2, 12)]]))
+    assert np.ravel(noon).tolist() == [pytest.approx(45293.5, rel=1e-15)]
 
 
 def test_single_cell_messages_show_the_value_as_typed(com, ojs):

@@ -98,13 +98,14 @@ def test_summary_by_hand_same_day_returns_and_units():
                  "2024-02-10", "2024-02-05", "2024-01-31"],
         "Paid": [10.0, 5.0, 20.0, -20.0, 30.0, 8.0, 4.0, 0.0]})
     s = summary_data(log, "customer", "when", "paid", unit="day", calibration_end="2024-01-31",
-                     observation_end="2024-02-29")
+                     observation_end="2024-02-10")
     c = s.customers
     assert c.index.name == "Customer" and list(c.index) == [7, 9]
     assert c.loc[7].tolist() == [2.0, 28.0, 30.0, 25.0, 1.0, 8.0]  # m = (20 + 30) / 2
     assert c.loc[9].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     assert s.counts == {"transactions": 8, "returns": 1, "zero_amounts": 1,
-                        "after_observation_end": 0, "first_purchase_after_calibration": 1}
+                        "after_observation_end": 0, "first_purchase_after_calibration": 1,
+                        "future": 0, "duplicates": 0, "blank_rows": 0}
     weeks = summary_data(log, "customer", "when", "paid", unit="week", calibration_end="2024-01-31")
     assert weeks.customers.loc[7, "T"] == pytest.approx(30 / 7)
     # without an observation end the holdout runs to the log's last date

@@ -1,5 +1,6 @@
 """Dates of a transaction log: one vectorised parse in the form of the first date, and the
-same days (or the same refusal, naming the same row) as reading value by value.
+same days (or the same refusal, naming the same row, in the one reading's words) as reading
+value by value (:func:`customer_equity.reading.date_days`).
 
 Oracle: Python's ``datetime.date`` (days since 1970-01-01 counted by the standard library).
 """
@@ -9,8 +10,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from customer_equity import reading
 from customer_equity.errors import CustomerEquityError
-from customer_equity.model.forecast import data
 from customer_equity.model.forecast.data import date_format, to_days
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ def days_by_hand(moments):
 def parser(request, monkeypatch):
     """to_days with pyarrow, and as in a base install without it (xlwings Lite)."""
     if request.param == "pandas only":
-        monkeypatch.setattr(data, "_pyarrow", lambda: None)
+        monkeypatch.setattr(reading, "_pyarrow", lambda: None)
     return to_days
 
 
@@ -58,19 +59,28 @@ def test_without_pyarrow_the_same_days(form, parser):
 
 
 def test_the_fast_path_reads_the_column_in_one_pass(monkeypatch):
-    """A clean column never reaches the value-by-value reading."""
-    monkeypatch.setattr(data, "_days_value_by_value", lambda *a: pytest.fail("value by value"))
+    """A clean column is read by Arrow in one pass: it never reaches the reading of one
+    distinct value at a time."""
+    pytest.importorskip("pyarrow")
+    parsed = []
+    one_pass = reading._arrow_text_days
+    monkeypatch.setattr(reading, "_arrow_text_days",
+                        lambda *a: parsed.append(one_pass(*a)) or parsed[-1])
+    monkeypatch.setattr(pd, "factorize", lambda *a, **k: pytest.fail("value by value"))
+    monkeypatch.setattr(reading, "date_days", lambda *a, **k: pytest.fail("value by value"))
     moments = [dt.datetime(2024, 1, 1) + dt.timedelta(hours=7 * k) for k in range(10_000)]
     for form in FORMS:
         assert to_days(pd.Series(written(moments, form))).tolist() == days_by_hand(moments)
+    assert len(parsed) == len(FORMS) and all(p is not None for p in parsed)
     assert to_days(pd.Series([int(f"{m:%Y%m%d}") for m in moments])).tolist() == days_by_hand(moments)
 
 
 @pytest.mark.parametrize("bad, row, message", [
-    ("1997-02-30", 1001, "expected a date as YYYY-MM-DD (or YYYYMMDD) (got '1997-02-30')"),
-    ("  ", 1001, "a date is required here, the cell is blank"),
+    ("1997-02-30", 1001, f"{reading.DATE_RULE} (got '1997-02-30')"),
+    ("  ", 1001, "expected a date, got a cell of spaces: clear the cell for a blank"),
     (None, 1001, "a date is required here, the cell is blank"),
-    ("31/01/1997", 1001, "expected a date as YYYY-MM-DD (or YYYYMMDD) (got '31/01/1997')"),
+    ("31/01/1997", 1001, f"{reading.DATE_RULE} (got '31/01/1997')"),
+    ("1899-12-31", 1001, f"{reading.RANGE_RULE} (got '1899-12-31')"),
 ])
 def test_a_bad_date_after_good_ones_is_named_by_its_row(bad, row, message, parser):
     values = pd.Series(["1997-01-01"] * 1000 + [bad] + ["1997-01-02"] * 10)
@@ -87,11 +97,15 @@ def test_mixed_forms_are_still_read_value_by_value(parser):
 def test_whole_numbers_yyyymmdd():
     assert to_days(np.array([19700101, 20240229, 19991231])).tolist() == [
         0, (dt.date(2024, 2, 29) - EPOCH).days, (dt.date(1999, 12, 31) - EPOCH).days]
-    for bad, message in [(20230229, "expected a date written YYYYMMDD"),
-                         (19971301, "expected a date written YYYYMMDD"),
-                         (1997.5, "expected a date; a number must be a date written YYYYMMDD")]:
+    for bad, message in [(20230229, "not a date written YYYYMMDD"),
+                         (19971301, "not a date written YYYYMMDD"),
+                         (0.0, "a date is required here, the cell is blank or 0")]:
         with pytest.raises(CustomerEquityError, match=f"date, row 2: {message}"):
             to_days(np.array([19970101, bad]))
+    # a number that is not YYYYMMDD is an Excel serial (1900 date system): 1997 is 1905-06-19
+    serial = (dt.date(1899, 12, 30) + dt.timedelta(days=1997) - EPOCH).days
+    assert to_days(np.array([19970101, 1997.5])).tolist() == [(dt.date(1997, 1, 1) - EPOCH).days,
+                                                             serial]
 
 
 def test_date_format_is_told_from_one_value():

@@ -29,6 +29,8 @@ M = "customer_equity.excel.functions"
 #: The forecasting functions and their arguments (the wizard shows each with help).
 CATALOGUE = {
     "ce_log_summary": ["customer", "date", "amount", "unit", "calibration_end", "observation_end"],
+    "ce_log_check": ["customer", "date", "amount", "unit", "calibration_end", "observation_end",
+                     "today"],
     "ce_bgnbd_fit": ["frequency", "recency", "T"],
     "ce_p_alive": ["params", "frequency", "recency", "T"],
     "ce_expected_purchases": ["params", "horizon", "frequency", "recency", "T"],
@@ -96,7 +98,8 @@ def fit_table_cells(fit):
 
 # --- 1. the summary of a log --------------------------------------------------------------------
 
-# A log worked by hand (unit week, calibration end 1997-01-29, observation end 1997-02-26):
+# A log worked by hand (unit week, calibration end 1997-01-29, observation end 1997-02-12, the
+# log's last date):
 #   customer 1 buys on 01-01 (twice: one occasion of 15), 01-15 (20) and, in the holdout, 02-12 (30):
 #       x = 1, t_x = 14/7 = 2, T = 28/7 = 4, m_x = 20; holdout 1 purchase of 30
 #   customer "B7" buys on 01-08 only: x = 0, t_x = 0, T = 21/7 = 3, m_x = 0; holdout 0
@@ -128,7 +131,7 @@ DATE_FORMS = {
 def test_log_summary_by_hand_with_each_form_of_date(runtime, form):
     dates = column([DATE_FORMS[form](d) for d in LOG_DATES])
     end = Cells([[DATE_FORMS[form](dt.date(1997, 1, 29))]])
-    obs = Cells([[DATE_FORMS[form](dt.date(1997, 2, 26))]])
+    obs = Cells([[DATE_FORMS[form](dt.date(1997, 2, 12))]])
     got = call(runtime, "ce_log_summary", column(LOG_IDS), dates, column(LOG_AMOUNTS), "week", end, obs)
     assert [[str(r[0])] + r[1:] for r in got] == HAND_SUMMARY
 
@@ -296,6 +299,14 @@ INVALID = [
      "date: has 2 rows where customer has 3"),
     ("ce_log_summary", (IDS3, DATES3, AMOUNTS3, "fortnight"), "unit: must be one of day, week, month, year"),
     ("ce_log_summary", (IDS3, DATES3, AMOUNTS3, "week", "someday"), "calibration_end: expected a date"),
+    ("ce_log_check", (IDS3, column(["1997-01-01", "31/01/1997", "1997-01-15"]), AMOUNTS3),
+     "CE_LOG_CHECK: date, row 2: expected a date"),
+    ("ce_log_check", (IDS3, DATES3, column([10.0, "n/a", 5.0])),
+     "amount, row 2: 'n/a' stands for a missing value and is never read as 0"),
+    ("ce_log_check", (IDS3, DATES3, AMOUNTS3, "week", "1997-02-01"),
+     "calibration_end: 1997-02-01 is after the last date of the log (1997-01-15)"),
+    ("ce_log_summary", (IDS3, DATES3, AMOUNTS3, "week", "1997-01-15", "1997-03-01"),
+     "observation_end: 1997-03-01 is after the last date of the log (1997-01-15)"),
     ("ce_log_summary", (IDS3, DATES3, AMOUNTS3, "week", "1996-12-01"),
      "calibration_end: is before the first transaction"),
     ("ce_log_summary", (IDS3, DATES3, AMOUNTS3, "week", "1997-01-15", "1997-01-10"),
@@ -361,7 +372,7 @@ def test_generated_bad_dates_name_the_row_on_both_runtimes(com, bad, row):
 # --- 5. the function wizard ---------------------------------------------------------------------
 
 
-OPTIONAL = {"ce_log_summary": 3, "ce_forecast_ltv": 1}
+OPTIONAL = {"ce_log_summary": 3, "ce_log_check": 4, "ce_forecast_ltv": 1}
 
 
 def test_every_argument_has_wizard_help_in_the_category(com):

@@ -41,13 +41,13 @@ def test_the_sheet_fits_projects_and_values_as_the_core(computed):
     later = [v for v in F.name_values(values, "ce_in_sbg_later")[0]]
     assert survivors == [1000, 631, 468, 382, 326, 289, 262, 241]
     fit = fc.fit_sbg(survivors)
-    table = named("ce_sbg_fit")
+    table = named("ce_sbg_params")
     assert [r[0] for r in table] == ["parameter", "alpha", "beta", "log-likelihood", "customers", "cohorts"]
     assert table[1][1] == pytest.approx(fit["alpha"], rel=1e-9)
     assert table[2][1] == pytest.approx(fit["beta"], rel=1e-9)
     assert (round(table[1][1], 3), round(table[2][1], 3)) == (0.704, 1.182)  # Fader & Hardie (2007)
     alpha, beta = table[1][1], table[2][1]
-    retention = named("ce_sbg_retention")[0]
+    retention = named("ce_sbg_rates")[0]
     assert retention == pytest.approx([(beta + t - 1) / (alpha + beta + t - 1) for t in range(1, 13)],
                                       rel=1e-12)
     assert named("chk_sbg_retention")[0] == pytest.approx(retention, rel=1e-12)
@@ -62,10 +62,10 @@ def test_the_sheet_fits_projects_and_values_as_the_core(computed):
     S = np.cumprod(retention)
     assert named("ce_sbg_ltv_finite")[0][0] == pytest.approx(m * (S / (1 + i) ** np.arange(1, 13)).sum(),
                                                              rel=1e-10)
-    assert named("ce_sbg_ltv")[0][0] == pytest.approx(fc.sbg_ltv(fit, m, i), rel=1e-9)
-    for name in ("ce_sbg_constant_ltv", "ce_sbg_ltv_finite", "ce_sbg_ltv"):
+    assert named("ce_sbg_ltv_forever")[0][0] == pytest.approx(fc.sbg_ltv(fit, m, i), rel=1e-9)
+    for name in ("ce_sbg_constant_ltv", "ce_sbg_ltv_finite", "ce_sbg_ltv_forever"):
         assert named(name)[0][0] == pytest.approx(named(name.replace("ce_", "chk_", 1))[0][0], rel=1e-10)
-    assert named("ce_sbg_ltv")[0][0] > named("ce_sbg_constant_ltv")[0][0]
+    assert named("ce_sbg_ltv_forever")[0][0] > named("ce_sbg_constant_ltv")[0][0]
     row = ltv_retention(m, np.array([retention]), i)[0]
     assert row[0] == pytest.approx(named("ce_sbg_constant_ltv")[0][0], rel=1e-12)
 
@@ -79,5 +79,5 @@ def test_changing_a_survivor_changes_the_fit(tmp_path):
     cells, _ = E.compute(LTV, log=log, inputs={(sheet.title(), ref): float(v) for (sheet, ref), v
                                                in zip(keys, high_end)})
     assert not log.errors()
-    table = [[cells[k] for k in row] for row in F.name_cells(wb, "ce_sbg_fit")]
+    table = [[cells[k] for k in row] for row in F.name_cells(wb, "ce_sbg_params")]
     assert (round(table[1][1], 3), round(table[2][1], 3)) == (0.668, 3.806)  # the "high end" cohort

@@ -606,7 +606,8 @@ ARG_NAMES = {
 }
 
 # Cells that are wrong for every argument of a kind (a date only on COM: Office.js sees a number)
-_NOT_A_NUMBER = ["abc", "   ", "12%", True, CellError("#N/A"), CellError("#DIV/0!"), dt.datetime(2024, 1, 2)]
+# a date where a number belongs is its serial number on both paths (issue 20), as Excel reads it
+_NOT_A_NUMBER = ["abc", "   ", "12%", "n/a", "-", True, CellError("#N/A"), CellError("#DIV/0!")]
 BAD = {
     MONEY: _NOT_A_NUMBER,
     AMOUNT: _NOT_A_NUMBER + [-5.0],

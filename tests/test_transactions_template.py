@@ -189,13 +189,14 @@ def test_each_fit_runs_once_per_recalculation(engine):
     assert calls.count("CE_BGNBD_FIT") == 1
     assert calls.count("CE_GAMMA_GAMMA_FIT") == 1
     assert calls.count("CE_LOG_SUMMARY") == 1
+    assert calls.count("CE_LOG_CHECK") == 1  # the data report beside the summary (issue 20)
     # three distinct quantities: over the horizon, over the holdout, over the row of horizons
     assert calls.count("CE_EXPECTED_PURCHASES") == 3
     for name in ("CE_P_ALIVE", "CE_EXPECTED_SPEND", "CE_FORECAST_LTV"):
         assert calls.count(name) == 1, name
     # Excel makes the same calls: no name is a CE_ formula, each distinct call is made once
     total, _ = F.ce_evaluations(BOOK)
-    assert total == len(calls) == 9 and F.repeated_ce_calls(BOOK) == {}
+    assert total == len(calls) == 10 and F.repeated_ce_calls(BOOK) == {}
     # and the predictions read the fits by name, never call them
     formulas = F.formula_cells(BOOK).values()
     assert sum("CE_BGNBD_FIT(" in f for f in set(formulas)) == 1

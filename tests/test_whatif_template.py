@@ -324,11 +324,13 @@ def test_libreoffice_computes_the_native_cells_from_the_held_ce_results(libreoff
 # --- 3. Refresh and regeneration ----------------------------------------------------------------
 
 
-def test_refresh_recalculates_the_what_if_template():
+def test_refresh_checks_the_inputs_and_recalculates_the_what_if_template():
+    from customer_equity.excel.templates import WHAT_IF_INPUTS, check_what_if
+
     assert refresh.template_id(F.TablesBook.open(BOOK)) == W.TEMPLATE_ID == "what-if/2"
-    assert refresh.find_refresher("what-if/2") is recalculate_only
+    assert refresh.find_refresher("what-if/2") is check_what_if  # issue 20: inputs checked
     assert refresh.find_refresher("what-if/1") is recalculate_only  # copies from before the what-if API
-    assert refresh.required_inputs("what-if/2") == ()
+    assert refresh.required_inputs("what-if/2") == WHAT_IF_INPUTS
 
 
 def test_the_command_writes_the_committed_workbook_byte_for_byte(tmp_path):

@@ -368,6 +368,28 @@ class UnoBook:
                     row[j] = bool(v)
         return data
 
+    def table_area(self, name):
+        """The area of the table (a database range here) a name on a table column refers to."""
+        content = self._named(name).Content
+        m = re.match(r"\s*=?\s*([^\[\s]+)\[", content)
+        if m is None:
+            return None
+        table = self._tables().get(m.group(1).upper())
+        if table is None:
+            return None
+        return table["sheet"], table["r1"], table["c1"], table["r2"], table["c2"]
+
+    def rows_below(self, sheet_name, row, first_column, last_column):
+        """Values under ``row`` in the columns, down to the sheet's last used row."""
+        sheet = self.sheet(sheet_name)
+        cursor = sheet.createCursor()
+        cursor.gotoEndOfUsedArea(False)
+        last = min(cursor.RangeAddress.EndRow + 1, row + refresh.ROWS_BELOW)
+        if last <= row:
+            return []
+        rng = sheet.getCellRangeByPosition(first_column - 1, row, last_column - 1, last - 1)
+        return [[None if v == "" else v for v in r] for r in rng.getDataArray()]
+
     def write(self, name, values):
         """``setDataArray``: LibreOffice refuses it on a locked cell of a protected sheet."""
         self._range(name).setDataArray(tuple(tuple(_to_uno(v) for v in r) for r in values))

@@ -12,12 +12,46 @@ One core and three doors:
 =====================  =================================================================
 """
 
-from ._version import __version__
-from .errors import CustomerEquityError
-from .model import *  # noqa: F401,F403
-from .model import __all__ as _model_all
+import sys as _sys
 
-__all__ = ["CustomerEquityError", "__version__", "main", *_model_all]
+if _sys.argv and _sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1].startswith("customer-equity"):
+    # The command is starting (its console script imports customer_equity.cli): a Ctrl-C
+    # before cli.main takes over ends it with the command's one line, not a traceback.
+    import os as _os
+    import signal as _signal
+
+    def _interrupted_early(signum, frame):
+        _os.write(2, b"customer-equity: interrupted\n")
+        _os._exit(130)
+
+    _signal.signal(_signal.SIGINT, _interrupted_early)
+
+from ._version import __version__ as __version__  # noqa: E402
+from .errors import CustomerEquityError as CustomerEquityError  # noqa: E402
+
+# The core is imported on first use (``customer_equity.measure``, ``from customer_equity
+# import *``), not with the package: the command starts in a few milliseconds, so that a
+# Ctrl-C at once gets the command's one line rather than a traceback from numpy's import.
+
+
+def __getattr__(name):
+    import importlib
+
+    if name == "__all__":
+        from .model import __all__ as model_all
+
+        return ["CustomerEquityError", "__version__", "main", *model_all]
+    if name in ("model", "reading", "excel", "files", "cli", "errors"):
+        return importlib.import_module(f".{name}", __name__)
+    model = importlib.import_module(".model", __name__)
+    try:
+        return getattr(model, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__getattr__("__all__")))
 
 
 def main() -> None:

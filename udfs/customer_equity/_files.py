@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,14 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise CustomerEquityError(str(path), "cannot write: the file is read-only")
     if not os.access(path.parent, os.W_OK):
         raise CustomerEquityError(str(path), "cannot write: the folder is read-only")
+    try:  # the one sure test: a file the folder takes (os.access says yes to root, and /proc)
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=".customer-equity-", suffix=".probe")
+    except OSError as err:
+        raise CustomerEquityError(str(path), "cannot write: the folder takes no new file "
+                                  f"({err.strerror or err})") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
     return path
 
 
@@ -53,6 +62,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as err:  # name the file asked for, never the temporary one
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -114,26 +114,6 @@ def _progress(choice, long_run=None):
     return bars
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt():
-    """SIGTERM (a job scheduler stopping the run) cleans up like Ctrl-C does."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _dask_address(dask, workers, input=None):
     """``(dask, input)`` from ``--dask [ADDRESS]`` and ``--workers``: "local", an address or
     None; ``measure --dask customers.csv`` (the option took the input) is a local cluster."""
@@ -204,11 +184,10 @@ def _measure_file(args) -> int:
         source = load_sample()
     shown = source if isinstance(source, str) else "the bundled sample (1,000 customers)"
     started = time.perf_counter()
-    with _terminate_as_interrupt():
-        result = measure_file(source, config, args.out, batch_size=args.batch_size, sheet=args.sheet,
-                              dask=dask, workers=args.workers,
-                              progress=_progress(args.progress, LONG_RUN_ROWS),
-                              workbook=write_measurement_workbook)
+    result = measure_file(source, config, args.out, batch_size=args.batch_size, sheet=args.sheet,
+                          dask=dask, workers=args.workers,
+                          progress=_progress(args.progress, LONG_RUN_ROWS),
+                          workbook=write_measurement_workbook)
     seconds = time.perf_counter() - started
     n = int(result.counts.sum())
     print(result.summary())
@@ -456,14 +435,13 @@ def _forecast(args) -> int:
         log = str(cdnow_path()) if _has_pyarrow() else load_cdnow()
         calibration_end = calibration_end or SAMPLE_CALIBRATION_END
     started = time.perf_counter()
-    with _terminate_as_interrupt():
-        result = forecast_file(
-            log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
-            calibration_end=calibration_end, observation_end=args.observation_end,
-            horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
-            config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
-            dask=dask, workers=args.workers, progress=_progress(args.progress), model=args.model,
-            compare=args.compare)
+    result = forecast_file(
+        log, customer=args.customer, date=args.date, amount=args.amount, unit=args.unit,
+        calibration_end=calibration_end, observation_end=args.observation_end,
+        horizon=args.horizon, rate=args.rate, margin=args.margin, customers=args.customers,
+        config=_config(args), out=args.out, sheet=args.sheet, batch_size=args.batch_size,
+        dask=dask, workers=args.workers, progress=_progress(args.progress), model=args.model,
+        compare=args.compare, strict=args.strict, duplicates=args.duplicates)
     plots = []
     if args.plots:
         from .files.plots import write_plots
@@ -473,6 +451,8 @@ def _forecast(args) -> int:
     if args.log is None:
         result.source = ("the bundled CDNOW sample (1/10 of the 1997 cohort; Fader, Hardie & Lee "
                          "2005)")
+        if result.forecast.summary.report is not None:
+            result.forecast.summary.report.source = "the bundled CDNOW sample"
     print(result.report())
     if plots:
         print("\nDiagnostics: " + ", ".join(str(p) for p in plots))
@@ -508,10 +488,17 @@ def _add_forecast(commands) -> None:
                    help="last day observed; after --calibration-end it opens a holdout "
                    "period (default: the last date in the log)")
     p.add_argument("--horizon", type=_positive_int, metavar="N",
-                   help="periods (units) to forecast (default: one year)")
+                   help="periods (units) to forecast (default: one year); refused before any "
+                   "work when its memory or time is out of reach")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse a transaction dated after today (default: set it aside and "
+                   "report it)")
+    p.add_argument("--duplicates", choices=("keep", "drop"), default="keep",
+                   help="exact duplicate rows (same customer, day and amount): keep them and "
+                   "report them (default, as lifetimes) or drop them")
     p.add_argument("--rate", type=_finite_number, metavar="R",
-                   help="discount rate per period (default: the --config rate, else 10%% a "
-                   "year converted to the unit)")
+                   help="discount rate per period, >= 0 (default: the --config rate, else 10%% "
+                   "a year converted to the unit)")
     p.add_argument("--margin", type=_finite_number, default=1.0, metavar="M",
                    help="margin per unit of revenue (default 1: the revenue itself)")
     p.add_argument("--customers", metavar="TABLE",
@@ -760,12 +747,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM (a job scheduler, ``kill``) received: the run stops as Ctrl-C stops it."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated
+
+
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
+
+    Ctrl-C at any moment of the run (the imports included: they happen in here) ends it
+    with one line and exit code 130; SIGTERM with one line and 143. Either way a file being
+    written is removed (:func:`customer_equity._files.atomic_path`), never left half-written.
 
     >>> main(["--version"])  # doctest: +SKIP
     customer-equity 0.1.0
     """
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler and \
+                getattr(signal.getsignal(signal.SIGINT), "__name__", "") == "_interrupted_early":
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # from here: KeyboardInterrupt
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None and argv is None and "customer" in (sys.argv or [""])[0]:
+            # the command itself: its work is done and its exit code decided; a signal in the
+            # last milliseconds of the interpreter's exit must not turn it into a traceback
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        elif previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -788,9 +815,6 @@ def main(argv=None) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"{PROG}: error: {where}{err.strerror or err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

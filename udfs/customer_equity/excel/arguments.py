@@ -74,6 +74,7 @@ from . import cells
 
 __all__ = ["CATEGORY", "runtime", "excel_function", "Kind", "Block", "Periods", "Timing", "Text",
            "Single", "Number", "Numbers", "List", "Column", "Flags", "Ids", "Dates", "Date", "Amounts",
+           "log_frame",
            "Table", "Settings", "Lever", "Moves", "Structure", "Traits", "Weights", "Params", "Horizon",
            "Spilled", "LeverGrid", "FitTable", "Counts", "BaseRetention", "WhatIfTable"]
 
@@ -332,9 +333,12 @@ class Ids(Kind):
         ids = cells.column(x, name)
         out = np.empty(ids.size, dtype=object)
         for k, v in enumerate(ids):
-            if v is None or (isinstance(v, str) and v.strip() == ""):
+            if reading.is_blank(v):
                 raise CustomerEquityError(name, "a customer id is required here, the cell is blank",
                                           row=k + 1, value="")
+            if isinstance(v, str) and not v.strip():
+                raise CustomerEquityError(name, "a customer id is required here, the cell holds "
+                                          "only spaces", row=k + 1, value=v)
             if isinstance(v, str) and reading.excel_error(v):
                 raise CustomerEquityError(name, f"the cell holds the Excel error {v.strip()}", row=k + 1)
             if isinstance(v, (bool, np.bool_)):
@@ -349,24 +353,14 @@ class Ids(Kind):
 
 
 class Dates(Kind):
-    """A column of dates as int64 days since 1970-01-01, each cell read by
-    :func:`customer_equity.reading.date_days`."""
+    """A column of dates as int64 days since 1970-01-01, read by
+    :func:`customer_equity.reading.date_array` (one cell: :func:`~customer_equity.reading.date_days`)."""
 
     def read(self, x, name):
         column = cells.column(x, name)
-        try:  # fast path: every cell a serial number (Office.js, unformatted cells)
-            serials = np.asarray(column, dtype=np.float64)
-        except (TypeError, ValueError):
-            serials = None
-        if serials is not None and column.dtype == object and any(
-                isinstance(c, (bool, np.bool_, str)) or c is None for c in column):
-            serials = None
-        if serials is not None and np.isfinite(serials).all() and (serials >= 61).all() \
-                and (serials <= reading.SERIAL_MAX).all():
-            return np.floor(serials).astype(np.int64) - reading.SERIAL_1970
-        many = column.size > 1
-        return np.array([reading.date_days(c, name, k + 1 if many else None)
-                         for k, c in enumerate(column)], dtype=np.int64)
+        if column.size == 1:
+            return np.array([reading.date_days(column[0], name)], dtype=np.int64)
+        return reading.date_array(column, name)
 
 
 class Date(Kind):
@@ -377,7 +371,7 @@ class Date(Kind):
 
     def read(self, x, name):
         v = cells.single(x, name)
-        if v is None or (isinstance(v, str) and v.strip() == ""):
+        if reading.is_blank(v):
             return None
         return _fc_data.day_to_date(reading.date_days(v, name))
 
@@ -391,6 +385,42 @@ class Amounts(Kind):
         return validate.check_finite(arr, name)
 
 
+def log_frame(customer, date, amount):
+    """A transaction log's three columns (read as :class:`Column` reads them) as the table
+    :func:`customer_equity.model.forecast.summary_data` reads.
+
+    A row blank in all three columns (a range selected past the log's end; on Office.js a
+    blank may arrive as 0) stays blank: the summary sets it aside and reports it. Every other
+    row is read as :class:`Ids`, :class:`Dates` and :class:`Amounts` read a column, an error
+    naming the row of the range.
+    """
+    columns = [np.asarray(c, dtype=object).reshape(-1) for c in (customer, date, amount)]
+    blank = np.array([all(cells.blank_or_zero(c[k]) for c in columns)
+                      for k in range(columns[0].size)], dtype=bool)
+    at = np.flatnonzero(~blank)
+    rows = reading.RowMap(numbers=at + 1)
+    read = []
+    for kind, name, c in ((Ids(""), "customer", columns[0]), (Dates(""), "date", columns[1]),
+                          (Amounts(""), "amount", columns[2])):
+        part = c[at]
+        try:
+            read.append(kind.read(part.reshape(-1, 1), name) if part.size else part)
+        except CustomerEquityError as err:
+            raise rows.relocate(err) if err.row is not None or part.size != 1 else \
+                CustomerEquityError(name, err.rule, row=int(at[0]) + 1,
+                                    **({"value": err.value} if err.has_value else {})) from None
+    n = columns[0].size
+    ids = np.full(n, None, dtype=object)
+    ids[at] = read[0]
+    days = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    days[at] = np.asarray(read[1], dtype=np.int64).astype("datetime64[D]")
+    amounts = np.full(n, np.nan)
+    amounts[at] = read[2]
+    import pandas as pd
+
+    return pd.DataFrame({"customer_id": ids, "date": days, "amount": amounts})
+
+
 class Table(Kind):
     """A range with its header row (:func:`customer_equity.reading.table`), e.g.
     ``Customers[#All]``. With ``relocate``, an error the core raises about one of its
@@ -401,7 +431,7 @@ class Table(Kind):
         self.relocate = relocate
 
     def read(self, x, name):
-        return reading.table(x, name)
+        return reading.table(x, name, known=core.INPUT_COLUMNS)
 
     def around(self, name, frame):
         return _in_table(name, frame) if self.relocate else contextlib.nullcontext()
@@ -434,35 +464,7 @@ class Settings(Kind):
     def __call__(self, x, name):
         if cells.is_blank(x):
             return core.MeasureConfig()
-        arr = np.asarray(x, dtype=object)
-        if arr.ndim != 2 or arr.shape[1] != 2:
-            raise CustomerEquityError(name, "needs two columns: the setting's name and its value")
-        data, weights, last = {}, {}, None
-        for r, (key, value) in enumerate(arr.tolist(), start=1):
-            if cells.blank_or_zero(key):
-                if cells.blank_or_zero(value):
-                    continue
-                if last is None or last.startswith("weights."):
-                    raise CustomerEquityError(name, "a value without a setting name", row=r,
-                                              value=value)
-                data[last] = (data[last] if isinstance(data[last], list) else [data[last]]) + [value]
-                continue
-            if not isinstance(key, str):
-                raise CustomerEquityError(name, "a setting name must be text", row=r, column=1,
-                                          value=key)
-            key = key.strip()
-            if key.lower().startswith("weights."):
-                weights[key[len("weights."):]] = value
-            else:
-                data[key] = None if cells.is_blank(value) else value
-            last = key
-        if weights:
-            data["weights"] = weights
-        for key in ("cutoffs", "tier_cutoffs"):
-            if key in data and data[key] is not None and not isinstance(data[key], list):
-                data[key] = [data[key]]
-        data = {k: v for k, v in data.items() if v is not None}
-        return core.MeasureConfig.from_dict(data, source=name)
+        return cells.settings(x, name)
 
 
 class Lever(Kind):

@@ -31,10 +31,13 @@ class RefreshError(RuntimeError):
     adds where it points (``Assumptions!C5``) to the message.
     """
 
-    def __init__(self, message: str, name: str | None = None, row: int | None = None) -> None:
+    def __init__(self, message: str, name: str | None = None, row: int | None = None,
+                 column: int | None = None, same_as_row: int | None = None) -> None:
         super().__init__(message)
         self.name = name
         self.row = row  # 1-based row inside the named range (a customer of a table column)
+        self.column = column  # 1-based column inside the named range (a column of a table)
+        self.same_as_row = same_as_row  # another row of the range the message is about
 
 
 # --------------------------------------------------------------------------------------
@@ -69,6 +72,41 @@ class WorkbookPort(Protocol):
     def recalculate(self) -> None:
         """Recalculate the whole workbook (a full recalculation where possible)."""
 
+    def table_area(self, name: str) -> tuple[str, int, int, int, int] | None:
+        """The area of the Excel table a name refers to (``=Customers[periods]``), header row
+        included, or None for a name on plain cells."""
+
+    def rows_below(self, sheet: str, row: int, first_column: int, last_column: int) -> Values:
+        """The values under ``row`` in the given columns, down to the sheet's last used row."""
+
+    def lost_dynamic_arrays(self) -> list[str] | None:
+        """The cells that spill ranges (``A1#``) are defined on but that are no dynamic arrays
+        any more (a program without dynamic arrays saved the workbook), or None when the
+        port cannot tell."""
+
+
+#: How many rows under a table Refresh looks at for rows pasted outside it.
+ROWS_BELOW = 100_000
+
+_SPILL_NAME = re.compile(r"_xlfn\.ANCHORARRAY\(\s*'?((?:[^'!]|'')*)'?!\$?([A-Z]+)\$?(\d+)\s*\)"
+                         r"|=\s*'?((?:[^'!]|'')*)'?!\$?([A-Z]+)\$?(\d+)#", re.IGNORECASE)
+
+
+def spill_anchors(definitions) -> list[tuple[str, str]]:
+    """``(sheet, "E12")`` of every spill reference among names' definitions.
+
+    >>> spill_anchors(["=_xlfn.ANCHORARRAY('Step 1 Classify'!$E$12)", "=Sheet1!$A$1", "=Out!$B$3#"])
+    [('Step 1 Classify', 'E12'), ('Out', 'B3')]
+    """
+    found = []
+    for text in definitions:
+        for m in _SPILL_NAME.finditer(text or ""):
+            sheet, col, row = m.group(1, 2, 3) if m.group(1) is not None else m.group(4, 5, 6)
+            anchor = (sheet.replace("''", "'"), f"{col.upper()}{row}")
+            if anchor not in found:  # several names may spill from one anchor
+                found.append(anchor)
+    return found
+
 
 def parse_constant(refers_to: str | None) -> str | None:
     """Return the text of a name defined as a string constant (``="a"``), else None.
@@ -99,9 +137,10 @@ class OpenpyxlBook:
     which writes it into the file's own package.
     """
 
-    def __init__(self, workbook: Any, values: Any | None = None) -> None:
+    def __init__(self, workbook: Any, values: Any | None = None, path: Any | None = None) -> None:
         self.wb = workbook
         self.values = values
+        self.path = path
         self.written: dict[str, dict[tuple[int, int], Any]] = {}
 
     @classmethod
@@ -110,7 +149,53 @@ class OpenpyxlBook:
         :func:`refresh_file` writes into the package, never through openpyxl)."""
         import openpyxl
 
-        return cls(openpyxl.load_workbook(path, data_only=True))
+        return cls(openpyxl.load_workbook(path, data_only=True), path=path)
+
+    def table_area(self, name: str) -> tuple[str, int, int, int, int] | None:
+        """The area of the table a name on a table column refers to, header included."""
+        from openpyxl.utils.cell import range_boundaries
+
+        text = self._defined(name).attr_text or ""
+        m = re.match(r"\s*=?\s*([^\[\s]+)\[", text)
+        if m is None:
+            return None
+        for ws in self.wb.worksheets:
+            for table_name, table in ws.tables.items():
+                if table_name.lower() == m.group(1).lower():
+                    ref = table if isinstance(table, str) else table.ref
+                    c1, r1, c2, r2 = range_boundaries(ref)
+                    return ws.title, r1, c1, r2, c2
+        return None
+
+    def rows_below(self, sheet: str, row: int, first_column: int, last_column: int) -> Values:
+        """Values under ``row`` down to the sheet's last row (at most :data:`ROWS_BELOW`)."""
+        ws = (self.values or self.wb)[sheet]
+        last = min(ws.max_row, row + ROWS_BELOW)
+        return [[ws.cell(r, c).value for c in range(first_column, last_column + 1)]
+                for r in range(row + 1, last + 1)]
+
+    def lost_dynamic_arrays(self) -> list[str] | None:
+        """Anchors of spill names that are no dynamic-array formulas in the file's package
+        (Excel marks one with ``cm`` on its cell and ``xl/metadata.xml``; a program without
+        dynamic arrays drops both, and the formula is then a fixed legacy array)."""
+        import zipfile
+
+        if self.path is None:
+            return None
+        anchors = spill_anchors(dn.attr_text for dn in self.wb.defined_names.values())
+        if not anchors:
+            return []
+        with zipfile.ZipFile(self.path) as z:
+            has_metadata = "xl/metadata.xml" in z.namelist()
+            lost = []
+            for sheet, cell in anchors:
+                if sheet not in self.wb.sheetnames:
+                    continue
+                xml = z.read(_sheet_part(z, sheet)).decode("utf-8", "replace")
+                m = re.search(r'<c r="' + cell + r'"([^>]*)>', xml)
+                if not has_metadata or m is None or " cm=" not in m.group(1):
+                    lost.append(f"{sheet}!{cell}")
+        return lost
 
     def _defined(self, name: str) -> Any:
         for key, dn in self.wb.defined_names.items():
@@ -258,6 +343,60 @@ class XlwingsBook:
             self.book.app.api.CalculateFull()
         else:
             self.book.app.calculate()
+
+    def table_area(self, name: str) -> tuple[str, int, int, int, int] | None:
+        """The area of the Excel table (ListObject) a name on a table column refers to."""
+        text = self.book.names[name].refers_to or ""
+        m = re.match(r"\s*=?\s*([^\[\s]+)\[", text)
+        if m is None:
+            return None
+        for sheet in self.book.sheets:
+            for table in sheet.tables:
+                if table.name.lower() == m.group(1).lower():
+                    rng = table.range
+                    last = rng.last_cell
+                    return sheet.name, rng.row, rng.column, last.row, last.column
+        return None
+
+    def rows_below(self, sheet: str, row: int, first_column: int, last_column: int) -> Values:
+        """Values under ``row`` down to the sheet's last used row."""
+        ws = self.book.sheets[sheet]
+        last = min(ws.used_range.last_cell.row, row + ROWS_BELOW)
+        if last <= row:
+            return []
+        return ws.range((row + 1, first_column), (last, last_column)).options(ndim=2).value
+
+    def lost_dynamic_arrays(self) -> list[str] | None:
+        """Anchors of spill names whose cell no longer spills (Windows: ``Range.HasSpill``)."""
+        if not sys.platform.startswith("win"):
+            return None
+        lost = []
+        for sheet, cell in spill_anchors(n.refers_to for n in self.book.names):
+            try:
+                if not self.book.sheets[sheet].range(cell).api.HasSpill:
+                    lost.append(f"{sheet}!{cell}")
+            except Exception:  # noqa: BLE001 - a deleted sheet: other checks name it
+                continue
+        return lost
+
+
+def _sheet_part(z, sheet: str) -> str:
+    """The package part (``xl/worksheets/sheet3.xml``) of a sheet, by its name."""
+    workbook = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    import html
+
+    for m in re.finditer(r"<sheet\b[^>]*>", workbook):
+        tag = m.group(0)
+        name = re.search(r'name="([^"]*)"', tag)
+        rid = re.search(r'r:id="([^"]*)"', tag)
+        if name and rid and html.unescape(name.group(1)) == sheet:
+            target = re.search(r'<Relationship\b[^>]*Id="' + re.escape(rid.group(1))
+                               + r'"[^>]*Target="([^"]*)"', rels) or re.search(
+                r'<Relationship\b[^>]*Target="([^"]*)"[^>]*Id="' + re.escape(rid.group(1)) + '"', rels)
+            path = target.group(1).lstrip("/")
+            return path if path.startswith("xl/") else "xl/" + path
+    raise KeyError(sheet)
 
 
 def _a1(row: int, col: int) -> str:

@@ -12,14 +12,15 @@ text                     ``str``                      ``str``                   
                                                                                    spaces is text)
 error value (#N/A)       ``int`` (HRESULT)            ``{"type": "Error", ...}``   ``"#N/A"``
 Currency-formatted       ``decimal.Decimal``          ``float``                    ``float``
-date-formatted           ``datetime``                 its serial number            COM: the date, refused
-                                                                                   where a number belongs;
-                                                                                   Office.js: the number
+date-formatted           ``datetime``                 its serial number            its serial number
 =======================  ===========================  ===========================  ==================
 
 Office.js cannot tell a date-formatted cell from a number (Excel passes the serial
-number, without its format), nor a blank cell from a 0 when the runtime sends 0: those
-two differences between the runtimes are Excel's, not ours. Flags (TRUE/FALSE, 1/0,
+number, without its format), so a COM date is read as its serial number too
+(:func:`customer_equity.reading.excel_serial`): a date where a number belongs is that
+number on both paths, as Excel's own ``=A1+1`` reads it, and a date argument reads a serial
+as its date. Nor can Office.js tell a blank cell from a 0 when the runtime sends 0: that
+difference between the runtimes is Excel's, not ours. Flags (TRUE/FALSE, 1/0,
 yes/no, x/blank) are read with the one vocabulary of :mod:`customer_equity.reading`.
 
 Results go back as rows of plain cells: numbers as ``float``, labels as ``str``,
@@ -39,15 +40,11 @@ import numpy as np
 
 from ..errors import CustomerEquityError
 from .. import reading
-from ..reading import EXCEL_ERRORS, flag_array
+from ..reading import COM_ERRORS, EXCEL_ERRORS, excel_serial, flag_array
 
-__all__ = ["LEVER_WORDS", "header_key", "lever_key", "words", "COM_ERRORS", "EXCEL_ERRORS", "read", "is_blank", "blank_or_zero", "single", "text_or_none", "as_list",
-           "column", "flags", "write", "table", "lever_grid"]
-
-#: pywin32 delivers an error cell as its HRESULT (real numbers always arrive as float).
-COM_ERRORS = {-2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?",
-              -2146826288: "#NULL!", -2146826252: "#NUM!", -2146826265: "#REF!",
-              -2146826273: "#VALUE!"}
+__all__ = ["LEVER_WORDS", "header_key", "lever_key", "words", "COM_ERRORS", "EXCEL_ERRORS", "read",
+           "is_blank", "blank_or_zero", "single", "text_or_none", "as_list", "column", "flags",
+           "settings", "write", "table", "lever_grid"]
 
 _PLAIN = {float, str, bool, type(None)}
 
@@ -61,9 +58,8 @@ def _cell(v, runtime):
         return COM_ERRORS.get(v, "#VALUE!") if runtime == "com" else float(v)
     if isinstance(v, decimal.Decimal):  # COM: a Currency-formatted cell
         return float(v)
-    if isinstance(v, dt.datetime) and type(v) is not dt.datetime:
-        # pywintypes.datetime: keep the date, drop pywin32's subclass
-        return dt.datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
+    if isinstance(v, (dt.date, dt.time)):  # COM: a date cell (pywintypes.datetime)
+        return excel_serial(v)
     return v
 
 
@@ -149,6 +145,50 @@ def flags(x, name, other=None):
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     return flag_array(arr, name, other=other)
+
+
+def settings(x, name="config"):
+    """A 2-column range of setting name and value as a
+    :class:`~customer_equity.model.config.MeasureConfig`; blank: the defaults.
+
+    A blank name continues the list setting above it (``cutoffs``: one value a row). A
+    name is text, so a 0 in the name column is read as blank, and a row with no name and a
+    value that is blank or 0 as an empty row: Office.js may send a blank cell as 0.
+
+    >>> settings([["rate", 0.08], ["timing", "b"], ["cutoffs", 5], [None, 3], [None, 1]]).cutoffs
+    (5, 3, 1)
+    """
+    from ..model.config import MeasureConfig
+
+    if not isinstance(x, list) and is_blank(x):
+        return MeasureConfig()
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise CustomerEquityError(name, "needs two columns: the setting's name and its value")
+    data, weights, last = {}, {}, None
+    for r, (key, value) in enumerate(arr.tolist(), start=1):
+        if blank_or_zero(key):
+            if blank_or_zero(value):
+                continue
+            if last is None or last.startswith("weights."):
+                raise CustomerEquityError(name, "a value without a setting name", row=r, value=value)
+            data[last] = (data[last] if isinstance(data[last], list) else [data[last]]) + [value]
+            continue
+        if not isinstance(key, str):
+            raise CustomerEquityError(name, "a setting name must be text", row=r, column=1, value=key)
+        key = key.strip()
+        if key.lower().startswith("weights."):
+            weights[key[len("weights."):]] = value
+        else:
+            data[key] = None if is_blank(value) else value
+        last = key
+    if weights:
+        data["weights"] = weights
+    for key in ("cutoffs", "tier_cutoffs"):
+        if key in data and data[key] is not None and not isinstance(data[key], list):
+            data[key] = [data[key]]
+    data = {k: v for k, v in data.items() if v is not None}
+    return MeasureConfig.from_dict(data, source=name)
 
 
 def _where(shape, flat):

@@ -42,6 +42,7 @@ CE_COMPOSITION      composition_matrix
 CE_LINKS            solid_links
 CE_RATE             per_period_rate             Excel's RATE family is short
 CE_LOG_SUMMARY      forecast.summary_data       Excel adds a header row, ids as they came
+CE_LOG_CHECK        summary_data(...).report    the data report: what was read, used, set aside
 CE_BGNBD_FIT        forecast.fit_bgnbd          Excel spills a labelled table
 CE_P_ALIVE          forecast.p_alive
 CE_EXPECTED_...     forecast.expected_purchases (CE_EXPECTED_PURCHASES; horizon second)
@@ -68,14 +69,13 @@ CE_PROSPECT_WEIGHTS prospect_weights
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import xlwings as xw
 
 from .._version import __version__
 from ..errors import CustomerEquityError
 from .. import model as core
 from ..model import forecast as _fc
-from .arguments import (Amounts, BaseRetention, Block, Column, Counts, Date, Dates, FitTable, Flags, Horizon, Ids,
+from .arguments import (BaseRetention, Block, Column, Counts, Date, FitTable, Flags, Horizon, log_frame,
                         Lever, LeverGrid, LeverName, List, Moves, Number, Numbers, Params, Periods, Settings,
                         Single, Spilled, Structure, Table, Text, Timing, Traits, Weights,
                         WhatIfTable, excel_function)
@@ -86,7 +86,7 @@ __all__ = ["ce_pv", "ce_ppv", "ce_tv_allocate", "ce_ltv", "ce_ltv_sow", "ce_ltv_
            "ce_segment", "ce_segment_stage", "ce_tier", "ce_equity", "ce_equity_table",
            "ce_composition", "ce_links", "ce_rate", "ce_version",
            # forecasts from a transaction log
-           "ce_log_summary", "ce_bgnbd_fit", "ce_p_alive", "ce_expected_purchases",
+           "ce_log_summary", "ce_log_check", "ce_bgnbd_fit", "ce_p_alive", "ce_expected_purchases",
            "ce_gamma_gamma_fit", "ce_expected_spend", "ce_forecast_ltv",
            # the models beyond BG/NBD
            "ce_pareto_nbd_fit", "ce_pareto_nbd_p_alive", "ce_pareto_nbd_expected_purchases",
@@ -468,25 +468,40 @@ _SUMMARY_HEADER = ["customer_id", "frequency", "recency", "T", "monetary_value"]
 _HOLDOUT_HEADER = ["actual_purchases", "actual_amount"]
 
 
-@excel_function(
-    customer=Ids("Customer id of each transaction (one column of the log)."),
-    date=Dates("Date of each transaction: date cells, Excel serial numbers or text YYYY-MM-DD (one "
-               "column)."),
-    amount=Amounts("Amount of each transaction (money, one column). Negative amounts (returns) are "
-                   "left out; 0 is a visit."),
+_LOG = dict(
+    customer=Column("Customer id of each transaction (one column of the log). Rows blank in all "
+                    "three columns are set aside."),
+    date=Column("Date of each transaction: date cells, Excel serial numbers or text YYYY-MM-DD (one "
+                "column). Rows dated after today are set aside (CE_LOG_CHECK lists them)."),
+    amount=Column("Amount of each transaction (money, one column). Negative amounts (returns) are "
+                  "set aside; 0 is a visit."),
     unit=Text('Time unit of recency and T: "day", "week" (default), "month" or "year".', default="week",
               lower=True),
-    calibration_end=Date("Last day of the calibration period (a date). Default: the observation end."),
-    observation_end=Date("Last day observed (a date). Default: the last date of the log. After the "
-                         "calibration end it opens a holdout period and adds actual_purchases and "
-                         "actual_amount."),
-    same_rows=("customer", "date", "amount"), returns=Spilled("customer_id", labels_as_text=False))
+    calibration_end=Date("Last day of the calibration period (a date, up to the log's last date). "
+                         "Default: the observation end."),
+    observation_end=Date("Last day observed (a date, up to the log's last date). Default: the last "
+                         "date of the log. After the calibration end it opens a holdout period and "
+                         "adds actual_purchases and actual_amount."))
+
+
+@excel_function(**_LOG, same_rows=("customer", "date", "amount"),
+                returns=Spilled("customer_id", labels_as_text=False))
 def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, observation_end=None):
     """Per-customer summary of a transaction log, with a header row: customer_id, frequency, recency, T, monetary_value (and the holdout). Python: forecast.summary_data."""
-    log = pd.DataFrame({"customer_id": customer, "date": date.astype("datetime64[D]"), "amount": amount})
-    summary = _fc.summary_data(log, unit=unit, calibration_end=calibration_end,
-                               observation_end=observation_end)
+    summary = _fc.summary_data(log_frame(customer, date, amount), unit=unit,
+                               calibration_end=calibration_end, observation_end=observation_end)
     return summary.customers[_SUMMARY_HEADER[1:] + (_HOLDOUT_HEADER if summary.holdout else [])]
+
+
+@excel_function(**_LOG, today=Date("The date after which a transaction is set aside as a typo. "
+                                   "Default: the computer's date."),
+                same_rows=("customer", "date", "amount"))
+def ce_log_check(customer, date, amount, unit=None, calibration_end=None, observation_end=None,
+                 today=None):
+    """What CE_LOG_SUMMARY reads of a log: rows read, used and set aside by reason with their first rows, customers, dates, calibration and holdout. Python: forecast.summary_data(...).report."""
+    return _fc.summary_data(log_frame(customer, date, amount), unit=unit, today=today,
+                            calibration_end=calibration_end,
+                            observation_end=observation_end).report.table()
 
 
 _BGNBD = ("BG/NBD parameters: the table CE_BGNBD_FIT spills (rows r, alpha, a, b), or r, "

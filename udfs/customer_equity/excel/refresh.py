@@ -38,9 +38,9 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import CustomerEquityError
-from .book import (INPUT_FILL, IN_PREFIX, OUT_PREFIX, STAMP_OUTPUT, TEMPLATE_NAME,  # noqa: F401
+from .book import (INPUT_FILL, IN_PREFIX, OUT_PREFIX, ROWS_BELOW, STAMP_OUTPUT, TEMPLATE_NAME,  # noqa: F401
                    OpenpyxlBook, RefreshError, Values, WorkbookPort, XlwingsBook, _a1, parse_constant,
-                   where)
+                   spill_anchors, where)
 
 Refresher = Callable[[Mapping[str, Values]], Mapping[str, Values]]
 
@@ -209,24 +209,91 @@ def fit_values(name: str, values: Any, shape: tuple[int, int]) -> Values:
     ]
 
 
+def _has_header(book: WorkbookPort, name: str) -> bool:
+    """Whether a name's range starts with its table's header row (``Customers[#All]``): its
+    row k+1 is then the table's data row k."""
+    try:
+        table = getattr(book, "table_area", lambda n: None)(name)
+        return table is not None and table[1] == book.area(name)[1]
+    except Exception:  # noqa: BLE001 - a broken name: located by its name only
+        return False
+
+
 def _located(book: WorkbookPort, exc: RefreshError | CustomerEquityError,
              names: Mapping[str, str]) -> RefreshError:
-    """A refresher's complaint as a RefreshError naming the cell."""
+    """A refresher's complaint as a RefreshError naming the cell.
+
+    A :class:`~customer_equity.errors.CustomerEquityError` from the core names an argument
+    and a 1-based row of what the core read: for a ``ce_in_<argument>`` name on a table
+    column that is the range's row; for a name on a table with its header row, the row under
+    it (:class:`customer_equity.reading.RowMap`, the one way positions become cells).
+    """
+    from ..reading import RowMap
+
     if isinstance(exc, RefreshError):
         if exc.name and "(" not in str(exc).split(":", 1)[0]:
             msg = str(exc)
-            head = where(book, names.get(exc.name.lower(), exc.name), row=exc.row)
+            name = names.get(exc.name.lower(), exc.name)
+            head = where(book, name, row=exc.row, column=exc.column)
+            if exc.same_as_row is not None:
+                msg += f" (as {where(book, name, row=exc.same_as_row, column=exc.column).split('(')[-1][:-1]})"
             msg = msg.replace(exc.name, head, 1) if exc.name in msg else f"{head}: {msg}"
             return RefreshError(msg, exc.name, exc.row)
         return exc
     key = f"{IN_PREFIX}{exc.argument}".lower()
     if key in names:
-        row = exc.row + 1 if exc.row is not None else None  # the table's header row first
+        rows = RowMap(first=2 if _has_header(book, names[key]) else 1)
+        row = None if exc.row is None else rows.row(exc.row)
         place = where(book, names[key], row=row) if row else where(book, names[key])
         got = f" (it holds {exc.value!r})" if exc.has_value else ""
         return RefreshError(f"{place}: {exc.rule}{got}. Correct it, then press Refresh again.",
                             names[key])
     return RefreshError(f"{exc}. Correct it, then press Refresh again.")
+
+
+def check_dynamic_arrays(book: WorkbookPort) -> None:
+    """Refuse a workbook whose dynamic-array formulas were turned into fixed arrays.
+
+    A program without Excel's dynamic arrays (LibreOffice, openpyxl, older Excel) keeps each
+    spilled formula as a legacy array of fixed size and drops the marker that makes it spill:
+    the names on spill ranges (``ce_ltv = Sheet!$M$12#``) then point at one cell, and a
+    grown table is silently cut. A port that cannot tell says None and is not checked.
+    """
+    lost = getattr(book, "lost_dynamic_arrays", lambda: None)()
+    if not lost:
+        return
+    shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+    raise RefreshError(
+        f"This workbook has lost its dynamic arrays: the formulas at {shown} no longer spill "
+        "(the workbook was saved by a program without Excel's dynamic arrays, such as LibreOffice "
+        "or an older Excel), so the results that refer to them are wrong or cut short. To restore "
+        "them in Excel 365: select each of these cells, press F2 and then Enter (the formula spills "
+        "again); or paste your data into a fresh copy of the template (customer-equity templates). "
+        "Nothing was written.")
+
+
+def check_rows_below_tables(book: WorkbookPort, inputs: Sequence[str]) -> None:
+    """Refuse rows typed or pasted under a table the inputs read: outside the table, they
+    would be left out of every result without a word."""
+    seen = set()
+    for name in inputs:
+        area = getattr(book, "table_area", lambda n: None)(name)
+        if area is None or area in seen:
+            continue
+        seen.add(area)
+        sheet, r1, c1, r2, c2 = area
+        below = book.rows_below(sheet, r2, c1, c2)
+        filled = [k for k, row in enumerate(below) if any(v not in (None, "") for v in row)]
+        if filled:
+            first, last = r2 + 1 + filled[0], r2 + 1 + filled[-1]
+            rows = f"row {first}" if first == last else f"rows {first} to {last}"
+            raise RefreshError(
+                f"{sheet}!{_a1(first, c1)}:{_a1(last, c2)}: {len(filled):,} "
+                f"{'row holds' if len(filled) == 1 else 'rows hold'} data under the table that "
+                f"{name} reads ({sheet}!{_a1(r1, c1)}:{_a1(r2, c2)}), outside it ({rows}): Refresh "
+                "would leave them out of every result. Take them into the table (drag the "
+                "table's corner handle down, or Table Design > Resize Table), or clear them; "
+                "then press Refresh again.", name)
 
 
 def _cells(area: tuple[str, int, int, int, int]) -> set[tuple[str, int, int]]:
@@ -291,6 +358,7 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
             ),
         )
 
+    check_dynamic_arrays(book)
     names = _name_map(book)
     missing = [n for n in required_inputs(tid) if n.lower() not in names]
     if missing:
@@ -307,6 +375,8 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
             inputs[name] = book.read(name)
         except RefreshError as exc:
             raise _located(book, exc, names) from exc
+    if hasattr(book, "rows_below"):
+        check_rows_below_tables(book, input_names)
     try:
         outputs = dict(fn(MappingProxyType(inputs)) or {})
     except (RefreshError, CustomerEquityError) as exc:  # a refusal: named at its cell
@@ -335,8 +405,8 @@ def refresh_workbook(book: WorkbookPort) -> RefreshResult:
     if not plan:
         return RefreshResult(
             tid, True, (),
-            message=f"Recalculated this {tid} workbook (its results are all formulas; "
-                    "Python writes nothing in it).")
+            message=f"Recalculated this {tid} workbook, every input checked (its results are "
+                    "all formulas; Python writes nothing in it).")
     check_outputs_clear_of_inputs(book, list(plan), input_names)
 
     for name, values in plan.items():

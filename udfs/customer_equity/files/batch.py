@@ -187,7 +187,7 @@ def _partition_task(raw, spec, config, carriers, what):
         frame = prepare(raw, spec)
         if what == "carriers":
             return {"n": n, "carriers": np.asarray(carriers_per_period(frame, config), dtype=np.int64)}
-        m = measure(frame, config, carriers=carriers)
+        m = measure(frame, config, carriers=carriers, part=True)
     except CustomerEquityError as err:
         return {"n": n, "error": _error_state(err)}
     out = {"n": n, "part": _part(m), "columns": list(m.customers.columns), "ids": _id_hashes(frame)}
@@ -389,6 +389,9 @@ def measure_file(input, config=None, out=None, *, batch_size=DEFAULT_BATCH_SIZE,
                     customers = (pd.concat(memory.frames, ignore_index=True) if memory.frames
                                  else None)
                 result = _combine(parts, config, source.name, columns, customers, cutoffs)
+                if not int(result.counts.sum()):  # nothing is written: the file is refused
+                    raise CustomerEquityError(source.name, "the table has a header but no rows: "
+                                              "there are no customers to measure")
                 result.duplicate_ids = repeats
                 result.first_duplicate_row = None if first is None else source.display_row(first)
                 writer.close(result)

@@ -116,16 +116,33 @@ def _from_json(path):
                               '"average": ...} per type')
 
 
+def _csv_table(path, **read):
+    """A CSV as the one reading reads text (:mod:`customer_equity.reading`): an empty cell is a
+    blank, a number written as text is that number, anything else stays text, so that the
+    core refuses it at its row ("n/a" is never read as a blank, "abc" never turns its column
+    into text)."""
+    frame = pd.read_csv(path, encoding="utf-8-sig", sep=None, engine="python", dtype=str,
+                        keep_default_na=False, na_values=[""], **read)
+    for c in frame.columns:
+        text = frame[c]
+        numbers = pd.to_numeric(text.str.strip(), errors="coerce")
+        if numbers.notna().sum() == text.notna().sum():
+            frame[c] = numbers.astype(float)
+        elif numbers.notna().any():
+            frame[c] = text.where(numbers.isna(), numbers).astype(object)
+    return frame
+
+
 def _estimate_csv(path):
     """A .csv of customers and average (or equity) per type, or None for a customer table."""
     try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig", sep=None, engine="python")
+        header = _csv_table(path, nrows=0)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
         return None  # the customer-table reader names what is wrong
     columns = {str(c).strip().lower(): c for c in header.columns}
     if "customers" not in columns or not ({"average", "equity"} & set(columns)):
         return None
-    frame = pd.read_csv(path, encoding="utf-8-sig", sep=None, engine="python")
+    frame = _csv_table(path)
     frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
     try:
         return structure_table(frame[[c for c in ("type", "customers", "average", "equity")
@@ -306,7 +323,7 @@ def _raw_table(path, sheet=None):
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, encoding="utf-8-sig", sep=None, engine="python")
+            return _csv_table(path)
         if suffix == ".parquet":
             return pd.read_parquet(path)
         if suffix == ".xlsx":

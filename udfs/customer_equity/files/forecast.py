@@ -47,7 +47,6 @@ from .executors import bar
 
 if TYPE_CHECKING:
     from ..model.forecast import CustomerForecast
-    from ..model.forecast.data import LogSummary
 
 # The models (scipy) are imported when a forecast runs, not when the command line starts.
 UNITS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
@@ -61,6 +60,8 @@ DEFAULT_BATCH_SIZE = 500_000
 PART_ROWS = 2_000_000
 #: Customers predicted and written at a time.
 CHUNK = 50_000
+#: Customer-periods computed in one step of the predictions.
+CHUNK_CELLS = 5_000_000
 #: One year in each unit: the default horizon.
 YEAR = {"day": 365, "week": 52, "month": 12, "year": 1}
 #: The default discount rate: 10 % a year, converted to the unit.
@@ -185,51 +186,111 @@ def _error_state(err):
             "has_value": err.has_value}
 
 
-def _batch_task(raw, columns, observation_end, parts):
-    """Step 1 on one batch: parse, drop and count, add same-day amounts, split into parts."""
-    from ..model.forecast.data import to_amounts, to_days
+#: What a row of a part is: a purchase kept, or set aside (its customer is still counted).
+KEPT, RETURN, DATED = 0, 1, 2
+#: A row's place: its batch in the high bits, its row in the batch (0-based) in the low ones.
+_ROW_BITS = 32
 
+
+def _blank(col):
+    """The blank cells of a raw column (arrow or pandas): null, or empty text."""
+    if isinstance(col, pd.Series):
+        blank = col.isna().to_numpy()
+        if col.dtype == object:
+            blank |= (col.to_numpy(dtype=object) == "")
+        return blank
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    blank = col.is_null()
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        blank = pc.or_(blank, pc.fill_null(pc.equal(col, ""), False))
+    return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _take(col, keep):
+    if isinstance(col, pd.Series):
+        return col[keep].reset_index(drop=True)
+    import pyarrow as pa
+
+    return col.filter(pa.array(keep))
+
+
+def _first(mask, at=None):
+    """The first rows (0-based, of the batch) of a mask: at most FIRST_ROWS."""
+    from ..model.report import FIRST_ROWS
+
+    rows = np.flatnonzero(mask)[:FIRST_ROWS]
+    return (rows if at is None else at[rows]).tolist()
+
+
+def _batch_task(raw, columns, observation_end, parts, rules, batch_no=0):
+    """Step 1 on one batch: parse; set aside (and count, with their first rows) blank rows,
+    rows dated after today, returns and rows after the observation end; split the rows by a
+    hash of the customer id into parts. ``rules`` is ``(today, strict)`` (days, bool)."""
+    from ..model.forecast.data import day_to_date, to_amounts, to_days
+
+    today, strict = rules
     n = len(raw) if isinstance(raw, pd.DataFrame) else raw.num_rows
-    out = {"n": n, "first": None, "last": None,
-           "counts": {"transactions": n, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}}
+    out = {"n": n, "first": None, "last": None, "groups": {},
+           "counts": {"transactions": n, "returns": 0, "zero_amounts": 0,
+                      "after_observation_end": 0, "future": 0, "blank_rows": 0}}
     if n == 0:
         out["pieces"] = [None] * parts
         return out
+    cols = [_column(raw, name) for name in (columns.customer, columns.date, columns.amount)]
+    blank = _blank(cols[0]) & _blank(cols[1]) & _blank(cols[2])
+    at = np.arange(n)
+    if blank.any():
+        out["counts"]["blank_rows"] = int(blank.sum())
+        out["groups"]["blank_rows"] = (int(blank.sum()), _first(blank))
+        at = np.flatnonzero(~blank)
+        cols = [_take(c, ~blank) for c in cols]
     try:
-        ids = _ids(_column(raw, columns.customer), "customer", columns.text_ids)
-        days = to_days(_column(raw, columns.date), "date")
-        amounts = to_amounts(_column(raw, columns.amount), "amount")
+        try:
+            ids = _ids(cols[0], "customer", columns.text_ids)
+            days = to_days(cols[1], "date")
+            amounts = to_amounts(cols[2], "amount")
+        except CustomerEquityError as err:  # a row of the batch, not of the rows read
+            raise err.relocated(row_offset=0 if err.row is None else int(at[err.row - 1]) + 1 - err.row) from None
+        future = days > today
+        if strict and future.any():
+            k = int(np.flatnonzero(future)[0])
+            raise CustomerEquityError(
+                "date", f"dated {day_to_date(days[k])}, after today ({day_to_date(today)}): a "
+                "typo in the year? Correct the date, or leave out --strict to set such rows aside",
+                row=int(at[k]) + 1, value=str(day_to_date(days[k])))
     except CustomerEquityError as err:
         out["error"] = _error_state(err)
         return out
     counts = out["counts"]
-    returns = amounts < 0
-    counts["returns"] = int(returns.sum())
-    counts["zero_amounts"] = int((amounts == 0).sum())
-    out["first"], out["last"] = int(days.min()), int(days.max())
-    keep = ~returns
-    if observation_end is not None:
-        late = days > observation_end
-        counts["after_observation_end"] = int((late & keep).sum())
-        keep &= ~late
-    ids, days, amounts = ids[keep], days[keep], amounts[keep]
+    returns = (amounts < 0) & ~future
+    late = ~future & ~returns & (days > observation_end) if observation_end is not None \
+        else np.zeros(days.size, dtype=bool)
+    keep = ~(future | returns | late)
+    for reason, mask in (("future", future), ("returns", returns), ("after_observation_end", late)):
+        if mask.any():
+            counts[reason] = int(mask.sum())
+            out["groups"][reason] = (int(mask.sum()), _first(mask, at))
+    counts["zero_amounts"] = int((keep & (amounts == 0)).sum())
+    if counts["zero_amounts"]:
+        out["groups"]["zero_amounts"] = (counts["zero_amounts"], _first(keep & (amounts == 0), at))
+    if (~future).any():
+        out["first"], out["last"] = int(days[~future].min()), int(days[~future].max())
+    kind = np.where(keep, KEPT, np.where(returns, RETURN, DATED)).astype(np.int8)
+    rows = (np.int64(batch_no) << _ROW_BITS) + at.astype(np.int64)
     codes, uniques = pd.factorize(ids)
-    lo = int(days.min()) if days.size else 0
-    span = (int(days.max()) - lo + 1) if days.size else 1
-    key, inverse = np.unique(codes.astype(np.int64) * span + (days - lo), return_inverse=True)
-    pair_amount = np.bincount(inverse.reshape(-1), weights=amounts, minlength=key.size)
-    pair_code, pair_day = key // span, key % span + lo
-    part_of = _hash_parts(uniques, parts)[pair_code]
+    part_of = _hash_parts(uniques, parts)[codes]
     pieces = []
     for k in range(parts):
         sel = part_of == k if parts > 1 else slice(None)
-        pieces.append({"id": np.asarray(uniques)[pair_code[sel]], "day": pair_day[sel],
-                       "amount": pair_amount[sel]})
+        pieces.append({"id": np.asarray(ids)[sel], "day": days[sel], "amount": amounts[sel],
+                       "row": rows[sel], "kind": kind[sel]})
     out["pieces"] = pieces
     return out
 
 
-def _parquet_batch_task(path, row_groups, columns, observation_end, parts):
+def _parquet_batch_task(path, row_groups, columns, observation_end, parts, rules, batch_no):
     """Step 1 on row groups of a Parquet log, read on the worker (faster than a
     dask.dataframe partition: no conversion to pandas)."""
     import pyarrow.parquet as pq
@@ -239,43 +300,72 @@ def _parquet_batch_task(path, row_groups, columns, observation_end, parts):
     # one thread, as the worker runs one task per thread: Arrow's pool would only contend
     table = file.read_row_groups(row_groups, columns=names, use_threads=False) if row_groups \
         else file.schema_arrow.empty_table().select(names)
-    return _batch_task(table, columns, observation_end, parts)
+    return _batch_task(table, columns, observation_end, parts, rules, batch_no)
 
 
-def _part_task(pieces, calibration_end, observation_end, unit):
-    """Step 2 on one part: every occasion of its customers, summarised exactly."""
+def _part_task(pieces, calibration_end, observation_end, unit, duplicates="keep"):
+    """Step 2 on one part: every row of its customers, summarised exactly, with what the
+    report needs of them (exact duplicates, holdout newcomers, customers left out)."""
     from ..model.forecast.data import id_order, summarise_days
+    from ..model.report import FIRST_ROWS
 
     pieces = [p for p in pieces if p is not None and len(p["day"])]
     if not pieces:
-        return np.zeros(0, dtype=object), None
+        return np.zeros(0, dtype=object), None, {}
     ids = np.concatenate([p["id"] for p in pieces])
     days = np.concatenate([p["day"] for p in pieces])
     amounts = np.concatenate([p["amount"] for p in pieces])
+    rows = np.concatenate([p["row"] for p in pieces])
+    kind = np.concatenate([p["kind"] for p in pieces])
     codes, uniques = pd.factorize(ids)
     order = id_order(uniques)
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     codes, uniques = rank[codes], uniques[order]
-    summary = summarise_days(codes, days, amounts, calibration_end, observation_end, unit,
-                             n_codes=len(uniques))
+    n = len(uniques)
+    kept = kind == KEPT
+    kept_codes, kept_rows = codes[kept], rows[kept]
+    try:
+        summary = summarise_days(kept_codes, days[kept], amounts[kept], calibration_end,
+                                 observation_end, unit, n_codes=n, duplicates=duplicates)
+    except CustomerEquityError as err:
+        return uniques, {"error": _error_state(err.relocated(
+            row_offset=int(kept_rows[err.row - 1]) + 1 - err.row))}, {}
+    repeated = summary.pop("duplicate_rows")
+    used = np.ones(kept_codes.size, dtype=bool)
+    if duplicates == "drop":
+        used[repeated] = False
+    newcomer = (summary["first"][kept_codes] > calibration_end) & used
+    used &= ~newcomer
+    bought = np.bincount(kept_codes, minlength=n) > 0
+    all_returns = np.bincount(codes[kind == RETURN], minlength=n) == np.bincount(codes, minlength=n)
+    used_days = days[kept][used]
+    report = {"duplicates": (int(repeated.size), np.sort(kept_rows[repeated])[:FIRST_ROWS].tolist()),
+              "first_purchase_after_calibration": (int(newcomer.sum()),
+                                                   np.sort(kept_rows[newcomer])[:FIRST_ROWS].tolist()),
+              "rows_used": int(used.sum()),
+              "first": int(used_days.min()) if used_days.size else None,
+              "last": int(used_days.max()) if used_days.size else None,
+              "customers": {"read": n, "returns_only": int((~bought & all_returns).sum()),
+                            "set_aside_only": int((~bought & ~all_returns).sum())}}
     if uniques.dtype == object:  # compact text ids: about 10 bytes a customer, not 60
         uniques = pd.array(uniques, dtype="string[pyarrow]")
-    return uniques, summary
+    return uniques, summary, report
 
 
-def _calibration_part_task(pieces, calibration_end, observation_end, unit):
+def _calibration_part_task(pieces, calibration_end, observation_end, unit, duplicates):
     """Step 2 keeping only the part's calibration customers and their summary columns
-    (what is assembled and valued), with the count of the others."""
-    uniques, summary = _part_task(pieces, calibration_end, observation_end, unit)
-    if summary is None:
-        return uniques, None, 0
+    (what is assembled and valued), with the count of the others and the part's report."""
+    uniques, summary, report = _part_task(pieces, calibration_end, observation_end, unit,
+                                          duplicates)
+    if summary is None or "error" in summary:
+        return uniques, summary, 0, report
     keep = summary.pop("in_calibration")
     first = summary.pop("first")
     late = int(((first != np.iinfo(np.int64).max) & ~keep).sum())
     if keep.all():
-        return uniques, summary, late
-    return uniques[keep], {k: v[keep] for k, v in summary.items()}, late
+        return uniques, summary, late, report
+    return uniques[keep], {k: v[keep] for k, v in summary.items()}, late, report
 
 
 def _located(state, source, columns, start):
@@ -284,6 +374,90 @@ def _located(state, source, columns, start):
     row = None if state["row"] is None else source.display_row(start + state["row"] - 1)
     kwargs = {"value": state["value"]} if state["has_value"] else {}
     return CustomerEquityError(source.name, state["rule"], row=row, column=column, **kwargs)
+
+
+class _Rows:
+    """The rows a user sees for the rows of the batches (batch number, row in the batch)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.starts = []
+        self.total = 0
+
+    def add_batch(self, n):
+        self.starts.append(self.total)
+        self.total += n
+
+    def of_batch(self, batch_no, local_rows):
+        return [self.source.display_row(self.starts[batch_no] + int(r)) for r in local_rows]
+
+    def of_coded(self, coded):
+        mask = (1 << _ROW_BITS) - 1
+        return [self.source.display_row(self.starts[int(c) >> _ROW_BITS] + (int(c) & mask))
+                for c in coded]
+
+    def located(self, state, columns):
+        """An error whose row is a coded row (a part's), placed in the file."""
+        if state["row"] is not None:
+            state = dict(state, row=self.of_coded([state["row"] - 1])[0])
+        kind = state["argument"]
+        column = columns.name(kind) if kind in ("customer", "date", "amount") else kind
+        kwargs = {"value": state["value"]} if state["has_value"] else {}
+        return CustomerEquityError(self.source.name, state["rule"], row=state["row"],
+                                   column=column, **kwargs)
+
+
+def _batch_report(report, rows, batch_no, result):
+    """A batch's set-aside rows into the report, at the rows a user sees."""
+    for reason, (count, first) in result.get("groups", {}).items():
+        shown = rows.of_batch(batch_no, first)
+        if reason == "zero_amounts":
+            report.report_rows(reason, shown, count=count)
+        else:
+            report.set_aside_rows(reason, shown, count=count)
+
+
+def _parts_report(report, rows, part_reports, duplicates):
+    """The parts' duplicates, newcomers, used rows and customers into the report."""
+    first = last = None
+    for part in part_reports:
+        if not part:
+            continue
+        count, coded = part["duplicates"]
+        if count:
+            (report.set_aside_rows if duplicates == "drop" else report.report_rows)(
+                "duplicates", rows.of_coded(coded), count=count)
+        count, coded = part["first_purchase_after_calibration"]
+        if count:
+            report.set_aside_rows("first_purchase_after_calibration", rows.of_coded(coded),
+                                  count=count)
+        report.rows_used += part["rows_used"]
+        for key, n in part["customers"].items():
+            report.customers[key] = report.customers.get(key, 0) + n
+        if part["first"] is not None:
+            first = part["first"] if first is None else min(first, part["first"])
+            last = part["last"] if last is None else max(last, part["last"])
+    return first, last
+
+
+def _finish_report(report, summary, first, last, counts):
+    """Dates, windows and customers used, once the summary is assembled."""
+    from ..model.forecast.data import day_to_date
+
+    report.customers["used"] = len(summary.customers)
+    report.customers["first_purchase_after_calibration"] = \
+        counts.get("first_purchase_after_calibration", 0)
+    report.observation_end = summary.observation_end
+    if first is not None:
+        report.first_date, report.last_date = day_to_date(first), day_to_date(last)
+        report.calibration = (report.first_date, summary.calibration_end)
+        if summary.holdout:
+            report.holdout = (summary.calibration_end + (day_to_date(1) - day_to_date(0)),
+                              summary.observation_end)
+    group = report.reported.get("duplicates") or report.set_aside.get("duplicates")
+    counts["duplicates"] = group.count if group else 0
+    summary.report = report
+    return summary
 
 
 def _estimated_rows(source):
@@ -315,7 +489,9 @@ class _Spill:
         import pyarrow as pa
 
         table = pa.table({"id": pa.array(piece["id"]), "day": pa.array(piece["day"], pa.int32()),
-                          "amount": pa.array(piece["amount"], pa.float64())})
+                          "amount": pa.array(piece["amount"], pa.float64()),
+                          "row": pa.array(piece["row"], pa.int64()),
+                          "kind": pa.array(piece["kind"], pa.int8())})
         writer = self._writers.get(k)
         if writer is None:
             self._schema = getattr(self, "_schema", table.schema)
@@ -342,7 +518,8 @@ class _Spill:
         ids = ids.to_numpy() if pa.types.is_integer(ids.type) else \
             np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
         return [{"id": ids, "day": table.column("day").to_numpy().astype(np.int64),
-                 "amount": table.column("amount").to_numpy()}]
+                 "amount": table.column("amount").to_numpy(), "row": table.column("row").to_numpy(),
+                 "kind": table.column("kind").to_numpy()}]
 
     @property
     def folder(self):
@@ -412,22 +589,33 @@ def _malloc_trim():
 _LIBC = None
 
 
-def _summarise_local(source, columns, unit, c_given, e_given, batch_size, progress):
-    from ..model.forecast.data import assemble, date_to_day, resolve_ends
+_COUNTS = ("transactions", "returns", "zero_amounts", "after_observation_end", "future",
+           "blank_rows")
+
+
+def _summarise_local(source, columns, unit, c_given, e_given, batch_size, progress, rules,
+                     duplicates):
+    from ..model.forecast.data import assemble, date_to_day, day_to_date, resolve_ends
+    from ..model.report import DataReport
 
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
     parts = max(1, math.ceil(_estimated_rows(source) / PART_ROWS))
     spill = _Spill(parts)
     first = last = None
-    counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
+    counts = dict.fromkeys(_COUNTS, 0)
+    report = DataReport(source=source.name, duplicates=duplicates,
+                        today=day_to_date(rules[0]))
+    rows = _Rows(source)
     try:
         start = 0
         with bar(progress, source.num_rows, f"{source.kind}: reading the log",
                  " transactions") as shown:
-            for raw in source.batches(batch_size):
-                result = _batch_task(raw, columns, e_day, parts)
+            for batch_no, raw in enumerate(source.batches(batch_size)):
+                result = _batch_task(raw, columns, e_day, parts, rules, batch_no)
                 if "error" in result:
                     raise _located(result["error"], source, columns, start)
+                rows.add_batch(result["n"])
+                _batch_report(report, rows, batch_no, result)
                 start += result["n"]
                 for k, piece in enumerate(result["pieces"]):
                     spill.add(k, piece)
@@ -438,21 +626,26 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, progre
                     shown.update(result["n"])
                 del raw, result
                 _release_arrow_memory()
-        if last is None:
+        if not start:
             raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
+        _no_dates(last, report, source)
         c, e = resolve_ends(first, last, c_given, e_given)
-        results = []
+        results, part_reports = [], []
         counts["first_purchase_after_calibration"] = 0
         with bar(progress if parts > 1 else None, parts, f"{source.kind}: summarising",
                  " parts") as shown:
             for k in range(parts):
                 # only the calibration customers' ids stay in memory; their summary columns
                 # wait on disk until the summary is assembled
-                uniques, summary, late = _calibration_part_task(spill.pieces(k), c, e, unit)
+                uniques, summary, late, part = _calibration_part_task(spill.pieces(k), c, e, unit,
+                                                                      duplicates)
+                if summary is not None and "error" in summary:
+                    raise rows.located(summary["error"], columns)
                 counts["first_purchase_after_calibration"] += late
                 if summary is not None:
                     results.append((uniques, summary if spill.folder is None
                                     else _SpilledColumns(summary, spill.folder, k)))
+                    part_reports.append(part)
                 del summary
                 _release_arrow_memory()
                 if shown is not None:
@@ -462,40 +655,74 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, progre
     finally:
         spill.close()
     _release_arrow_memory()
-    return summary
+    report.rows_read = start
+    used_first, used_last = _parts_report(report, rows, part_reports, duplicates)
+    return _finish_report(report, summary, used_first, used_last, summary.counts)
 
 
-def _summarise_opportunities(source, columns, unit, c_given, e_given, batch_size, progress):
+def _no_dates(last, report, source):
+    """Refuse a log whose every row was blank or dated after today."""
+    if last is None:
+        if "future" in report.set_aside:
+            raise CustomerEquityError(source.name, "every transaction is dated after today "
+                                      f"({report.today}): nothing was observed yet",
+                                      row=report.set_aside["future"].first_rows[0], column="date")
+        raise CustomerEquityError(source.name, "no transactions: every row is blank")
+
+
+def _summarise_opportunities(source, columns, unit, c_given, e_given, batch_size, progress, rules,
+                             duplicates="keep"):
     """The log as discrete purchase opportunities (``--model bg-bb``): its purchase occasions
-    read batch by batch as for the other models, held in memory, then summarised per
-    customer (:func:`customer_equity.model.forecast.opportunities.summarise_opportunities`)."""
-    from ..model.forecast.data import date_to_day, resolve_ends
+    read batch by batch as for the other models (the same rows set aside, in the data report),
+    held in memory, then summarised per customer
+    (:func:`customer_equity.model.forecast.opportunities.summarise_opportunities`)."""
+    from ..model.forecast.data import date_to_day, day_to_date, resolve_ends
     from ..model.forecast.opportunities import summarise_opportunities
+    from ..model.report import DataReport
 
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
     first = last = None
-    counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
+    counts = dict.fromkeys(_COUNTS, 0)
+    report = DataReport(source=source.name, duplicates=duplicates, today=day_to_date(rules[0]))
+    rows = _Rows(source)
     pieces, start = [], 0
     with bar(progress, source.num_rows, f"{source.kind}: reading the log", " transactions") as shown:
-        for raw in source.batches(batch_size):
-            result = _batch_task(raw, columns, e_day, 1)
+        for batch_no, raw in enumerate(source.batches(batch_size)):
+            result = _batch_task(raw, columns, e_day, 1, rules, batch_no)
             if "error" in result:
                 raise _located(result["error"], source, columns, start)
+            rows.add_batch(result["n"])
+            _batch_report(report, rows, batch_no, result)
             start += result["n"]
-            if result["pieces"][0] is not None and len(result["pieces"][0]["day"]):
-                pieces.append(result["pieces"][0])
+            piece = result["pieces"][0]
+            if piece is not None and len(piece["day"]):
+                kept = piece["kind"] == KEPT
+                pieces.append({k: v[kept] for k, v in piece.items()})
             first, last = _extend(first, last, result)
             for key, n in result["counts"].items():
                 counts[key] += n
             if shown is not None:
                 shown.update(result["n"])
-    if last is None:
+    if not start:
         raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
+    _no_dates(last, report, source)
     c, e = resolve_ends(first, last, c_given, e_given)
-    return summarise_opportunities(np.concatenate([p["id"] for p in pieces]),
-                                   np.concatenate([p["day"] for p in pieces]),
-                                   np.concatenate([p["amount"] for p in pieces]), c, e, unit,
-                                   columns.customer, counts)
+    days = np.concatenate([p["day"] for p in pieces]) if pieces else np.zeros(0, np.int64)
+    summary = summarise_opportunities(np.concatenate([p["id"] for p in pieces]) if pieces else days,
+                                      days, np.concatenate([p["amount"] for p in pieces])
+                                      if pieces else np.zeros(0), c, e, unit, columns.customer,
+                                      counts)
+    report.rows_read, report.rows_used = start, int(days.size)
+    report.customers = {"read": len(summary.customers) + summary.counts["first_purchase_after_calibration"],
+                        "used": len(summary.customers)}
+    report.observation_end = day_to_date(e)
+    if days.size:
+        report.first_date, report.last_date = day_to_date(int(days.min())), day_to_date(int(days.max()))
+        report.calibration = (report.first_date, day_to_date(c))
+        if e > c:
+            report.holdout = (day_to_date(c + 1), day_to_date(e))
+    summary.report = report
+    return summary
 
 
 def _empty_summary(holdout):
@@ -514,19 +741,22 @@ def _extend(first, last, result):
 
 
 def _stats(result):
-    return {k: result.get(k) for k in ("n", "first", "last", "counts", "error")}
+    return {k: result.get(k) for k in ("n", "first", "last", "counts", "error", "groups")}
 
 
 def _piece(result, k):
     return None if "error" in result else result["pieces"][k]
 
 
-def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress, seconds):
-    """The summary on the cluster: ``(summary, part futures, their sizes, order)``; the
-    parts' summaries stay on the workers for the predictions (:func:`_clv_dask`). ``seconds``
+def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress, seconds, rules,
+                    duplicates):
+    """The summary on the cluster: ``(summary, part futures, their sizes, order, fits)``; the
+    parts' summaries stay on the workers for the predictions (:func:`_clv_dask`), and the two
+    fits (futures, :func:`_fit_dask`) are submitted with the parts. ``seconds``
     gets the time of ``read`` (step 1), ``parts`` (step 2, its results taken to the client)
     and ``assemble``."""
-    from ..model.forecast.data import assemble, date_to_day, resolve_ends
+    from ..model.forecast.data import assemble, date_to_day, day_to_date, resolve_ends
+    from ..model.report import DataReport
 
     started = time.perf_counter()
     e_day = None if e_given is None else date_to_day(e_given, "observation_end")
@@ -541,27 +771,33 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
         step = max(1, round(executor.batch_size / per_group)) if per_group else 1
         tasks = [delayed(_parquet_batch_task, pure=False)(
             str(source.path), list(range(g, min(g + step, meta.num_row_groups))), columns,
-            e_day, parts) for g in range(0, max(meta.num_row_groups, 1), step)]
+            e_day, parts, rules, b)
+            for b, g in enumerate(range(0, max(meta.num_row_groups, 1), step))]
     else:
-        tasks = [delayed(_batch_task, pure=False)(p, columns, e_day, parts)
-                 for p in executor.frame.to_delayed()]
+        tasks = [delayed(_batch_task, pure=False)(p, columns, e_day, parts, rules, b)
+                 for b, p in enumerate(executor.frame.to_delayed())]
     try:
         batches = client.compute(tasks)
         stats = client.gather(client.map(_stats, batches, pure=False))
     except (ValueError, TypeError, OSError) as err:
         raise CustomerEquityError(source.name, f"cannot read on the cluster: {err}") from None
     first = last = None
-    counts = {"transactions": 0, "returns": 0, "zero_amounts": 0, "after_observation_end": 0}
+    counts = dict.fromkeys(_COUNTS, 0)
+    report = DataReport(source=source.name, duplicates=duplicates, today=day_to_date(rules[0]))
+    rows = _Rows(source)
     start = 0
-    for s in stats:
+    for batch_no, s in enumerate(stats):
         if s.get("error"):
             raise _located(s["error"], source, columns, start)
+        rows.add_batch(s["n"])
+        _batch_report(report, rows, batch_no, s)
         start += s["n"]
         first, last = _extend(first, last, s)
         for key, n in s["counts"].items():
             counts[key] += n
-    if last is None:
+    if not start:
         raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
+    _no_dates(last, report, source)
     c, e = resolve_ends(first, last, c_given, e_given)
     seconds["read"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -571,7 +807,7 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
     part_futures = []
     for k in range(parts):
         pieces = [client.submit(_piece, b, k, pure=False) for b in batches]
-        part_futures.append(client.submit(_calibration_part_task, pieces, c, e, unit,
+        part_futures.append(client.submit(_calibration_part_task, pieces, c, e, unit, duplicates,
                                           workers=[addresses[k % len(addresses)]],
                                           allow_other_workers=True, pure=False))
     del batches, pieces
@@ -587,12 +823,15 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
                                  allow_other_workers=True, pure=False)
             for model, where in (("gamma_gamma", addresses[0]), ("bgnbd", addresses[-1]))}
     del fit_rows, merged
-    results, kept = [], []
+    results, kept, part_reports = [], [], []
     counts["first_purchase_after_calibration"] = 0
     with bar(progress, parts, f"{source.kind}: summarising on Dask", " parts") as shown:
         for future in part_futures:
-            uniques, summary, late = future.result()
+            uniques, summary, late, part = future.result()
+            if summary is not None and "error" in summary:
+                raise rows.located(summary["error"], columns)
             counts["first_purchase_after_calibration"] += late
+            part_reports.append(part)
             if summary is not None:
                 results.append((uniques, summary))
                 kept.append(future)
@@ -603,8 +842,11 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
     seconds["parts"] = time.perf_counter() - started
     started = time.perf_counter()
     sizes = [len(uniques) for uniques, _ in results]
+    report.rows_read = start
+    used_first, used_last = _parts_report(report, rows, part_reports, duplicates)
     summary, order = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
                               columns.customer, counts, sort=True, with_order=True)
+    _finish_report(report, summary, used_first, used_last, summary.counts)
     seconds["assemble"] = time.perf_counter() - started
     return summary, kept, sizes, order, fits
 
@@ -650,9 +892,9 @@ def _fit_rows_task(part):
     customer and ``(x, m_x)`` of the repeat buyers with a positive spend."""
     from ..model.forecast import distinct_rows, spenders
 
-    _, summary, _ = part
-    if summary is None:
-        return None
+    _, summary, _, _ = part
+    if summary is None or "error" in summary:
+        return None  # the client raises the part's error
     x, t_x, T, m = (summary[k] for k in ("frequency", "recency", "T", "monetary_value"))
     buyers = spenders(x, m)
     return distinct_rows(x, t_x, T), distinct_rows(x[buyers], m[buyers])
@@ -693,13 +935,40 @@ def _fit_dask(client, summary, fits):
                             correlation=correlation)
 
 
+def _chunk(forecast, horizon):
+    """Customers valued at a time. CHUNK when the forecast keeps the expected purchases over
+    the horizon per distinct ``(x, T)`` (:meth:`CustomerForecast.horizon`: a customer's value
+    is then one gather, nothing per period); for a per-period table (BG/BB's opportunities),
+    fewer for a long horizon, so that one step holds about CHUNK_CELLS numbers (a fraction of
+    a second): memory stays bounded and Ctrl-C or SIGTERM stop the run between two steps."""
+    from ..model.forecast.result import CustomerForecast
+
+    if isinstance(forecast, CustomerForecast):
+        return CHUNK
+    return max(1, min(CHUNK, CHUNK_CELLS // (int(horizon) + 1)))
+
+
+def _check_horizon(summary, horizon):
+    """The horizon bounded by an estimate of memory and time, before the forecast allocates:
+    the expected purchases are summed over the horizon a block of periods at a time
+    (:func:`~customer_equity.model.forecast.value.horizon_sums`), so that memory does not grow
+    with the horizon and the time grows with periods x distinct ``(x, T)``."""
+    from ..model.forecast.value import check_horizon
+
+    c = summary.customers
+    distinct = len(c[["frequency", "T"]].drop_duplicates()) if len(c) else 0
+    check_horizon(horizon, len(c), rows_at_once=CHUNK, name="horizon", grid_rows=distinct,
+                  summed=True)
+
+
 def _clv_chunks(forecast, horizon, rate, margin, timing, progress=None):
-    """Each customer's forecast value, CHUNK customers at a time (the expected purchases
-    over the horizon once per distinct ``(x, T)``, before the first chunk; ``progress`` is
-    called with the periods done)."""
+    """Each customer's forecast value, :func:`_chunk` customers at a time (the expected
+    purchases over the horizon once per distinct ``(x, T)``, before the first chunk;
+    ``progress`` is called with the periods done)."""
     c = forecast.summary.customers
-    for start in range(0, len(c), CHUNK):
-        yield forecast.clv(horizon, rate, margin, timing, rows=slice(start, start + CHUNK),
+    step = _chunk(forecast, horizon)
+    for start in range(0, len(c), step):
+        yield forecast.clv(horizon, rate, margin, timing, rows=slice(start, start + step),
                            progress=progress)
 
 
@@ -708,7 +977,7 @@ def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing, purchase
     (one table of expected purchases for them all, not one a part)."""
     from ..model.forecast import CustomerForecast, LogSummary
 
-    customers = pd.DataFrame({k: np.concatenate([s[k] for _, s, _ in parts])
+    customers = pd.DataFrame({k: np.concatenate([s[k] for _, s, _, _ in parts])
                               for k in ("frequency", "recency", "T", "monetary_value")})
     summary = LogSummary(customers=customers, unit="", calibration_end=None,
                          observation_end=None, counts={})
@@ -756,11 +1025,12 @@ def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timi
             at += sizes[i]
     if order is not None:
         clv = clv[order]
-    return _clv_total(clv[start:start + CHUNK] for start in range(0, len(clv), CHUNK))
+    step = _chunk(forecast, horizon)
+    return _clv_total(clv[start:start + step] for start in range(0, len(clv), step))
 
 
 def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, progress,
-                   value, seconds, model="bgnbd", compare=False):
+                   value, seconds, rules, duplicates, model="bgnbd", compare=False):
     """Summary, fits and forecast value on a Dask cluster: ``(CustomerForecast, clv_total)``.
 
     ``seconds`` gets the time of each step: ``cluster`` (start or connect), ``summary``
@@ -776,8 +1046,10 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
     try:
         started = time.perf_counter()
         summary, parts, sizes, order, fits = _summarise_dask(
-            executor, source, columns, unit, c_given, e_given, progress, seconds)
+            executor, source, columns, unit, c_given, e_given, progress, seconds, rules,
+            duplicates)
         seconds["summary"] = time.perf_counter() - started
+        _check_horizon(summary, value[0])
         started = time.perf_counter()
         forecast = _fit_dask(executor.client, summary, fits)
         if model != "bgnbd" or compare:  # on the client: distinct rows, a second or two
@@ -834,6 +1106,8 @@ class ForecastRun:
         out = {"input": self.source, **self.forecast.to_dict(),
                "horizon": self.horizon, "rate": self.rate, "margin": self.margin,
                "timing": self.timing, "clv_total": self.clv_total}
+        if self.forecast.summary.report is not None:
+            out["data"] = self.forecast.summary.report.to_dict()
         if self.measurement is not None:
             out["equity"] = self.measurement.to_dict()
             out["join"] = dict(self.join)
@@ -852,6 +1126,11 @@ class ForecastRun:
                  + f"; time in {unit}s ({UNITS[unit]:g} days)",
                  f"{len(c):,} customers, {int((c['frequency'] > 0).sum()):,} with repeat purchases",
                  ""]
+        if s.report is not None:
+            lines += s.report.lines()
+            if s.counts.get("zero_amounts"):
+                lines.append("  repeat buyers with a mean spend of 0 are left out of the spend model")
+            lines.append("")
 
         def params(title, fit):
             rows = [f"  {k:<6} {v:>12.6g}  (se {_se(fit.standard_errors[k])})"
@@ -891,9 +1170,6 @@ class ForecastRun:
                       f"{j['table_only']:,} in the table but not in the log left out")]
             if j["replaced"]:
                 lines.append("  the forecast replaced the table's " + ", ".join(j["replaced"]))
-        notes = _exclusion_notes(s)
-        if notes:
-            lines += ["", "Notes on the log"] + [f"- {n}" for n in notes]
         return "\n".join(lines)
 
 
@@ -914,14 +1190,19 @@ def _comparison_text(rows, chosen, summary):
         "log-likelihood": [f"{r['log_likelihood']:,.2f}" for r in rows],
         "BIC": [f"{r['bic']:,.2f}" for r in rows]})
     if holdout:
-        table["predicted"] = [f"{r['holdout']['predicted']:,.1f}" for r in rows]
-        table["actual"] = [f"{r['holdout']['actual']:,.0f}" for r in rows]
-        table["error"] = [("" if r["holdout"]["error"] is None else f"{r['holdout']['error']:+.1%}")
-                          for r in rows]
-        table["MAE"] = [f"{r['holdout']['mae']:.3f}" for r in rows]
-        table["RMSE"] = [f"{r['holdout']['rmse']:.3f}" for r in rows]
+        def column(key, fmt):
+            return ["n/a" if r["holdout"] is None or r["holdout"][key] is None
+                    else fmt.format(r["holdout"][key]) for r in rows]
+        table["predicted"] = column("predicted", "{:,.1f}")
+        table["actual"] = column("actual", "{:,.0f}")
+        table["error"] = column("error", "{:+.1%}")
+        table["MAE"] = column("mae", "{:.3f}")
+        table["RMSE"] = column("rmse", "{:.3f}")
     width = max(len(m) for m in table["model"])
-    return title + "\n" + table.to_string(index=False, formatters={"model": f"{{:<{width}}}".format})
+    notes = [f"n/a for {r['name']}: {r['note']}" for r in rows if r.get("note")]
+    return "\n".join([title, table.to_string(index=False,
+                                              formatters={"model": f"{{:<{width}}}".format}),
+                      *notes])
 
 
 def _se(x):
@@ -930,23 +1211,6 @@ def _se(x):
 
 def _fmt2(x):
     return "" if pd.isna(x) else f"{x:.2f}"
-
-
-def _exclusion_notes(summary: LogSummary):
-    n = summary.counts
-    notes = []
-    if n["returns"]:
-        notes.append(f"{n['returns']:,} returns (negative amounts): not purchases")
-    if n["after_observation_end"]:
-        notes.append(f"{n['after_observation_end']:,} transactions after the observation end "
-                     f"{summary.observation_end}")
-    if n["first_purchase_after_calibration"]:
-        notes.append(f"{n['first_purchase_after_calibration']:,} customers whose first purchase "
-                     f"is after the calibration end {summary.calibration_end}")
-    if n["zero_amounts"]:
-        notes.append(f"(kept) {n['zero_amounts']:,} transactions of amount 0 count as purchase "
-                     "occasions; repeat buyers with a mean spend of 0 are left out of the spend model")
-    return notes
 
 
 def default_rate(unit):
@@ -963,12 +1227,13 @@ def _writer(out):
 
 
 def _prediction_chunks(run, customers_measured):
-    """Per-customer output rows, CHUNK customers at a time."""
+    """Per-customer output rows, :func:`_chunk` customers at a time."""
     f = run.forecast
     c = f.summary.customers
-    for start in range(0, max(len(c), 1), CHUNK):
+    step = _chunk(f, run.horizon)
+    for start in range(0, max(len(c), 1), step):
         frame = f.predict(run.horizon, run.rate, run.margin, run.timing,
-                          rows=slice(start, start + CHUNK))
+                          rows=slice(start, start + step))
         frame = frame.drop(columns=["actual_amount"], errors="ignore")
         if customers_measured is not None:
             frame = frame.join(customers_measured, how="left")
@@ -987,6 +1252,9 @@ def _write_xlsx(path, run, frames):
         summary.set_column(0, 0, 110)
         for r, line in enumerate(run.report().splitlines()):
             summary.write_string(r, 0, line, bold if r == 0 else None)
+        data = run.forecast.summary.report
+        if data is not None:
+            _write_report_sheet(book, data, bold)
         row = 0
         for frame in frames:
             if row == 0:
@@ -1002,6 +1270,21 @@ def _write_xlsx(path, run, frames):
                 row += 1
     finally:
         book.close()
+
+
+def _write_report_sheet(book, report, bold):
+    """The data report as a sheet: item, count, first rows (what CE_LOG_CHECK spills)."""
+    sheet = book.add_worksheet("Data")
+    sheet.set_column(0, 0, 80)
+    sheet.set_column(1, 1, 14)
+    sheet.set_column(2, 2, 40)
+    sheet.write_string(0, 0, f"Data read from {report.source}", bold)
+    for r, row in enumerate(report.table(), start=2):
+        for c, value in enumerate(row):
+            if isinstance(value, float):
+                sheet.write_number(r, c, value, bold if r == 2 else None)
+            elif value != "":
+                sheet.write_string(r, c, str(value), bold if r == 2 else None)
 
 
 def _write(out, run, customers_measured, progress):
@@ -1069,7 +1352,8 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
                   calibration_end=None, observation_end=None, horizon=None, rate=None,
                   margin=1.0, customers=None, config=None, out=None, sheet=None,
                   batch_size=DEFAULT_BATCH_SIZE, dask=None, workers=None,
-                  progress=None, model="bgnbd", compare=False) -> ForecastRun:
+                  progress=None, model="bgnbd", compare=False, today=None, strict=False,
+                  duplicates="keep") -> ForecastRun:
     """Forecast each customer of a transaction log, and equity by type with a customer table.
 
     Parameters
@@ -1114,6 +1398,13 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     compare : bool
         Fit the three continuous purchase models and compare them (log-likelihood, BIC,
         holdout error): the report's table and the JSON summary's ``models``.
+    today : date or str, optional
+        Transactions dated after it are set aside and reported (default: the computer's date).
+    strict : bool
+        Refuse a transaction dated after today, naming its row, instead of setting it aside.
+    duplicates : {"keep", "drop"}
+        Exact duplicate rows (same customer, day and amount) are kept and reported (default,
+        as lifetimes), or set aside and reported.
 
     Returns
     -------
@@ -1127,7 +1418,7 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     (0.2426, 2357)
     """
     from ..model.forecast import fit_forecast
-    from ..model.forecast.data import date_to_day, unit_days
+    from ..model.forecast.data import DUPLICATES, date_to_day, today_day, unit_days
     from ..model.forecast.purchases import MODEL_NAMES, purchase_model
 
     unit_days(unit)
@@ -1140,11 +1431,18 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
                                       "runs in this process and values the log's customers only")
     if batch_size < 1:
         raise CustomerEquityError("batch_size", "must be a whole number >= 1", value=batch_size)
+    if duplicates not in DUPLICATES:
+        raise CustomerEquityError("duplicates", 'must be "keep" or "drop"', value=duplicates)
+    rules = (today_day(today), bool(strict))
     if out is not None:
-        _writer(out)
+        suffix = _writer(out)
         from .._files import check_writable
 
         check_writable(out)
+        if suffix in (".csv", ".parquet"):
+            from .inputs import require_pyarrow
+
+            require_pyarrow(str(out))
         if not isinstance(log, pd.DataFrame) and Path(out).resolve() == Path(log).resolve():
             raise CustomerEquityError(str(out), "is the log file; choose another output file")
     if horizon is None:
@@ -1154,9 +1452,13 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     base_config = config or MeasureConfig()
     if rate is None:
         rate = base_config.rate if config is not None else default_rate(unit)
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) \
-            or not rate > -1:
-        raise CustomerEquityError("rate", "a per-period rate must be a number > -1", value=rate)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate):
+        raise CustomerEquityError("rate", "a per-period rate must be a number >= 0", value=rate)
+    if rate < 0:
+        raise CustomerEquityError("rate", "a negative discount rate makes money later worth more "
+                                  "than money now, and a forecast's value grows without bound "
+                                  "with the horizon: give a rate >= 0 (0.0019 a week is 10 % a "
+                                  "year)", value=rate)
     if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not math.isfinite(margin):
         raise CustomerEquityError("margin", "must be a number (margin per unit of revenue)",
                                   value=margin)
@@ -1173,14 +1475,17 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
     try:
         if model == "bgbb":
             summary = _summarise_opportunities(source, columns, unit, calibration_end,
-                                               observation_end, batch_size, progress)
+                                               observation_end, batch_size, progress, rules,
+                                               duplicates)
         elif dask:
             forecast, clv_total = _forecast_dask(
                 source, columns, unit, calibration_end, observation_end, batch_size, dask,
-                workers, progress, (horizon, rate, margin, config.timing), seconds, model, compare)
+                workers, progress, (horizon, rate, margin, config.timing), seconds, rules,
+                duplicates, model, compare)
         else:
             summary = _summarise_local(source, columns, unit, calibration_end, observation_end,
-                                       batch_size, progress)
+                                       batch_size, progress, rules, duplicates)
+            _check_horizon(summary, horizon)
     finally:
         if hasattr(source, "close"):
             source.close()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CustomerEquityError
-from ..reading import canonical, flag_value
+from ..reading import FLAG_RULE, canonical, flag_value, not_a_number
 
 # A cell whose formula has no saved result: <c r="B2"><f>2*3</f></c> or <f .../><v/>.
 _UNCACHED_FORMULA = re.compile(
@@ -97,7 +97,7 @@ def _flags_from_codes(codes, uniques, name):
         f = _flag_value(u)
         if f is None:
             row = int(np.flatnonzero(codes == k)[0]) + 1
-            raise CustomerEquityError(name, "must be TRUE/FALSE or 1/0", row=row,
+            raise CustomerEquityError(name, FLAG_RULE, row=row,
                                       value=u.item() if isinstance(u, np.generic) else u)
         lookup[k] = f
     out = np.where(codes < 0, np.nan, lookup[np.maximum(codes, 0)]) if len(uniques) else \
@@ -142,16 +142,16 @@ def _text_numbers(col, name):
     if values is None:
         values = np.empty(len(col), dtype=np.float64)
         for k, v in enumerate(col.to_pylist()):
-            s = "" if v is None else v.strip()
             try:
-                values[k] = float(s) if s else np.nan
+                values[k] = np.nan if v is None or v == "" else float(v.strip())
             except ValueError:
-                raise CustomerEquityError(name, NOT_A_NUMBER, row=k + 1, value=v) from None
-    given = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(col), ""), False)
+                raise not_a_number(v, name, row=k + 1) from None
+    # only an empty cell is a blank (the one reading): a cell of spaces is refused, like text
+    given = pc.fill_null(pc.not_equal(col, ""), False)
     bad = np.asarray(given.to_numpy(zero_copy_only=False), dtype=bool) & ~np.isfinite(values)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise CustomerEquityError(name, NOT_A_NUMBER, row=k + 1, value=col[k].as_py())
+        raise not_a_number(col[k].as_py(), name, row=k + 1)
     return values
 
 

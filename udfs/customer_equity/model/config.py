@@ -7,6 +7,7 @@ import math
 from typing import Mapping
 
 from ..errors import CustomerEquityError
+from ..reading import TIMING_RULE, timing_word
 from .classify import DEFAULT_SCORE_CUTOFFS
 
 __all__ = ["MeasureConfig", "DEFAULT_WEIGHTS"]
@@ -36,7 +37,9 @@ class MeasureConfig:
         Discount rate **per period** (the unit of the ``periods`` column), > -1.
         Default 0.10. Use :func:`customer_equity.per_period_rate` for monthly data.
     timing : {"end", "begin"}
-        End-of-period discounting (default, Excel ``NPV``) or beginning of period.
+        End-of-period discounting (default, Excel ``NPV``) or beginning of period; the
+        words of :func:`customer_equity.reading.timing_code` ("b", 1, "start", ...) are read
+        as one of these two.
     iv : float
         Profile information value, the same for every customer, added once and not
         discounted. Default 0.
@@ -81,8 +84,10 @@ class MeasureConfig:
 
         if not _is_number(self.rate) or not self.rate > -1:
             bad("rate", "a per-period rate must be a number > -1", self.rate)
-        if self.timing not in ("end", "begin"):
-            bad("timing", 'must be "end" or "begin"', self.timing)
+        try:  # the one vocabulary of timing words: "begin", "b", 1, ... kept as "end"/"begin"
+            object.__setattr__(self, "timing", timing_word(self.timing))
+        except CustomerEquityError:
+            bad("timing", TIMING_RULE, self.timing)
         if not _is_number(self.iv):
             bad("iv", "must be a number", self.iv)
         if self.classify_by not in CLASSIFY_METHODS:

@@ -334,7 +334,7 @@ def _allocated_tv(config, periods, carriers, counts):
     return np.where(carriers, discounted[last], 0.0)
 
 
-def measure(customers, config=None, *, carriers=None):
+def measure(customers, config=None, *, carriers=None, part=False):
     """Measure customer equity: classify, value each customer by type, add up.
 
     Parameters
@@ -347,6 +347,9 @@ def measure(customers, config=None, *, carriers=None):
     carriers : array_like, optional
         Transaction-value carriers per period of the whole customer base, from
         :func:`carriers_per_period`, when ``customers`` is one batch of it.
+    part : bool
+        ``customers`` is one batch of a larger table, which may be empty; a whole table
+        without a row is refused (its equity would be a silent 0).
 
     Returns
     -------
@@ -377,6 +380,9 @@ def measure(customers, config=None, *, carriers=None):
         raise CustomerEquityError("customers", "must be a pandas DataFrame, one row per customer")
     df = customers
     n = len(df)
+    if n == 0 and not part:
+        raise CustomerEquityError("customers", "the table has a header but no rows: there are no "
+                                  "customers to measure")
     periods = _periods(df)
     codes, score = _classify(df, config)
     flows = _flows(df)

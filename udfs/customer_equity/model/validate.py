@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from ..errors import CustomerEquityError
-from ..reading import distinct_codes, excel_error, timing_code  # noqa: F401 - timing_code: the core's
+from ..reading import distinct_codes, not_a_number, timing_code  # noqa: F401 - timing_code: the core's
 from ..reading import position as _where
 
 
@@ -95,22 +95,16 @@ def _slow_float(arr, name):
     for k, v in enumerate(flat_in):
         if v is None or (isinstance(v, str) and v == ""):
             flat_out[k] = np.nan  # a cell of spaces is text, not a blank
-        elif isinstance(v, (bool, np.bool_)):
-            raise CustomerEquityError(name, "expected a number, got a TRUE/FALSE value",
-                                      value=bool(v), **_where(arr.shape, k))
-        elif isinstance(v, (numbers.Real, decimal.Decimal)):
+        elif isinstance(v, (numbers.Real, decimal.Decimal)) and not isinstance(v, (bool, np.bool_)):
             flat_out[k] = float(v)
-        elif excel_error(v):
-            raise CustomerEquityError(name, f"the cell holds the Excel error {excel_error(v)}",
-                                      **_where(arr.shape, k))
         elif isinstance(v, (dt.date, dt.time)):
+            # the Excel door hands a date over as its serial number; a Python date is a mistake
             raise CustomerEquityError(name, "expected a number, got a date", value=v,
                                       **_where(arr.shape, k))
         elif isinstance(v, (list, tuple)):
             raise CustomerEquityError(name, "rows of different lengths: give a rectangular range")
         else:
-            raise CustomerEquityError(name, "expected a number, got text", value=v,
-                                      **_where(arr.shape, k))
+            raise not_a_number(v, name, **_where(arr.shape, k))
     return out
 
 

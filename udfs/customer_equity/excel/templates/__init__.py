@@ -68,17 +68,49 @@ def recalculate_only(inputs):
     return {}
 
 
+def check_what_if(inputs):
+    """Refresher of ``what-if/2``: its inputs checked (:mod:`.checks`); writes nothing."""
+    from .checks import check_what_if as check
+
+    return check(inputs)
+
+
+def check_transactions(inputs):
+    """Refresher of ``transactions/1``: its inputs checked (:mod:`.checks`); writes nothing."""
+    from .checks import check_transactions as check
+
+    return check(inputs)
+
+
+def check_ltv_models(inputs):
+    """Refresher of ``ltv-models/1``: its inputs checked (:mod:`.checks`); writes nothing."""
+    from .checks import check_ltv_models as check
+
+    return check(inputs)
+
+
 def refreshers():
     """The Refresh button's function of each template, with the inputs it needs.
 
     Returns a dict ``{CE_TEMPLATE id: (fn, required input names)}`` where
-    ``fn(inputs) -> {ce_out_name: 2-D list}``. The LTV-models and what-if templates are
-    formulas only: Refresh recalculates them (:func:`recalculate_only`).
+    ``fn(inputs) -> {ce_out_name: 2-D list}``. The LTV-models, what-if and from-transactions
+    templates are formulas only: Refresh checks their inputs (:mod:`.checks`) and
+    recalculates them.
     """
     from .measurement_contract import REQUIRED_INPUTS
 
     return {"measurement/1": (refresh_measurement, REQUIRED_INPUTS),
-            "ltv-models/1": (recalculate_only, ()),
+            "ltv-models/1": (check_ltv_models, ()),
             "what-if/1": (recalculate_only, ()),  # copies made before the what-if API
-            "what-if/2": (recalculate_only, ()),
-            "transactions/1": (recalculate_only, ())}
+            "what-if/2": (check_what_if, WHAT_IF_INPUTS),
+            "transactions/1": (check_transactions, TRANSACTIONS_INPUTS)}
+
+
+#: The inputs the checks of the formula templates read (a workbook that lost one is refused).
+WHAT_IF_INPUTS = ("ce_in_customers", "ce_in_wi_setting_values", "ce_in_wi_retention_change",
+                  "ce_in_wi_margin_change", "ce_in_wi_mix", "ce_in_wi_rate", "ce_in_wi_income_change",
+                  "ce_in_wi_moves", "ce_in_wi_grid_row_lever", "ce_in_wi_grid_rows",
+                  "ce_in_wi_grid_col_lever", "ce_in_wi_grid_cols", "ce_in_wi_grid_show")
+TRANSACTIONS_INPUTS = ("ce_in_log_customer", "ce_in_log_date", "ce_in_log_amount", "ce_in_customer_id",
+                       "ce_in_type", "ce_in_unit", "ce_in_calibration_end", "ce_in_observation_end",
+                       "ce_in_horizon", "ce_in_margin", "ce_in_yearly_rate", "ce_in_time_horizons")

@@ -483,7 +483,7 @@ def _retention(book, sh):
     _result(sh, r + 6, "sBG, no end: CE_SBG_LTV(fit, m, i)",
             "=CE_SBG_LTV(ce_sbg_params,ce_in_sbg_margin,ce_in_sbg_rate)", infinite, "ce_sbg_ltv_forever",
             "m × DERL / (1 + i), Fader & Hardie (2010)",
-            "=ce_in_sbg_margin*CE_SBG_DERL(ce_sbg_params,ce_in_sbg_rate)/(1+ce_in_sbg_rate)", "chk_sbg_ltv",
+            "=ce_in_sbg_margin*CE_SBG_DERL(ce_sbg_params,ce_in_sbg_rate)/(1+ce_in_sbg_rate)", "chk_sbg_ltv_forever",
             chk_value=m * derl / (1 + i), register=False)
     sh.text(r + 8, 1, "CE_LTV_RETENTION at each year's rate", "bold")
     each = ltv_retention(m, np.array([rates]), i)

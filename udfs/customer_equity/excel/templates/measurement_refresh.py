@@ -11,6 +11,8 @@ import math
 import pandas as pd
 
 from .. import cells
+from ... import reading
+from ...errors import CustomerEquityError
 from ...model import MeasureConfig, measure
 from ..book import RefreshError
 from .measurement_contract import stamp
@@ -62,7 +64,7 @@ def _cells(inputs, name):
 
 
 def _blank(v):
-    return v is None or (isinstance(v, str) and not v.strip())
+    return reading.is_blank(v)
 
 
 def _number(v, name, position="", blank=None, row=None):
@@ -77,6 +79,12 @@ def _number(v, name, position="", blank=None, row=None):
                            "there.", name, row)
     if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
         return float(v)
+    if reading.placeholder(v) or reading.excel_error(v):
+        raise RefreshError(f"{where} holds {v.strip()!r}, which stands for a missing value and is "
+                           "never read as 0: type a number there, or clear the cell.", name, row)
+    if isinstance(v, str) and not v.strip():
+        raise RefreshError(f"{where} holds only spaces: clear the cell, or type a number there.",
+                           name, row)
     raise RefreshError(f"{where} holds the text {v!r}, not a number: type a number there (without "
                        "units or spaces).", name, row)
 
@@ -101,12 +109,31 @@ def _numbers(inputs, name, blank=None):
             for k, v in enumerate(_cells(inputs, name))]
 
 
+def check_unique_ids(ids, name):
+    """Refuse a customer id met twice, naming both rows (1-based) of ``name``'s range."""
+    first = {}
+    for k, v in enumerate(ids, start=1):
+        if _blank(v):
+            continue
+        key = reading.canonical(int(v) if isinstance(v, float) and v.is_integer() else v)
+        if key in first:
+            raise RefreshError(f"{name} holds the customer id {v!r} twice: each customer is one "
+                               "row. Merge the two rows or correct one id.", name, row=k,
+                               same_as_row=first[key])
+        first[key] = k
+
+
 def _customer_table(inputs):
     table = inputs["ce_in_customers"]
     header = [str(h) for h in table[0]]
     body = [list(r) for r in table[1:]]
     while body and all(_blank(c) for c in body[-1]):
         body.pop()  # rows left empty under the table's last customer
+    if not body:
+        raise RefreshError("ce_in_customers has a header row but no customers: paste your "
+                           "customers into the table.", "ce_in_customers")
+    if "customer_id" in header:
+        check_unique_ids([r[header.index("customer_id")] for r in body], "ce_in_customer_id")
     for j, col in enumerate(header):
         if col in TEXT_COLUMNS:
             continue
@@ -135,9 +162,15 @@ def inputs_to_measurement(inputs):
         tier_cutoffs = None
     else:
         tier_cutoffs = tuple(_numbers(inputs, "ce_in_tier_cutoffs"))
+    timing = _one(inputs, "ce_in_timing")
+    try:
+        timing = reading.timing_word(timing)
+    except CustomerEquityError:
+        raise RefreshError(f"ce_in_timing holds {timing!r}: choose end or begin.",
+                           "ce_in_timing") from None
     config = MeasureConfig(
         rate=_number(_one(inputs, "ce_in_rate"), "ce_in_rate"),
-        timing=_choice(inputs, "ce_in_timing", ("end", "begin")),
+        timing=timing,
         iv=_number(_one(inputs, "ce_in_iv"), "ce_in_iv"),
         classify_by=_choice(inputs, "ce_in_classify_by", ("score", "stage", "type")),
         weights=dict(zip(names, weights)),

@@ -437,8 +437,12 @@ def _fit(book, sh, res, s):
     sh.print_setup(0, 0, last + 2, 13, landscape=True)
 
 
+#: Where the data report spills beside the summary (CE_LOG_CHECK): sheet, row, column.
+REPORT_AT = (S_SUMMARY, 4, 9)
+
+
 def _summary(book, sh, res):
-    sh.widths([2, 13, 11, 11, 11, 15, 15, 15])
+    sh.widths([2, 13, 11, 11, 11, 15, 15, 15, 3, 70, 9, 24])
     sh.title(0, "Summary: one row per customer (CE_LOG_SUMMARY)",
              "frequency = repeat purchase days; recency = time from the first to the last purchase; T = time from the "
              "first purchase to the calibration end (in the unit); monetary_value = mean amount of the repeat "
@@ -449,11 +453,7 @@ def _summary(book, sh, res):
     header = list(SUMMARY_HEADER)
     rows = [header] + [[_id_value(i)] + [float(v) for v in vals]
                        for i, vals in zip(c.index, c[header[1:]].to_numpy())]
-    counts = res["summary"].counts
-    sh.text(2, 1, f"Left out of the sample's summary: {counts['returns']} returns, "
-                  f"{counts['after_observation_end']} transactions after the observation end, "
-                  f"{counts['first_purchase_after_calibration']} customers first buying after the calibration "
-                  "end (counts written when the file was made).", "note")
+    _report(sh, res)
     sh.spill(SUMMARY_AT[1], SUMMARY_AT[2],
              "=CE_LOG_SUMMARY(ce_in_log_customer,ce_in_log_date,ce_in_log_amount,ce_in_unit,"
              "ce_in_calibration_end,ce_in_observation_end)", rows, "ce",
@@ -461,6 +461,18 @@ def _summary(book, sh, res):
     sh.ws.freeze_panes(SUMMARY_AT[1] + 1, 0)
     sh.protect()
     sh.print_setup(0, 0, SUMMARY_AT[1] + 40, 7, landscape=False, repeat=(SUMMARY_AT[1], SUMMARY_AT[1]))
+
+
+def _report(sh, res):
+    """The data report beside the summary: what CE_LOG_SUMMARY read, used and set aside."""
+    sh.text(2, 1, "What the summary read of the log, used and set aside, and why: the report on the "
+                  "right (CE_LOG_CHECK), recomputed with the log. Rows dated after today, returns, "
+                  "blank rows and exact duplicates are listed there with their first rows.", "note")
+    sh.text(REPORT_AT[1] - 1, REPORT_AT[2], "Data read (CE_LOG_CHECK)", "bold")
+    sh.spill(REPORT_AT[1], REPORT_AT[2],
+             "=CE_LOG_CHECK(ce_in_log_customer,ce_in_log_date,ce_in_log_amount,ce_in_unit,"
+             "ce_in_calibration_end,ce_in_observation_end)", res["summary"].report.table(), "ce",
+             [None, "#,##0", None], header={})
 
 
 def _forecasts(book, sh, res):

@@ -124,14 +124,19 @@ def compare(fits, x, t_x, T, actual=None, holdout_length=None) -> list[dict]:
         Per model: ``model``, ``name``, ``params``, ``log_likelihood``, ``bic`` (lower is
         better on the same customers) and with a holdout ``holdout`` {``predicted``,
         ``actual`` (total purchases), ``error`` (predicted / actual - 1), ``mae`` and
-        ``rmse`` (per customer)}.
+        ``rmse`` (per customer)}; ``holdout`` is None, and ``note`` says why, for a model
+        whose predictions cannot be evaluated (an estimate from too few customers).
     """
     rows = []
     for f in fits:
         row = {"model": f.model, "name": PURCHASE_MODELS[f.model], "params": dict(f.params),
                "log_likelihood": f.log_likelihood, "bic": f.bic}
         if actual is not None:
-            predicted = expected_purchases(f, holdout_length, x, t_x, T)
+            try:
+                predicted = expected_purchases(f, holdout_length, x, t_x, T)
+            except CustomerEquityError as err:  # one model's failure does not hide the others
+                rows.append({**row, "holdout": None, "note": str(err)})
+                continue
             miss = predicted - actual
             total = float(np.sum(actual))
             row["holdout"] = {"length": float(holdout_length), "predicted": float(predicted.sum()),

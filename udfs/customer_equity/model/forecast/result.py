@@ -20,9 +20,13 @@ from . import purchases as _purchases
 from .bgnbd import fit_bgnbd
 from .data import LogSummary
 from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
-from .value import ForecastJoin, HorizonSums, _margin, horizon_sums, join_forecast
+from .value import (ForecastJoin, HorizonSums, _grid_cost, _margin, check_horizon,
+                    horizon_sums, join_forecast)
 
 __all__ = ["PREDICTION_COLUMNS", "CustomerForecast", "fit_forecast"]
+
+#: Seconds of the expected-purchases grid computed in one step.
+STEP_SECONDS = 0.25
 
 PREDICTION_COLUMNS = ("frequency", "recency", "T", "monetary_value", "p_alive",
                       "expected_purchases", "expected_spend", "clv")
@@ -85,8 +89,15 @@ class CustomerForecast:
             fit = self.purchase_model
             x, t_x, T, _ = self._columns()
             (ux, uT), inverse = group_rows(x, T)
+            cost = _grid_cost(fit, periods, ux, uT)
+            check_horizon(periods, len(x), rows_at_once=len(ux), name="horizon",
+                          grid_rows=len(ux), grid_cost=cost)
             k = np.arange(periods + 1, dtype=np.float64)[:, None]
-            table = _purchases.numerator(fit, k, ux, uT) + 0.0
+            table = np.empty((periods + 1, len(ux)))
+            # in steps of about STEP_SECONDS: Ctrl-C and SIGTERM are heard between two steps
+            step = max(1, int(STEP_SECONDS / (cost * (periods + 1))))
+            for j in range(0, len(ux), step):
+                table[:, j:j + step] = _purchases.numerator(fit, k, ux[j:j + step], uT[j:j + step])
             if not np.isfinite(table).all():  # the same clear error as expected_purchases
                 _purchases.expected_purchases(fit, float(periods), x, t_x, T)
             self._forget()
@@ -119,7 +130,9 @@ class CustomerForecast:
         key = ("horizon", k, float(rate), timing)
         if key not in self._grids:
             x, t_x, T, _ = self._columns()
-            sums = horizon_sums(self.purchase_model, x, t_x, T, k, factors, progress)
+            # refused before it allocates if out of reach (horizon_sums: check_horizon)
+            sums = horizon_sums(self.purchase_model, x, t_x, T, k, factors, progress,
+                                name="horizon")
             self._forget()
             self._grids[key] = sums
         return self._grids[key]

@@ -27,13 +27,114 @@ from ._mle import group_rows
 from .bgnbd import expected_purchases
 from .gamma_gamma import expected_spend
 
-__all__ = ["PV_INPUTS", "ForecastJoin", "HorizonSums", "customer_lifetime_value", "forecast_clv",
-           "forecast_values", "horizon_sums", "join_forecast"]
+__all__ = ["PV_INPUTS", "CHUNK_ROWS", "ForecastJoin", "HorizonSums", "check_horizon",
+           "customer_lifetime_value", "forecast_clv", "forecast_values", "horizon_sums",
+           "join_forecast"]
 
 #: Customer-table columns the forecast replaces (PV comes from the forecast).
 PV_INPUTS = ("pv", "capacity", "share", "margin", "periods")
 #: Cells (periods x distinct customers) of the expected-purchases table held at a time.
 PERIOD_BLOCK_CELLS = 1 << 18
+
+#: Customers whose forecast is held in memory at once by a job that values a base in chunks.
+CHUNK_ROWS = 50_000
+#: What one customer-period of a forecast costs, measured on forecast_values (2 shared cores,
+#: 2026: 24 bytes held at once and 110-130 ns a cell), with room for slower machines.
+BYTES_PER_CELL = 32
+SECONDS_PER_CELL = 2.5e-7
+#: The longest computation a forecast starts; a longer one is refused before it begins (a
+#: horizon that long is most often a unit mistake: days meant as weeks).
+MAX_SECONDS = 600.0
+#: Memory assumed free where the system does not say (xlwings Lite's Pyodide has 2 GB).
+DEFAULT_MEMORY = 2 << 30
+
+
+def available_memory() -> int:
+    """Bytes of memory free for a computation (Linux: MemAvailable; elsewhere psutil, or 2 GB)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - no psutil, or no answer from the system
+        return DEFAULT_MEMORY
+
+
+def _size(n_bytes):
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n_bytes < 1000 or unit == "PB":
+            return f"{n_bytes:,.0f} {unit}" if unit == "bytes" else f"{n_bytes:,.1f} {unit}"
+        n_bytes /= 1000
+
+
+def _duration(seconds):
+    if seconds < 120:
+        return f"{seconds:,.0f} seconds"
+    if seconds < 7200:
+        return f"{seconds / 60:,.0f} minutes"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:,.1f} hours"
+    return f"{seconds / 86400:,.0f} days"
+
+
+def check_horizon(periods, customers, rows_at_once=None, name="periods", memory=None,
+                  grid_rows=0, grid_cost=0.0, summed=False):
+    """Refuse, before any allocation, a forecast horizon whose memory or time is out of reach.
+
+    A per-period forecast (:func:`forecast_values`) holds ``(periods + 1) x rows_at_once``
+    numbers at once (all ``customers`` by default) and computes ``(periods + 1) x customers``
+    of them, estimated at :data:`BYTES_PER_CELL` and :data:`SECONDS_PER_CELL`, plus, when
+    given, a grid of expected purchases over ``grid_rows`` distinct customers at ``grid_cost``
+    seconds a cell (measured: the series behind E[Y(t)] slows down as t grows).
+
+    With ``summed``, the forecast is the expected purchases summed over the horizon
+    (:func:`horizon_sums`, what :meth:`CustomerForecast.clv` and ``predict`` use): nothing of
+    size periods x customers exists. It holds a block of periods of the grid (about
+    :data:`PERIOD_BLOCK_CELLS` numbers), three numbers per distinct customer and the values of
+    ``rows_at_once`` customers, whatever the horizon; it computes ``(periods + 1) x grid_rows``
+    cells (at ``grid_cost``, :data:`SECONDS_PER_CELL` when not measured).
+
+    It must fit in half the free memory (``memory``: default :func:`available_memory`) and take
+    at most :data:`MAX_SECONDS`.
+
+    >>> check_horizon(52, 1_000_000)
+    >>> check_horizon(100_000_000, 1_500, memory=8 << 30)
+    Traceback (most recent call last):
+    ...
+    customer_equity.errors.CustomerEquityError: periods: a horizon of 100,000,000 periods for 1,500 customers needs about 4.8 TB of memory at once (4.3 GB free for it) and about 10.4 hours: give at most 89,477 periods (got 100000000)
+    >>> check_horizon(100_000_000, 1_500, grid_rows=1_500, summed=True, memory=8 << 30)
+    Traceback (most recent call last):
+    ...
+    customer_equity.errors.CustomerEquityError: periods: a horizon of 100,000,000 periods for 1,500 customers needs about 8.5 MB of memory at once (4.3 GB free for it) and about 10.4 hours: give at most 1,599,999 periods (got 100000000)
+    """
+    periods, customers = int(periods), max(1, int(customers))
+    at_once = customers if rows_at_once is None else max(1, min(int(rows_at_once), customers))
+    budget = (available_memory() if memory is None else int(memory)) / 2
+    if summed:
+        grid = max(1, int(grid_rows))
+        block = min(periods + 1, max(1, PERIOD_BLOCK_CELLS // grid)) * grid
+        need_bytes = (block + 3 * grid + at_once) * BYTES_PER_CELL
+        per_period = grid * (grid_cost or SECONDS_PER_CELL)
+        # memory does not grow with the horizon: only time bounds the periods
+        most_for_memory = float("inf") if need_bytes <= budget else 0
+    else:
+        need_bytes = (periods + 1) * at_once * BYTES_PER_CELL
+        per_period = customers * SECONDS_PER_CELL + grid_rows * grid_cost
+        most_for_memory = budget / (at_once * BYTES_PER_CELL)
+    need_seconds = (periods + 1) * per_period
+    if need_bytes <= budget and need_seconds <= MAX_SECONDS:
+        return
+    most = int(min(most_for_memory, MAX_SECONDS / per_period)) - 1
+    raise CustomerEquityError(
+        name, f"a horizon of {periods:,} periods for {customers:,} customers needs about "
+        f"{_size(need_bytes)} of memory at once ({_size(budget)} free for it) and about "
+        f"{_duration(need_seconds)}: give at most {max(most, 0):,} periods", value=periods)
 
 
 def _margin(margin):
@@ -48,6 +149,48 @@ def _periods(periods):
     if np.ndim(p) != 0:
         raise CustomerEquityError("periods", "must be one whole number of periods")
     return int(p)
+
+
+#: Distinct customers, and points of the horizon, at which the expected purchases are timed
+#: to estimate the grid's cost: one call of about 16,000 cells, so that the call's fixed cost
+#: (milliseconds) is shared as it is when the grid is computed in blocks.
+COST_SAMPLE = 256
+COST_POINTS = 64
+
+
+def _grid_cost(fit, periods, ux, uT):
+    """Seconds a cell of the expected-purchases grid takes, measured in one call on a sample
+    of the distinct customers at points spread over the horizon (the series is slower the
+    longer the horizon: the mean over the horizon is what the grid costs)."""
+    import time
+
+    if not len(ux):
+        return 0.0
+    pick = np.unique(np.linspace(0, len(ux) - 1, min(len(ux), COST_SAMPLE)).astype(np.int64))
+    points = min(COST_POINTS, max(1, int(periods)))
+    t = np.linspace(max(periods, 1) / points, max(periods, 1), points)[:, None]
+    started = time.perf_counter()
+    with np.errstate(all="ignore"):
+        _purchases.numerator(fit, t, ux[pick], uT[pick])
+    return max((time.perf_counter() - started) / t.size / pick.size, 2e-8)
+
+
+def _series_cost(bgnbd, periods, x, t_x, T, sample=32):
+    """Seconds a customer-period of E[Y(t)] takes, timed on a sample of the customers at half
+    the horizon and at the horizon (its series is slower the longer the horizon)."""
+    import time
+
+    if x.size == 0:
+        return 0.0
+    pick = np.unique(np.linspace(0, x.size - 1, min(x.size, sample)).astype(np.int64))
+    t = np.array([[periods / 2], [float(periods)]])
+    started = time.perf_counter()
+    with np.errstate(all="ignore"):
+        try:
+            expected_purchases(bgnbd, t, x[pick], t_x[pick], T[pick])
+        except CustomerEquityError:
+            return 0.0  # the forecast itself gives the clear error
+    return max((time.perf_counter() - started) / t.size / pick.size, 2e-8)
 
 
 def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, recency: ArrayLike,
@@ -90,6 +233,7 @@ def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, re
     x, t_x, T = summary_arrays(frequency, recency, T)
     k = _periods(periods)
     m = _margin(margin)
+    check_horizon(k, x.size, grid_rows=x.size, grid_cost=_series_cost(bgnbd, k, x, t_x, T))
     cumulative = expected_purchases(bgnbd, np.arange(k + 1, dtype=np.float64)[:, None], x, t_x, T)
     spend = expected_spend(gamma_gamma, x, monetary_value)
     return np.diff(cumulative, axis=0).T * (spend * m)[:, None]
@@ -171,7 +315,8 @@ def _purchase_fit(model: Params) -> FittedModel:
 
 
 def horizon_sums(model: Params, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
-                 periods: int, factors: ArrayLike, progress=None) -> HorizonSums:
+                 periods: int, factors: ArrayLike, progress=None,
+                 name: str = "periods") -> HorizonSums:
     """Discounted expected purchases over ``periods`` periods, once per distinct ``(x, T)``.
 
     The expected purchases of a period depend on ``(x, t_x, T)`` only through
@@ -194,6 +339,10 @@ def horizon_sums(model: Params, frequency: ArrayLike, recency: ArrayLike, T: Arr
         Discount factors ``f_1 .. f_K`` (:func:`customer_equity.model.discount_factors`).
     progress : callable, optional
         Called with the number of periods done after each block (``tqdm.update``).
+    name : str
+        The argument named when the horizon is out of reach: its cost is measured on a sample
+        of the distinct rows and bounded by :func:`check_horizon` (``summed``) before the sums
+        are allocated.
 
     Returns
     -------
@@ -214,6 +363,9 @@ def horizon_sums(model: Params, frequency: ArrayLike, recency: ArrayLike, T: Arr
     if factors.size != k_total:
         raise CustomerEquityError("factors", f"has {factors.size} values for {k_total} periods")
     (ux, uT), rows = group_rows(x, T)
+    # the customers' rows (int32: an eighth of a cell each) and a block of the grid are held
+    check_horizon(k_total, x.size, rows_at_once=x.size // 8 + 1, name=name, grid_rows=ux.size,
+                  grid_cost=_grid_cost(fit, k_total, ux, uT), summed=True)
     if rows.size and int(rows.max()) < np.iinfo(np.int32).max:
         rows = rows.astype(np.int32)  # ten million customers: 40 MB, not 80
     discounted = np.zeros(ux.size)
