@@ -330,3 +330,18 @@ def test_forecast_bg_bb_refusals(tmp_path, capsys, donations_log):
     code, out, err = run(capsys, "forecast", path, "--model", "bg-bb", "--unit", "year",
                          "--calibration-end", "1995-06-30", "--no-progress")
     assert code == 2 and "no customer has a whole opportunity" in err
+
+
+def test_bg_bb_ends_may_complete_the_last_opportunity_but_no_more(tmp_path, capsys, donations_log):
+    """Discrete opportunities count whole periods: the log's last donation is 2001-04-10 (day 100
+    of 2001, as the fixture writes them), and an end up to one year later completes the year in
+    progress; past that the days were not observed and the end is refused, as for the other models."""
+    path, _ = donations_log
+    assert pd.read_csv(path)["date"].max() == "2001-04-10"
+    code, _, err = run(capsys, "forecast", path, "--model", "bg-bb", "--unit", "year",
+                       "--calibration-end", "2002-04-11", "--no-progress")
+    assert code == 2 and ("calibration_end: 2002-04-11 is after the last date of the log by more "
+                          "than one year (2001-04-10)") in err and "up to 2002-04-10" in err
+    code, _, err = run(capsys, "forecast", path, "--unit", "year", "--calibration-end", "2001-12-31",
+                       "--no-progress")
+    assert code == 2 and "calibration_end: 2001-12-31 is after the last date of the log (2001-04-10)" in err

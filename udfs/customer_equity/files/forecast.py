@@ -706,7 +706,7 @@ def _summarise_opportunities(source, columns, unit, c_given, e_given, batch_size
     if not start:
         raise CustomerEquityError(source.name, "no transactions: the log has a header but no rows")
     _no_dates(last, report, source)
-    c, e = resolve_ends(first, last, c_given, e_given)
+    c, e = resolve_ends(first, last, c_given, e_given, grace=unit)
     days = np.concatenate([p["day"] for p in pieces]) if pieces else np.zeros(0, np.int64)
     summary = summarise_opportunities(np.concatenate([p["id"] for p in pieces]) if pieces else days,
                                       days, np.concatenate([p["amount"] for p in pieces])

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import math
 import re
 
 import numpy as np
@@ -326,22 +327,30 @@ def summarise_days(codes: ArrayLike, days: ArrayLike, amounts: ArrayLike, calibr
     return out
 
 
-def resolve_ends(first_day, last_day, calibration_end, observation_end):
+def resolve_ends(first_day, last_day, calibration_end, observation_end, grace=None):
     """The calibration and observation ends as days; defaults from the log's dates.
 
     ``first_day`` and ``last_day`` are the first and last dates of the log (rows dated after
     today already set aside). An end after the last date is refused naming both dates: the
     days after it were not observed, and counting them would make every customer look
     longer gone than the data says.
+
+    ``grace``: a unit (``"year"``) by which the ends may pass the last date, for discrete
+    opportunities (BG/BB), whose last period is counted only once it is whole: a log of yearly
+    donations exported at the year's end rarely holds a donation on its last day.
     """
+    limit = last_day
+    if grace is not None and last_day is not None:
+        limit = last_day + int(math.floor(unit_days(grace)))
     e = None if observation_end is None else date_to_day(observation_end, "observation_end")
     c = None if calibration_end is None else date_to_day(calibration_end, "calibration_end")
     for name, day in (("calibration_end", c), ("observation_end", e)):
-        if day is not None and last_day is not None and day > last_day:
+        if day is not None and last_day is not None and day > limit:
+            past = "" if grace is None else f" by more than one {grace}"
             raise CustomerEquityError(
-                name, f"{day_to_date(day)} is after the last date of the log "
+                name, f"{day_to_date(day)} is after the last date of the log{past} "
                 f"({day_to_date(last_day)}): the days after it were not observed; give a date up "
-                f"to {day_to_date(last_day)}", value=str(day_to_date(day)))
+                f"to {day_to_date(limit)}", value=str(day_to_date(day)))
     if c is None:
         c = e if e is not None else last_day
     if e is None:
