@@ -3,7 +3,7 @@
 1. Throughput of ``customer-equity measure IN.parquet --out OUT.parquet`` (streaming,
    per-customer results written, sample configuration: transaction income to
    allocate and default value tiers, hence three passes) at 10^5, 10^6 and 10^7
-   customers, each in a fresh process (best of 5, 3 and 2 runs); and of ``--out
+   customers, each in a fresh process (medians of 3 runs); and of ``--out
    OUT.json`` (summaries only, two passes); and, for comparison, the 10^6 table as
    CSV. The cost should grow linearly: the seconds per million customers stay flat.
 2. Peak memory (the process's peak resident set, VmHWM, imports included) of the
@@ -12,15 +12,18 @@
    (summaries only, so that the workers do the reading and measuring), timed
    without the cluster's start-up.
 4. ``--out OUT.xlsx`` for 10^6 customers (the results workbook, its Customers sheet
-   streamed) beside ``--out OUT.parquet``, each in a fresh process, best of 2: wall
-   time and peak memory. Targets: peak under 1 GB, time within 10x of Parquet.
+   streamed) beside ``--out OUT.parquet``, each in a fresh process, medians of 3
+   alternated: wall time and peak memory. Targets: peak under 1 GB, time within 10x of Parquet.
    ``--xlsx-only`` runs this part alone.
 
 The inputs are generated in chunks of 10^6 customers with
 ``generate_customers(10**6, seed + k)`` (customer ids renumbered) into a temporary
 folder, removed at the end unless ``--keep DIR`` is given.
 
-Run: ``python benchmarks/bench_batch.py [--max 10000000]``. Not a test: nothing is asserted.
+The tables are printed between ``<!-- figures: ... -->`` lines; with ``--save FILE`` all
+that is printed is kept, and ``benchmarks/figures.py`` pastes the tables into docs/batch.md.
+
+Run: ``python benchmarks/bench_batch.py [--max 10000000] [--save FILE]``. Not a test.
 """
 
 from __future__ import annotations
@@ -41,11 +44,16 @@ import pyarrow as pa
 import pyarrow.csv  # noqa: F401  (pa.csv)
 import pyarrow.parquet as pq
 
-import customer_equity as ce
-from customer_equity.files import batch
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from figures import Output  # noqa: E402
+
+import customer_equity as ce  # noqa: E402
+from customer_equity.files import batch  # noqa: E402
 
 CHUNK = 1_000_000
-ROOT = Path(__file__).resolve().parents[1]
+print = Output("bench_batch")  # noqa: A001  (everything printed is kept for --save)
 
 CHILD = """
 import json, resource, sys, time
@@ -90,42 +98,47 @@ def run_command(argv, folder):
     return json.loads(report.read_text())
 
 
-REPEAT = {100_000: 5, 1_000_000: 3}  # best of; 2 at 10^7
+REPEAT = 3
 
 
-def best_of(path, fmt, config, folder, repeat):
-    """The fastest of ``repeat`` runs, with the largest peak memory seen."""
+def median_of(path, fmt, config, folder, repeat):
+    """The median time of ``repeat`` runs, with the largest peak memory seen."""
     out = Path(folder) / f"results.{fmt}"
     runs = []
     for _ in range(repeat):
         runs.append(run_command(["measure", path, "--config", config, "--out", out,
                                  "--no-progress"], folder))
         out.unlink()
-    best = min(runs, key=lambda r: r["seconds"])
-    return {**best, "peak_bytes": max(r["peak_bytes"] for r in runs)}
+    return {"seconds": float(np.median([r["seconds"] for r in runs])),
+            "peak_bytes": max(r["peak_bytes"] for r in runs)}
 
 
 def excel_output(path, config, folder):
-    """Section 4: the .xlsx results workbook against Parquet, same input, same process kind."""
+    """Section 4: the .xlsx results workbook against Parquet, same input, same process kind:
+    3 runs of each, alternated; medians."""
     n = pq.ParquetFile(path).metadata.num_rows
     print(f"\n4. Results to .xlsx (streamed Customers sheet) beside .parquet, {n:,} customers, "
-          "Parquet in")
-    print(f"{'out':>8} | {'seconds':>8} | {'peak RSS':>9} | {'file':>8}")
-    runs = {}
-    for fmt in ("parquet", "xlsx"):
-        out = Path(folder) / f"results.{fmt}"
-        tries = []
-        for _ in range(2):
-            tries.append(run_command(["measure", path, "--config", config, "--out", out,
-                                      "--no-progress"], folder))
-            size = out.stat().st_size
+          f"Parquet in; medians of 3 alternated runs; load average {os.getloadavg()[0]:.1f}")
+    tries = {"parquet": [], "xlsx": []}
+    size = {}
+    for k in range(3):
+        for fmt in (("parquet", "xlsx") if k % 2 == 0 else ("xlsx", "parquet")):
+            out = Path(folder) / f"results.{fmt}"
+            tries[fmt].append(run_command(["measure", path, "--config", config, "--out", out,
+                                           "--no-progress"], folder))
+            size[fmt] = out.stat().st_size
             out.unlink()
-        best = min(tries, key=lambda r: r["seconds"])
-        runs[fmt] = r = {**best, "peak_bytes": max(t["peak_bytes"] for t in tries)}
-        print(f"{fmt:>8} | {r['seconds']:8.2f} | {gigabytes(r['peak_bytes']):>9} | "
-              f"{size / 1e6:6.0f} MB")
-    print(f"xlsx / parquet: time {runs['xlsx']['seconds'] / runs['parquet']['seconds']:.1f}x "
-          f"(target <= 10x); peak memory {gigabytes(runs['xlsx']['peak_bytes'])} (target < 1 GB)")
+    runs = {fmt: {"seconds": float(np.median([t["seconds"] for t in tries[fmt]])),
+                  "peak_bytes": max(t["peak_bytes"] for t in tries[fmt])} for fmt in tries}
+    with print.block("xlsx"):
+        print("| output | seconds | peak memory | file |")
+        print("|---|---:|---:|---:|")
+        for fmt, r in runs.items():
+            print(f"| `.{fmt}` | {r['seconds']:.2f} | {gigabytes(r['peak_bytes'])} | "
+                  f"{size[fmt] / 1e6:,.0f} MB |")
+        print()
+        print(f"`.xlsx` / `.parquet`: time {runs['xlsx']['seconds'] / runs['parquet']['seconds']:.1f}x "
+              f"(target <= 10x); peak memory {gigabytes(runs['xlsx']['peak_bytes'])} (target < 1 GB)")
 
 
 def gigabytes(n_bytes):
@@ -138,6 +151,7 @@ def main():
     parser.add_argument("--keep", help="generate the inputs into this folder and keep them")
     parser.add_argument("--xlsx-only", action="store_true",
                         help="only part 4: .xlsx against .parquet output at 10^6 customers")
+    parser.add_argument("--save", help="keep everything printed in this file")
     args = parser.parse_args()
     sizes = [n for n in (100_000, 1_000_000, 10_000_000) if n <= args.max]
     if args.xlsx_only:
@@ -145,9 +159,14 @@ def main():
 
     cores = os.cpu_count()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    print(f"Machine: {cores} cores, {memory:.0f} GB RAM, {platform.system()} {platform.machine()}, "
-          f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-          f"pyarrow {pa.__version__}")
+    import dask
+
+    with print.block("run"):
+        print(f"`python benchmarks/bench_batch.py`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+              f": {cores} cores, {memory:.0f} GB RAM, {platform.system()} {platform.machine()}, "
+              f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
+              f"pyarrow {pa.__version__}, dask {dask.__version__}; load average "
+              f"{os.getloadavg()[0]:.1f} at the start (the machine is shared)")
 
     context = tempfile.TemporaryDirectory() if args.keep is None else None
     folder = Path(args.keep or context.name)
@@ -168,56 +187,71 @@ def main():
             excel_output(inputs[1_000_000], config, folder)
             return
         print("\n1-2. Streaming (one process, batches of "
-              f"{batch.DEFAULT_BATCH_SIZE:,}), Parquet in")
-        print(f"{'customers':>12} | {'out':>8} | {'seconds':>8} | {'customers/s':>12} | "
-              f"{'s per 10^6':>10} | {'peak RSS':>9}")
+              f"{batch.DEFAULT_BATCH_SIZE:,}), Parquet in; medians of {REPEAT} runs; load average "
+              f"{os.getloadavg()[0]:.1f}")
         stream = {}
         for n in sizes:
             for fmt in ("parquet", "json"):
-                stream[n, fmt] = r = best_of(inputs[n], fmt, config, folder, REPEAT.get(n, 2))
-                print(f"{n:>12,} | {fmt:>8} | {r['seconds']:8.2f} | {n / r['seconds']:12,.0f} | "
-                      f"{r['seconds'] / n * 1e6:10.2f} | {gigabytes(r['peak_bytes']):>9}")
-        if len(sizes) > 1:
-            small, big = sizes[-2], sizes[-1]
-            for fmt in ("parquet", "json"):
-                ratio = (stream[big, fmt]["seconds"] / big) / (stream[small, fmt]["seconds"] / small)
-                print(f"linearity ({fmt} out): time per customer at {big:,} / at {small:,} = {ratio:.2f}")
+                stream[n, fmt] = median_of(inputs[n], fmt, config, folder, REPEAT)
+        csv_run = None
         if 1_000_000 in inputs:  # the same table as CSV text
             csv = folder / "customers_1000000.csv"
             if not csv.exists():
                 pa.csv.write_csv(pq.read_table(inputs[1_000_000]), csv)
-            r = best_of(csv, "parquet", config, folder, 3)
-            print(f"{1_000_000:>12,} | {'parquet':>8} | {r['seconds']:8.2f} | {1e6 / r['seconds']:12,.0f} | "
-                  f"{r['seconds']:10.2f} | {gigabytes(r['peak_bytes']):>9}  (CSV in, "
-                  f"{csv.stat().st_size / 1e6:,.0f} MB)")
-        n = sizes[-1]
-        print(f"peak memory, streaming {n:,} customers Parquet -> Parquet: "
-              f"{gigabytes(stream[n, 'parquet']['peak_bytes'])} (target < 1.5 GB)")
+            csv_run = median_of(csv, "parquet", config, folder, REPEAT)
+        with print.block("streaming"):
+            print("| customers | output | seconds | customers/s | s per 10^6 | peak memory |")
+            print("|---:|---|---:|---:|---:|---:|")
+            for (n, fmt), r in stream.items():
+                print(f"| {n:,} | {'Parquet (per customer)' if fmt == 'parquet' else 'JSON (summaries)'} "
+                      f"| {r['seconds']:.2f} | {n / r['seconds']:,.0f} | {r['seconds'] / n * 1e6:.2f} | "
+                      f"{gigabytes(r['peak_bytes'])} |")
+            if csv_run is not None:
+                print(f"| 1,000,000 from CSV ({csv.stat().st_size / 1e6:,.0f} MB) | Parquet | "
+                      f"{csv_run['seconds']:.2f} | {1e6 / csv_run['seconds']:,.0f} | "
+                      f"{csv_run['seconds']:.2f} | {gigabytes(csv_run['peak_bytes'])} |")
+            print()
+            if len(sizes) > 1:
+                small, big = sizes[-2], sizes[-1]
+                for fmt in ("parquet", "json"):
+                    ratio = (stream[big, fmt]["seconds"] / big) / (stream[small, fmt]["seconds"] / small)
+                    print(f"- linearity ({fmt} out): time per customer at {big:,} / at {small:,} = "
+                          f"{ratio:.2f}")
+            n = sizes[-1]
+            print(f"- peak memory, streaming {n:,} customers Parquet -> Parquet: "
+                  f"{gigabytes(stream[n, 'parquet']['peak_bytes'])} (target < 1.5 GB)")
 
-        print(f"\n3. Dask, local cluster, {n:,} customers, Parquet in, summaries out")
+        print(f"\n3. Dask, local cluster, {n:,} customers, Parquet in, summaries out; 3 runs "
+              "of each, alternated, cluster start not counted")
         from distributed import LocalCluster
 
         sample = ce.sample_config()
-        timings = {}
-        for workers in (1, 2):
-            t0 = time.perf_counter()
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              host="127.0.0.1", dashboard_address=None) as cluster:
-                startup = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                m = batch.measure_file(inputs[n], sample, folder / "dask.json",
-                                       dask=cluster.scheduler_address)
-                timings[workers] = time.perf_counter() - t0
-            assert int(m.counts.sum()) == n
-            print(f"{workers} worker{'s' if workers > 1 else ' '} | {timings[workers]:7.2f} s | "
-                  f"{n / timings[workers]:12,.0f} customers/s | cluster start-up {startup:.1f} s")
-        print(f"speed-up 2 workers / 1 worker: {timings[1] / timings[2]:.2f}x; streaming in one "
-              f"process without Dask: {stream[n, 'json']['seconds']:.2f} s")
+        timings = {1: [], 2: []}
+        for k in range(3):
+            for workers in ((1, 2) if k % 2 == 0 else (2, 1)):
+                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                    t0 = time.perf_counter()
+                    m = batch.measure_file(inputs[n], sample, folder / "dask.json",
+                                           dask=cluster.scheduler_address)
+                    timings[workers].append(time.perf_counter() - t0)
+                assert int(m.counts.sum()) == n
+        with print.block("dask"):
+            print("| workers | seconds (median) | customers/s |")
+            print("|---:|---:|---:|")
+            for workers, t in timings.items():
+                med = float(np.median(t))
+                print(f"| {workers} | {med:.2f} | {n / med:,.0f} |")
+            print()
+            print(f"Speed-up 2 workers / 1 worker: {np.median(timings[1]) / np.median(timings[2]):.2f}x; "
+                  f"streaming in one process without Dask: {stream[n, 'json']['seconds']:.2f} s.")
         if 1_000_000 in inputs:
             excel_output(inputs[1_000_000], config, folder)
     finally:
         if context is not None:
             context.cleanup()
+        if args.save:
+            print.save(args.save)
 
 
 if __name__ == "__main__":

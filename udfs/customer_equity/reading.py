@@ -526,9 +526,13 @@ def date_array(values, name="date") -> np.ndarray:
     """A column of dates as int64 days since 1970-01-01, each value read as :func:`date_days`
     reads one cell; the first that is not a date is refused with its row (1-based).
 
-    Fast for what files hold: an arrow column of ISO text or timestamps, a pandas column of
-    datetimes, numbers (serials or YYYYMMDD) or text; other columns (Excel's mixed cells) are
-    read one distinct value at a time.
+    Fast for what files hold: an arrow column of timestamps, a pandas column of datetimes,
+    numbers (serials or YYYYMMDD), and text in the form of its first value
+    (:func:`date_format`: ``1997-01-31`` with or without a time, ``19970131``, ``1997/01/31``),
+    parsed by Arrow in one vectorised pass where pyarrow is installed. The fast paths give a
+    column's days only when every value reads as :func:`date_days` reads it; any other column
+    (blanks, mixed forms, a bad date, Excel's mixed cells) is read one distinct value at a time,
+    which names the first bad row.
 
     >>> date_array(["1970-01-02", 19700103, 25572.0, "1970/01/05 10:30"]).tolist()
     [1, 2, 3, 4]
@@ -540,6 +544,9 @@ def date_array(values, name="date") -> np.ndarray:
     import pandas as pd
 
     days = _arrow_days(values)
+    if days is None and not hasattr(values, "null_count"):
+        text = _as_arrow_text(values)  # text in one form: one vectorised pass, as for a file
+        days = None if text is None else _arrow_days(text)
     if days is not None:
         return _in_range(days, None, name)
     if hasattr(values, "to_numpy") and not isinstance(values, (np.ndarray, pd.Series)):
@@ -621,21 +628,106 @@ def _number_days(x, name):
     return out
 
 
-def _arrow_days(values):
-    """Fast path for an arrow column without blanks: ISO text and timestamps, without
-    pandas' parser. None when it does not apply (the general path then reads the column)."""
+def _pyarrow():
+    """``(pyarrow, pyarrow.compute)``, or None in a base install (xlwings Lite)."""
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
     except ImportError:
         return None
-    if not isinstance(values, (pa.Array, pa.ChunkedArray)) or values.null_count:
+    return pa, pc
+
+
+#: The forms of a date written as text, told from one value: (pattern, format, length).
+DATE_FORMS = ((re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$"), "ISO8601", None),
+              (re.compile(r"\d{8}$"), "%Y%m%d", 8),
+              (re.compile(r"\d{4}/\d{2}/\d{2}$"), "%Y/%m/%d", 10))
+
+
+def date_format(text: object) -> tuple | None:
+    """The form of one date written as text: ``(format, length)`` of :data:`DATE_FORMS`
+    (``length`` None: any ISO 8601 date or date and time), or None.
+
+    >>> date_format(" 1997-01-31 14:05"), date_format("19970131"), date_format("31/01/1997")
+    (('ISO8601', None), ('%Y%m%d', 8), None)
+    """
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    for pattern, fmt, length in DATE_FORMS:
+        if pattern.match(text):
+            return fmt, length
+    return None
+
+
+def _as_arrow_text(values):
+    """A column of Python or pandas text as an arrow string column, or None (not all text,
+    no pyarrow): the text then goes through the one vectorised parse of :func:`_arrow_days`."""
+    arrow = _pyarrow()
+    if arrow is None or not len(values):
+        return None
+    import pandas as pd
+
+    if isinstance(values, pd.Series):
+        first = values.iloc[0]
+    elif isinstance(values, (list, tuple, np.ndarray)):
+        first = values[0]
+    else:
+        return None
+    if not isinstance(first, str):
+        return None
+    pa = arrow[0]
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+
+
+#: _ISO from start to end, for Arrow's regular expressions (RE2: ``\d`` is ASCII only, so
+#: that what it matches Python's ``re`` matches too).
+_ISO_WHOLE = "^(?:" + _ISO.pattern + ")$"
+
+
+def _arrow_text_days(text, pa, pc):
+    """Days of an arrow column of text in the form of its first value (:func:`date_format`),
+    in one vectorised pass, or None: returned only when every value is a date :func:`date_days`
+    reads, the same day, in range (anything else is left to the general path, which names the
+    row with the one reading's words)."""
+    text = pc.ascii_trim_whitespace(text)
+    form = date_format(text[0].as_py())
+    if form is None or not pc.all(pc.match_substring_regex(text, _ISO_WHOLE)).as_py():
+        return None
+    if form[0] == "%Y%m%d":  # the eight digits of YYYYMMDD, then perhaps a time
+        n = np.asarray(pc.cast(pc.utf8_slice_codeunits(text, 0, 8), pa.int64()).to_numpy(
+            zero_copy_only=False), dtype=np.int64)
+        days, ok = _ymd_days(n // 10000, n // 100 % 100, n % 100)
+        if not ok.all():
+            return None
+    else:  # YYYY-MM-DD or YYYY/MM/DD, then perhaps a time (ignored, as date_days ignores it)
+        ten = pc.utf8_slice_codeunits(text, 0, 10)
+        if form[0] == "%Y/%m/%d":
+            ten = pc.replace_substring(ten, "/", "-")
+        days = pc.cast(pc.cast(ten, pa.date32()), pa.int32())  # strict: 30 February refused
+        days = np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if days.size and (days.min() < DAY_MIN or days.max() > DAY_MAX):
+        return None
+    return days
+
+
+def _arrow_days(values):
+    """Fast path for an arrow column without blanks: timestamps, dates, and text in one form
+    (:func:`_arrow_text_days`), without pandas' parser or a Python call per value. None when
+    it does not apply (the general path then reads the column)."""
+    arrow = _pyarrow()
+    if arrow is None:
+        return None
+    pa, pc = arrow
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)) or values.null_count or not len(values):
         return None
     t = values.type
     try:
         if pa.types.is_string(t) or pa.types.is_large_string(t):
-            values = pc.cast(values, pa.timestamp("s"))
-            t = values.type
+            return _arrow_text_days(values, pa, pc)
         if pa.types.is_timestamp(t) or pa.types.is_date(t):
             if pa.types.is_timestamp(t) and t.tz is not None:
                 values = pc.local_timestamp(values)

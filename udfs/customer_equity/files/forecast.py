@@ -354,14 +354,17 @@ def _part_task(pieces, calibration_end, observation_end, unit, duplicates="keep"
 
 
 def _calibration_part_task(pieces, calibration_end, observation_end, unit, duplicates):
-    """Step 2 on a worker, keeping only the part's calibration customers (what the client
-    assembles and values), with the count of the others and the part's report."""
+    """Step 2 keeping only the part's calibration customers and their summary columns
+    (what is assembled and valued), with the count of the others and the part's report."""
     uniques, summary, report = _part_task(pieces, calibration_end, observation_end, unit,
                                           duplicates)
     if summary is None or "error" in summary:
         return uniques, summary, 0, report
-    keep = summary["in_calibration"]
-    late = int(((summary["first"] != np.iinfo(np.int64).max) & ~keep).sum())
+    keep = summary.pop("in_calibration")
+    first = summary.pop("first")
+    late = int(((first != np.iinfo(np.int64).max) & ~keep).sum())
+    if keep.all():
+        return uniques, summary, late, report
     return uniques[keep], {k: v[keep] for k, v in summary.items()}, late, report
 
 
@@ -518,6 +521,11 @@ class _Spill:
                  "amount": table.column("amount").to_numpy(), "row": table.column("row").to_numpy(),
                  "kind": table.column("kind").to_numpy()}]
 
+    @property
+    def folder(self):
+        """The temporary folder (None when the one part is kept in memory)."""
+        return None if self._dir is None else self._dir.name
+
     def close(self):
         for writer in self._writers.values():
             with contextlib.suppress(Exception):
@@ -526,13 +534,59 @@ class _Spill:
             self._dir.cleanup()
 
 
+class _SpilledColumns:
+    """A part's summary columns kept in ``.npy`` files until the summary is assembled: the
+    parts' columns never sit in memory beside the assembled summary (with 10^7 customers,
+    560 MB that freed in scattered pieces would have stayed resident). ``pop`` reads a
+    column back and removes its file, as :func:`~customer_equity.model.forecast.data.assemble`
+    takes them."""
+
+    def __init__(self, columns, folder, k):
+        self._paths = {}
+        for name, values in columns.items():
+            path = Path(folder) / f"summary-{k}-{name}.npy"
+            np.save(path, values, allow_pickle=False)
+            self._paths[name] = path
+
+    def pop(self, name, default=None):
+        path = self._paths.pop(name, None)
+        if path is None:
+            return default
+        values = np.load(path, allow_pickle=False)
+        path.unlink()
+        return values
+
+
 def _release_arrow_memory():
-    """Hand the memory Arrow's allocator keeps for reuse back to the system: a part read
-    from its spill file is not needed once summarised, and the next is as large."""
+    """Hand the memory Arrow's allocator and C's ``malloc`` keep for reuse back to the
+    system: a part read from its spill file is not needed once summarised, and the next
+    is as large. Without it the freed pieces of batches and parts, scattered through
+    the heap, stayed resident: 10^7 customers peaked 40 % higher."""
     with contextlib.suppress(Exception):
         import pyarrow as pa
 
         pa.default_memory_pool().release_unused()
+    _malloc_trim()
+
+
+def _malloc_trim():
+    """glibc's ``malloc_trim(0)``: free pages inside the heap are returned (Linux; elsewhere
+    nothing)."""
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = False
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+            import ctypes.util
+
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            libc.malloc_trim.argtypes = [ctypes.c_size_t]
+            _LIBC = libc
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = None
 
 
 _COUNTS = ("transactions", "returns", "zero_amounts", "after_observation_end", "future",
@@ -577,24 +631,32 @@ def _summarise_local(source, columns, unit, c_given, e_given, batch_size, progre
         _no_dates(last, report, source)
         c, e = resolve_ends(first, last, c_given, e_given)
         results, part_reports = [], []
+        counts["first_purchase_after_calibration"] = 0
         with bar(progress if parts > 1 else None, parts, f"{source.kind}: summarising",
                  " parts") as shown:
             for k in range(parts):
-                uniques, summary, part = _part_task(spill.pieces(k), c, e, unit, duplicates)
-                _release_arrow_memory()
+                # only the calibration customers' ids stay in memory; their summary columns
+                # wait on disk until the summary is assembled
+                uniques, summary, late, part = _calibration_part_task(spill.pieces(k), c, e, unit,
+                                                                      duplicates)
                 if summary is not None and "error" in summary:
                     raise rows.located(summary["error"], columns)
+                counts["first_purchase_after_calibration"] += late
                 if summary is not None:
-                    results.append((uniques, summary))
+                    results.append((uniques, summary if spill.folder is None
+                                    else _SpilledColumns(summary, spill.folder, k)))
                     part_reports.append(part)
+                del summary
+                _release_arrow_memory()
                 if shown is not None:
                     shown.update(1)
+        summary = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
+                           columns.customer, counts, sort=True)
     finally:
         spill.close()
+    _release_arrow_memory()
     report.rows_read = start
     used_first, used_last = _parts_report(report, rows, part_reports, duplicates)
-    summary = assemble(results or [(np.zeros(0), _empty_summary(e > c))], unit, c, e,
-                       columns.customer, counts, sort=True)
     return _finish_report(report, summary, used_first, used_last, summary.counts)
 
 
@@ -688,8 +750,9 @@ def _piece(result, k):
 
 def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress, seconds, rules,
                     duplicates):
-    """The summary on the cluster: ``(summary, part futures, their sizes, order)``; the
-    parts' summaries stay on the workers for the predictions (:func:`_clv_dask`). ``seconds``
+    """The summary on the cluster: ``(summary, part futures, their sizes, order, fits)``; the
+    parts' summaries stay on the workers for the predictions (:func:`_clv_dask`), and the two
+    fits (futures, :func:`_fit_dask`) are submitted with the parts. ``seconds``
     gets the time of ``read`` (step 1), ``parts`` (step 2, its results taken to the client)
     and ``assemble``."""
     from ..model.forecast.data import assemble, date_to_day, day_to_date, resolve_ends
@@ -748,6 +811,18 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
                                           workers=[addresses[k % len(addresses)]],
                                           allow_other_workers=True, pure=False))
     del batches, pieces
+    # The fits are submitted now, on the cluster alone: each part's distinct rows found on the
+    # worker holding it, merged on a worker, the two models fitted at once, each on its own
+    # worker (the spend model first: on two workers its fit is the longer), while the client
+    # gathers and assembles the summary.
+    fit_rows = [client.submit(_fit_rows_task, future, workers=[addresses[k % len(addresses)]],
+                              allow_other_workers=True, pure=False)
+                for k, future in enumerate(part_futures)]
+    merged = client.submit(_merged_fit_rows, fit_rows, pure=False)
+    fits = {model: client.submit(_fit_task, model, merged, workers=[where],
+                                 allow_other_workers=True, pure=False)
+            for model, where in (("gamma_gamma", addresses[0]), ("bgnbd", addresses[-1]))}
+    del fit_rows, merged
     results, kept, part_reports = [], [], []
     counts["first_purchase_after_calibration"] = 0
     with bar(progress, parts, f"{source.kind}: summarising on Dask", " parts") as shown:
@@ -773,7 +848,7 @@ def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress,
                               columns.customer, counts, sort=True, with_order=True)
     _finish_report(report, summary, used_first, used_last, summary.counts)
     seconds["assemble"] = time.perf_counter() - started
-    return summary, kept, sizes, order
+    return summary, kept, sizes, order, fits
 
 
 def _ready_worker():
@@ -792,10 +867,14 @@ def _aligned(a):
     return a if a.flags.aligned else a.copy()
 
 
-def _fit_task(model, columns, weights):
-    """One model fitted on a worker, on distinct rows with their counts as weights."""
+def _fit_task(model, merged):
+    """One model fitted on a worker, on the base's distinct rows with their counts as
+    weights (:func:`_merged_fit_rows`); None when there is no customer."""
     from ..model.forecast import fit_bgnbd, fit_gamma_gamma
 
+    if merged is None:
+        return None
+    columns, weights = merged[0 if model == "bgnbd" else 1]
     columns, weights = [_aligned(c) for c in columns], _aligned(weights)
     try:
         return (fit_bgnbd if model == "bgnbd" else fit_gamma_gamma)(*columns, weights=weights)
@@ -808,56 +887,89 @@ def _raise_state(state):
     raise CustomerEquityError(state["argument"], state["rule"], row=state["row"], **kwargs)
 
 
-def _fit_dask(client, summary):
-    """:func:`customer_equity.model.forecast.fit_forecast` with the two models fitted at once
-    on two workers. Each is given the distinct rows of the very arrays the local fit reads,
-    in the same order, with their counts: the fit is the same to the last digit."""
-    from ..model.forecast import (CustomerForecast, distinct_rows, fit_inputs,
-                                  frequency_spend_correlation, spenders)
+def _fit_rows_task(part):
+    """A part's distinct rows for the fits, with their counts: ``(x, t_x, T)`` of every
+    customer and ``(x, m_x)`` of the repeat buyers with a positive spend."""
+    from ..model.forecast import distinct_rows, spenders
 
-    x, t_x, T, m = fit_inputs(summary)
+    _, summary, _, _ = part
+    if summary is None or "error" in summary:
+        return None  # the client raises the part's error
+    x, t_x, T, m = (summary[k] for k in ("frequency", "recency", "T", "monetary_value"))
     buyers = spenders(x, m)
-    # the spend model first (on two workers its fit is the longer), each on its own worker
-    addresses = sorted(client.nthreads())
-    gamma_gamma = client.submit(_fit_task, "gamma_gamma",
-                                *distinct_rows(x[buyers], m[buyers]),
-                                workers=addresses[:1], allow_other_workers=True, pure=False)
-    bgnbd = client.submit(_fit_task, "bgnbd", *distinct_rows(x, t_x, T),
-                          workers=addresses[-1:], allow_other_workers=True, pure=False)
+    return distinct_rows(x, t_x, T), distinct_rows(x[buyers], m[buyers])
+
+
+def _merged_rows(pieces):
+    """The distinct rows of the whole base from the parts' distinct rows and counts: the
+    same sorted rows and counts as :func:`distinct_rows` on every customer at once."""
+    from ..model.forecast import distinct_rows
+
+    columns = [np.concatenate([rows[k] for rows, _ in pieces]) for k in range(len(pieces[0][0]))]
+    return distinct_rows(*columns, weights=np.concatenate([w for _, w in pieces]))
+
+
+def _merged_fit_rows(fit_rows):
+    """Both fits' distinct rows of the base from the parts' (:func:`_fit_rows_task`), or None
+    when no part has a calibration customer."""
+    pieces = [p for p in fit_rows if p is not None]
+    if not pieces:
+        return None
+    return _merged_rows([p[0] for p in pieces]), _merged_rows([p[1] for p in pieces])
+
+
+def _fit_dask(client, summary, fits):
+    """:func:`customer_equity.model.forecast.fit_forecast` from the fits submitted with the
+    parts (:func:`_summarise_dask`): each was given the distinct rows and counts of the very
+    arrays the local fit reads, the same rows in the same order, so that the fit is the same
+    to the last digit."""
+    from ..model.forecast import CustomerForecast, fit_inputs, frequency_spend_correlation
+
+    x, t_x, T, m = fit_inputs(summary)  # no calibration customer: the local run's error
     correlation = frequency_spend_correlation(x, m)
-    fits = client.gather([bgnbd, gamma_gamma])
-    for fit in fits:
+    fitted = client.gather([fits["bgnbd"], fits["gamma_gamma"]])
+    for fit in fitted:
         if isinstance(fit, dict):
             _raise_state(fit["error"])
-    return CustomerForecast(summary=summary, bgnbd=fits[0], gamma_gamma=fits[1],
+    return CustomerForecast(summary=summary, bgnbd=fitted[0], gamma_gamma=fitted[1],
                             correlation=correlation)
 
 
-def _chunk(horizon):
-    """Customers valued at a time: CHUNK, fewer for a long horizon, so that one step holds
-    about CHUNK_CELLS numbers (a fraction of a second): memory stays bounded and Ctrl-C or
-    SIGTERM stop the run between two steps."""
+def _chunk(forecast, horizon):
+    """Customers valued at a time. CHUNK when the forecast keeps the expected purchases over
+    the horizon per distinct ``(x, T)`` (:meth:`CustomerForecast.horizon`: a customer's value
+    is then one gather, nothing per period); for a per-period table (BG/BB's opportunities),
+    fewer for a long horizon, so that one step holds about CHUNK_CELLS numbers (a fraction of
+    a second): memory stays bounded and Ctrl-C or SIGTERM stop the run between two steps."""
+    from ..model.forecast.result import CustomerForecast
+
+    if isinstance(forecast, CustomerForecast):
+        return CHUNK
     return max(1, min(CHUNK, CHUNK_CELLS // (int(horizon) + 1)))
 
 
 def _check_horizon(summary, horizon):
-    """The horizon bounded by an estimate of memory and time, before the forecast allocates."""
+    """The horizon bounded by an estimate of memory and time, before the forecast allocates:
+    the expected purchases are summed over the horizon a block of periods at a time
+    (:func:`~customer_equity.model.forecast.value.horizon_sums`), so that memory does not grow
+    with the horizon and the time grows with periods x distinct ``(x, T)``."""
     from ..model.forecast.value import check_horizon
 
     c = summary.customers
     distinct = len(c[["frequency", "T"]].drop_duplicates()) if len(c) else 0
-    check_horizon(horizon, len(c), rows_at_once=distinct + _chunk(horizon), name="horizon")
+    check_horizon(horizon, len(c), rows_at_once=CHUNK, name="horizon", grid_rows=distinct,
+                  summed=True)
 
 
-def _clv_chunks(forecast, horizon, rate, margin, timing):
-    """Each customer's forecast value, :func:`_chunk` customers at a time."""
-    from ..model.forecast.value import forecast_clv
-
+def _clv_chunks(forecast, horizon, rate, margin, timing, progress=None):
+    """Each customer's forecast value, :func:`_chunk` customers at a time (the expected
+    purchases over the horizon once per distinct ``(x, T)``, before the first chunk;
+    ``progress`` is called with the periods done)."""
     c = forecast.summary.customers
-    step = _chunk(horizon)
+    step = _chunk(forecast, horizon)
     for start in range(0, len(c), step):
-        values = forecast.values(horizon, margin, rows=slice(start, start + step))
-        yield forecast_clv(values, rate, timing)
+        yield forecast.clv(horizon, rate, margin, timing, rows=slice(start, start + step),
+                           progress=progress)
 
 
 def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing, purchases=None):
@@ -913,7 +1025,7 @@ def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timi
             at += sizes[i]
     if order is not None:
         clv = clv[order]
-    step = _chunk(horizon)
+    step = _chunk(forecast, horizon)
     return _clv_total(clv[start:start + step] for start in range(0, len(clv), step))
 
 
@@ -933,13 +1045,13 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
     seconds["cluster"] = time.perf_counter() - started
     try:
         started = time.perf_counter()
-        summary, parts, sizes, order = _summarise_dask(executor, source, columns, unit, c_given,
-                                                       e_given, progress, seconds, rules,
-                                                       duplicates)
+        summary, parts, sizes, order, fits = _summarise_dask(
+            executor, source, columns, unit, c_given, e_given, progress, seconds, rules,
+            duplicates)
         seconds["summary"] = time.perf_counter() - started
         _check_horizon(summary, value[0])
         started = time.perf_counter()
-        forecast = _fit_dask(executor.client, summary)
+        forecast = _fit_dask(executor.client, summary, fits)
         if model != "bgnbd" or compare:  # on the client: distinct rows, a second or two
             from ..model.forecast.result import add_purchase_models
 
@@ -1118,7 +1230,7 @@ def _prediction_chunks(run, customers_measured):
     """Per-customer output rows, :func:`_chunk` customers at a time."""
     f = run.forecast
     c = f.summary.customers
-    step = _chunk(run.horizon)
+    step = _chunk(f, run.horizon)
     for start in range(0, max(len(c), 1), step):
         frame = f.predict(run.horizon, run.rate, run.margin, run.timing,
                           rows=slice(start, start + step))
@@ -1388,7 +1500,9 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
             forecast = fit_forecast(summary, model, compare)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
-        clv_total = _clv_total(_clv_chunks(forecast, horizon, rate, margin, config.timing))
+        with bar(progress, horizon, "forecast values", " periods") as shown:
+            clv_total = _clv_total(_clv_chunks(forecast, horizon, rate, margin, config.timing,
+                                               None if shown is None else shown.update))
         seconds["predict"] = time.perf_counter() - started
     summary = forecast.summary
     c = summary.customers

@@ -61,11 +61,17 @@ from .sbg import (
                     sbg_survival,
                     survivor_counts,
 )
-from .value import ForecastJoin, forecast_clv, forecast_values, join_forecast
+from .value import (
+                    ForecastJoin,
+                    customer_lifetime_value,
+                    forecast_clv,
+                    forecast_values,
+                    join_forecast,
+)
 
 __all__ = [
     "PARAMETER_NAMES", "UNITS", "CustomerForecast", "FittedModel", "ForecastJoin", "LogSummary",
-    "bgnbd_log_likelihood", "expected_purchases", "expected_purchases_new", "expected_spend",
+    "bgnbd_log_likelihood", "customer_lifetime_value", "expected_purchases", "expected_purchases_new", "expected_spend",
     "fit_bgnbd", "fit_forecast", "fit_gamma_gamma", "forecast_clv", "forecast_values",
     "frequency_spend_correlation", "gamma_gamma_log_likelihood", "generate_log", "join_forecast",
     "load_cdnow",

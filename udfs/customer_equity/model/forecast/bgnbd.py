@@ -12,8 +12,9 @@ observed), all times measured from the first purchase in the summary's unit
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, gammasgn, hyp2f1
 
 from ...errors import CustomerEquityError
 from ._base import (
@@ -179,8 +180,8 @@ def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
     (['a', 'alpha', 'b', 'r'], 6)
     """
     x, t_x, T = summary_arrays(frequency, recency, T)
-    w = weights_array(weights, x.size)
-    repeat_buyers = float(w[x > 0].sum())
+    w = None if weights is None else weights_array(weights, x.size)  # None: one each
+    repeat_buyers = float(np.count_nonzero(x) if w is None else w[x > 0].sum())
     if repeat_buyers < MIN_REPEAT_BUYERS:
         raise CustomerEquityError("frequency", f"too few repeat buyers to fit the BG/NBD model: "
                                   f"{repeat_buyers:g} customers with a repeat purchase, at least "
@@ -240,10 +241,118 @@ def p_alive(params: Params, frequency: ArrayLike, recency: ArrayLike, T: ArrayLi
 
 def _log_hyp2f1(a, b, c, z):
     """``ln 2F1(a, b; c; z)`` for ``0 <= z < 1``; Euler's transformation where 2F1 overflows."""
+    a, b, c, z = (np.array(v, dtype=np.float64) for v in np.broadcast_arrays(a, b, c, z))
     with np.errstate(all="ignore"):
-        direct = np.log(hyp2f1(a, b, c, z))
-        euler = np.log(hyp2f1(c - a, c - b, c, z)) + (c - a - b) * np.log1p(-z)
-    return np.where(np.isfinite(direct), direct, euler)
+        out = np.log(hyp2f1(a, b, c, z))
+        over = ~np.isfinite(out)
+        if over.any():  # only there: it costs as much again
+            a, b, c, z = a[over], b[over], c[over], z[over]
+            out[over] = np.log(hyp2f1(c - a, c - b, c, z)) + (c - a - b) * np.log1p(-z)
+    return out
+
+
+#: From this ``z = t/(alpha+T+t)`` on, the hypergeometric term is computed through
+#: ``w = 1 - z`` (:func:`_log_term_near_one`): its power series in ``z`` needs about
+#: ``36/(1-z)`` terms there, and scipy sums up to 10,000 of them before it transforms,
+#: so that a term of a long horizon cost up to 80 times one of a short horizon.
+Z_NEAR_ONE = 0.9
+#: The transformed value is used where its estimated relative error is below this;
+#: elsewhere (parameters where its two terms cancel) scipy's own evaluation is.
+NEAR_ONE_TOLERANCE = 1e-13
+#: Terms of a power series in ``w <= 1 - Z_NEAR_ONE`` summed at most; a series that needs
+#: more (many repeat purchases, where scipy's evaluation is quick) is left to scipy.
+SERIES_TERMS = 64
+_EPS = np.finfo(np.float64).eps
+
+
+def _series_coefficients(a, b, c, w_max):
+    """Coefficients ``(a)_n (b)_n / ((c)_n n!)`` of ``2F1(a, b; c; w)`` for each parameter
+    triple (columns), to the term below rounding at ``w = w_max``; a column is zero past
+    its last term. Also whether each settled within :data:`SERIES_TERMS` terms and past any
+    pole of ``(c)_n``."""
+    coefficients = [np.ones(a.size)]
+    total = np.ones(a.size)
+    settled = np.zeros(a.size, dtype=bool)
+    n = 0
+    while not settled.all() and n < SERIES_TERMS:
+        ratio = (a + n) * (b + n) / ((c + n) * (n + 1))
+        coefficient = np.where(settled, 0.0, coefficients[-1] * ratio)
+        coefficients.append(coefficient)
+        term = coefficient * w_max ** (n + 1)
+        total += term
+        n += 1
+        settled |= (np.abs(term) <= _EPS / 8 * np.minimum(1.0, np.abs(total))) \
+            & (np.abs(ratio * w_max) < 0.5) & (c + n > 0)
+    return np.array(coefficients), settled
+
+
+def _series(coefficients, codes, w):
+    """Horner's rule on each element's column of coefficients: the series' value, and its
+    condition ``sum |term| / |sum|`` (the relative error is about eps times it)."""
+    size = np.abs(coefficients)
+    value = np.take(coefficients[-1], codes)
+    absolute = np.abs(value)
+    for n in range(coefficients.shape[0] - 2, -1, -1):
+        value *= w
+        value += np.take(coefficients[n], codes)
+        absolute *= w
+        absolute += np.take(size[n], codes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return value, absolute / np.abs(value)
+
+
+def _log_term_near_one(r, a, b, x, w):
+    """``ln(w^A 2F1(A, B; C; 1 - w))`` with ``A = r+x``, ``B = b+x``, ``C = a+b+x-1`` for
+    ``0 < w <= 1 - Z_NEAR_ONE`` (1-D arrays ``x``, ``w``), and the estimated relative error
+    of ``1 - w^A 2F1`` (the factor the expectation takes; inf where not computed).
+
+    Abramowitz & Stegun (1964) 15.3.6, with ``d = C - A - B``:
+
+    .. math::
+
+        w^A\\,{}_2F_1(A, B; C; 1-w) = \\frac{\\Gamma(C)\\Gamma(d)}{\\Gamma(C-A)\\Gamma(C-B)}
+            w^A\\,{}_2F_1(A, B; 1-d; w)
+          + \\frac{\\Gamma(C)\\Gamma(-d)}{\\Gamma(A)\\Gamma(B)} w^{C-B}\\,{}_2F_1(C-A, C-B; 1+d; w)
+
+    Both series in ``w`` settle within a few dozen terms whatever the horizon; their
+    coefficients and the prefactors (in logs: ``gammaln``, ``gammasgn``) depend on ``x``
+    only and are computed once per distinct ``x``. Where ``d`` is near a whole number the
+    two terms nearly cancel: the estimate reports it, and the caller then uses scipy's
+    evaluation instead.
+    """
+    codes, xs = pd.factorize(x)
+    xs = np.asarray(xs, dtype=np.float64)
+    A, B, C = r + xs, b + xs, a + b + xs - 1
+    d = C - A - B
+    w_max = float(w.max())
+    with np.errstate(all="ignore"):
+        c1, settled1 = _series_coefficients(A, B, 1 - d, w_max)
+        c2, settled2 = _series_coefficients(C - A, C - B, 1 + d, w_max)
+        f1, cond1 = _series(c1, codes, w)
+        f2, cond2 = _series(c2, codes, w)
+        logs = [gammaln(v) for v in (C, d, C - A, C - B, -d, A, B)]
+        g_c, g_d, g_ca, g_cb, g_md, g_a, g_b = logs
+        s1 = gammasgn(C) * gammasgn(d) * gammasgn(C - A) * gammasgn(C - B)
+        s2 = gammasgn(C) * gammasgn(-d) * gammasgn(A) * gammasgn(B)
+        usable = np.take(settled1 & settled2 & np.isfinite(g_d + g_md), codes)
+        lw = np.log(w)
+        a_lw = np.take(A, codes) * lw
+        cb_lw = np.take(C - B, codes) * lw
+        l1 = np.take(g_c + g_d - g_ca - g_cb, codes) + a_lw
+        l2 = np.take(g_c + g_md - g_a - g_b, codes) + cb_lw
+        top = np.maximum(l1, l2)
+        e1 = np.take(s1, codes) * f1 * np.exp(l1 - top)
+        e2 = np.take(s2, codes) * f2 * np.exp(l2 - top)
+        total = e1 + e2
+        out = np.log(total) + top
+        # rounding: of the logs (eps times their size), of the two series, of their sum,
+        # and of 1 - w^A 2F1, which the expectation takes
+        size = np.take(sum(np.abs(v) for v in logs), codes) + np.abs(a_lw) + np.abs(cb_lw)
+        error = _EPS * ((np.abs(e1) + np.abs(e2)) * (1 + size) + np.abs(e1) * cond1
+                        + np.abs(e2) * cond2) / np.abs(total)
+        error *= np.abs(np.exp(out) / np.expm1(out))
+        error[~(usable & np.isfinite(error) & (total > 0))] = np.inf
+    return out, error
 
 
 #: Within this distance of a = 1 the expectation is interpolated (see _expected_numerator).
@@ -251,10 +360,24 @@ A_NEAR_ONE = 1e-4
 
 
 def _numerator_raw(r, alpha, a, b, t, x, T):
+    t, x, T = np.broadcast_arrays(t, x, T)
+    shape = t.shape
+    t, x, T = (np.array(v, dtype=np.float64).ravel() for v in (t, x, T))
     z = t / (alpha + T + t)
-    log_term = _log_hyp2f1(r + x, b + x, a + b + x - 1, z) + (r + x) * (
-        np.log(alpha + T) - np.log(alpha + T + t))
-    return (a + b + x - 1) / (a - 1) * -np.expm1(log_term)
+    log_term = np.empty(z.shape)
+    scipy_side = ~(z > Z_NEAR_ONE)
+    far = ~scipy_side
+    if far.any():
+        w = (alpha + T[far]) / (alpha + T[far] + t[far])
+        near_one, error = _log_term_near_one(r, a, b, x[far], w)
+        log_term[far] = near_one
+        scipy_side[far] = ~(error <= NEAR_ONE_TOLERANCE)
+    s = scipy_side
+    if s.any():
+        A = r + x[s]
+        log_term[s] = _log_hyp2f1(A, b + x[s], a + b + x[s] - 1, z[s]) + A * (
+            np.log(alpha + T[s]) - np.log(alpha + T[s] + t[s]))
+    return ((a + b + x - 1) / (a - 1) * -np.expm1(log_term)).reshape(shape)
 
 
 def _expected_numerator(r, alpha, a, b, t, x, T):

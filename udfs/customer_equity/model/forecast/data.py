@@ -54,13 +54,15 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ...errors import CustomerEquityError
-from ...reading import RowMap, date_array, date_days, not_a_number
+from ...reading import DATE_FORMS, RowMap, date_array, date_days, date_format, not_a_number
 from .. import validate as v
 from ..report import DataReport
 
 __all__ = [
+    "DATE_FORMS",
     "UNITS",
     "LogSummary",
+    "date_format",
     "date_to_day",
     "day_to_date",
     "summarise_days",
@@ -125,6 +127,11 @@ def to_days(values: ArrayLike, name: str = "date") -> np.ndarray:
     objects, ISO 8601 text (``1997-01-31``, ``1997-01-31 14:05``, ``19970131``,
     ``1997/01/31``), whole numbers ``YYYYMMDD`` and Excel serial numbers, from 1900-01-01
     to 9999-12-31. A blank or unreadable date is refused with its row (1-based).
+
+    Text in the form of its first date (:func:`date_format`) is parsed in one vectorised
+    pass where pyarrow is installed; a column that does not all read that way (blanks,
+    mixed forms, bad dates) is read one distinct value at a time, which names the first bad
+    row.
 
     >>> to_days(["1970-01-02", "19700103", "1970/01/04 10:30"]).tolist()
     [1, 2, 3]
@@ -637,40 +644,62 @@ def _concat_ids(ids):
 def assemble(parts, unit, c, e, index_name, counts, sort=False, with_order=False, report=None):
     """One :class:`LogSummary` from the summaries of disjoint groups of customers.
 
-    With ``sort``, the customers are put in id order (:func:`id_order`). The parts'
-    arrays are released as they are copied in: the peak is about one summary and one
-    column, not two summaries. With ``with_order``, returns ``(summary, order)``: row
-    ``i`` of the summary is row ``order[i]`` of the parts' calibration customers taken
-    one after the other (``order`` is None when no sorting was needed).
+    A part is ``(ids, columns)``: the arrays of :func:`summarise_days` (then only its
+    calibration customers are taken, the others counted), or only the summary columns
+    of calibration customers. With ``sort``, the customers are put in id order
+    (:func:`id_order`). The parts' arrays are released column by column as they are
+    copied in: the peak is one summary and a column or two, not two summaries. With
+    ``with_order``, returns ``(summary, order)``: row ``i`` of the summary is row
+    ``order[i]`` of the parts' calibration customers taken one after the other (``order``
+    is None when no sorting was needed).
     """
     late = 0
     columns = ["frequency", "recency", "T", "monetary_value"]
     if e > c:
         columns += ["actual_purchases", "actual_amount"]
-    parts = list(parts)
-    keeps = [p["in_calibration"] for _, p in parts]
-    n = int(sum(int(k.sum()) for k in keeps))
-    block = np.empty((len(columns), n))
-    ids, at = [], 0
-    for (uniques, p), keep in zip(parts, keeps):
-        present = p["first"] != np.iinfo(np.int64).max
-        late += int((present & ~keep).sum())
-        m = int(keep.sum())
-        for j, k in enumerate(columns):
-            block[j, at:at + m] = p[k][keep]
-        ids.append(uniques[keep])
-        p.clear()  # each part is released as soon as it is copied in
-        at += m
-    del keeps
-    index = _concat_ids(ids)
+    parts = [[uniques, p] for uniques, p in parts]
+    keeps = []
+    for _, p in parts:
+        keep = p.pop("in_calibration", None)
+        first = p.pop("first", None)
+        if keep is not None and first is not None:
+            late += int(((first != np.iinfo(np.int64).max) & ~keep).sum())
+        keeps.append(None if keep is None or keep.all() else keep)
+        del first
+    sizes = [len(uniques) if keep is None else int(keep.sum())
+             for (uniques, _), keep in zip(parts, keeps)]
+    n = sum(sizes)
+    ids = []
+    for part, keep in zip(parts, keeps):
+        ids.append(part[0] if keep is None else part[0][keep])
+        part[0] = None
+    index = _concat_ids(ids) if ids else np.zeros(0)
     del ids
-    order = None
-    if sort and len(parts) > 1:
+    order = rank = None
+    if sort and len(sizes) > 1:
         order = id_order(index)
         index = index[order]
-        for j in range(len(columns)):
-            block[j] = block[j][order]
-    customers = pd.DataFrame(block.T, index=pd.Index(index, name=index_name), columns=columns,
+        # where each row goes: the columns are written in place, with no sorted copy
+        rank = np.empty(n, dtype=np.int32 if n < 2 ** 31 else np.int64)
+        rank[order] = np.arange(n, dtype=rank.dtype)
+        if not with_order:
+            order = None
+    customers = {}
+    for k in columns:
+        column, at = np.empty(n), 0
+        for (_, p), keep, m in zip(parts, keeps, sizes):
+            values = p.pop(k)
+            if keep is not None:
+                values = values[keep]
+            if rank is None:
+                column[at:at + m] = values
+            else:
+                column[rank[at:at + m]] = values
+            del values  # the part's copy goes as this one fills
+            at += m
+        customers[k] = column
+    del parts, keeps, rank
+    customers = pd.DataFrame(customers, index=pd.Index(index, name=index_name), columns=columns,
                              copy=False)
     counts = dict(counts)
     counts["first_purchase_after_calibration"] = counts.get("first_purchase_after_calibration", 0) + late

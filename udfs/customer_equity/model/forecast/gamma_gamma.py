@@ -134,12 +134,17 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike,
     5
     """
     x, m = spend_arrays(frequency, monetary_value)
-    w = weights_array(weights, x.size)
-    ok = spenders(x, m) & (w > 0)
-    x, m, w = x[ok], m[ok], w[ok]
-    if w.sum() < MIN_SPENDERS:
+    if weights is None:  # one each
+        ok = spenders(x, m)
+        x, m, w = x[ok], m[ok], None
+    else:
+        w = weights_array(weights, x.size)
+        ok = spenders(x, m) & (w > 0)
+        x, m, w = x[ok], m[ok], w[ok]
+    counted = x.size if w is None else w.sum()
+    if counted < MIN_SPENDERS:
         raise CustomerEquityError("monetary_value", "too few repeat buyers with a positive spend "
-                                  f"to fit the Gamma-Gamma model: {w.sum():g}, at least "
+                                  f"to fit the Gamma-Gamma model: {counted:g}, at least "
                                   f"{MIN_SPENDERS} needed")
     (x, m), w = distinct_rows(x, m, weights=w)
     mean = _dot(w, m) / w.sum()

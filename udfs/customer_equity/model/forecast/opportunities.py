@@ -139,6 +139,15 @@ class OpportunityForecast:
         spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
         return np.diff(self._cumulative(int(periods), rows), axis=0).T * spend[:, None]
 
+    def clv(self, horizon: int, rate: float = 0.0, margin: float = 1.0, timing: str = "end",
+            rows=None, progress=None) -> np.ndarray:
+        """Each customer's discounted forecast value over ``horizon`` opportunities (the
+        ``clv`` of :meth:`predict`); ``progress`` is called with the opportunities done."""
+        out = forecast_clv(self.values(horizon, margin, rows), rate, timing)
+        if progress is not None:
+            progress(int(horizon))
+        return out
+
     def predict(self, horizon: int, rate: float = 0.0, margin: float = 1.0, timing: str = "end",
                 rows=None) -> pd.DataFrame:
         """Per customer: the summary, ``p_alive`` (at the next opportunity),

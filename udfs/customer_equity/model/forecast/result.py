@@ -13,33 +13,20 @@ import pandas as pd
 
 from ...errors import CustomerEquityError
 from ..config import MeasureConfig
+from ..discount import discount_factors
 from ._base import FittedModel
 from ._mle import group_rows
 from . import purchases as _purchases
 from .bgnbd import fit_bgnbd
 from .data import LogSummary
 from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
-from .value import ForecastJoin, _margin, check_horizon, forecast_clv, join_forecast
+from .value import (ForecastJoin, HorizonSums, _grid_cost, _margin, check_horizon,
+                    horizon_sums, join_forecast)
 
 __all__ = ["PREDICTION_COLUMNS", "CustomerForecast", "fit_forecast"]
 
 #: Seconds of the expected-purchases grid computed in one step.
 STEP_SECONDS = 0.25
-#: Distinct customers whose expected purchases are timed to estimate the grid's cost.
-COST_SAMPLE = 32
-
-
-def _grid_cost(fit, periods, ux, uT):
-    """Seconds a cell of the expected-purchases grid takes, measured on a sample of the
-    customers at half the horizon and at the horizon (the series is slowest there)."""
-    import time
-
-    pick = np.unique(np.linspace(0, len(ux) - 1, min(len(ux), COST_SAMPLE)).astype(np.int64))
-    t = np.array([[periods / 2], [float(periods)]])
-    started = time.perf_counter()
-    with np.errstate(all="ignore"):
-        _purchases.numerator(fit, t, ux[pick], uT[pick])
-    return max((time.perf_counter() - started) / t.size / pick.size, 2e-8)
 
 PREDICTION_COLUMNS = ("frequency", "recency", "T", "monetary_value", "p_alive",
                       "expected_purchases", "expected_spend", "clv")
@@ -95,10 +82,10 @@ class CustomerForecast:
                 c["monetary_value"].to_numpy())
 
     def _grid(self, periods: int):
-        """E[Y(k)] numerators for k = 0..periods on the distinct (x, T) of the whole base,
-        the customers' rows in it, and the odds of having dropped out: evaluated once,
-        then gathered for any chunk of customers."""
-        if periods not in self._grids:
+        """E[Y(k)] numerators for k = 0..periods on the distinct (x, T) of the whole base and
+        the customers' rows in it: the per-period table :meth:`values` gathers from."""
+        key = ("grid", periods)
+        if key not in self._grids:
             fit = self.purchase_model
             x, t_x, T, _ = self._columns()
             (ux, uT), inverse = group_rows(x, T)
@@ -113,14 +100,42 @@ class CustomerForecast:
                 table[:, j:j + step] = _purchases.numerator(fit, k, ux[j:j + step], uT[j:j + step])
             if not np.isfinite(table).all():  # the same clear error as expected_purchases
                 _purchases.expected_purchases(fit, float(periods), x, t_x, T)
-            self._grids.clear()
-            self._grids[periods] = (table, inverse, _purchases.dropout_odds(fit, x, t_x, T))
-        return self._grids[periods]
+            self._forget()
+            self._grids[key] = (table, inverse)
+        return self._grids[key]
 
-    def _cumulative(self, periods, rows):
-        table, inverse, odds = self._grid(periods)
-        sel = slice(None) if rows is None else rows
-        return table[:, inverse[sel]] / (1.0 + odds[sel]), odds[sel]
+    def _forget(self):
+        """Let go of the kept per-period table or horizon sums (one at a time is kept)."""
+        for key in [k for k in self._grids if k != "holdout"]:
+            del self._grids[key]
+
+    def _odds(self, rows):
+        """The odds of having dropped out of the customers ``rows`` (a chunk at a time: not
+        kept for the whole base)."""
+        x, t_x, T, _ = self._columns(rows)
+        return _purchases.dropout_odds(self.purchase_model, x, t_x, T)
+
+    def horizon(self, periods: int, rate: float = 0.0, timing: str = "end",
+                progress=None) -> HorizonSums:
+        """The discounted expected purchases over ``periods`` per distinct ``(x, T)`` of the
+        base (:func:`~customer_equity.model.forecast.value.horizon_sums`), computed once a
+        block of periods at a time and kept for :meth:`clv` and :meth:`predict`.
+
+        ``progress`` is called with the number of periods done after each block.
+        """
+        k = int(periods)
+        factors = discount_factors(rate, k, timing)  # checks the rate and the timing
+        if factors.ndim != 1:
+            raise CustomerEquityError("rate", "must be one rate per period for all customers")
+        key = ("horizon", k, float(rate), timing)
+        if key not in self._grids:
+            x, t_x, T, _ = self._columns()
+            # refused before it allocates if out of reach (horizon_sums: check_horizon)
+            sums = horizon_sums(self.purchase_model, x, t_x, T, k, factors, progress,
+                                name="horizon")
+            self._forget()
+            self._grids[key] = sums
+        return self._grids[key]
 
     def values(self, periods: int, margin: float = 1.0, rows=None) -> np.ndarray:
         """``PV_k`` per customer and period, shape (N, periods); see :func:`forecast_values`.
@@ -128,64 +143,104 @@ class CustomerForecast:
         ``rows`` (a slice) takes a chunk of the customers.
         """
         x, _, _, m = self._columns(rows)
-        cumulative, _ = self._cumulative(int(periods), rows)
+        table, inverse = self._grid(int(periods))
+        sel = slice(None) if rows is None else rows
+        cumulative = table[:, inverse[sel]] / (1.0 + self._odds(rows))
         spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
         return np.diff(cumulative, axis=0).T * spend[:, None]
 
+    def clv(self, horizon: int, rate: float = 0.0, margin: float = 1.0, timing: str = "end",
+            rows=None, progress=None) -> np.ndarray:
+        """Each customer's forecast lifetime value over ``horizon`` periods: the
+        discounted sum of :meth:`values` without the per-period table (see
+        :func:`~customer_equity.model.forecast.customer_lifetime_value`).
+
+        ``rows`` (a slice) takes a chunk of the customers; ``progress`` as :meth:`horizon`.
+        """
+        x, _, _, m = self._columns(rows)
+        sums = self.horizon(horizon, rate, timing, progress)
+        spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
+        return sums.clv(slice(None) if rows is None else rows, self._odds(rows), spend)
+
     def predict(self, horizon: int, rate: float = 0.0, margin: float = 1.0,
-                timing: str = "end", rows=None) -> pd.DataFrame:
+                timing: str = "end", rows=None, progress=None) -> pd.DataFrame:
         """Per customer: the summary, ``p_alive``, ``expected_purchases`` over ``horizon``
         periods, ``expected_spend`` per purchase and the discounted ``clv``.
 
         With a holdout, ``actual_purchases`` (and ``actual_amount``) follow. ``rows``
-        (a slice) takes a chunk of the customers.
+        (a slice) takes a chunk of the customers; ``progress`` as :meth:`horizon`.
         """
         c = self.summary.customers if rows is None else self.summary.customers.iloc[rows]
         x, _, _, m = self._columns(rows)
-        cumulative, odds = self._cumulative(int(horizon), rows)
+        sums = self.horizon(horizon, rate, timing, progress)
+        sel = slice(None) if rows is None else rows
+        odds = self._odds(rows)
         spend = expected_spend(self.gamma_gamma, x, m)
         out = c[["frequency", "recency", "T", "monetary_value"]].copy()
         out["p_alive"] = 1.0 / (1.0 + odds)
-        out["expected_purchases"] = cumulative[-1]
+        out["expected_purchases"] = sums.purchases(sel, odds)
         out["expected_spend"] = spend
-        values = np.diff(cumulative, axis=0).T * (spend * _margin(margin))[:, None]
-        out["clv"] = forecast_clv(values, rate, timing) if len(out) else []
+        out["clv"] = sums.clv(sel, odds, spend * _margin(margin))
         for col in ("actual_purchases", "actual_amount"):
             if col in c:
                 out[col] = c[col]
         return out
 
-    def holdout_table(self) -> pd.DataFrame:
-        """Calibration vs holdout by calibration frequency (0, 1, ..., 6, 7+): customers,
-        mean actual and mean predicted purchases in the holdout period."""
+    #: Customers predicted at a time for the holdout comparison.
+    HOLDOUT_CHUNK = 1 << 20
+
+    def _holdout_sums(self):
+        """Per calibration frequency 0..6, 7+: customers, actual and predicted holdout
+        purchases, and the totals of purchases and amounts, predicted and actual; a chunk
+        of customers at a time (memory flat in the customer count)."""
         if not self.summary.holdout:
             raise CustomerEquityError("observation_end", "no holdout period: give an observation "
                                       "end after the calibration end")
-        x, t_x, T, _ = self._columns()
-        predicted = _purchases.expected_purchases(self.purchase_model, self.summary.holdout_length,
-                                                  x, t_x, T)
-        group = np.minimum(x, HOLDOUT_GROUPS).astype(int)
+        if "holdout" in self._grids:
+            return self._grids["holdout"]
+        c = self.summary.customers
+        groups = HOLDOUT_GROUPS + 1
+        customers, actual, predicted = np.zeros(groups), np.zeros(groups), np.zeros(groups)
+        amount_predicted = 0.0
+        for start in range(0, len(c), self.HOLDOUT_CHUNK):
+            rows = slice(start, start + self.HOLDOUT_CHUNK)
+            x, t_x, T, m = self._columns(rows)
+            purchases = _purchases.expected_purchases(self.purchase_model,
+                                                      self.summary.holdout_length, x, t_x, T)
+            group = np.minimum(x, HOLDOUT_GROUPS).astype(np.intp)
+            customers += np.bincount(group, minlength=groups)
+            actual += np.bincount(group, weights=c["actual_purchases"].to_numpy()[rows],
+                                  minlength=groups)
+            predicted += np.bincount(group, weights=purchases, minlength=groups)
+            amount_predicted += float(purchases @ expected_spend(self.gamma_gamma, x, m))
+        sums = {"customers": customers, "actual": actual, "predicted": predicted,
+                "predicted_amount": amount_predicted}
+        self._grids["holdout"] = sums
+        return sums
+
+    def holdout_table(self) -> pd.DataFrame:
+        """Calibration vs holdout by calibration frequency (0, 1, ..., 6, 7+): customers,
+        mean actual and mean predicted purchases in the holdout period."""
+        sums = self._holdout_sums()
         labels = [str(k) for k in range(HOLDOUT_GROUPS)] + [f"{HOLDOUT_GROUPS}+"]
-        frame = pd.DataFrame({"frequency": pd.Categorical.from_codes(group, labels),
-                              "actual": self.summary.customers["actual_purchases"].to_numpy(),
-                              "predicted": predicted})
-        table = frame.groupby("frequency", observed=False).agg(
-            customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean"))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table = pd.DataFrame({"customers": sums["customers"].astype(np.int64),
+                                  "actual": sums["actual"] / sums["customers"],
+                                  "predicted": sums["predicted"] / sums["customers"]},
+                                 index=pd.CategoricalIndex(labels, categories=labels,
+                                                           name="frequency"))
         return table
 
     def holdout_totals(self) -> dict:
         """Holdout purchases and spend, predicted and actual, over all customers."""
         if not self.summary.holdout:
             return {}
-        x, t_x, T, m = self._columns()
-        purchases = _purchases.expected_purchases(self.purchase_model, self.summary.holdout_length,
-                                                  x, t_x, T)
-        spend = expected_spend(self.gamma_gamma, x, m)
+        sums = self._holdout_sums()
         c = self.summary.customers
         return {"length": self.summary.holdout_length,
-                "predicted_purchases": float(purchases.sum()),
+                "predicted_purchases": float(sums["predicted"].sum()),
                 "actual_purchases": float(c["actual_purchases"].sum()),
-                "predicted_amount": float((purchases * spend).sum()),
+                "predicted_amount": sums["predicted_amount"],
                 "actual_amount": float(c["actual_amount"].sum())}
 
     def measure(self, customers: pd.DataFrame, config: MeasureConfig | None = None,
