@@ -65,7 +65,7 @@ from customer_equity.model.forecast import (  # noqa: E402
     fit_bgnbd,
     fit_forecast,
     fit_gamma_gamma,
-    forecast_clv,
+    forecast_ltv,
     forecast_values,
     p_alive,
     summary_data,
@@ -171,7 +171,7 @@ def _ours(log):
     out["purchases"] = expected_purchases(bg, 52, x, t_x, T)
     out["spend"] = expected_spend(gg, x, m)
     seconds["predict"] = time.perf_counter() - started
-    out["clv"], seconds["clv"] = timed(customer_lifetime_value, bg, gg, x, t_x, T, m, 52, WEEKLY_RATE)
+    out["ltv"], seconds["ltv"] = timed(customer_lifetime_value, bg, gg, x, t_x, T, m, 52, WEEKLY_RATE)
     out.update(summary=c, bgnbd=bg, gamma_gamma=gg)
     return out, seconds
 
@@ -199,7 +199,7 @@ def _lifetimes(log):
         out["purchases"] = bgf.conditional_expected_number_of_purchases_up_to_time(52, f, r, T)
         out["spend"] = ggf.conditional_expected_average_profit(f, m)
         seconds["predict"] = time.perf_counter() - started
-        out["clv"], seconds["clv"] = timed(ggf.customer_lifetime_value, bgf, f, r, T, m, time=52,
+        out["ltv"], seconds["ltv"] = timed(ggf.customer_lifetime_value, bgf, f, r, T, m, time=52,
                                            discount_rate=WEEKLY_RATE, freq="M")
     out.update(summary=s, bgnbd=bgf, gamma_gamma=ggf)
     return out, seconds
@@ -232,7 +232,7 @@ def _compare(ours, theirs):
     for name, value in (("p_alive", p_alive(bg_theirs, x, t_x, T)),
                         ("purchases", expected_purchases(bg_theirs, 52, x, t_x, T)),
                         ("spend", expected_spend(gg_theirs, x, m)),
-                        ("clv", customer_lifetime_value(bg_theirs, gg_theirs, x, t_x, T, m, 52,
+                        ("ltv", customer_lifetime_value(bg_theirs, gg_theirs, x, t_x, T, m, 52,
                                                         WEEKLY_RATE))):
         worst = max(worst, _same(f"{name} at lifetimes' estimates", value, theirs[name], 1e-9))
     return {"summary": summary_diff, "params": param_diff, "predictions": worst,
@@ -241,7 +241,7 @@ def _compare(ours, theirs):
 
 STEPS = (("summary", "summary from the log"), ("fit_bgnbd", "BG/NBD fit"),
          ("fit_gg", "Gamma-Gamma fit"), ("predict", "P(alive), E[Y(52)], E[M]"),
-         ("clv", "CLV over 52 weeks"))
+         ("ltv", "CLV over 52 weeks"))
 
 
 def section_lifetimes(sizes, repeat):
@@ -310,7 +310,7 @@ def section_lifetimes(sizes, repeat):
 
 # --------------------------------------------------------------------------- the command
 
-def _clv_line(stdout):
+def _ltv_line(stdout):
     return next(x for x in stdout.splitlines() if x.startswith("Forecast lifetime value"))
 
 
@@ -333,7 +333,7 @@ def section_command(sizes, repeat, folder):
             if rc != 0:
                 raise RuntimeError(stdout)
             runs[n].append((seconds, peak, os.getloadavg()[0]))
-            reports[n].add(_clv_line(stdout))
+            reports[n].add(_ltv_line(stdout))
             target.unlink()
     for n in sizes:
         if len(reports[n]) != 1:
@@ -342,7 +342,7 @@ def section_command(sizes, repeat, folder):
             forecast = fit_forecast(summary_data(pd.read_parquet(logs[n][0]), unit="week",
                                                  calibration_end=CALIBRATION_END))
             rate = (1.10 ** (7 / 365.25)) - 1
-            total = float(forecast.clv(52, rate).sum())
+            total = float(forecast.ltv(52, rate).sum())
             shown = float(next(iter(reports[n])).split(": ")[-1].split(" in all")[0].replace(",", ""))
             if abs(shown - total) > 0.5:
                 raise Mismatch(f"command at {n:,}: value {shown:,.0f}, in memory {total:,.2f}")
@@ -363,11 +363,11 @@ def section_command(sizes, repeat, folder):
 
 def section_horizon(n, horizons, repeat):
     """Each customer's forecast value over each horizon (weekly periods), ``repeat`` times,
-    the horizons in turn: the time of ``CustomerForecast.clv`` on a fresh forecast (nothing
+    the horizons in turn: the time of ``CustomerForecast.ltv`` on a fresh forecast (nothing
     kept from an earlier run), and the peak of memory allocated during one more run
     (tracemalloc: numpy's arrays). Before: at the two shortest horizons the values of the
     first 20,000 customers equal the per-period table discounted (``forecast_values``,
-    ``forecast_clv``), and every run gives the same values."""
+    ``forecast_ltv``), and every run gives the same values."""
     summary = summary_data(generate_log(n, seed=2005), unit="week", calibration_end=CALIBRATION_END)
     fitted = fit_forecast(summary)
     c = summary.customers
@@ -379,8 +379,8 @@ def section_horizon(n, horizons, repeat):
 
     for periods in sorted(horizons)[:2]:
         table = forecast_values(fitted.bgnbd, fitted.gamma_gamma, *head, periods)
-        _same(f"horizon {periods}", fresh().clv(periods, WEEKLY_RATE)[:20_000],
-              forecast_clv(table, WEEKLY_RATE), 1e-12)
+        _same(f"horizon {periods}", fresh().ltv(periods, WEEKLY_RATE)[:20_000],
+              forecast_ltv(table, WEEKLY_RATE), 1e-12)
     seconds = {k: [] for k in horizons}
     values = {}
     for rep in range(repeat):
@@ -393,7 +393,7 @@ def section_horizon(n, horizons, repeat):
     peaks = {}
     for periods in horizons:
         tracemalloc.start()
-        fresh().clv(periods, WEEKLY_RATE)
+        fresh().ltv(periods, WEEKLY_RATE)
         peaks[periods] = tracemalloc.get_traced_memory()[1] / 2 ** 20
         tracemalloc.stop()
     distinct = len(c[["frequency", "T"]].drop_duplicates())
@@ -456,7 +456,7 @@ def section_dask(n, repeat, folder):
         loads.append(os.getloadavg()[0])
         run, t = timed(forecast_file, str(path), calibration_end=CALIBRATION_END)
         local.append(t)
-        results.add((json.dumps(run.forecast.bgnbd.params), run.clv_total))
+        results.add((json.dumps(run.forecast.bgnbd.params), run.ltv_total))
         for workers in (1, 2):
             cluster = local_cluster(workers)
             try:
@@ -465,7 +465,7 @@ def section_dask(n, repeat, folder):
                 work[workers].append(call - run.seconds["cluster"])
                 for k in phases[workers]:
                     phases[workers][k].append(run.seconds[k])
-                results.add((json.dumps(run.forecast.bgnbd.params), run.clv_total))
+                results.add((json.dumps(run.forecast.bgnbd.params), run.ltv_total))
                 with Client(cluster) as client:
                     client.gather(client.map(_spin, range(2), pure=False))  # imports
                     _, t = timed(lambda: client.gather(client.map(_spin, range(8), pure=False)))

@@ -71,9 +71,9 @@ def test_a_row_dated_2099_is_set_aside_and_reported_not_taken_as_the_observation
     with_typo, text = forecast_json(capsys, write(tmp_path, typo, "typo.csv"), tmp_path)
     without, _ = forecast_json(capsys, write(tmp_path, clean, "clean.csv"), tmp_path, name="c.json")
     # the forecast is the forecast of the log without the row: same ends, same value
-    assert with_typo["clv_total"] == pytest.approx(without["clv_total"], rel=1e-12)
+    assert with_typo["ltv_total"] == pytest.approx(without["ltv_total"], rel=1e-12)
     assert with_typo["data"]["observation_end"] == "2025-06-29"
-    assert with_typo["clv_total"] > 10_000  # with the row as the observation end: 34 (issue 20)
+    assert with_typo["ltv_total"] > 10_000  # with the row as the observation end: 34 (issue 20)
     data = with_typo["data"]
     assert (data["rows_read"], data["rows_used"], data["rows_set_aside"]) == (len(log), len(log) - 1, 1)
     assert data["set_aside"]["future"]["first_rows"] == [7]
@@ -117,8 +117,8 @@ def test_exact_duplicates_are_reported_and_kept_or_dropped(log_1500, tmp_path, c
     clean, _ = forecast_json(capsys, path, tmp_path, name="c.json")
     assert dropped["data"]["set_aside"]["duplicates"]["rows"] == 40
     assert dropped["data"]["rows_used"] == len(log)
-    assert dropped["clv_total"] == pytest.approx(clean["clv_total"], rel=1e-12)
-    assert kept["clv_total"] != pytest.approx(clean["clv_total"], rel=1e-6)  # summed, as lifetimes
+    assert dropped["ltv_total"] == pytest.approx(clean["ltv_total"], rel=1e-12)
+    assert kept["ltv_total"] != pytest.approx(clean["ltv_total"], rel=1e-6)  # summed, as lifetimes
 
 
 def test_customers_with_returns_only_are_counted(log_1500, tmp_path, capsys):
@@ -197,7 +197,7 @@ def test_the_dask_report_equals_the_local_report(log_1500, tmp_path, capsys):
     dask, _ = forecast_json(capsys, path, tmp_path, "--dask", "--workers", 2, "--batch-size", 1000,
                             name="d.json")
     assert dask["data"] == {**local["data"], "source": dask["data"]["source"]}
-    assert dask["clv_total"] == pytest.approx(local["clv_total"], rel=1e-12)
+    assert dask["ltv_total"] == pytest.approx(local["ltv_total"], rel=1e-12)
 
 
 # --- the readers of customer tables and estimates --------------------------------------------

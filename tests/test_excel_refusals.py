@@ -61,8 +61,8 @@ CASES = [
     ("ce_prospect_weights", (PEOPLE, PEOPLE_LTV, col(["age", "income", "age"])),
      "traits: each trait only once (got 'age')"),
     # bounds on periods and horizons, explained
-    ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, 0.01, 1e9), f"periods: at most {MAX_PERIODS:,} periods (got 1000000000.0)"),
-    ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, 0.01, 1e308), f"periods: at most {MAX_PERIODS:,} periods"),
+    ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, 0.01, 1e9), f"horizon: at most {MAX_PERIODS:,} periods (got 1000000000.0)"),
+    ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, 0.01, 1e308), f"horizon: at most {MAX_PERIODS:,} periods"),
     ("ce_expected_purchases", (P4, 1e100, 1, 2, 5), f"horizon: at most {MAX_PERIODS:,} periods"),
     ("ce_ltv", (0.1, 100, 1e6), f"periods: at most {MAX_PERIODS:,} periods (got 1000000.0)"),
     ("ce_retention_watch", (with_periods(1e9, 2), SETTINGS),

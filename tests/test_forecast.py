@@ -21,7 +21,7 @@ from customer_equity.model.forecast import (
     fit_bgnbd,
     fit_forecast,
     fit_gamma_gamma,
-    forecast_clv,
+    forecast_ltv,
     forecast_values,
     gamma_gamma_log_likelihood,
     join_forecast,
@@ -197,14 +197,14 @@ def test_gamma_gamma_by_hand():
 def test_values_per_period_and_clv_by_hand():
     bg, gg = PARAMS, (6.25, 3.74, 15.44)
     x, t_x, T, m = 2, 30.43, 38.86, 41.0
-    pv = forecast_values(bg, gg, x, t_x, T, m, periods=3, margin=0.3)
+    pv = forecast_values(bg, gg, x, t_x, T, m, horizon=3, margin=0.3)
     spend = 6.25 * (15.44 + 2 * 41.0) / (6.25 * 2 + 3.74 - 1)
     cumulative = [_expected_by_hand(*bg, x, t_x, T, float(k)) for k in range(4)]
     by_hand = [(cumulative[k] - cumulative[k - 1]) * spend * 0.3 for k in (1, 2, 3)]
     np.testing.assert_allclose(pv[0], by_hand, rtol=1e-9)
-    clv = forecast_clv(pv, 0.01)[0]
-    assert clv == pytest.approx(sum(v / 1.01 ** k for k, v in enumerate(by_hand, start=1)), rel=1e-12)
-    assert forecast_clv(pv, 0.01, timing="begin")[0] == pytest.approx(clv * 1.01, rel=1e-12)
+    ltv = forecast_ltv(pv, 0.01)[0]
+    assert ltv == pytest.approx(sum(v / 1.01 ** k for k, v in enumerate(by_hand, start=1)), rel=1e-12)
+    assert forecast_ltv(pv, 0.01, timing="begin")[0] == pytest.approx(ltv * 1.01, rel=1e-12)
 
 
 # --------------------------------------------------------------------------- against lifetimes
@@ -281,8 +281,8 @@ def test_clv_matches_lifetimes_customer_lifetime_value(summary, lifetimes_fits):
         theirs = gg.customer_lifetime_value(bg, x, t_x, T, m, time=6, discount_rate=0.01, freq="W")
     month = 4.345
     params = {**bg.params_.to_dict(), "alpha": bg.params_["alpha"] / month}
-    pv = forecast_values(params, gg.params_.to_dict(), x, t_x / month, T / month, m, periods=6)
-    np.testing.assert_allclose(forecast_clv(pv, 0.01), theirs.to_numpy(), rtol=1e-8)
+    pv = forecast_values(params, gg.params_.to_dict(), x, t_x / month, T / month, m, horizon=6)
+    np.testing.assert_allclose(forecast_ltv(pv, 0.01), theirs.to_numpy(), rtol=1e-8)
 
 
 # --------------------------------------------------------------------------- fitting
@@ -321,11 +321,11 @@ def test_forecast_joined_to_measure(forecast):
                                  margin=0.3)
     assert joined.log_only == 357 and joined.table_only == 2 and joined.replaced == ["pv"]
     pv = forecast.values(4, 0.3)[:2000]
-    assert m.customers["pv"].to_numpy() == pytest.approx(forecast_clv(pv, 0.01))
+    assert m.customers["pv"].to_numpy() == pytest.approx(forecast_ltv(pv, 0.01))
     # equity = the forecast PV of the matched customers + KV of the types that provide it
     lighthouse = np.arange(2000) % 4 == 0
     kv = (1 / 1.01 + 1 / 1.01 ** 2 + 1 / 1.01 ** 3 + 1 / 1.01 ** 4) * lighthouse.sum()
-    assert m.equity == pytest.approx(forecast_clv(pv, 0.01).sum() + kv, rel=1e-12)
+    assert m.equity == pytest.approx(forecast_ltv(pv, 0.01).sum() + kv, rel=1e-12)
     assert m.composition.loc["KV", "Follower"] == 0
     by_type = m.by_type
     assert by_type["customers"].iloc[:4].tolist() == [500, 500, 500, 500]
@@ -358,8 +358,8 @@ def test_join_needs_ids_and_refuses_duplicates():
     (lambda: expected_spend((6, 3, 15), 1, -10.0), "monetary_value: must be >= 0"),
     (lambda: fit_bgnbd([0, 0, 1], [0, 0, 1], [5, 5, 5]), "too few repeat buyers to fit the BG/NBD"),
     (lambda: fit_gamma_gamma([1, 2, 0], [5.0, 0.0, 0.0]), "too few repeat buyers with a positive spend"),
-    (lambda: forecast_values(PARAMS, (6, 3, 15), 1, 1, 5, 10.0, periods=2.5), "periods"),
-    (lambda: forecast_clv([1.0, 2.0], 0.1), "values: must be a table"),
+    (lambda: forecast_values(PARAMS, (6, 3, 15), 1, 1, 5, 10.0, horizon=2.5), "horizon"),
+    (lambda: forecast_ltv([1.0, 2.0], 0.1), "values: must be a table"),
     (lambda: summary_data(pd.DataFrame({"customer_id": [1], "date": ["2024-01-01"]})),
      "amount: column missing"),
     (lambda: summary_data(pd.DataFrame({"customer_id": [1, None], "date": ["2024-01-01"] * 2,
@@ -384,5 +384,5 @@ def test_fitted_object_predicts_what_the_array_functions_give(forecast):
     np.testing.assert_allclose(whole["expected_spend"], expected_spend(forecast.gamma_gamma, x, m))
     pv = forecast_values(forecast.bgnbd, forecast.gamma_gamma, x, t_x, T, m, 26, 0.3)
     np.testing.assert_allclose(forecast.values(26, 0.3), pv, rtol=1e-13)
-    np.testing.assert_allclose(whole["clv"], forecast_clv(pv, 0.002), rtol=1e-13)
+    np.testing.assert_allclose(whole["ltv"], forecast_ltv(pv, 0.002), rtol=1e-13)
     pd.testing.assert_frame_equal(chunk, whole.iloc[100:700])

@@ -10,12 +10,12 @@ from customer_equity.files import forecast as ff
 from customer_equity.cli import main
 from customer_equity.model.forecast import fit_forecast, load_cdnow, summary_data
 from customer_equity.model.forecast.sample import cdnow_path, generate_log
-from customer_equity.model.forecast.value import forecast_clv
+from customer_equity.model.forecast.value import forecast_ltv
 
 CDNOW = str(cdnow_path())
 CAL, OBS = "1997-09-30", "1998-06-30"
 COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
-           "expected_purchases", "expected_spend", "clv"]
+           "expected_purchases", "expected_spend", "ltv"]
 
 
 @pytest.fixture(scope="module")
@@ -171,12 +171,12 @@ def test_customers_table_gives_equity_by_type(tmp_path, capsys, expected):
     assert got["type"].isna().sum() == 5 and got["equity"].isna().sum() == 5
     # equity by hand: forecast PV at the configuration's rate, CV for all but profit-seeking,
     # KV for lighthouse customers only, over the 8 periods
-    pv = forecast_clv(expected.values(8, 1.0), 0.01)[5:]
+    pv = forecast_ltv(expected.values(8, 1.0), 0.01)[5:]
     annuity = sum(1.01 ** -k for k in range(1, 9))
     kinds = table["type"].to_numpy()[:-3]
     by_hand = pv + 2.0 * annuity * (kinds != "Profit-seeking") + 3.0 * annuity * (kinds == "Lighthouse")
     np.testing.assert_allclose(got["equity"].to_numpy()[5:], by_hand, rtol=1e-9)
-    np.testing.assert_allclose(got["clv"].to_numpy()[5:], pv, rtol=1e-9)
+    np.testing.assert_allclose(got["ltv"].to_numpy()[5:], pv, rtol=1e-9)
     total = next(x for x in out.splitlines() if x.startswith("Customer equity:"))
     assert total == f"Customer equity: {by_hand.sum():,.0f}"
 

@@ -37,7 +37,7 @@ CATALOGUE = {
     "ce_gamma_gamma_fit": ["frequency", "monetary_value"],
     "ce_expected_spend": ["params", "frequency", "monetary_value"],
     "ce_forecast_ltv": ["bgnbd", "gamma_gamma", "frequency", "recency", "T", "monetary_value",
-                        "margin", "rate", "periods", "timing"],
+                        "margin", "rate", "horizon", "timing"],
 }
 
 
@@ -259,7 +259,7 @@ def test_forecast_ltv_equals_the_core_and_the_discounted_increments(runtime, cdn
     got = call(runtime, "ce_forecast_ltv", fit_table_cells(cdnow["bgnbd"]), fit_table_cells(cdnow["gg"]),
                *cols, 0.3, 0.002, 52)
     x, t_x, T, m = (cdnow[k][:n] for k in ("x", "t_x", "T", "m"))
-    core = fc.forecast_clv(fc.forecast_values(cdnow["bgnbd"], cdnow["gg"], x, t_x, T, m, 52, 0.3), 0.002)
+    core = fc.forecast_ltv(fc.forecast_values(cdnow["bgnbd"], cdnow["gg"], x, t_x, T, m, 52, 0.3), 0.002)
     assert np.allclose(np.array(got)[:, 0], core, rtol=1e-12)
     # by hand from the two predictions: sum_k (E[Y(k)] - E[Y(k-1)]) E[M] margin / 1.002^k
     ey = np.array([fc.expected_purchases(cdnow["bgnbd"], float(k), x, t_x, T) for k in range(53)])
@@ -330,7 +330,7 @@ INVALID = [
      "monetary_value, row 2: must be >= 0"),
     ("ce_gamma_gamma_fit", (column([1, 0, 0]), column([10, 0, 0])), "monetary_value: too few repeat buyers"),
     ("ce_expected_spend", (Cells([[6.0], [0.5], [15.0]]), 1, 10), "params: q: must be > 1"),
-    ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, 0.01, 2.5), "periods: a number of periods must be a whole number"),
+    ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, 0.01, 2.5), "horizon: a number of periods must be a whole number"),
     ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, -1, 52), "rate: a per-period rate must be > -1"),
     ("ce_forecast_ltv", (P4, Cells([[6.0], [4.0]]), 1, 2, 5, 20, 0.3, 0.01, 52),
      "gamma_gamma: gamma_gamma needs 3 parameters"),

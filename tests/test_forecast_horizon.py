@@ -2,7 +2,7 @@
 
 Oracles: mpmath's hypergeometric function at 40 digits (the BG/NBD expectation, Fader,
 Hardie & Lee 2005 eq. 10, written out here), the per-period table of
-``forecast_values`` discounted by ``forecast_clv`` (the formula as first implemented),
+``forecast_values`` discounted by ``forecast_ltv`` (the formula as first implemented),
 scipy's own ``hyp2f1`` (what the expectation used before long horizons were transformed)
 and lifetimes' ``customer_lifetime_value``.
 """
@@ -18,7 +18,7 @@ from customer_equity.model.forecast import (
     customer_lifetime_value,
     expected_purchases,
     fit_forecast,
-    forecast_clv,
+    forecast_ltv,
     forecast_values,
     load_cdnow,
     summary_data,
@@ -114,12 +114,12 @@ def test_lifetime_value_equals_the_per_period_table_discounted(forecast, periods
     x, t_x, T, m = _arrays(forecast)
     bg, gg = forecast.bgnbd, forecast.gamma_gamma
     table = forecast_values(bg, gg, x, t_x, T, m, periods, margin=0.3)
-    expected = forecast_clv(table, rate, timing)
+    expected = forecast_ltv(table, rate, timing)
     ours = customer_lifetime_value(bg, gg, x, t_x, T, m, periods, rate, margin=0.3, timing=timing)
     np.testing.assert_allclose(ours, expected, rtol=1e-12)
-    np.testing.assert_allclose(forecast.clv(periods, rate, 0.3, timing), expected, rtol=1e-12)
+    np.testing.assert_allclose(forecast.ltv(periods, rate, 0.3, timing), expected, rtol=1e-12)
     predicted = forecast.predict(periods, rate, 0.3, timing)
-    np.testing.assert_array_equal(predicted["clv"].to_numpy(), forecast.clv(periods, rate, 0.3, timing))
+    np.testing.assert_array_equal(predicted["ltv"].to_numpy(), forecast.ltv(periods, rate, 0.3, timing))
     np.testing.assert_allclose(predicted["expected_purchases"],
                                expected_purchases(bg, float(periods), x, t_x, T), rtol=1e-13)
     if rate == 0.0:  # undiscounted, the values add up to the expected purchases times the spend
@@ -167,7 +167,7 @@ def test_progress_reports_every_period_once(forecast):
     x, t_x, T, m = _arrays(forecast)
     customer_lifetime_value(CDNOW, SPEND, x, t_x, T, m, 2000, 0.001, progress=done.append)
     assert sum(done) == 2000 and len(done) > 1
-    forecast.horizon(777, 0.001, progress=done.append)
+    forecast.horizon_sums(777, 0.001, progress=done.append)
     assert sum(done) == 2777
     forecast.predict(777, 0.001, progress=done.append)  # kept: not computed again
     assert sum(done) == 2777
@@ -212,7 +212,7 @@ def test_the_command_draws_the_horizon_s_progress_and_values_long_horizons(tmp_p
     x, t_x, T, m = _arrays(fitted)
     table = forecast_values(fitted.bgnbd, fitted.gamma_gamma, x[:200], t_x[:200], T[:200], m[:200],
                             3000)
-    np.testing.assert_allclose(written["clv"].to_numpy()[:200], forecast_clv(table, 0.001),
+    np.testing.assert_allclose(written["ltv"].to_numpy()[:200], forecast_ltv(table, 0.001),
                                rtol=1e-12)
 
 

@@ -98,11 +98,11 @@ def test_forecast_with_mbg_nbd_values_its_customers(tmp_path, capsys, summary):
     fit = fit_mbgnbd(x, t_x, T)
     frame = pd.read_csv(out_csv)
     np.testing.assert_allclose(frame["p_alive"], mbgnbd_p_alive(fit, x, t_x, T), rtol=1e-12)
-    # clv: the period values from the differences of the expected purchases, by hand
+    # ltv: the period values from the differences of the expected purchases, by hand
     cumulative = [mbgnbd_expected_purchases(fit, k, x, t_x, T) for k in range(5)]
     spend = frame["expected_spend"].to_numpy()
     by_hand = sum((cumulative[k] - cumulative[k - 1]) * spend / 1.01 ** k for k in range(1, 5))
-    np.testing.assert_allclose(frame["clv"], by_hand, rtol=1e-10)
+    np.testing.assert_allclose(frame["ltv"], by_hand, rtol=1e-10)
     code, _, err = run(capsys, *args, "--out", out_json)
     assert json.loads(out_json.read_text())["models"] is None
 
@@ -282,10 +282,10 @@ def test_forecast_bg_bb_reproduces_the_donations_estimates_from_a_log(tmp_path, 
     np.testing.assert_allclose(frame["p_alive"], bgbb_p_alive(s["bgbb"], x, t_x, n), rtol=1e-10)
     np.testing.assert_allclose(frame["expected_purchases"],
                                bgbb_expected_purchases(s["bgbb"], 5, x, t_x, n), rtol=1e-10)
-    # clv by hand: the opportunities' increments times E[M], discounted
+    # ltv by hand: the opportunities' increments times E[M], discounted
     ey = [bgbb_expected_purchases(s["bgbb"], k, x, t_x, n) for k in range(6)]
     by_hand = sum((ey[k] - ey[k - 1]) * frame["expected_spend"] / 1.1 ** k for k in range(1, 6))
-    np.testing.assert_allclose(frame["clv"], by_hand, rtol=1e-10)
+    np.testing.assert_allclose(frame["ltv"], by_hand, rtol=1e-10)
 
 
 def test_opportunity_summary_with_a_holdout_by_hand(tmp_path, capsys):

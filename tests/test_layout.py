@@ -176,3 +176,31 @@ def test_only_the_command_prints(module):
     calls = [node.lineno for node in ast.walk(tree)
              if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print"]
     assert calls == [], f"{module} prints at lines {calls}; return the text and let cli.py print it"
+
+
+def test_one_name_for_lifetime_value_and_one_for_the_forecast_horizon():
+    """The naming pass of issue 19: lifetime value is ``ltv`` (never ``clv``) and a forecast's
+    number of periods ahead is ``horizon`` (the core, the file job and CE_FORECAST_LTV alike);
+    ``forecast_clv`` stays importable under its old name only."""
+    import inspect
+    import io
+    import tokenize
+
+    from customer_equity.excel import functions
+    from customer_equity.model import forecast as fc
+    from customer_equity.model.forecast.opportunities import OpportunityForecast
+
+    for path in sorted(PACKAGE.rglob("*.py")):
+        names = {t.string for t in tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+                 if t.type == tokenize.NAME and "clv" in t.string.lower()}
+        assert names <= {"forecast_clv"}, (path, names)
+    from customer_equity.model.forecast.result import PREDICTION_COLUMNS
+
+    assert "ltv" in PREDICTION_COLUMNS and "clv" not in PREDICTION_COLUMNS
+    for f in (fc.forecast_values, fc.customer_lifetime_value, fc.CustomerForecast.values,
+              fc.CustomerForecast.ltv, fc.CustomerForecast.predict, OpportunityForecast.values,
+              functions.ce_forecast_ltv.__wrapped__ if hasattr(functions.ce_forecast_ltv, "__wrapped__")
+              else functions.ce_forecast_ltv):
+        params = inspect.signature(f).parameters
+        assert "horizon" in params and "periods" not in params, f
+    assert fc.forecast_clv is fc.forecast_ltv

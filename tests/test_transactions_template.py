@@ -89,7 +89,7 @@ def results(cells, names, path):
     out = {"summary": rows("ce_summary"), "bgnbd": rows("ce_bgnbd"), "gamma_gamma": rows("ce_gamma_gamma"),
            "customer": column("ce_customer"), "type": column("ce_forecast_type"), "grid": rows("ce_grid")}
     for name, key in T.FORECAST_NAMES.items():
-        if key in ("p_alive", "expected", "holdout_pred", "spend", "clv"):
+        if key in ("p_alive", "expected", "holdout_pred", "spend", "ltv"):
             out[key] = column(name)
     wb = openpyxl.load_workbook(path)
     out["equity_table"] = [[cells.get(k) for k in row] for row in F.name_cells(wb, "ce_equity_by_type")]
@@ -118,7 +118,7 @@ def assert_equals_core(got, summary, forecast, settings, customers):
     # what `customer-equity forecast --out` writes per customer: CustomerForecast.predict
     pred = forecast.predict(settings["horizon"], rate=rate, margin=settings["margin"])
     for key, col in (("p_alive", "p_alive"), ("expected", "expected_purchases"), ("spend", "expected_spend"),
-                     ("clv", "clv")):
+                     ("ltv", "ltv")):
         assert np.allclose(np.array(got[key], dtype=float), pred[col].to_numpy(), rtol=1e-9, atol=1e-9), key
     x, t_x, T_, _ = forecast._columns()
     assert np.allclose(np.array(got["holdout_pred"], dtype=float),
@@ -131,7 +131,7 @@ def assert_equals_core(got, summary, forecast, settings, customers):
     typed = np.array([types.get(T._id_text(i), "") for i in c.index], dtype=object)
     assert list(got["type"]) == list(typed)
     matched = typed != ""
-    exp = equity_table(typed[matched], pred["clv"].to_numpy()[matched])
+    exp = equity_table(typed[matched], pred["ltv"].to_numpy()[matched])
     table = got["equity_table"]
     assert [r[0] for r in table[1:]] == list(exp.index)
     assert np.allclose([float(r[2]) for r in table[1:]], exp["equity"].to_numpy(), rtol=1e-9)
@@ -174,7 +174,7 @@ def test_the_command_line_gives_the_workbooks_numbers(engine, tmp_path):
     table.index = [T._id_text(i) for i in table["customer_id"]]
     table = table.loc[[T._id_text(i) for i in got["customer"]]]
     for key, col in (("p_alive", "p_alive"), ("expected", "expected_purchases"), ("spend", "expected_spend"),
-                     ("clv", "clv")):
+                     ("ltv", "ltv")):
         assert np.allclose(np.array(got[key], dtype=float), table[col].to_numpy(), rtol=1e-7), key
     assert list(table["type"]) == list(got["type"])
     by_type = table.groupby("type")["equity"].sum()
@@ -363,7 +363,7 @@ def test_a_20000_customer_log_pasted_gives_the_command_lines_numbers(tmp_path):
         table = pd.read_csv(out)
         table.index = [T._id_text(i) for i in table["customer_id"]]
         table = table.loc[[T._id_text(i) for i in got["customer"]]]
-        assert np.allclose(np.array(got["clv"], dtype=float), table["clv"].to_numpy(), rtol=1e-6)
+        assert np.allclose(np.array(got["ltv"], dtype=float), table["ltv"].to_numpy(), rtol=1e-6)
         assert np.allclose(np.array(got["p_alive"], dtype=float), table["p_alive"].to_numpy(), rtol=1e-7)
 
 

@@ -48,7 +48,7 @@ CE_P_ALIVE          forecast.p_alive
 CE_EXPECTED_...     forecast.expected_purchases (CE_EXPECTED_PURCHASES; horizon second)
 CE_GAMMA_GAMMA_FIT  forecast.fit_gamma_gamma    Excel spills a labelled table
 CE_EXPECTED_SPEND   forecast.expected_spend
-CE_FORECAST_LTV     forecast.forecast_clv       of forecast_values: one call in Excel
+CE_FORECAST_LTV     forecast.forecast_ltv       of forecast_values: one call in Excel
 CE_PARETO_NBD_...   forecast.fit_pareto_nbd,    (_FIT, _P_ALIVE, _EXPECTED_PURCHASES; the same
                     pareto_nbd_p_alive, ...     for CE_MBGNBD_... and CE_BGBB_...)
 CE_SBG_FIT          forecast.fit_sbg            Excel spills a labelled table
@@ -571,15 +571,15 @@ def ce_expected_spend(params, frequency, monetary_value):
                 margin=Single("Margin per unit of revenue (0.3 for 30 %; 1 = revenue)."),
                 rate=Single("Discount rate per period of the summary's unit (a weekly rate for weeks), "
                             "> -1."),
-                periods=Periods("Horizon: number of periods (summary units) to forecast, a whole number "
+                horizon=Periods("Horizon: number of periods (summary units) to forecast, a whole number "
                                 ">= 0.", single=True),
                 timing=Timing(_TIMING, default="end"),
                 aliases={"values": ("monetary_value", "margin", "frequency", "rate")})
-def ce_forecast_ltv(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, margin, rate, periods,
+def ce_forecast_ltv(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, margin, rate, horizon,
                     timing=None):
-    """Forecast lifetime value per row: sum over periods k of (E[Y(k)] - E[Y(k-1)]) x E[M] x margin, discounted. Python: forecast.forecast_clv."""
-    values = _fc.forecast_values(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, periods, margin)
-    return _fc.forecast_clv(values, rate, timing)
+    """Forecast lifetime value per row: sum over periods k of (E[Y(k)] - E[Y(k-1)]) x E[M] x margin, discounted. Python: forecast.forecast_ltv."""
+    values = _fc.forecast_values(bgnbd, gamma_gamma, frequency, recency, T, monetary_value, horizon, margin)
+    return _fc.forecast_ltv(values, rate, timing)
 
 
 # =====================================================================================

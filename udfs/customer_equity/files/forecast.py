@@ -751,7 +751,7 @@ def _piece(result, k):
 def _summarise_dask(executor, source, columns, unit, c_given, e_given, progress, seconds, rules,
                     duplicates):
     """The summary on the cluster: ``(summary, part futures, their sizes, order, fits)``; the
-    parts' summaries stay on the workers for the predictions (:func:`_clv_dask`), and the two
+    parts' summaries stay on the workers for the predictions (:func:`_ltv_dask`), and the two
     fits (futures, :func:`_fit_dask`) are submitted with the parts. ``seconds``
     gets the time of ``read`` (step 1), ``parts`` (step 2, its results taken to the client)
     and ``assemble``."""
@@ -961,18 +961,18 @@ def _check_horizon(summary, horizon):
                   summed=True)
 
 
-def _clv_chunks(forecast, horizon, rate, margin, timing, progress=None):
+def _ltv_chunks(forecast, horizon, rate, margin, timing, progress=None):
     """Each customer's forecast value, :func:`_chunk` customers at a time (the expected
     purchases over the horizon once per distinct ``(x, T)``, before the first chunk;
     ``progress`` is called with the periods done)."""
     c = forecast.summary.customers
     step = _chunk(forecast, horizon)
     for start in range(0, len(c), step):
-        yield forecast.clv(horizon, rate, margin, timing, rows=slice(start, start + step),
+        yield forecast.ltv(horizon, rate, margin, timing, rows=slice(start, start + step),
                            progress=progress)
 
 
-def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing, purchases=None):
+def _ltv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing, purchases=None):
     """The forecast value of each calibration customer of the parts held by one worker
     (one table of expected purchases for them all, not one a part)."""
     from ..model.forecast import CustomerForecast, LogSummary
@@ -984,18 +984,18 @@ def _clv_task(parts, bgnbd, gamma_gamma, horizon, rate, margin, timing, purchase
     forecast = CustomerForecast(summary=summary, bgnbd=bgnbd, gamma_gamma=gamma_gamma,
                                 correlation=float("nan"), purchases=purchases)
     try:
-        chunks = list(_clv_chunks(forecast, horizon, rate, margin, timing))
+        chunks = list(_ltv_chunks(forecast, horizon, rate, margin, timing))
     except CustomerEquityError:
         return None  # the client recomputes and raises the error as a local run does
     return np.concatenate(chunks) if chunks else np.zeros(0)
 
 
-def _clv_total(chunks):
+def _ltv_total(chunks):
     """The sum of the customers' values: chunk by chunk, in the order of the summary."""
     return sum((float(v.sum()) for v in chunks), 0.0)
 
 
-def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timing):
+def _ltv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timing):
     """The total forecast value with each part's customers valued on their worker.
 
     A customer's value depends on its own summary only, so that each part gives the
@@ -1008,30 +1008,30 @@ def _clv_dask(client, parts, sizes, order, forecast, horizon, rate, margin, timi
     for i, future in enumerate(parts):
         where = sorted(who_has.get(future.key, ()))
         held.setdefault(where[0] if where else None, []).append(i)
-    tasks = [(index, client.submit(_clv_task, [parts[i] for i in index], forecast.bgnbd,
+    tasks = [(index, client.submit(_ltv_task, [parts[i] for i in index], forecast.bgnbd,
                                    forecast.gamma_gamma, horizon, rate, margin, timing,
                                    forecast.purchases,
                                    workers=None if worker is None else [worker],
                                    allow_other_workers=True, pure=False))
              for worker, index in held.items()]
-    clv = np.empty(int(offsets[-1]))
+    ltv = np.empty(int(offsets[-1]))
     for index, future in tasks:
         values = future.result()
         if values is None:
-            return _clv_total(_clv_chunks(forecast, horizon, rate, margin, timing))
+            return _ltv_total(_ltv_chunks(forecast, horizon, rate, margin, timing))
         at = 0
         for i in index:
-            clv[offsets[i]:offsets[i + 1]] = values[at:at + sizes[i]]
+            ltv[offsets[i]:offsets[i + 1]] = values[at:at + sizes[i]]
             at += sizes[i]
     if order is not None:
-        clv = clv[order]
+        ltv = ltv[order]
     step = _chunk(forecast, horizon)
-    return _clv_total(clv[start:start + step] for start in range(0, len(clv), step))
+    return _ltv_total(ltv[start:start + step] for start in range(0, len(ltv), step))
 
 
 def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, workers, progress,
                    value, seconds, rules, duplicates, model="bgnbd", compare=False):
-    """Summary, fits and forecast value on a Dask cluster: ``(CustomerForecast, clv_total)``.
+    """Summary, fits and forecast value on a Dask cluster: ``(CustomerForecast, ltv_total)``.
 
     ``seconds`` gets the time of each step: ``cluster`` (start or connect), ``summary``
     (``read``, ``parts``, ``assemble``), ``fit`` and ``predict``."""
@@ -1058,12 +1058,12 @@ def _forecast_dask(source, columns, unit, c_given, e_given, batch_size, dask, wo
             forecast = add_purchase_models(forecast, model, compare)
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
-        clv_total = _clv_dask(executor.client, parts, sizes, order, forecast, *value)
+        ltv_total = _ltv_dask(executor.client, parts, sizes, order, forecast, *value)
         seconds["predict"] = time.perf_counter() - started
         del parts
     finally:
         executor.close()
-    return forecast, clv_total
+    return forecast, ltv_total
 
 
 # --------------------------------------------------------------------------- the run
@@ -1081,7 +1081,7 @@ class ForecastRun:
     rate, margin : float
         Discount rate per period and margin applied.
     timing : str
-    clv_total : float
+    ltv_total : float
         Forecast lifetime value of all customers in the calibration.
     measurement : Measurement or None
         Customer equity by type, with ``--customers``.
@@ -1095,7 +1095,7 @@ class ForecastRun:
     rate: float
     margin: float
     timing: str
-    clv_total: float
+    ltv_total: float
     measurement: object = None
     join: dict | None = None
     source: str = ""
@@ -1105,7 +1105,7 @@ class ForecastRun:
         """The JSON summary: parameters, standard errors, log-likelihoods, counts, holdout."""
         out = {"input": self.source, **self.forecast.to_dict(),
                "horizon": self.horizon, "rate": self.rate, "margin": self.margin,
-               "timing": self.timing, "clv_total": self.clv_total}
+               "timing": self.timing, "ltv_total": self.ltv_total}
         if self.forecast.summary.report is not None:
             out["data"] = self.forecast.summary.report.to_dict()
         if self.measurement is not None:
@@ -1161,7 +1161,7 @@ class ForecastRun:
             lines += ["", _comparison_text(f.comparison(), chosen.model, s)]
         lines += ["", (f"Forecast lifetime value over {self.horizon} {unit}s at {self.rate:.4g} per "
                   f"{unit} ({self.timing}-of-period), margin {self.margin:g}: "
-                  f"{self.clv_total:,.0f} in all, {self.clv_total / max(len(c), 1):,.2f} a customer")]
+                  f"{self.ltv_total:,.0f} in all, {self.ltv_total / max(len(c), 1):,.2f} a customer")]
         if self.measurement is not None:
             j = self.join
             lines += ["", self.measurement.summary(), "",
@@ -1478,7 +1478,7 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
                                                observation_end, batch_size, progress, rules,
                                                duplicates)
         elif dask:
-            forecast, clv_total = _forecast_dask(
+            forecast, ltv_total = _forecast_dask(
                 source, columns, unit, calibration_end, observation_end, batch_size, dask,
                 workers, progress, (horizon, rate, margin, config.timing), seconds, rules,
                 duplicates, model, compare)
@@ -1501,13 +1501,13 @@ def forecast_file(log, *, customer="customer_id", date="date", amount="amount", 
         seconds["fit"] = time.perf_counter() - started
         started = time.perf_counter()
         with bar(progress, horizon, "forecast values", " periods") as shown:
-            clv_total = _clv_total(_clv_chunks(forecast, horizon, rate, margin, config.timing,
+            ltv_total = _ltv_total(_ltv_chunks(forecast, horizon, rate, margin, config.timing,
                                                None if shown is None else shown.update))
         seconds["predict"] = time.perf_counter() - started
     summary = forecast.summary
     c = summary.customers
     run = ForecastRun(forecast=forecast, horizon=int(horizon), rate=float(rate),
-                      margin=float(margin), timing=config.timing, clv_total=clv_total,
+                      margin=float(margin), timing=config.timing, ltv_total=ltv_total,
                       source=str(log) if not isinstance(log, pd.DataFrame) else "a table",
                       seconds=seconds)
     measured = None

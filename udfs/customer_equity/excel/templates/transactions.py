@@ -58,7 +58,7 @@ GG_AT = (S_FIT, 16, 6)
 P0 = 5  # header row of the per-customer block on Forecasts (0-indexed); data from P0 + 1
 FORECAST_COLS = {"customer": 1, "p_alive": 2, "p_alive_chk": 3, "p_alive_diff": 4, "expected": 5,
                  "holdout_pred": 6, "actual": 7, "spend": 8, "spend_chk": 9, "spend_diff": 10,
-                 "clv": 11, "type": 12, "grid": 14}
+                 "ltv": 11, "type": 12, "grid": 14}
 
 
 
@@ -71,7 +71,7 @@ SUMMARY_COLUMNS = {"ce_customer": 1, "ce_frequency": 2, "ce_recency": 3, "ce_T":
                    "ce_monetary_value": 5, "ce_actual_purchases": 6}
 #: The names of the per-customer spills on the Forecasts sheet (key of FORECAST_COLS).
 FORECAST_NAMES = {"ce_prob_alive": "p_alive", "ce_expected": "expected", "ce_holdout_pred": "holdout_pred",
-                  "ce_spend": "spend", "ce_clv": "clv", "ce_grid": "grid", "ce_forecast_type": "type",
+                  "ce_spend": "spend", "ce_ltv_forecast": "ltv", "ce_grid": "grid", "ce_forecast_type": "type",
                   "chk_p_alive": "p_alive_chk", "chk_spend": "spend_chk"}
 BGNBD_ROWS = {"ce_bg_r": 2, "ce_bg_alpha": 3, "ce_bg_a": 4, "ce_bg_b": 5}
 GG_ROWS = {"ce_gg_p": 2, "ce_gg_q": 3, "ce_gg_v": 4}
@@ -112,7 +112,7 @@ def compute(log, customers, settings=SETTINGS, check_rows=None):
     out["expected"] = fc.expected_purchases(bg, float(s["horizon"]), x, t_x, T)
     out["holdout_pred"] = fc.expected_purchases(bg, holdout, x, t_x, T)
     out["spend"] = fc.expected_spend(gg, x, m)
-    out["clv"] = fc.forecast_clv(fc.forecast_values(bg, gg, x, t_x, T, m, s["horizon"], s["margin"]),
+    out["ltv"] = fc.forecast_ltv(fc.forecast_values(bg, gg, x, t_x, T, m, s["horizon"], s["margin"]),
                                  rate)
     out["grid"] = fc.expected_purchases(bg, np.array(TIME_HORIZONS, float)[:, None], x, t_x, T).T
     # the native checks, computed here as the worksheet formulas compute them
@@ -130,7 +130,7 @@ def compute(log, customers, settings=SETTINGS, check_rows=None):
     lower = np.array([str(t).lower() for t in types], dtype=object)
     masks = [lower == t.lower() for t in TYPES]
     out["equity_table"] = table_from_sums([int(k.sum()) for k in masks],
-                                          [float(out["clv"][k].sum()) for k in masks])
+                                          [float(out["ltv"][k].sum()) for k in masks])
     out["equity"] = float(out["equity_table"]["equity"].iloc[-1])
     out["counts"] = {"matched": int(matched.sum()), "log_only": int((~matched).sum()),
                      "table_only": int(len(customers) - matched.sum()),
@@ -494,14 +494,14 @@ def _forecasts(book, sh, res):
     _formula(sh, 2, 8, "=MAX(ABS(ce_spend-chk_spend))", sp_diff, "native", "0.0E+00")
     _status(sh, 2, 9, B.cell(2, 8), sp_diff)
     sh.merged(3, 1, 3, 4, "Customer equity: Σ forecast lifetime values, all customers", "bold")
-    _formula(sh, 3, 5, "=SUM(ce_clv)", float(res["clv"].sum()), "native", B.MONEY, bold=True)
+    _formula(sh, 3, 5, "=SUM(ce_ltv_forecast)", float(res["ltv"].sum()), "native", B.MONEY, bold=True)
     colour = {"ce": "#2E75B6", "check": "#548235", "native": "#1F4E79"}
     heads = [("customer", "customer_id", "native"), ("p_alive", "P(alive)", "ce"),
              ("p_alive_chk", "P(alive) check", "check"), ("p_alive_diff", "difference", "native"),
              ("expected", "E[Y] over the horizon", "ce"), ("holdout_pred", "E[Y] over the holdout", "ce"),
              ("actual", "actual in holdout", "native"), ("spend", "E[M] per purchase", "ce"),
              ("spend_chk", "E[M] check", "check"), ("spend_diff", "difference", "native"),
-             ("clv", "forecast LTV", "ce"), ("type", "type (Customers)", "native")]
+             ("ltv", "forecast LTV", "ce"), ("type", "type (Customers)", "native")]
     for key, label, role in heads:
         sh.text(P0, C[key], label, "header", bg_color=colour[role])
     sh.ws.set_row(P0, 30)
@@ -528,8 +528,8 @@ def _forecasts(book, sh, res):
              "0.0E+00")
     sh.cross_check(B.area(d, C["spend_chk"], d + n - 1, C["spend_chk"]),
                    B.area(d, C["spend"], d + n - 1, C["spend"]))
-    sh.spill(d, C["clv"], "=CE_FORECAST_LTV(ce_bgnbd,ce_gamma_gamma,ce_frequency,ce_recency,ce_T,"
-             "ce_monetary_value,ce_in_margin,ce_unit_rate,ce_in_horizon)", _col(res["clv"]), "ce", B.MONEY2)
+    sh.spill(d, C["ltv"], "=CE_FORECAST_LTV(ce_bgnbd,ce_gamma_gamma,ce_frequency,ce_recency,ce_T,"
+             "ce_monetary_value,ce_in_margin,ce_unit_rate,ce_in_horizon)", _col(res["ltv"]), "ce", B.MONEY2)
     sh.spill(d, C["type"], '=IFERROR(INDEX(ce_in_type,MATCH(ce_customer,ce_in_customer_id,0)),"")',
              _col(res["types"]), "native")
     g = C["grid"]
@@ -655,7 +655,7 @@ def _equity(book, sh, res):
         label, customers, equity = B.cell(y, 1, False), B.cell(y, 2, False), B.cell(y, 3, False)
         if y < total:
             count_f = f"=SUMPRODUCT((ce_forecast_type={label})*1)"
-            equity_f = f"=SUMPRODUCT((ce_forecast_type={label})*ce_clv)"
+            equity_f = f"=SUMPRODUCT((ce_forecast_type={label})*ce_ltv_forecast)"
         else:
             count_f = f"=SUM({B.area(first, 2, total - 1, 2)})"
             equity_f = f"=SUM({B.area(first, 3, total - 1, 3)})"
@@ -666,8 +666,8 @@ def _equity(book, sh, res):
     book.define("ce_equity_by_type", "=" + sh.ref(head, 1, total, 5))
     tot = total
     sh.text(tot + 1, 1, "Check: Σ forecast LTV of the customers in the table", "bold")
-    check = float(np.sum(res["clv"][res["types"] != ""]))
-    _formula(sh, tot + 1, 3, "=SUMPRODUCT(COUNTIF(ce_in_customer_id,ce_customer)*ce_clv)", check, "check", B.MONEY)
+    check = float(np.sum(res["ltv"][res["types"] != ""]))
+    _formula(sh, tot + 1, 3, "=SUMPRODUCT(COUNTIF(ce_in_customer_id,ce_customer)*ce_ltv_forecast)", check, "check", B.MONEY)
     total_ref = B.cell(total, 3)
     sh.cross_check(B.cell(tot + 1, 3), total_ref)
     # rounded: two orders of adding up differ by float noise, which would show as a red -0.00

@@ -61,10 +61,11 @@ from .sbg import (
                     sbg_survival,
                     survivor_counts,
 )
+from .value import forecast_clv as forecast_clv  # the old name of forecast_ltv, still importable
 from .value import (
                     ForecastJoin,
                     customer_lifetime_value,
-                    forecast_clv,
+                    forecast_ltv,
                     forecast_values,
                     join_forecast,
 )
@@ -72,7 +73,7 @@ from .value import (
 __all__ = [
     "PARAMETER_NAMES", "UNITS", "CustomerForecast", "FittedModel", "ForecastJoin", "LogSummary",
     "bgnbd_log_likelihood", "customer_lifetime_value", "expected_purchases", "expected_purchases_new", "expected_spend",
-    "fit_bgnbd", "fit_forecast", "fit_gamma_gamma", "forecast_clv", "forecast_values",
+    "fit_bgnbd", "fit_forecast", "fit_gamma_gamma", "forecast_ltv", "forecast_values",
     "frequency_spend_correlation", "gamma_gamma_log_likelihood", "generate_log", "join_forecast",
     "load_cdnow",
     "p_alive", "summary_data",

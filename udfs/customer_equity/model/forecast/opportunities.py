@@ -20,7 +20,7 @@ from ._base import FittedModel
 from .bgbb import bgbb_expected_purchases, bgbb_p_alive, fit_bgbb
 from .data import COUNT_NAMES, LogSummary, day_to_date, id_order, unit_days
 from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
-from .value import _margin, forecast_clv
+from .value import _margin, forecast_ltv
 
 __all__ = ["OPPORTUNITY_COLUMNS", "OpportunityForecast", "fit_opportunity_forecast",
            "summarise_opportunities"]
@@ -127,23 +127,23 @@ class OpportunityForecast:
         c = self.summary.customers if rows is None else self.summary.customers.iloc[rows]
         return tuple(c[k].to_numpy() for k in OPPORTUNITY_COLUMNS)
 
-    def _cumulative(self, periods, rows=None):
+    def _cumulative(self, horizon, rows=None):
         x, t_x, n, _ = self._columns(rows)
-        k = np.arange(periods + 1, dtype=np.float64).reshape(-1, 1)
-        return bgbb_expected_purchases(self.bgbb, k, x, t_x, n) if x.size else np.zeros((periods + 1, 0))
+        k = np.arange(horizon + 1, dtype=np.float64).reshape(-1, 1)
+        return bgbb_expected_purchases(self.bgbb, k, x, t_x, n) if x.size else np.zeros((horizon + 1, 0))
 
-    def values(self, periods: int, margin: float = 1.0, rows=None) -> np.ndarray:
+    def values(self, horizon: int, margin: float = 1.0, rows=None) -> np.ndarray:
         """``PV_k`` per customer and opportunity ``k = 1..periods``: the expected purchases of
         opportunity ``k`` times the expected amount and the margin."""
         x, _, _, m = self._columns(rows)
         spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
-        return np.diff(self._cumulative(int(periods), rows), axis=0).T * spend[:, None]
+        return np.diff(self._cumulative(int(horizon), rows), axis=0).T * spend[:, None]
 
-    def clv(self, horizon: int, rate: float = 0.0, margin: float = 1.0, timing: str = "end",
+    def ltv(self, horizon: int, rate: float = 0.0, margin: float = 1.0, timing: str = "end",
             rows=None, progress=None) -> np.ndarray:
         """Each customer's discounted forecast value over ``horizon`` opportunities (the
-        ``clv`` of :meth:`predict`); ``progress`` is called with the opportunities done."""
-        out = forecast_clv(self.values(horizon, margin, rows), rate, timing)
+        ``ltv`` of :meth:`predict`); ``progress`` is called with the opportunities done."""
+        out = forecast_ltv(self.values(horizon, margin, rows), rate, timing)
         if progress is not None:
             progress(int(horizon))
         return out
@@ -151,7 +151,7 @@ class OpportunityForecast:
     def predict(self, horizon: int, rate: float = 0.0, margin: float = 1.0, timing: str = "end",
                 rows=None) -> pd.DataFrame:
         """Per customer: the summary, ``p_alive`` (at the next opportunity),
-        ``expected_purchases`` over ``horizon`` opportunities, ``expected_spend``, ``clv``."""
+        ``expected_purchases`` over ``horizon`` opportunities, ``expected_spend``, ``ltv``."""
         c = self.summary.customers if rows is None else self.summary.customers.iloc[rows]
         x, t_x, n, m = self._columns(rows)
         cumulative = self._cumulative(int(horizon), rows)
@@ -161,7 +161,7 @@ class OpportunityForecast:
         out["expected_purchases"] = cumulative[-1]
         out["expected_spend"] = spend
         values = np.diff(cumulative, axis=0).T * (spend * _margin(margin))[:, None]
-        out["clv"] = forecast_clv(values, rate, timing) if len(out) else []
+        out["ltv"] = forecast_ltv(values, rate, timing) if len(out) else []
         for col in ("actual_purchases", "actual_amount"):
             if col in c:
                 out[col] = c[col]

@@ -29,7 +29,7 @@ __all__ = ["PREDICTION_COLUMNS", "CustomerForecast", "fit_forecast"]
 STEP_SECONDS = 0.25
 
 PREDICTION_COLUMNS = ("frequency", "recency", "T", "monetary_value", "p_alive",
-                      "expected_purchases", "expected_spend", "clv")
+                      "expected_purchases", "expected_spend", "ltv")
 
 #: Frequencies of the calibration-vs-holdout table: 0..6 and 7 or more (as in FHL 2005).
 HOLDOUT_GROUPS = 7
@@ -81,25 +81,25 @@ class CustomerForecast:
         return (c["frequency"].to_numpy(), c["recency"].to_numpy(), c["T"].to_numpy(),
                 c["monetary_value"].to_numpy())
 
-    def _grid(self, periods: int):
+    def _grid(self, horizon: int):
         """E[Y(k)] numerators for k = 0..periods on the distinct (x, T) of the whole base and
         the customers' rows in it: the per-period table :meth:`values` gathers from."""
-        key = ("grid", periods)
+        key = ("grid", horizon)
         if key not in self._grids:
             fit = self.purchase_model
             x, t_x, T, _ = self._columns()
             (ux, uT), inverse = group_rows(x, T)
-            cost = _grid_cost(fit, periods, ux, uT)
-            check_horizon(periods, len(x), rows_at_once=len(ux), name="horizon",
+            cost = _grid_cost(fit, horizon, ux, uT)
+            check_horizon(horizon, len(x), rows_at_once=len(ux), name="horizon",
                           grid_rows=len(ux), grid_cost=cost)
-            k = np.arange(periods + 1, dtype=np.float64)[:, None]
-            table = np.empty((periods + 1, len(ux)))
+            k = np.arange(horizon + 1, dtype=np.float64)[:, None]
+            table = np.empty((horizon + 1, len(ux)))
             # in steps of about STEP_SECONDS: Ctrl-C and SIGTERM are heard between two steps
-            step = max(1, int(STEP_SECONDS / (cost * (periods + 1))))
+            step = max(1, int(STEP_SECONDS / (cost * (horizon + 1))))
             for j in range(0, len(ux), step):
                 table[:, j:j + step] = _purchases.numerator(fit, k, ux[j:j + step], uT[j:j + step])
             if not np.isfinite(table).all():  # the same clear error as expected_purchases
-                _purchases.expected_purchases(fit, float(periods), x, t_x, T)
+                _purchases.expected_purchases(fit, float(horizon), x, t_x, T)
             self._forget()
             self._grids[key] = (table, inverse)
         return self._grids[key]
@@ -115,15 +115,15 @@ class CustomerForecast:
         x, t_x, T, _ = self._columns(rows)
         return _purchases.dropout_odds(self.purchase_model, x, t_x, T)
 
-    def horizon(self, periods: int, rate: float = 0.0, timing: str = "end",
+    def horizon_sums(self, horizon: int, rate: float = 0.0, timing: str = "end",
                 progress=None) -> HorizonSums:
-        """The discounted expected purchases over ``periods`` per distinct ``(x, T)`` of the
+        """The discounted expected purchases over ``horizon`` per distinct ``(x, T)`` of the
         base (:func:`~customer_equity.model.forecast.value.horizon_sums`), computed once a
-        block of periods at a time and kept for :meth:`clv` and :meth:`predict`.
+        block of periods at a time and kept for :meth:`ltv` and :meth:`predict`.
 
         ``progress`` is called with the number of periods done after each block.
         """
-        k = int(periods)
+        k = int(horizon)
         factors = discount_factors(rate, k, timing)  # checks the rate and the timing
         if factors.ndim != 1:
             raise CustomerEquityError("rate", "must be one rate per period for all customers")
@@ -137,19 +137,19 @@ class CustomerForecast:
             self._grids[key] = sums
         return self._grids[key]
 
-    def values(self, periods: int, margin: float = 1.0, rows=None) -> np.ndarray:
+    def values(self, horizon: int, margin: float = 1.0, rows=None) -> np.ndarray:
         """``PV_k`` per customer and period, shape (N, periods); see :func:`forecast_values`.
 
         ``rows`` (a slice) takes a chunk of the customers.
         """
         x, _, _, m = self._columns(rows)
-        table, inverse = self._grid(int(periods))
+        table, inverse = self._grid(int(horizon))
         sel = slice(None) if rows is None else rows
         cumulative = table[:, inverse[sel]] / (1.0 + self._odds(rows))
         spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
         return np.diff(cumulative, axis=0).T * spend[:, None]
 
-    def clv(self, horizon: int, rate: float = 0.0, margin: float = 1.0, timing: str = "end",
+    def ltv(self, horizon: int, rate: float = 0.0, margin: float = 1.0, timing: str = "end",
             rows=None, progress=None) -> np.ndarray:
         """Each customer's forecast lifetime value over ``horizon`` periods: the
         discounted sum of :meth:`values` without the per-period table (see
@@ -158,21 +158,21 @@ class CustomerForecast:
         ``rows`` (a slice) takes a chunk of the customers; ``progress`` as :meth:`horizon`.
         """
         x, _, _, m = self._columns(rows)
-        sums = self.horizon(horizon, rate, timing, progress)
+        sums = self.horizon_sums(horizon, rate, timing, progress)
         spend = expected_spend(self.gamma_gamma, x, m) * _margin(margin)
-        return sums.clv(slice(None) if rows is None else rows, self._odds(rows), spend)
+        return sums.ltv(slice(None) if rows is None else rows, self._odds(rows), spend)
 
     def predict(self, horizon: int, rate: float = 0.0, margin: float = 1.0,
                 timing: str = "end", rows=None, progress=None) -> pd.DataFrame:
         """Per customer: the summary, ``p_alive``, ``expected_purchases`` over ``horizon``
-        periods, ``expected_spend`` per purchase and the discounted ``clv``.
+        periods, ``expected_spend`` per purchase and the discounted ``ltv``.
 
         With a holdout, ``actual_purchases`` (and ``actual_amount``) follow. ``rows``
         (a slice) takes a chunk of the customers; ``progress`` as :meth:`horizon`.
         """
         c = self.summary.customers if rows is None else self.summary.customers.iloc[rows]
         x, _, _, m = self._columns(rows)
-        sums = self.horizon(horizon, rate, timing, progress)
+        sums = self.horizon_sums(horizon, rate, timing, progress)
         sel = slice(None) if rows is None else rows
         odds = self._odds(rows)
         spend = expected_spend(self.gamma_gamma, x, m)
@@ -180,7 +180,7 @@ class CustomerForecast:
         out["p_alive"] = 1.0 / (1.0 + odds)
         out["expected_purchases"] = sums.purchases(sel, odds)
         out["expected_spend"] = spend
-        out["clv"] = sums.clv(sel, odds, spend * _margin(margin))
+        out["ltv"] = sums.ltv(sel, odds, spend * _margin(margin))
         for col in ("actual_purchases", "actual_amount"):
             if col in c:
                 out[col] = c[col]

@@ -28,7 +28,7 @@ from .bgnbd import expected_purchases
 from .gamma_gamma import expected_spend
 
 __all__ = ["PV_INPUTS", "CHUNK_ROWS", "ForecastJoin", "HorizonSums", "check_horizon",
-           "customer_lifetime_value", "forecast_clv", "forecast_values", "horizon_sums",
+           "customer_lifetime_value", "forecast_ltv", "forecast_values", "horizon_sums",
            "join_forecast"]
 
 #: Customer-table columns the forecast replaces (PV comes from the forecast).
@@ -83,7 +83,7 @@ def _duration(seconds):
     return f"{seconds / 86400:,.0f} days"
 
 
-def check_horizon(periods, customers, rows_at_once=None, name="periods", memory=None,
+def check_horizon(horizon, customers, rows_at_once=None, name="horizon", memory=None,
                   grid_rows=0, grid_cost=0.0, summed=False):
     """Refuse, before any allocation, a forecast horizon whose memory or time is out of reach.
 
@@ -94,7 +94,7 @@ def check_horizon(periods, customers, rows_at_once=None, name="periods", memory=
     seconds a cell (measured: the series behind E[Y(t)] slows down as t grows).
 
     With ``summed``, the forecast is the expected purchases summed over the horizon
-    (:func:`horizon_sums`, what :meth:`CustomerForecast.clv` and ``predict`` use): nothing of
+    (:func:`horizon_sums`, what :meth:`CustomerForecast.ltv` and ``predict`` use): nothing of
     size periods x customers exists. It holds a block of periods of the grid (about
     :data:`PERIOD_BLOCK_CELLS` numbers), three numbers per distinct customer and the values of
     ``rows_at_once`` customers, whatever the horizon; it computes ``(periods + 1) x grid_rows``
@@ -107,34 +107,34 @@ def check_horizon(periods, customers, rows_at_once=None, name="periods", memory=
     >>> check_horizon(100_000_000, 1_500, memory=8 << 30)
     Traceback (most recent call last):
     ...
-    customer_equity.errors.CustomerEquityError: periods: a horizon of 100,000,000 periods for 1,500 customers needs about 4.8 TB of memory at once (4.3 GB free for it) and about 10.4 hours: give at most 89,477 periods (got 100000000)
+    customer_equity.errors.CustomerEquityError: horizon: a horizon of 100,000,000 periods for 1,500 customers needs about 4.8 TB of memory at once (4.3 GB free for it) and about 10.4 hours: give at most 89,477 periods (got 100000000)
     >>> check_horizon(100_000_000, 1_500, grid_rows=1_500, summed=True, memory=8 << 30)
     Traceback (most recent call last):
     ...
-    customer_equity.errors.CustomerEquityError: periods: a horizon of 100,000,000 periods for 1,500 customers needs about 8.5 MB of memory at once (4.3 GB free for it) and about 10.4 hours: give at most 1,599,999 periods (got 100000000)
+    customer_equity.errors.CustomerEquityError: horizon: a horizon of 100,000,000 periods for 1,500 customers needs about 8.5 MB of memory at once (4.3 GB free for it) and about 10.4 hours: give at most 1,599,999 periods (got 100000000)
     """
-    periods, customers = int(periods), max(1, int(customers))
+    horizon, customers = int(horizon), max(1, int(customers))
     at_once = customers if rows_at_once is None else max(1, min(int(rows_at_once), customers))
     budget = (available_memory() if memory is None else int(memory)) / 2
     if summed:
         grid = max(1, int(grid_rows))
-        block = min(periods + 1, max(1, PERIOD_BLOCK_CELLS // grid)) * grid
+        block = min(horizon + 1, max(1, PERIOD_BLOCK_CELLS // grid)) * grid
         need_bytes = (block + 3 * grid + at_once) * BYTES_PER_CELL
         per_period = grid * (grid_cost or SECONDS_PER_CELL)
         # memory does not grow with the horizon: only time bounds the periods
         most_for_memory = float("inf") if need_bytes <= budget else 0
     else:
-        need_bytes = (periods + 1) * at_once * BYTES_PER_CELL
+        need_bytes = (horizon + 1) * at_once * BYTES_PER_CELL
         per_period = customers * SECONDS_PER_CELL + grid_rows * grid_cost
         most_for_memory = budget / (at_once * BYTES_PER_CELL)
-    need_seconds = (periods + 1) * per_period
+    need_seconds = (horizon + 1) * per_period
     if need_bytes <= budget and need_seconds <= MAX_SECONDS:
         return
     most = int(min(most_for_memory, MAX_SECONDS / per_period)) - 1
     raise CustomerEquityError(
-        name, f"a horizon of {periods:,} periods for {customers:,} customers needs about "
+        name, f"a horizon of {horizon:,} periods for {customers:,} customers needs about "
         f"{_size(need_bytes)} of memory at once ({_size(budget)} free for it) and about "
-        f"{_duration(need_seconds)}: give at most {max(most, 0):,} periods", value=periods)
+        f"{_duration(need_seconds)}: give at most {max(most, 0):,} periods", value=horizon)
 
 
 def _margin(margin):
@@ -144,10 +144,10 @@ def _margin(margin):
     return float(m)
 
 
-def _periods(periods):
-    p = v.periods_array(periods, "periods")
+def _horizon(horizon):
+    p = v.periods_array(horizon, "horizon")
     if np.ndim(p) != 0:
-        raise CustomerEquityError("periods", "must be one whole number of periods")
+        raise CustomerEquityError("horizon", "must be one whole number of periods")
     return int(p)
 
 
@@ -195,8 +195,8 @@ def _series_cost(bgnbd, periods, x, t_x, T, sample=32):
 
 def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, recency: ArrayLike,
                     T: ArrayLike, monetary_value: ArrayLike,
-                    periods: int, margin: float = 1.0) -> np.ndarray:
-    """Expected purchase value of each customer in each of the next ``periods`` periods.
+                    horizon: int, margin: float = 1.0) -> np.ndarray:
+    """Expected purchase value of each customer in each of the next ``horizon`` periods.
 
     Parameters
     ----------
@@ -206,7 +206,7 @@ def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, re
         Gamma-Gamma ``p, q, v`` (``q > 1``).
     frequency, recency, T, monetary_value : array_like
         The customers' summaries; a period is one unit of their time.
-    periods : int
+    horizon : int
         Number of periods ``K`` to forecast.
     margin : float
         Margin per unit of revenue (1 = revenue itself). Default 1.
@@ -231,7 +231,7 @@ def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, re
     ((2, 3), True)
     """
     x, t_x, T = summary_arrays(frequency, recency, T)
-    k = _periods(periods)
+    k = _horizon(horizon)
     m = _margin(margin)
     check_horizon(k, x.size, grid_rows=x.size, grid_cost=_series_cost(bgnbd, k, x, t_x, T))
     cumulative = expected_purchases(bgnbd, np.arange(k + 1, dtype=np.float64)[:, None], x, t_x, T)
@@ -239,7 +239,7 @@ def forecast_values(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike, re
     return np.diff(cumulative, axis=0).T * (spend * m)[:, None]
 
 
-def forecast_clv(values: ArrayLike, rate: float, timing: str = "end") -> np.ndarray:
+def forecast_ltv(values: ArrayLike, rate: float, timing: str = "end") -> np.ndarray:
     """Forecast lifetime value: the per-period values discounted and summed.
 
     Parameters
@@ -257,7 +257,7 @@ def forecast_clv(values: ArrayLike, rate: float, timing: str = "end") -> np.ndar
 
     Examples
     --------
-    >>> forecast_clv([[110.0, 121.0]], 0.10).round(6)
+    >>> forecast_ltv([[110.0, 121.0]], 0.10).round(6)
     array([200.])
     """
     values = np.asarray(values, dtype=np.float64)
@@ -292,7 +292,7 @@ class HorizonSums:
     discounted: np.ndarray
     at_horizon: np.ndarray
 
-    def clv(self, rows, odds, spend):
+    def ltv(self, rows, odds, spend):
         """The customers' forecast values: ``discounted / (1 + odds) * spend``, for the
         customers ``rows`` (a slice or index of :attr:`rows`), with their odds of having
         dropped out and their expected spend (times the margin)."""
@@ -301,6 +301,10 @@ class HorizonSums:
     def purchases(self, rows, odds):
         """The customers' expected purchases over the horizon, ``E[Y(K)]``."""
         return self.at_horizon[self.rows[rows]] / (1.0 + odds)
+
+
+#: The name before the naming pass (issue 19): lifetime value is ``ltv`` everywhere.
+forecast_clv = forecast_ltv
 
 
 def _purchase_fit(model: Params) -> FittedModel:
@@ -315,15 +319,15 @@ def _purchase_fit(model: Params) -> FittedModel:
 
 
 def horizon_sums(model: Params, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike,
-                 periods: int, factors: ArrayLike, progress=None,
-                 name: str = "periods") -> HorizonSums:
-    """Discounted expected purchases over ``periods`` periods, once per distinct ``(x, T)``.
+                 horizon: int, factors: ArrayLike, progress=None,
+                 name: str = "horizon") -> HorizonSums:
+    """Discounted expected purchases over ``horizon`` periods, once per distinct ``(x, T)``.
 
     The expected purchases of a period depend on ``(x, t_x, T)`` only through
     ``N_k(x, T) / (1 + odds)``: the table of ``N_k`` is evaluated for the distinct
     ``(x, T)`` of the customers, a block of periods at a time (about
     :data:`PERIOD_BLOCK_CELLS` numbers held), and each period's differences are added
-    into a running sum in period order. The cost is linear in ``periods`` and memory
+    into a running sum in period order. The cost is linear in ``horizon`` and memory
     does not grow with it; each customer then needs one gather.
 
     Parameters
@@ -333,7 +337,7 @@ def horizon_sums(model: Params, frequency: ArrayLike, recency: ArrayLike, T: Arr
         MBG/NBD (:mod:`~customer_equity.model.forecast.purchases`).
     frequency, recency, T : array_like
         The customers' summaries.
-    periods : int
+    horizon : int
         ``K``.
     factors : array_like, shape (K,)
         Discount factors ``f_1 .. f_K`` (:func:`customer_equity.model.discount_factors`).
@@ -358,7 +362,7 @@ def horizon_sums(model: Params, frequency: ArrayLike, recency: ArrayLike, T: Arr
     """
     fit = _purchase_fit(model)
     x, t_x, T = summary_arrays(frequency, recency, T)
-    k_total = _periods(periods)
+    k_total = _horizon(horizon)
     factors = np.asarray(factors, dtype=np.float64).reshape(-1)
     if factors.size != k_total:
         raise CustomerEquityError("factors", f"has {factors.size} values for {k_total} periods")
@@ -388,12 +392,12 @@ def horizon_sums(model: Params, frequency: ArrayLike, recency: ArrayLike, T: Arr
 
 def customer_lifetime_value(bgnbd: Params, gamma_gamma: Params, frequency: ArrayLike,
                             recency: ArrayLike, T: ArrayLike, monetary_value: ArrayLike,
-                            periods: int, rate: float, margin: float = 1.0, timing: str = "end",
+                            horizon: int, rate: float, margin: float = 1.0, timing: str = "end",
                             progress=None) -> np.ndarray:
     """Each customer's forecast lifetime value, without the per-period table.
 
-    The same number as ``forecast_clv(forecast_values(...), rate, timing)``, at a cost
-    linear in ``periods`` and memory that does not grow with them
+    The same number as ``forecast_ltv(forecast_values(...), rate, timing)``, at a cost
+    linear in ``horizon`` and memory that does not grow with them
     (:func:`horizon_sums`): for a long horizon or many customers.
 
     Parameters
@@ -428,17 +432,17 @@ def customer_lifetime_value(bgnbd: Params, gamma_gamma: Params, frequency: Array
     Examples
     --------
     >>> args = (1, 2, 3, 2), (2, 3, 10), [2, 0], [1, 0], [4, 4], [25.0, 0.0], 3
-    >>> clv = customer_lifetime_value(*args, rate=0.1)
-    >>> bool(np.allclose(clv, forecast_clv(forecast_values(*args), 0.1)))
+    >>> ltv = customer_lifetime_value(*args, rate=0.1)
+    >>> bool(np.allclose(ltv, forecast_ltv(forecast_values(*args), 0.1)))
     True
     """
     x, t_x, T = summary_arrays(frequency, recency, T)
-    k = _periods(periods)
+    k = _horizon(horizon)
     fit = _purchase_fit(bgnbd)
     sums = horizon_sums(fit, x, t_x, T, k, discount_factors(rate, k, timing), progress)
     odds = _purchases.dropout_odds(fit, x, t_x, T)
     spend = expected_spend(gamma_gamma, x, monetary_value)
-    return sums.clv(slice(None), odds, spend * _margin(margin))
+    return sums.ltv(slice(None), odds, spend * _margin(margin))
 
 
 def id_keys(ids: ArrayLike) -> np.ndarray:
