@@ -386,7 +386,8 @@ def test_ctrl_c_in_a_real_run_leaves_nothing(tmp_path):
         # SIGINT as a terminal gives it: an ignored SIGINT (left by an earlier test or a
         # nohup'ed runner) is inherited across exec, and Python then never raises Ctrl-C
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 60
+    # a wait for an event, not a speed claim: a loaded runner may take minutes to get there
+    deadline = time.monotonic() + 600
     while not os.listdir(out_dir) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     assert proc.poll() is None, "the run ended before its output was started"
