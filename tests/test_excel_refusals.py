@@ -60,6 +60,12 @@ CASES = [
      "horizon: has 3 horizons for 2 customers"),
     ("ce_prospect_weights", (PEOPLE, PEOPLE_LTV, col(["age", "income", "age"])),
      "traits: each trait only once (got 'age')"),
+    # found by benchmarks/fuzz_excel.py at 10,000 cases per function (2026-12-04)
+    ("ce_ltv_indirect", (0.1, 1000, 0.4, Cells([[0.25, 0.25, 0.25]]), Cells([[1.2, 1.2]]), 2),
+     "indirect: has 2 columns, which do not match margin (3 columns)"),
+    ("ce_log_summary", (col([None]), col([None]), col([None])), "customer, date, amount: no transactions"),
+    ("ce_log_check", (col([None, None]), col([None, None]), col([None, None])),
+     "customer, date, amount: no transactions"),
     # bounds on periods and horizons, explained
     ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, 0.01, 1e9), f"horizon: at most {MAX_PERIODS:,} periods (got 1000000000.0)"),
     ("ce_forecast_ltv", (P4, G3, 1, 2, 5, 20, 0.3, 0.01, 1e308), f"horizon: at most {MAX_PERIODS:,} periods"),

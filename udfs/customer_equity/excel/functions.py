@@ -497,7 +497,8 @@ _LOG = dict(
 
 
 @excel_function(**_LOG, checks=[SameRows("customer", "date", "amount")],
-                returns=Spilled("customer_id", labels_as_text=False), aliases={"result": ("amount",)})
+                returns=Spilled("customer_id", labels_as_text=False),
+                aliases={"result": ("amount",), "log": "customer, date, amount"})
 def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, observation_end=None):
     """Per-customer summary of a transaction log, with a header row: customer_id, frequency, recency, T, monetary_value (and the holdout). Python: forecast.summary_data."""
     summary = _fc.summary_data(log_frame(customer, date, amount), unit=unit,
@@ -507,7 +508,8 @@ def ce_log_summary(customer, date, amount, unit=None, calibration_end=None, obse
 
 @excel_function(**_LOG, today=Date("The date after which a transaction is set aside as a typo. "
                                    "Default: the computer's date."),
-                checks=[SameRows("customer", "date", "amount")])
+                checks=[SameRows("customer", "date", "amount")],
+                aliases={"log": "customer, date, amount"})
 def ce_log_check(customer, date, amount, unit=None, calibration_end=None, observation_end=None,
                  today=None):
     """What CE_LOG_SUMMARY reads of a log: rows read, used and set aside by reason with their first rows, customers, dates, calibration and holdout. Python: forecast.summary_data(...).report."""

@@ -11,11 +11,11 @@ import numpy as np
 
 from ..reading import timing_code
 from .validate import (
-    matching,
     _fail,
     as_float,
     check_finite,
     check_range,
+    matching,
     money_array,
     nonnegative_array,
     periods_array,
@@ -157,6 +157,8 @@ def ltv_indirect(rate, market_size, share, margin, indirect, periods=None, timin
     a = nonnegative_array(indirect, "indirect")
     from .values import purchase_value
 
+    matching(("market_size", np.shape(market_size)), ("share", np.shape(share)),
+             ("margin", np.shape(margin)), ("indirect", a))
     flows = purchase_value(market_size, share, margin, names=("market_size", "share", "margin")) * a
     return present_value(rate, flows, periods, timing, name="market_size x share x margin x indirect")
 
