@@ -45,3 +45,14 @@ def ojs(request):
     once with blank cells sent as 0 and once as null: Excel does both."""
     with OfficeJsRuntime(empty_cell=request.param) as runtime:
         yield runtime
+
+
+@pytest.fixture(scope="module", params=["com", "officejs"])
+def runtime(request, com):
+    """Either runtime (COM, or Office.js with blank cells as null), for tests that run the same
+    calls on both."""
+    if request.param == "com":
+        yield com
+    else:
+        with OfficeJsRuntime(empty_cell=None) as r:
+            yield r

@@ -295,7 +295,8 @@ def cases(draw, func, declared):
 
 
 def officejs_view(args, empty_cell):
-    """The cells COM would have to see to match what Office.js delivers."""
+    """The cells COM would have to see to match what Office.js delivers (``args`` itself
+    when they are the same)."""
     from xlwings.utils import datetime_to_xlserial
 
     def cell(v):
@@ -307,15 +308,18 @@ def officejs_view(args, empty_cell):
             return empty_cell
         return v
 
-    out = []
+    out, changed = [], False
     for a in args:
         if isinstance(a, Cells):
-            out.append(Cells([[cell(v) for v in r] for r in a.values]))
+            values = [[cell(v) for v in row] for row in a.values]
+            changed |= values != a.values
+            out.append(Cells(values))
         elif a is None and empty_cell is not None:
-            out.append(empty_cell)
+            out.append(empty_cell)  # Office.js sends a blank scalar as a 1x1 range, blank = 0
+            changed = True
         else:
             out.append(a)
-    return out
+    return out if changed else args
 
 
 def _timed(call):

@@ -265,6 +265,25 @@ def ok_statuses(book, path):
             for (sheet, coord), f in formula_cells(path).items() if '"OK","CHECK"' in f}
 
 
+def shown_values(book):
+    """``value(SHEET, "A1")``: what a cell of the open LibreOffice document ``book`` holds
+    (each sheet's used area read once; a cell outside it is "")."""
+    data = {}
+    for name in book.doc.Sheets.ElementNames:
+        sheet = book.sheet(name)
+        cursor = sheet.createCursor()
+        cursor.gotoEndOfUsedArea(False)
+        end = cursor.RangeAddress
+        data[name.upper()] = sheet.getCellRangeByPosition(0, 0, end.EndColumn, end.EndRow).getDataArray()
+
+    def value(sheet, coord):
+        col, row = range_boundaries(coord)[:2]
+        rows = data[sheet]
+        return rows[row - 1][col - 1] if row - 1 < len(rows) and col - 1 < len(rows[row - 1]) else ""
+
+    return value
+
+
 def native_cells_differing(book, path, limit=10):
     """Native formula cells (no CE_ call) whose value in the open document ``book`` differs from
     the value cached in ``path``: numbers beyond 1e-9 relative, text, blanks and "" alike."""
@@ -277,20 +296,12 @@ def native_cells_differing(book, path, limit=10):
         held |= {(sheet.upper(), f"{get_column_letter(c)}{r}") for c in range(c1, c2 + 1)
                  for r in range(r1, r2 + 1)}
     cached = cached_values(path)
-    data = {}
-    for name in book.doc.Sheets.ElementNames:
-        sheet = book.sheet(name)
-        cursor = sheet.createCursor()
-        cursor.gotoEndOfUsedArea(False)
-        end = cursor.RangeAddress
-        data[name.upper()] = sheet.getCellRangeByPosition(0, 0, end.EndColumn, end.EndRow).getDataArray()
+    shown = shown_values(book)
     bad = []
     for (sheet, coord), formula in formula_cells(path).items():
         if (sheet, coord) in held:
             continue
-        col, row = range_boundaries(coord)[:2]
-        rows = data[sheet]
-        got = rows[row - 1][col - 1] if row - 1 < len(rows) and col - 1 < len(rows[row - 1]) else ""
+        got = shown(sheet, coord)
         exp = cached.get((sheet, coord))
         exp = float(exp) if isinstance(exp, bool) else exp
         if not E.same(got, exp, rel=1e-9, abs_tol=1e-9):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import customer_equity as ce
 from customer_equity.excel import cells
-from test_fuzz_excel import officejs_view
+from fuzz_all import officejs_view
 from xlwings_harness import OMITTED, CellError, Cells, assert_grid_equal, grid
 
 M = "customer_equity.excel.functions"

@@ -15,7 +15,8 @@ from customer_equity.excel import functions as excel
 from customer_equity.model import forecast as fc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fuzz_excel import WILD, com_outcome, officejs_view, ojs_outcome
+from fuzz_all import officejs_view
+from test_fuzz_excel import WILD, com_outcome, ojs_outcome
 from xlwings_harness import (
     OMITTED,
     CellError,
@@ -39,16 +40,6 @@ CATALOGUE = {
     "ce_forecast_ltv": ["bgnbd", "gamma_gamma", "frequency", "recency", "T", "monetary_value",
                         "margin", "rate", "horizon", "timing"],
 }
-
-
-@pytest.fixture(scope="module", params=["com", "officejs"])
-def runtime(request, com):
-    """Either runtime: ``call(func, *args)`` returns the grid the cells show."""
-    if request.param == "com":
-        yield com
-    else:
-        with OfficeJsRuntime(empty_cell=None) as r:
-            yield r
 
 
 def call(rt, func, *args):

@@ -25,7 +25,6 @@ import xlsxwriter
 from customer_equity import cli
 from customer_equity.excel.freeze import NOTE_SHEET, calls_ce, freeze_file
 from customer_equity.excel.templates import TEMPLATES
-from openpyxl.utils import range_boundaries
 
 import templates_engine as E
 import templates_files as F
@@ -45,18 +44,10 @@ def _serial(v):
 def values_differing(book, path, limit=10):
     """Cells of ``path`` (every non-empty cell, formulas and values) whose value in the open
     LibreOffice document ``book`` differs from the value saved in ``path``."""
-    data = {}
-    for name in book.doc.Sheets.ElementNames:
-        sheet = book.sheet(name)
-        cursor = sheet.createCursor()
-        cursor.gotoEndOfUsedArea(False)
-        end = cursor.RangeAddress
-        data[name.upper()] = sheet.getCellRangeByPosition(0, 0, end.EndColumn, end.EndRow).getDataArray()
+    shown = F.shown_values(book)
     bad = []
     for (sheet, coord), saved in F.cached_values(path).items():
-        col, row = range_boundaries(coord)[:2]
-        rows = data[sheet]
-        got = rows[row - 1][col - 1] if row - 1 < len(rows) and col - 1 < len(rows[row - 1]) else ""
+        got = shown(sheet, coord)
         if not E.same(got, _serial(saved), rel=1e-9, abs_tol=1e-9):
             bad.append(f"{sheet}!{coord}: LibreOffice {got!r}, saved {saved!r}")
             if len(bad) >= limit:

@@ -35,6 +35,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzz_all import officejs_view
 from xlwings_harness import OMITTED, CellError, Cells, ComRuntime, OfficeJsRuntime, grid
 
 M = "customer_equity.excel.functions"
@@ -63,33 +64,6 @@ def _examples(default, slow):
 def runtimes():
     with ComRuntime() as com, OfficeJsRuntime() as ojs:
         yield com, ojs
-
-
-def officejs_view(args, empty_cell):
-    """The cells COM would have to see to match what Office.js delivers."""
-    from xlwings.utils import datetime_to_xlserial
-
-    def cell(v):
-        if isinstance(v, dt.datetime):
-            return float(datetime_to_xlserial(v))
-        if isinstance(v, decimal.Decimal):
-            return float(v)
-        if v is None:
-            return empty_cell
-        return v
-
-    out, changed = [], False
-    for a in args:
-        if isinstance(a, Cells):
-            values = [[cell(v) for v in row] for row in a.values]
-            changed |= values != a.values
-            out.append(Cells(values))
-        elif a is None and empty_cell is not None:
-            out.append(empty_cell)  # Office.js sends a blank scalar as a 1x1 range, blank = 0
-            changed = True
-        else:
-            out.append(a)
-    return out if changed else args
 
 
 def com_outcome(com, func, args):
