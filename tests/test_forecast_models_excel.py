@@ -17,8 +17,10 @@ from customer_equity.excel import functions as excel
 from customer_equity.model import forecast as fc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fuzz_excel import WILD, com_outcome, officejs_view, ojs_outcome
-from xlwings_harness import OMITTED, CellError, Cells, OfficeJsRuntime, grid
+from fuzz_all import officejs_view
+from test_forecast_excel import call, shown_error
+from test_fuzz_excel import WILD, com_outcome, ojs_outcome
+from xlwings_harness import OMITTED, CellError, Cells, OfficeJsRuntime
 
 M = "customer_equity.excel.functions"
 
@@ -43,33 +45,6 @@ OPTIONAL = {"ce_bgbb_fit": 1, "ce_bgbb_p_alive": 1, "ce_sbg_derl": 1, "ce_sbg_lt
 FITS = {"ce_pareto_nbd_fit", "ce_mbgnbd_fit", "ce_bgbb_fit", "ce_sbg_fit"}
 
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
-
-
-@pytest.fixture(scope="module", params=["com", "officejs"])
-def runtime(request, com):
-    if request.param == "com":
-        yield com
-    else:
-        with OfficeJsRuntime(empty_cell=None) as r:
-            yield r
-
-
-def call(rt, func, *args):
-    return grid(rt.call(M, func, *args))
-
-
-def shown_error(rt, func, *args):
-    shown = rt.call_cell(M, func, *args)
-    if isinstance(shown, CellError):
-        assert shown.code == "#VALUE!"
-        text = shown.message
-    else:
-        text = grid(shown)[0][0]
-        assert isinstance(text, str) and text.startswith("#VALUE! "), text
-        text = text[len("#VALUE! "):]
-    assert text.startswith(func.upper() + ": "), text
-    assert "Traceback" not in text and "File " not in text
-    return text
 
 
 def column(values):
@@ -282,6 +257,8 @@ INVALID = [
     ("ce_bgbb_fit", (column([1, 2]), column([1, 3]), 6, column([1, -2])), "weights, row 2: must be >= 0"),
     ("ce_bgbb_p_alive", (B4, 1, 1, 6, 1.5), "m_periods: must be a whole number of opportunities"),
     ("ce_bgbb_p_alive", (B4, 1, 7, 6), "recency: must be <= n_periods"),
+    ("ce_bgbb_p_alive", (B4, column([0, 1, 2, 3]), column([0, 1, 3, 4]), 6, Cells([[0, 0]])),
+     "m_periods: needs one number for all customers or one per customer (4), got 2"),
     ("ce_bgbb_expected_purchases", (B4, -1, 1, 1, 6), "m_periods: must be >= 0"),
     ("ce_bgbb_expected_purchases", (B4, 1.5, 1, 1, 6), "m_periods: must be a whole number of opportunities"),
     ("ce_sbg_fit", (Cells([[1000, 600, 700]]),), "survivors, row 1, column 3: must not exceed the period before"),
@@ -385,3 +362,14 @@ def test_anything_is_a_value_or_a_readable_error_alike_on_both_runtimes(com, fun
             assert got[0] == same[0], (func, args, empty, got, same)
             if got[0] == "error":
                 assert got[1] == same[1], (func, args, empty, got, same)
+
+
+def test_bgbb_p_alive_takes_one_m_per_customer(runtime):
+    """A column of m_periods is one per customer (the fuzz found a 4 x 4 table for 4 customers):
+    each value equals the call with that customer's m alone."""
+    x, t_x = column([0, 1, 2, 3]), column([0, 1, 3, 4])
+    got = call(runtime, "ce_bgbb_p_alive", B4, x, t_x, 6, column([0, 1, 2, 3]))
+    alone = [call(runtime, "ce_bgbb_p_alive", B4, x, t_x, 6, m) for m in range(4)]
+    assert [r[0] for r in got] == [alone[k][k][0] for k in range(4)]
+    assert len({r[0] for r in got}) == 4
+

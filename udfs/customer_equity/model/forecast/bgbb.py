@@ -247,6 +247,10 @@ def bgbb_p_alive(params: Params, frequency: ArrayLike, recency: ArrayLike, n_per
     alpha, beta, gamma, delta = parameters(params, "bgbb")
     x, t_x, n = opportunity_arrays(frequency, recency, n_periods)
     m = _opportunities(m_periods)
+    if m.size not in (1, x.size):
+        raise CustomerEquityError("m_periods", f"needs one number for all customers or one per "
+                                  f"customer ({x.size}), got {m.size}")
+    m = m.reshape(-1) if m.size > 1 else m.reshape(())  # a row or a column: one per customer
     share = _log_alive_share(alpha, beta, gamma, delta, x, t_x, n)
     return np.exp(share + betaln(gamma, delta + n + m) - betaln(gamma, delta))
 
