@@ -451,3 +451,20 @@ def test_generated_small_logs_give_numbers_or_a_clear_error(tmp_path_factory, ca
     else:
         assert code == 2 and err.startswith("customer-equity: error: ") and "Traceback" not in err
         assert not out_file.exists()
+
+
+def test_a_comparison_model_that_cannot_predict_the_holdout_shows_n_a_with_why(tmp_path, capsys):
+    """The 14-customer log CI generated: MBG/NBD's estimate (r 1e5, alpha 4e5) overflows its
+    hypergeometric term. The forecast (BG/NBD) is written and exit 0; the comparison shows
+    MBG/NBD's fit with n/a for the holdout and says why, the other models keep their numbers."""
+    path = tmp_path / "log.csv"
+    generate_log(14, seed=1152).to_csv(path, index=False)
+    out_file = tmp_path / "out.csv"
+    code, out, err = run(capsys, path, "--calibration-end", "2024-07-23", "--out", out_file)
+    assert code == 0, err
+    assert out_file.exists() and len(pd.read_csv(out_file)) == 14
+    rows = {line.split()[0]: line for line in out.splitlines()
+            if line.startswith(("BG/NBD", "Pareto/NBD", "MBG/NBD"))}
+    assert rows["MBG/NBD"].split()[-5:] == ["n/a"] * 5
+    assert "n/a" not in rows["BG/NBD"] and "n/a" not in rows["Pareto/NBD"]
+    assert "n/a for MBG/NBD: mbgnbd: the expected purchases cannot be evaluated" in out
