@@ -287,6 +287,45 @@ def test_bgbb_on_donations_reproduces_the_published_estimates(donations):
     assert every.log_likelihood == pytest.approx(fit.log_likelihood, rel=1e-12)
 
 
+def test_bgbb_pmf_integrates_the_model_and_matches_lifetimes():
+    """P(X(n) = x): FHS 2010 eq. 7 against the model's own definition integrated numerically
+    over p ~ Beta(alpha, beta) and theta ~ Beta(gamma, delta) (alive through all n
+    opportunities, or dying after opportunity i), and against lifetimes' expected counts."""
+    from math import comb
+
+    from lifetimes import BetaGeoBetaBinomFitter
+    from scipy import integrate, stats
+
+    from customer_equity.model.forecast.bgbb import bgbb_pmf
+
+    params, n = (2.0, 3.0, 1.5, 4.0), 4
+
+    def given(p, theta, x):
+        alive = comb(n, x) * p ** x * (1 - p) ** (n - x) * (1 - theta) ** n
+        died = sum(comb(i, x) * p ** x * (1 - p) ** (i - x) * theta * (1 - theta) ** i for i in range(x, n))
+        return alive + died
+
+    def integrated(x):
+        density = lambda theta, p: (given(p, theta, x) * stats.beta.pdf(p, *params[:2])  # noqa: E731
+                                    * stats.beta.pdf(theta, *params[2:]))
+        return integrate.dblquad(density, 0, 1, 0, 1, epsabs=1e-12, epsrel=1e-10)[0]
+
+    got = bgbb_pmf(params, [n], n + 1)[0]
+    np.testing.assert_allclose(got[:n + 1], [integrated(x) for x in range(n + 1)], rtol=1e-8)
+    assert got[-1] == 0.0 and got.sum() == pytest.approx(1.0, rel=1e-12)
+    f = BetaGeoBetaBinomFitter()
+    f.params_ = pd.Series(dict(zip(("alpha", "beta", "gamma", "delta"), BGBB)))
+    for n in (1, 3, 6, 11):
+        f.data = pd.DataFrame({"frequency": np.arange(n + 1), "weights": np.r_[1.0, np.zeros(n)]})
+        theirs = f.expected_number_of_transactions_in_first_n_periods(n)["model"].to_numpy()
+        np.testing.assert_allclose(bgbb_pmf(BGBB, [n], n + 1)[0, :n + 1], theirs, rtol=1e-12, atol=1e-15)
+    # several n at once, the open class last: rows are distributions, 0 opportunities buy nothing
+    p = bgbb_pmf(BGBB, [0, 2, 6], 3)
+    assert p[0].tolist() == [1.0, 0.0, 0.0, 0.0] and p[1, 3] == 0.0
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(p[2, 3], bgbb_pmf(BGBB, [6], 7)[0, 3:].sum(), rtol=1e-12)
+
+
 def test_bgbb_matches_lifetimes(donations):
     x, t_x, n, w = donations
     theirs_fit = quiet(lifetimes.BetaGeoBetaBinomFitter().fit, x, t_x, n, weights=w)

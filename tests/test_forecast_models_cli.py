@@ -320,16 +320,52 @@ def test_opportunity_summary_with_a_holdout_by_hand(tmp_path, capsys):
 
 def test_forecast_bg_bb_refusals(tmp_path, capsys, donations_log):
     path, _ = donations_log
-    code, out, err = run(capsys, "forecast", path, "--model", "bg-bb", "--unit", "year", "--plots",
-                         tmp_path / "p", "--out", tmp_path / "x.csv", "--no-progress")
-    assert code == 2 and "--plots: not with --model bg-bb" in err
-    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "p").exists()
     code, out, err = run(capsys, "forecast", path, "--model", "bg-bb", "--unit", "year", "--workers", 2,
                          "--no-progress")
     assert code == 2 and "--workers: not with --model bg-bb" in err
     code, out, err = run(capsys, "forecast", path, "--model", "bg-bb", "--unit", "year",
                          "--calibration-end", "1995-06-30", "--no-progress")
     assert code == 2 and "no customer has a whole opportunity" in err
+
+
+def test_forecast_bg_bb_plots_the_donations_fit(tmp_path, capsys, donations_log):
+    """`--plots` with `--model bg-bb`: the three pictures (a holdout of 2001), from BG/BB's
+    numbers; calibrated on the six years, as published, every donor has
+    n = 6 opportunities, so the model's donors per class are 11,104 x lifetimes' P(X(6) = x),
+    the published table's donors per x observed; P(alive at the next opportunity) by frequency
+    and recency as lifetimes computes it, blank where no donor can be."""
+    from lifetimes import BetaGeoBetaBinomFitter
+
+    from customer_equity.files.forecast import forecast_file
+
+    path, table = donations_log
+    folder = tmp_path / "plots"
+    code, report, err = run(capsys, "forecast", path, "--model", "bg-bb", "--unit", "year",
+                            "--calibration-end", "2000-12-31", "--observation-end", "2001-12-31",
+                            "--plots", folder, "--no-progress")
+    assert code == 0, err
+    assert sorted(p.name for p in folder.iterdir()) == ["calibration-vs-holdout.png", "p-alive.png",
+                                                        "purchases-per-customer.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in folder.iterdir())
+    forecast = forecast_file(str(path), unit="year", calibration_end="2001-12-31", model="bg-bb").forecast
+    counts = forecast.purchase_counts()
+    observed = table.groupby("frequency")["weights"].sum()
+    assert counts["observed"].tolist() == observed.tolist() + [0]  # 0..6 and "7+"
+    f = BetaGeoBetaBinomFitter()
+    f.params_ = pd.Series(forecast.bgbb.params)
+    f.data = pd.DataFrame({"frequency": np.arange(7), "weights": np.r_[1.0, np.zeros(6)]})
+    theirs = 11104 * f.expected_number_of_transactions_in_first_n_periods(6)["model"].to_numpy()
+    np.testing.assert_allclose(counts["model"].to_numpy()[:7], theirs, rtol=1e-10)
+    assert counts["model"].iloc[7] == pytest.approx(0.0, abs=1e-9)
+    freq, rec, alive = forecast.p_alive_grid(frequencies=6)
+    assert freq.tolist() == list(range(7)) and rec.tolist() == list(range(7))
+    for x in range(7):
+        for t_x in range(7):
+            if t_x < x or (x == 0 and t_x > 0):
+                assert np.isnan(alive[x, t_x])
+            else:
+                want = f.conditional_probability_alive(1, np.array([x]), np.array([t_x]), np.array([6]))
+                assert alive[x, t_x] == pytest.approx(float(want[0]), rel=1e-9), (x, t_x)
 
 
 def test_bg_bb_ends_may_complete_the_last_opportunity_but_no_more(tmp_path, capsys, donations_log):

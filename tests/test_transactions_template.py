@@ -154,6 +154,30 @@ def test_engine_equals_the_core_and_the_command_lines_numbers(engine, core):
     assert_equals_core(results(cells, names, BOOK), summary, forecast, T.SETTINGS, customers)
 
 
+def test_purchases_per_customer_observed_and_bgnbd_as_the_plots_draw_them(engine, core):
+    """The Fit sheet's native table (FHL 2005 eq. 8 written with GAMMALN, computed by the engine)
+    holds the numbers of `forecast --plots`' first picture, the core's purchase_counts: observed
+    customers per class and the BG/NBD expectation, which adds up to every customer."""
+    cells, _, _ = engine
+    _, forecast = core
+    want = forecast.purchase_counts(T.HOLDOUT_GROUPS)
+    wb = openpyxl.load_workbook(BOOK)
+    ws = wb[T.S_FIT]
+    top = next(c.row for c in ws["B"] if c.value == "Customers by repeat purchases in the calibration: "
+               "observed and BG/NBD")
+    rows = range(top + 2, top + 3 + T.HOLDOUT_GROUPS)
+    assert [ws.cell(r, 2).value for r in rows] == list(want.index)
+    got = {k: [cells[(T.S_FIT.upper(), f"{col}{r}")] for r in rows] for k, col in (("observed", "C"),
+                                                                                      ("model", "D"))}
+    assert got["observed"] == want["observed"].tolist()
+    assert np.allclose(got["model"], want["model"].to_numpy(), rtol=1e-9)
+    assert sum(got["model"]) == pytest.approx(len(core[0].customers), rel=1e-12)
+    with zipfile.ZipFile(BOOK) as z:
+        charts = [z.read(p).decode() for p in z.namelist() if p.startswith("xl/charts/chart")]
+    ref = f"{T.S_FIT}!$D${top + 2}:$D${top + 2 + T.HOLDOUT_GROUPS}"
+    assert sum(ref in c and "Customers by repeat purchases" in c for c in charts) == 1, ref
+
+
 def test_the_command_line_gives_the_workbooks_numbers(engine, tmp_path):
     """`customer-equity forecast` on the sample with the template's settings and customer table:
     the same forecasts per customer, and the same equity by type (measure() on the joined PV)."""
@@ -333,12 +357,15 @@ def paste_log(template, dst, log, settings, customers_after):
     return dst
 
 
+LAST_DAY = "2025-06-29"  # generated_log's 78 weeks from 2024-01-01 end the day before
+
+
 @pytest.mark.skipif(os.environ.get("CE_RUN_SLOW") != "1", reason="slow: set CE_RUN_SLOW=1")
 def test_a_20000_customer_log_pasted_gives_the_command_lines_numbers(tmp_path):
     log = generated_log(20_000)
     settings = dict(T.SETTINGS, calibration_end=pd.Timestamp("2024-09-30").date(),
-                    observation_end=pd.Timestamp("2025-06-30").date())
-    summary = fc.summary_data(log, unit="week", calibration_end="2024-09-30", observation_end="2025-06-30")
+                    observation_end=pd.Timestamp(LAST_DAY).date())
+    summary = fc.summary_data(log, unit="week", calibration_end="2024-09-30", observation_end=LAST_DAY)
     pasted = paste_log(BOOK, tmp_path / "pasted.xlsx", log, settings, len(summary.customers))
     calls = E.CallLog()
     cells, names = E.compute(pasted, log=calls)
@@ -348,23 +375,20 @@ def test_a_20000_customer_log_pasted_gives_the_command_lines_numbers(tmp_path):
     forecast = fc.fit_forecast(summary)
     customers = T.sample_customers(sorted(fc.load_cdnow()["customer_id"].unique()))
     assert_equals_core(got, summary, forecast, settings, customers)
-    # the command line on the same log, when the forecast command is there (issue 12)
+    # the command line on the same log
     csv = tmp_path / "log.csv"
     log.assign(date=log["date"].dt.strftime("%Y-%m-%d")).to_csv(csv, index=False)
     out = tmp_path / "forecast.csv"
-    try:
-        code = cli.main(["forecast", str(csv), "--unit", "week", "--calibration-end", "2024-09-30",
-                         "--observation-end", "2025-06-30", "--horizon", str(settings["horizon"]),
-                         "--rate", repr(T.unit_rate(settings["yearly_rate"], "week")),
-                         "--margin", str(settings["margin"]), "--out", str(out), "--no-progress"])
-    except SystemExit as exc:  # no forecast command in this build
-        code = exc.code
-    if code == 0:
-        table = pd.read_csv(out)
-        table.index = [T._id_text(i) for i in table["customer_id"]]
-        table = table.loc[[T._id_text(i) for i in got["customer"]]]
-        assert np.allclose(np.array(got["ltv"], dtype=float), table["ltv"].to_numpy(), rtol=1e-6)
-        assert np.allclose(np.array(got["p_alive"], dtype=float), table["p_alive"].to_numpy(), rtol=1e-7)
+    code = cli.main(["forecast", str(csv), "--unit", "week", "--calibration-end", "2024-09-30",
+                     "--observation-end", LAST_DAY, "--horizon", str(settings["horizon"]),
+                     "--rate", repr(T.unit_rate(settings["yearly_rate"], "week")),
+                     "--margin", str(settings["margin"]), "--out", str(out), "--no-progress"])
+    assert code == 0
+    table = pd.read_csv(out)
+    table.index = [T._id_text(i) for i in table["customer_id"]]
+    table = table.loc[[T._id_text(i) for i in got["customer"]]]
+    assert np.allclose(np.array(got["ltv"], dtype=float), table["ltv"].to_numpy(), rtol=1e-6)
+    assert np.allclose(np.array(got["p_alive"], dtype=float), table["p_alive"].to_numpy(), rtol=1e-7)
 
 
 # --- 4. the file -----------------------------------------------------------------------------------
@@ -378,7 +402,7 @@ def test_the_command_writes_the_committed_workbook(tmp_path):
 def test_conventions_of_the_workbook():
     with zipfile.ZipFile(BOOK) as z:
         assert not any("vbaProject" in p for p in z.namelist())
-        assert len([p for p in z.namelist() if p.startswith("xl/charts/chart")]) == 2
+        assert len([p for p in z.namelist() if p.startswith("xl/charts/chart")]) == 3
     wb = openpyxl.load_workbook(BOOK)
     assert wb[T.S_LOG].tables[T.LOG_TABLE].ref == "A3:C6922"
     assert not wb[T.S_LOG].protection.sheet and not wb[T.S_CUST].protection.sheet

@@ -423,9 +423,6 @@ def _forecast(args) -> int:
 
     from .files.forecast import SAMPLE_CALIBRATION_END, forecast_file
 
-    if args.plots and args.model == "bg-bb":
-        raise CustomerEquityError("--plots", "not with --model bg-bb yet: the diagnostics draw the "
-                                  "continuous-time models")
     dask, _ = _dask_address(args.dask, args.workers, "")
     log, calibration_end = args.log, args.calibration_end
     if log is None:

@@ -54,8 +54,10 @@ def write_plots(forecast, folder) -> list[Path]:
     if folder.exists() and not folder.is_dir():
         raise CustomerEquityError(str(folder), "is a file; --plots names a folder")
     folder.mkdir(parents=True, exist_ok=True)
-    name = PURCHASE_MODELS[forecast.purchase_model.model]
+    name = {**PURCHASE_MODELS, "bgbb": "BG/BB"}[forecast.purchase_model.model]
+    discrete = forecast.purchase_model.model == "bgbb"
     s = forecast.summary
+    taken = "opportunities taken" if discrete else "repeat purchases"
     written = []
 
     counts = forecast.purchase_counts()
@@ -64,9 +66,9 @@ def write_plots(forecast, folder) -> list[Path]:
     ax.bar(at - 0.2, counts["observed"], 0.4, label="observed", color="#2E75B6")
     ax.bar(at + 0.2, counts["model"], 0.4, label=name, color="#F4B183")
     ax.set_xticks(at, counts.index)
-    ax.set_xlabel(f"repeat purchases in the calibration (to {s.calibration_end})")
+    ax.set_xlabel(f"{taken} in the calibration (to {s.calibration_end})")
     ax.set_ylabel("customers")
-    ax.set_title(f"Customers by repeat purchases: observed and {name}")
+    ax.set_title(f"Customers by {taken}: observed and {name}")
     ax.legend()
     _save(fig, folder / PLOTS[0])
     plt.close(fig)
@@ -77,8 +79,9 @@ def write_plots(forecast, folder) -> list[Path]:
         fig, ax = plt.subplots(figsize=(7, 4))
         ax.plot(table.index.astype(str), table["actual"], "o-", label="actual", color="#2E75B6")
         ax.plot(table.index.astype(str), table["predicted"], "s--", label=name, color="#C55A11")
-        ax.set_xlabel("repeat purchases in the calibration")
-        ax.set_ylabel(f"mean purchases in the {s.holdout_length:g} {s.unit}s after")
+        ax.set_xlabel(f"{taken} in the calibration")
+        ax.set_ylabel(f"mean {taken} in the {s.unit}s to {s.observation_end}" if discrete else
+                      f"mean purchases in the {s.holdout_length:g} {s.unit}s after")
         ax.set_title("Calibration vs holdout: purchases per customer")
         ax.legend()
         _save(fig, folder / PLOTS[1])
@@ -86,13 +89,19 @@ def write_plots(forecast, folder) -> list[Path]:
         written.append(folder / PLOTS[1])
 
     freq, rec, alive = forecast.p_alive_grid()
+    half = 0.5 if discrete else 0.0  # whole opportunities: each column centred on its recency
     fig, ax = plt.subplots(figsize=(7, 4.5))
     image = ax.imshow(alive, origin="lower", aspect="auto", cmap="RdYlGn", vmin=0, vmax=1,
-                      extent=(rec[0], rec[-1], freq[0] - 0.5, freq[-1] + 0.5))
+                      extent=(rec[0] - half, rec[-1] + half, freq[0] - 0.5, freq[-1] + 0.5))
     fig.colorbar(image, ax=ax, label="P(alive)")
-    ax.set_xlabel(f"recency: {s.unit}s from the first purchase to the last")
-    ax.set_ylabel("repeat purchases (frequency)")
-    ax.set_title(f"P(alive) at the calibration end, T = {rec[-1]:.1f} {s.unit}s ({name})")
+    if discrete:
+        ax.set_xlabel(f"recency: the opportunity ({s.unit}) of the last purchase")
+        ax.set_ylabel("opportunities taken (frequency)")
+        ax.set_title(f"P(alive at the next opportunity), n = {rec[-1]:.0f} opportunities ({name})")
+    else:
+        ax.set_xlabel(f"recency: {s.unit}s from the first purchase to the last")
+        ax.set_ylabel("repeat purchases (frequency)")
+        ax.set_title(f"P(alive) at the calibration end, T = {rec[-1]:.1f} {s.unit}s ({name})")
     _save(fig, folder / PLOTS[2])
     plt.close(fig)
     written.append(folder / PLOTS[2])

@@ -30,6 +30,7 @@ from scipy.special import gammaln
 from .. import cells
 from ...model import forecast as fc
 from ...model.equity import table_from_sums
+from ...model.forecast.purchases import purchase_pmf
 from . import _book as B
 
 TEMPLATE_ID = "transactions/1"
@@ -369,6 +370,7 @@ def _fit(book, sh, res, s):
 
     # calibration vs holdout by frequency ---------------------------------------------------------
     r = 28
+    r_counts = r + 2
     sh.section(r, 1, "Calibration vs holdout: purchases in the holdout by calibration frequency", 4)
     sh.header(r + 1, 1, ["Repeat purchases in calibration", "Customers", "Actual (mean)", "Predicted (mean)"])
     x, actual, pred = res["x"], res["actual"], res["holdout_pred"]
@@ -433,8 +435,71 @@ def _fit(book, sh, res, s):
     chart.set_legend({"none": True})
     chart.set_size({"width": 560, "height": 300})
     sh.ws.insert_chart(B.cell(r, 6, False, False), chart)
+    last = _purchases_per_customer(book, sh, res, last + 4, counts_at=r_counts)
     sh.protect()
     sh.print_setup(0, 0, last + 2, 13, landscape=True)
+
+
+def bgnbd_pmf_formula(k):
+    """P(X(T) = k) under the fitted BG/NBD, summed over the customers' T (Fader, Hardie & Lee
+    2005, eq. 8) in Excel 2016 functions: the negative binomial terms and beta ratios as
+    EXP(GAMMALN(...)), the tail 1 - sum of the first k terms, written out for this k."""
+    ratio_a = "(ce_bg_alpha/(ce_bg_alpha+ce_T))^ce_bg_r"
+    z = "(ce_T/(ce_bg_alpha+ce_T))"
+
+    def nb(j):  # Gamma(r+j) / (Gamma(r) j!) (t/(alpha+t))^j, without the alpha^r factor
+        return "1" if j == 0 else f"EXP(GAMMALN(ce_bg_r+{j})-GAMMALN(ce_bg_r)-GAMMALN({j + 1}))*{z}^{j}"
+
+    beta_ab = "GAMMALN(ce_bg_a+ce_bg_b)-GAMMALN(ce_bg_b)"
+    alive = (f"EXP(GAMMALN(ce_bg_b+{k})+{beta_ab}-GAMMALN(ce_bg_a+ce_bg_b+{k}))*{nb(k)}*{ratio_a}"
+             if k else ratio_a)
+    if k == 0:
+        return f"=SUMPRODUCT({alive})"
+    died = (f"EXP(GAMMALN(ce_bg_a+1)+GAMMALN(ce_bg_b+{k - 1})-GAMMALN(ce_bg_a)+{beta_ab}"
+            f"-GAMMALN(ce_bg_a+ce_bg_b+{k}))*(1-{ratio_a}*({'+'.join(nb(j) for j in range(k))}))")
+    return f"=SUMPRODUCT({alive}+{died})"
+
+
+def _purchases_per_customer(book, sh, res, r, counts_at):
+    """Customers by repeat purchases in the calibration, observed and expected under the fitted
+    BG/NBD, with a column chart: lifetimes' plot_period_transactions, the first picture of
+    ``forecast --plots``. Returns the last row used."""
+    sh.section(r, 1, "Customers by repeat purchases in the calibration: observed and BG/NBD", 4)
+    sh.header(r + 1, 1, ["Repeat purchases in calibration", "Customers (observed)",
+                         "Customers (BG/NBD)", "Difference"])
+    sh.ws.set_row(r + 1, 30)
+    pmf = purchase_pmf(res["bgnbd"], res["T"], HOLDOUT_GROUPS)
+    model = pmf.sum(axis=0)
+    observed = np.bincount(np.minimum(res["x"], HOLDOUT_GROUPS).astype(int), minlength=HOLDOUT_GROUPS + 1)
+    first = r + 2
+    for k in range(HOLDOUT_GROUPS + 1):
+        row = first + k
+        tail = k == HOLDOUT_GROUPS
+        sh.text(row, 1, f"{k}+" if tail else str(k), "bold", align="center")
+        _formula(sh, row, 2, f"={B.cell(counts_at + k, 2)}", int(observed[k]), "native", B.INT)
+        formula = (f"={B.cell(counts_at + HOLDOUT_GROUPS + 1, 2)}-SUM({B.area(first, 3, row - 1, 3)})"
+                   if tail else bgnbd_pmf_formula(k))
+        _formula(sh, row, 3, formula, float(model[k]), "native", "#,##0.0")
+        _formula(sh, row, 4, f"={B.cell(row, 3)}-{B.cell(row, 2)}", float(model[k] - observed[k]), "native",
+                 "#,##0.0")
+    last = first + HOLDOUT_GROUPS
+    sh.note(last + 1, 1, "BG/NBD: the customers expected in each class given each customer's T, from the "
+            "fitted r, alpha, a, b (Fader, Hardie & Lee 2005, eq. 8, written with GAMMALN). Bars close "
+            "together: the model reproduces how often customers came back.", 4, 45)
+    chart = book.wb.add_chart({"type": "column"})
+    cats = "=" + B.sheet_ref(sh.name, B.area(first, 1, last, 1))
+    for j, (label, color) in enumerate((("Observed", "#BF8F00"), ("BG/NBD", "#2E75B6"))):
+        chart.add_series({"name": label, "categories": cats,
+                          "values": "=" + B.sheet_ref(sh.name, B.area(first, 2 + j, last, 2 + j)),
+                          "fill": {"color": color}, "border": {"color": color}})
+    chart.set_title({"name": "Customers by repeat purchases: observed and BG/NBD", "name_font": {"size": 10}})
+    chart.set_x_axis({"name": "Repeat purchases in the calibration period"})
+    chart.set_y_axis({"name": "Customers", "num_format": "#,##0",
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_legend({"position": "top"})
+    chart.set_size({"width": 560, "height": 300})
+    sh.ws.insert_chart(B.cell(r, 6, False, False), chart)
+    return last + 2
 
 
 #: Where the data report spills beside the summary (CE_LOG_CHECK): sheet, row, column.

@@ -19,7 +19,7 @@ curves for customer base analysis. *Journal of Marketing Research* 42(4), 415-43
 """
 
 from ._base import PARAMETER_NAMES, FittedModel, parameters
-from .bgbb import bgbb_expected_purchases, bgbb_log_likelihood, bgbb_p_alive, fit_bgbb
+from .bgbb import bgbb_expected_purchases, bgbb_log_likelihood, bgbb_p_alive, bgbb_pmf, fit_bgbb
 from .bgnbd import (
                     bgnbd_log_likelihood,
                     expected_purchases,
@@ -78,7 +78,7 @@ __all__ = [
     "load_cdnow",
     "p_alive", "summary_data",
     # beyond BG/NBD
-    "bgbb_expected_purchases", "bgbb_log_likelihood", "bgbb_p_alive", "fit_bgbb",
+    "bgbb_expected_purchases", "bgbb_log_likelihood", "bgbb_p_alive", "bgbb_pmf", "fit_bgbb",
     "fit_mbgnbd", "mbgnbd_expected_purchases", "mbgnbd_expected_purchases_new",
     "mbgnbd_log_likelihood", "mbgnbd_p_alive",
     "fit_pareto_nbd", "pareto_nbd_expected_purchases", "pareto_nbd_expected_purchases_new",

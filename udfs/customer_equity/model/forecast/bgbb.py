@@ -27,6 +27,7 @@ __all__ = [
     "bgbb_expected_purchases",
     "bgbb_log_likelihood",
     "bgbb_p_alive",
+    "bgbb_pmf",
     "fit_bgbb",
 ]
 
@@ -324,3 +325,63 @@ def bgbb_expected_purchases(params: Params, m_periods: ArrayLike, frequency: Arr
     share = _log_alive_share(alpha, beta, gamma, delta, x, t_x, n)
     per_opportunity = np.exp(share + betaln(alpha + x + 1, beta + n - x) - betaln(alpha + x, beta + n - x))
     return per_opportunity * _alive_sum(gamma, delta, n, mk) + 0.0
+
+
+def bgbb_pmf(params: Params, n_periods: ArrayLike, most: int) -> np.ndarray:
+    """Probability of ``x`` purchases in the first ``n`` opportunities, for ``x = 0..most-1``
+    and, last, of ``most`` or more: the distribution of a new customer's repeat purchases.
+
+    Parameters
+    ----------
+    params : FittedModel, mapping or sequence
+        BG/BB ``alpha, beta, gamma, delta``.
+    n_periods : array_like
+        Opportunities (whole numbers >= 0), one per row of the result.
+    most : int
+        The last, open class (``most`` or more purchases).
+
+    Returns
+    -------
+    ndarray, shape (len(n_periods), most + 1)
+
+    Notes
+    -----
+    Fader, Hardie & Shang (2010), equation (7): alive throughout the ``n`` opportunities, or
+    last alive at opportunity ``i < n``:
+
+    .. math::
+
+        P(X(n) = x) = \\binom{n}{x}\\frac{B(\\alpha+x, \\beta+n-x)}{B(\\alpha, \\beta)}
+            \\frac{B(\\gamma, \\delta+n)}{B(\\gamma, \\delta)}
+          + \\sum_{i=x}^{n-1} \\binom{i}{x}\\frac{B(\\alpha+x, \\beta+i-x)}{B(\\alpha, \\beta)}
+            \\frac{B(\\gamma+1, \\delta+i)}{B(\\gamma, \\delta)}
+
+    The sums over ``i`` are prefix sums shared by every ``n``, so the cost is
+    ``most x max(n)`` whatever the number of customers.
+
+    Examples
+    --------
+    One opportunity: taken with probability ``E[p] P(alive at 1) = alpha/(alpha+beta)
+    delta/(gamma+delta)``; with all parameters 1, ``1/2 x 1/2 = 1/4``:
+
+    >>> bgbb_pmf((1, 1, 1, 1), [1, 0], 1).round(6)
+    array([[0.75, 0.25],
+           [1.  , 0.  ]])
+    """
+    alpha, beta, gamma, delta = parameters(params, "bgbb")
+    n = opportunity_arrays(0, 0, np.atleast_1d(n_periods))[2].reshape(-1, 1)
+    x = np.arange(most, dtype=np.float64)[None, :]
+    top = int(n.max()) if n.size else 0
+    i = np.arange(top, dtype=np.float64)[:, None]
+    with np.errstate(invalid="ignore"):
+        died = np.where(i >= x, np.exp(gammaln(i + 1) - gammaln(x + 1) - gammaln(np.maximum(i - x, 0) + 1)
+                                       + betaln(alpha + x, beta + np.maximum(i - x, 0)) - betaln(alpha, beta)
+                                       + betaln(gamma + 1, delta + i) - betaln(gamma, delta)), 0.0)
+    died_before = np.vstack([np.zeros((1, most)), np.cumsum(died, axis=0)])[n[:, 0].astype(int)]
+    with np.errstate(invalid="ignore"):
+        alive = np.where(x <= n, np.exp(gammaln(n + 1) - gammaln(x + 1) - gammaln(np.maximum(n - x, 0) + 1)
+                                        + betaln(alpha + x, beta + np.maximum(n - x, 0)) - betaln(alpha, beta)
+                                        + betaln(gamma, delta + n) - betaln(gamma, delta)), 0.0)
+    p = alive + died_before
+    rest = np.clip(1.0 - p.sum(axis=1, keepdims=True), 0.0, 1.0)
+    return np.hstack([p, rest])

@@ -17,7 +17,8 @@ import pandas as pd
 
 from ...errors import CustomerEquityError
 from ._base import FittedModel
-from .bgbb import bgbb_expected_purchases, bgbb_p_alive, fit_bgbb
+from ._mle import group_rows
+from .bgbb import bgbb_expected_purchases, bgbb_p_alive, bgbb_pmf, fit_bgbb
 from .data import COUNT_NAMES, LogSummary, day_to_date, id_order, unit_days
 from .gamma_gamma import expected_spend, fit_gamma_gamma, frequency_spend_correlation
 from .value import _margin, forecast_ltv
@@ -202,6 +203,41 @@ class OpportunityForecast:
                 "actual_purchases": float(c["actual_purchases"].sum()),
                 "predicted_amount": float((purchases * spend).sum()),
                 "actual_amount": float(c["actual_amount"].sum())}
+
+    def purchase_counts(self, most: int | None = None) -> pd.DataFrame:
+        """Customers by opportunities taken in the calibration (0, 1, ..., ``most``+): observed,
+        and expected under BG/BB given each customer's ``n_periods`` (the sum of
+        :func:`~customer_equity.model.forecast.bgbb.bgbb_pmf` over the customers)."""
+        from .result import HOLDOUT_GROUPS
+
+        most = HOLDOUT_GROUPS if most is None else most
+        x, _, n, _ = self._columns()
+        (un,), inverse = group_rows(n)
+        pmf = bgbb_pmf(self.bgbb, un, most)
+        expected = (np.bincount(inverse, minlength=un.size)[:, None] * pmf).sum(axis=0)
+        observed = np.bincount(np.minimum(x, most).astype(int), minlength=most + 1)
+        labels = [str(k) for k in range(most)] + [f"{most}+"]
+        return pd.DataFrame({"observed": observed, "model": expected},
+                            index=pd.Index(labels, name="repeat purchases"))
+
+    def p_alive_grid(self, frequencies: int | None = None, points: int | None = None):
+        """P(alive at the next opportunity) of a customer observed for the most opportunities
+        ``n`` of the base, by frequency (0 .. ``frequencies``, at most ``n``) and recency (the
+        opportunities 0 .. ``n``): ``(frequencies, recencies, table)``, ``table[i, j]`` NaN
+        where no customer can be (``recency < frequency``, or a recency without a purchase).
+        ``points`` is accepted for the continuous models' signature; recency is whole here."""
+        x, _, n, _ = self._columns()
+        top = int(n.max()) if n.size else 0
+        most = int(np.percentile(x, 99)) if frequencies is None and x.size else int(frequencies or 0)
+        freq = np.arange(min(max(most, 1), max(top, 1)) + 1, dtype=np.float64)
+        rec = np.arange(top + 1, dtype=np.float64)
+        xx, rr = np.meshgrid(freq, rec, indexing="ij")
+        possible = (rr >= xx) & ((xx > 0) | (rr == 0))
+        alive = np.full(xx.shape, np.nan)
+        if possible.any():
+            alive[possible] = bgbb_p_alive(self.bgbb, xx[possible], rr[possible],
+                                           np.full(int(possible.sum()), float(top)))
+        return freq, rec, alive
 
     def comparison(self) -> list:
         return []
