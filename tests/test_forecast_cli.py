@@ -468,3 +468,46 @@ def test_a_comparison_model_that_cannot_predict_the_holdout_shows_n_a_with_why(t
     assert rows["MBG/NBD"].split()[-5:] == ["n/a"] * 5
     assert "n/a" not in rows["BG/NBD"] and "n/a" not in rows["Pareto/NBD"]
     assert "n/a for MBG/NBD: mbgnbd: the expected purchases cannot be evaluated" in out
+
+
+def test_a_comparison_model_that_cannot_be_fitted_shows_n_a_with_why(tmp_path, capsys):
+    """16 customers (frequency, recency, T in weeks, written out as a log) on which BG/NBD
+    fits but Pareto/NBD and MBG/NBD diverge (r and alpha run to 1e5 and beyond). The forecast
+    with BG/NBD is written, exit 0, the two others shown n/a with their reason in the report
+    and the JSON; asked for as the model of the predictions, Pareto/NBD is an error, nothing
+    written."""
+    x = [5, 5, 4, 5, 0, 0, 0, 5, 0, 5, 4, 5, 2, 0, 3, 5]
+    t_x = [15, 21, 9, 31, 0, 0, 0, 10, 0, 28, 6, 37, 8, 0, 6, 22]
+    T = [17, 21, 9, 31, 4, 17, 11, 29, 30, 28, 37, 37, 8, 5, 6, 29]
+    end = pd.Timestamp("2024-12-31")
+    rng = np.random.default_rng(7)
+    rows = []
+    for i, (xi, ti, Ti) in enumerate(zip(x, t_x, T), start=1):
+        first = end - pd.Timedelta(days=7 * Ti)
+        days = [0] + [round(7 * ti * k / xi) for k in range(1, xi + 1)]
+        rows += [(i, (first + pd.Timedelta(days=d)).strftime("%Y-%m-%d"),
+                  round(float(rng.gamma(4.0, 10.0)), 2)) for d in days]
+    path = tmp_path / "log.csv"
+    pd.DataFrame(rows, columns=["customer_id", "date", "amount"]).to_csv(path, index=False)
+    out_csv, out_json = tmp_path / "out.csv", tmp_path / "out.json"
+    code, out, err = run(capsys, path, "--calibration-end", "2024-12-31", "--out", out_csv)
+    assert code == 0, err
+    got = pd.read_csv(out_csv)
+    assert len(got) == 16 and got["frequency"].tolist() == x and got["T"].tolist() == T
+    rows = {line.split()[0]: line for line in out.splitlines()
+            if line.startswith(("BG/NBD", "Pareto/NBD", "MBG/NBD"))}
+    assert rows["Pareto/NBD"].split()[-2:] == ["n/a", "n/a"] and rows["MBG/NBD"].split()[-2:] == ["n/a", "n/a"]
+    assert "n/a" not in rows["BG/NBD"]
+    assert "n/a for Pareto/NBD: pareto_nbd: the maximum likelihood estimate diverged" in out
+    assert "n/a for MBG/NBD: mbgnbd: the maximum likelihood estimate diverged" in out
+    code, _, err = run(capsys, path, "--calibration-end", "2024-12-31", "--out", out_json)
+    assert code == 0, err
+    models = {m["model"]: m for m in json.loads(out_json.read_text())["models"]}
+    assert models["bgnbd"]["bic"] is not None
+    for key in ("pareto_nbd", "mbgnbd"):
+        assert models[key]["params"] is None and models[key]["bic"] is None
+        assert "diverged" in models[key]["note"]
+    code, _, err = run(capsys, path, "--calibration-end", "2024-12-31", "--model", "pareto-nbd",
+                       "--out", tmp_path / "p.csv")
+    assert code == 2 and "pareto_nbd: the maximum likelihood estimate diverged" in err
+    assert not (tmp_path / "p.csv").exists()

@@ -1187,8 +1187,9 @@ def _comparison_text(rows, chosen, summary):
               f"{summary.calibration_end})" if holdout else ")")
     table = pd.DataFrame({
         "model": [r["name"] + (" (used)" if r["model"] == chosen else "") for r in rows],
-        "log-likelihood": [f"{r['log_likelihood']:,.2f}" for r in rows],
-        "BIC": [f"{r['bic']:,.2f}" for r in rows]})
+        "log-likelihood": ["n/a" if r["log_likelihood"] is None else f"{r['log_likelihood']:,.2f}"
+                           for r in rows],
+        "BIC": ["n/a" if r["bic"] is None else f"{r['bic']:,.2f}" for r in rows]})
     if holdout:
         def column(key, fmt):
             return ["n/a" if r["holdout"] is None or r["holdout"][key] is None

@@ -107,7 +107,7 @@ def p_alive(fit: FittedModel, x, t_x, T) -> np.ndarray:
     return _ALIVE[fit.model](fit, x, t_x, T)
 
 
-def compare(fits, x, t_x, T, actual=None, holdout_length=None) -> list[dict]:
+def compare(fits, x, t_x, T, actual=None, holdout_length=None, unfitted=None) -> list[dict]:
     """The purchase models fitted on the same customers, side by side.
 
     Parameters
@@ -117,6 +117,9 @@ def compare(fits, x, t_x, T, actual=None, holdout_length=None) -> list[dict]:
     actual : array_like, optional
         Each customer's purchases in a holdout period of ``holdout_length`` units after the
         calibration: the models' predictions for it are scored against them.
+    unfitted : mapping, optional
+        Models that could not be fitted on these customers (model key -> reason): listed last,
+        with no estimate.
 
     Returns
     -------
@@ -125,7 +128,9 @@ def compare(fits, x, t_x, T, actual=None, holdout_length=None) -> list[dict]:
         better on the same customers) and with a holdout ``holdout`` {``predicted``,
         ``actual`` (total purchases), ``error`` (predicted / actual - 1), ``mae`` and
         ``rmse`` (per customer)}; ``holdout`` is None, and ``note`` says why, for a model
-        whose predictions cannot be evaluated (an estimate from too few customers).
+        whose predictions cannot be evaluated (an estimate from too few customers); a model
+        in ``unfitted`` has ``params`` None, ``log_likelihood`` and ``bic`` None, and its
+        ``note``.
     """
     rows = []
     for f in fits:
@@ -145,6 +150,10 @@ def compare(fits, x, t_x, T, actual=None, holdout_length=None) -> list[dict]:
                               "mae": float(np.mean(np.abs(miss))),
                               "rmse": float(np.sqrt(np.mean(miss ** 2)))}
         rows.append(row)
+    for model, reason in (unfitted or {}).items():
+        rows.append({"model": model, "name": PURCHASE_MODELS[model], "params": None,
+                     "log_likelihood": None, "bic": None,
+                     **({"holdout": None} if actual is not None else {}), "note": reason})
     return rows
 
 

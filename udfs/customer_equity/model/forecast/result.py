@@ -67,6 +67,8 @@ class CustomerForecast:
     correlation: float
     purchases: FittedModel | None = None
     models: dict = dataclasses.field(default_factory=dict)
+    #: Comparison models that could not be fitted: model key -> the reason.
+    unfitted: dict = dataclasses.field(default_factory=dict)
     _grids: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -294,7 +296,7 @@ class CustomerForecast:
         s = self.summary
         actual = s.customers["actual_purchases"].to_numpy() if s.holdout else None
         return _purchases.compare(fits.values(), x, t_x, T, actual,
-                                  s.holdout_length if s.holdout else None)
+                                  s.holdout_length if s.holdout else None, unfitted=self.unfitted)
 
     def to_dict(self) -> dict:
         """Parameters, standard errors, log-likelihoods, counts and holdout totals (JSON-ready)."""
@@ -323,7 +325,7 @@ class CustomerForecast:
                           "spend_model": self.gamma_gamma.customers},
             "log": dict(s.counts),
             "holdout": self.holdout_totals() or None,
-            "models": self.comparison() if self.models else None,
+            "models": self.comparison() if self.models or self.unfitted else None,
         }
 
 
@@ -362,13 +364,24 @@ def fit_forecast(summary: LogSummary, model: str = "bgnbd", compare: bool = Fals
 def add_purchase_models(forecast: CustomerForecast, model: str = "bgnbd",
                         compare: bool = False) -> CustomerForecast:
     """``forecast`` with ``model`` as its purchase model and, with ``compare``, every purchase
-    model fitted on its customers (on the distinct rows, as each ``fit_*`` does)."""
+    model fitted on its customers (on the distinct rows, as each ``fit_*`` does).
+
+    A model fitted only for the comparison that cannot be fitted (an estimate that diverges
+    on these customers) is left out of ``models`` with its reason in ``unfitted``; the model
+    of the predictions failing is an error."""
     key = _purchases.purchase_model(model)
     wanted = list(_purchases.PURCHASE_MODELS) if compare else [key]
     x, t_x, T, _ = fit_inputs(forecast.summary)
-    fits = {"bgnbd": forecast.bgnbd}
+    fits, unfitted = {"bgnbd": forecast.bgnbd}, {}
     for name in wanted:
-        if name not in fits:
+        if name in fits:
+            continue
+        try:
             fits[name] = _purchases.fit(name, x, t_x, T)
+        except CustomerEquityError as err:
+            if name == key:
+                raise
+            unfitted[name] = str(err)
     return dataclasses.replace(forecast, purchases=None if key == "bgnbd" else fits[key],
-                               models={k: fits[k] for k in wanted} if compare else {}, _grids={})
+                               models={k: fits[k] for k in wanted if k in fits} if compare else {},
+                               unfitted=unfitted, _grids={})
