@@ -117,8 +117,8 @@ class BatchMeasurement(Measurement):
         return out
 
 
-def _id_hashes(frame, start=0):
-    """64-bit hashes of the non-blank customer ids of a batch, with their positions."""
+def _id_hashes(frame):
+    """64-bit hashes of the non-blank customer ids of a batch, with their rows in the batch."""
     if "customer_id" not in frame.columns:
         return None
     ids = frame["customer_id"]
@@ -127,20 +127,33 @@ def _id_hashes(frame, start=0):
         given &= ids.astype(str).str.strip().ne("").to_numpy()
     kept = ids[given]
     hashes = pd.util.hash_pandas_object(kept.astype(str), index=False).to_numpy()
-    return hashes, np.flatnonzero(given).astype(np.int64) + start
+    return hashes, np.flatnonzero(given).astype(np.int32)  # a batch is far below 2^31 rows
 
 
 def _duplicates(found):
-    """(rows repeating an earlier id, 0-based data row of the first) from the batches' hashes."""
+    """(rows repeating an earlier id, 0-based data row of the first) from the batches'
+    ``(hashes, rows in the batch, the batch's first row)``.
+
+    One sorted copy of the hashes counts the repeats (8 bytes a customer besides the batches'
+    own); the first repeating row is then looked for among the rows of repeated ids only.
+    """
     if not found:
         return 0, None
-    hashes = np.concatenate([h for h, _ in found])
-    positions = np.concatenate([p for _, p in found])
-    _, first = np.unique(hashes, return_index=True)
-    repeated = np.ones(hashes.size, dtype=bool)
-    repeated[first] = False
-    count = int(repeated.sum())
-    return count, (int(positions[repeated].min()) if count else None)
+    ordered = np.concatenate([h for h, _, _ in found])
+    ordered.sort()
+    same = ordered[1:] == ordered[:-1]
+    count = int(same.sum())
+    if not count:
+        return 0, None
+    repeated = np.unique(ordered[1:][same])
+    del ordered, same
+    hashes, rows = [], []
+    for h, positions, start in found:
+        hit = np.isin(h, repeated)
+        hashes.append(h[hit])
+        rows.append(positions[hit].astype(np.int64) + start)
+    again = pd.Series(np.concatenate(hashes)).duplicated().to_numpy()
+    return count, int(np.concatenate(rows)[again].min())
 
 
 def _part(m):
@@ -268,8 +281,7 @@ def _passes(executor, source, config, writer, progress):
             parts.append(result["part"])
             columns = result["columns"]
             if result["ids"] is not None:
-                hashes, positions = result["ids"]
-                ids.append((hashes, positions + n))
+                ids.append((*result["ids"], n))
             n += result["n"]
             if what == "ltv":
                 ltvs.append(result["ltv"])
