@@ -15,6 +15,8 @@ import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import customer_equity as ce
 from customer_equity.files.config import read_config
@@ -520,6 +522,27 @@ def test_out_naming_a_folder_or_a_read_only_file_is_refused(files, tmp_path, cap
     finally:
         locked.chmod(0o644)
     assert sorted(os.listdir(tmp_path)) == ["locked.csv", "results", "results.parquet"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.integers(0, 12)), max_size=15), min_size=1, max_size=5))
+def test_repeated_ids_counted_as_a_row_by_row_reading_counts_them(batches):
+    """batch._duplicates over batches of ids (None: a blank id, skipped) against reading the
+    rows one by one with a set of the ids seen: how many rows repeat an earlier id, and the
+    first such row (0-based over all batches)."""
+    seen, count, first, start, found = set(), 0, None, 0, []
+    for ids in batches:
+        for k, i in enumerate(ids):
+            if i is None:
+                continue
+            if i in seen:
+                count += 1
+                first = start + k if first is None else first
+            seen.add(i)
+        frame = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
+        found.append((*batch._id_hashes(frame), start))
+        start += len(ids)
+    assert batch._duplicates(found) == (count, first)
 
 
 def test_duplicated_customer_ids_are_counted_and_warned(tmp_path, base, capsys):

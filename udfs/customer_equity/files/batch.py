@@ -124,7 +124,7 @@ def _id_hashes(frame):
     ids = frame["customer_id"]
     given = ids.notna().to_numpy()
     if ids.dtype == object:
-        given &= ids.astype(str).str.strip().ne("").to_numpy()
+        given = given & ids.astype(str).str.strip().ne("").to_numpy()
     kept = ids[given]
     hashes = pd.util.hash_pandas_object(kept.astype(str), index=False).to_numpy()
     return hashes, np.flatnonzero(given).astype(np.int32)  # a batch is far below 2^31 rows
