@@ -38,7 +38,7 @@ PREVIEW_AREAS = {
     },
     "customer-equity-from-transactions.xlsx": {
         "Read me": (0, 0, 32, 8),
-        "Fit": (0, 0, 60, 13),
+        "Fit": (0, 0, 74, 13),
         "Forecasts": (0, 0, 40, 12),
         "EY check": (0, 0, 10, 12),
         "Equity": (0, 0, 21, 7),
