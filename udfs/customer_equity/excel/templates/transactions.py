@@ -393,20 +393,8 @@ def _fit(book, sh, res, s):
     _formula(sh, tot, 4, "=SUM(ce_holdout_pred)", float(pred.sum()), "native", "#,##0", bold=True)
     sh.note(tot + 1, 1, "Holdout: the period from the calibration end to the observation end. Predicted: "
             "CE_EXPECTED_PURCHASES over the holdout length for each customer, averaged per group.", 4, 30)
-    chart = book.wb.add_chart({"type": "column"})
-    cats = "=" + B.sheet_ref(sh.name, B.area(r + 2, 1, r + 2 + HOLDOUT_GROUPS, 1))
-    for j, (label, color) in enumerate((("Actual", "#BF8F00"), ("Predicted (BG/NBD)", "#2E75B6"))):
-        chart.add_series({"name": label, "categories": cats,
-                          "values": "=" + B.sheet_ref(sh.name, B.area(r + 2, 3 + j, r + 2 + HOLDOUT_GROUPS,
-                                                                     3 + j)),
-                          "fill": {"color": color}, "border": {"color": color}})
-    chart.set_title({"name": "Holdout purchases by calibration frequency", "name_font": {"size": 10}})
-    chart.set_x_axis({"name": "Repeat purchases in the calibration period"})
-    chart.set_y_axis({"name": "Mean purchases in the holdout", "num_format": "0.0",
-                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
-    chart.set_legend({"position": "top"})
-    chart.set_size({"width": 560, "height": 300})
-    sh.ws.insert_chart(B.cell(r, 6, False, False), chart)
+    _two_bars_by_class(book, sh, r, r + 2, 3, ("Actual", "Predicted (BG/NBD)"),
+                       "Holdout purchases by calibration frequency", "Mean purchases in the holdout", "0.0")
 
     # expected purchases over time -----------------------------------------------------------------
     r = tot + 4
@@ -486,20 +474,28 @@ def _purchases_per_customer(book, sh, res, r, counts_at):
     sh.note(last + 1, 1, "BG/NBD: the customers expected in each class given each customer's T, from the "
             "fitted r, alpha, a, b (Fader, Hardie & Lee 2005, eq. 8, written with GAMMALN). Bars close "
             "together: the model reproduces how often customers came back.", 4, 45)
+    _two_bars_by_class(book, sh, r, first, 2, ("Observed", "BG/NBD"),
+                       "Customers by repeat purchases: observed and BG/NBD", "Customers", "#,##0")
+    return last + 2
+
+
+def _two_bars_by_class(book, sh, at_row, first, col, labels, title, y_name, y_format):
+    """Excel's column chart of two columns (``col``, ``col + 1``) over the frequency classes
+    0 .. 7+ in column B from row ``first``, drawn beside the table from row ``at_row``."""
+    last = first + HOLDOUT_GROUPS
     chart = book.wb.add_chart({"type": "column"})
     cats = "=" + B.sheet_ref(sh.name, B.area(first, 1, last, 1))
-    for j, (label, color) in enumerate((("Observed", "#BF8F00"), ("BG/NBD", "#2E75B6"))):
+    for j, (label, color) in enumerate(zip(labels, ("#BF8F00", "#2E75B6"))):
         chart.add_series({"name": label, "categories": cats,
-                          "values": "=" + B.sheet_ref(sh.name, B.area(first, 2 + j, last, 2 + j)),
+                          "values": "=" + B.sheet_ref(sh.name, B.area(first, col + j, last, col + j)),
                           "fill": {"color": color}, "border": {"color": color}})
-    chart.set_title({"name": "Customers by repeat purchases: observed and BG/NBD", "name_font": {"size": 10}})
+    chart.set_title({"name": title, "name_font": {"size": 10}})
     chart.set_x_axis({"name": "Repeat purchases in the calibration period"})
-    chart.set_y_axis({"name": "Customers", "num_format": "#,##0",
+    chart.set_y_axis({"name": y_name, "num_format": y_format,
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "top"})
     chart.set_size({"width": 560, "height": 300})
-    sh.ws.insert_chart(B.cell(r, 6, False, False), chart)
-    return last + 2
+    sh.ws.insert_chart(B.cell(at_row, 6, False, False), chart)
 
 
 #: Where the data report spills beside the summary (CE_LOG_CHECK): sheet, row, column.
