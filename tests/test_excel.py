@@ -212,6 +212,16 @@ def test_blank_periods_cell_in_a_block_counts_as_zero_on_both_runtimes(com, ojs)
     assert_grid_equal(ojs.call(M, "ce_ltv", 0.1, values), expected)
 
 
+def test_a_blank_range_of_values_keeps_one_answer_per_row(com, ojs):
+    """=CE_LTV_VALUES(0.1, 1, 100, 0, 0, 0, E1:E2) with E1:E2 blank: tv is 0 in each row, so
+    two customers of 100 / 1.1 each; only an omitted tv (or one blank cell) is one answer."""
+    args = (0.1, 1, 100, 0, 0, 0, Cells([[None], [None]]))
+    expected = [[100 / 1.1], [100 / 1.1]]
+    assert_grid_equal(com.call(M, "ce_ltv_values", *args), expected)
+    assert_grid_equal(ojs.call(M, "ce_ltv_values", *args), expected)
+    assert_grid_equal(com.call(M, "ce_ltv_values", *args[:6], Cells([[None]])), [[100 / 1.1]])
+
+
 def test_import_functions_writes_a_vba_wrapper_per_function():
     with ComRuntime(workbook_name="customer_equity.xlam") as com:
         imported = com.import_functions(M)

@@ -409,6 +409,13 @@ class Block(Kind):
         super().__init__(help, **kw)
         self.column = column
 
+    def __call__(self, x, name):
+        if isinstance(self.default, float) and isinstance(x, np.ndarray) and x.size > 1:
+            # A range of blank values is a range of zeros, so the answer keeps one row per row
+            # of the range; only an omitted argument or one blank cell is the default.
+            return self.read(x, name)
+        return super().__call__(x, name)
+
     def read(self, x, name):
         if self.column and isinstance(x, np.ndarray) and x.shape[1] > 1:
             raise CustomerEquityError(name, "one value for all rows, or one per row in a single "
