@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import customer_equity as ce
 from customer_equity.files.config import read_config
@@ -211,6 +213,44 @@ def test_the_samples_transaction_income_follows_its_carriers():
     want = np.where(carrier, 500.0 * np.array(annuity), 0.0)
     assert m.customers["tv"].to_numpy() == pytest.approx(want, rel=1e-12)
     assert m.customers["tv"].max() < 500.0 / 0.1  # below a perpetuity of 500
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([-5.0, 0.0, 0.0, 1.0, 2.5, 100.0, 1e6]) | st.floats(-1e9, 1e9),
+                min_size=1, max_size=60))
+def test_tier_cutoffs_are_each_tiers_lowest_value_by_mid_rank(values):
+    """The cut-offs by bisection equal the lowest value whose mid-rank percentile (below + half
+    the tied, over N, written out here per customer) reaches 95 %, 80 % and 50 %."""
+    from customer_equity.model import tier_cutoffs, value_tier
+
+    ltv = np.array(values)
+    n = len(values)
+    mid = [(sum(x < v for x in values) + 0.5 * sum(x == v for x in values)) / n for v in values]
+    # Compared in whole numbers, as the tiers are: 2 x mid-rank x 20 >= 2 N x 19 is >= 95 %.
+    twice_mid = [sum(x < v for x in values) * 2 + sum(x == v for x in values) for v in values]
+    want = []
+    for num, den in ((19, 20), (4, 5), (1, 2)):
+        reached = [v for v, t in zip(values, twice_mid) if t * den >= 2 * n * num]
+        want.append(min(reached) if reached else float(np.nextafter(max(values), np.inf)))
+    assert tier_cutoffs(ltv) == tuple(want), mid
+    assert value_tier(ltv, tier_cutoffs(ltv)).tolist() == value_tier(ltv).tolist()
+
+
+def test_tier_cutoffs_keep_one_sorted_copy_of_the_values():
+    """Tiering 10^6 customers in batches holds the values and one sorted copy (8 MB each),
+    not per-customer ranks and codes (about 56 bytes a customer before)."""
+    import tracemalloc
+
+    from customer_equity.model import tier_cutoffs
+
+    ltv = np.random.default_rng(7).gamma(2.0, 300.0, 1_000_000).round(0)  # many ties
+    tracemalloc.start()
+    try:
+        tier_cutoffs(ltv)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.5 * ltv.nbytes, peak
 
 
 def test_default_tiers_in_measure_and_in_batches_agree_with_ties():

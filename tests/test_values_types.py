@@ -99,6 +99,24 @@ def test_equity_table_and_composition_hand_sums():
     assert m.loc["Total", "Total"] == (1 + 2 + 3 + 4) + 10 + 15 + 8
 
 
+def test_equity_that_cancels_out_has_no_share_rather_than_rounding_noise():
+    """Lighthouse 0 - 1.12 - 2.52 + 9.83 = 6.19 and Follower -6.19: on paper the total is 0,
+    so no type has a share of it. Summed by type in floating point, 6.1899999999999995 - 6.19
+    is -8.9e-16, and the Lighthouse share came out as -6,969,320,423,355,842 (CI's fuzz case)."""
+    table = ce.equity_table(["Lighthouse"] * 3 + ["Follower", "Lighthouse"],
+                            [0.0, -1.12, -2.52, -6.19, 9.83])
+    assert table.loc["Total", "equity"] == 0.0 and table.loc["Total", "average"] == 0.0
+    assert table["share"].isna().all()
+    assert table.loc["Lighthouse", "equity"] == pytest.approx(6.19)
+    s = ce.structure_table(pd.DataFrame({"type": ["Lighthouse", "Follower"], "customers": [4, 1],
+                                         "equity": [6.19, -6.19]}))
+    assert np.isnan(s.loc["Total", "equity_share"]) and s.loc["Total", "equity"] == 0.0
+    # A small total that is not rounding keeps its shares: 0.01 of 2,000,000 in magnitudes.
+    kept = ce.equity_table(["Lighthouse", "Follower"], [1_000_000.01, -1_000_000.0])
+    assert kept.loc["Total", "equity"] == pytest.approx(0.01, rel=1e-6)
+    assert kept.loc["Lighthouse", "share"] == pytest.approx(1e8, rel=1e-6)
+
+
 def test_solid_links():
     got = ce.solid_links([3, 5, 0, 2], [1, 0, 1, True], [1, 0, 1, 0])
     assert got.tolist() == [3, 1, 2, 1]

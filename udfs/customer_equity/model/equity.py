@@ -70,13 +70,27 @@ def equity_table(types, ltv):
     return table_from_sums(counts, sums)
 
 
+#: A sum no larger than this share of the magnitudes it adds is rounding left over from
+#: amounts that cancel (6.19 - 6.19 summed in another order is -8.9e-16): it is 0.
+ROUNDING = 64 * np.finfo(np.float64).eps
+
+
+def cancelled_to_zero(total, magnitude):
+    """``total``, or 0 where it is within rounding of the ``magnitude`` (the sum of the
+    absolute values added), so that a share of a total that cancels out is undefined
+    rather than a number like 7e15."""
+    total = np.asarray(total, dtype=np.float64)
+    return np.where(np.abs(total) <= ROUNDING * np.asarray(magnitude, dtype=np.float64), 0.0, total)
+
+
 def table_from_sums(counts, sums):
     """The equity table from per-type customer counts and equity sums (exact under batching)."""
     counts = np.asarray(counts)
     counts = np.append(counts, counts.sum())
     if counts.dtype.kind != "f" or np.array_equal(counts, np.round(counts)):
         counts = counts.astype(np.int64)  # whole customers; a what-if at type averages may count parts
-    sums = np.append(np.asarray(sums, dtype=np.float64), np.sum(sums))
+    sums = np.asarray(sums, dtype=np.float64)
+    sums = np.append(sums, cancelled_to_zero(np.sum(sums), np.sum(np.abs(sums))))
     total = sums[-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         share = sums / total if total != 0 else np.full(sums.shape, np.nan)

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import CustomerEquityError
 from .validate import as_float, check_finite, check_range, money_array, per_row
-from .equity import composition_sums, per_customer
+from .equity import cancelled_to_zero, composition_sums, per_customer
 from .measure import Measurement
 from .types import TYPES, VALUE_KINDS, discounted_components, type_codes
 
@@ -52,9 +52,9 @@ def _table(counts, sums):
     """Structure table from per-type counts (4,) and a kind x type matrix of sums (6, 4)."""
     counts = np.asarray(counts, dtype=np.float64)
     sums = np.asarray(sums, dtype=np.float64)
-    equity = sums.sum(axis=0)
+    equity = cancelled_to_zero(sums.sum(axis=0), np.abs(sums).sum(axis=0))
     counts_t = np.append(counts, counts.sum())
-    equity_t = np.append(equity, equity.sum())
+    equity_t = np.append(equity, cancelled_to_zero(sums.sum(), np.abs(sums).sum()))
     kinds_t = np.column_stack([sums, sums.sum(axis=1)])  # (6, 5)
     out = pd.DataFrame({
         "customers": counts_t,
