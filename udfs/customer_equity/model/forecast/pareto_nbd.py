@@ -45,7 +45,9 @@ __all__ = [
 ]
 
 #: Continued-fraction steps a fit may spend (:func:`~._special.step_budget`): the CDNOW fit
-#: takes about 1,500; an estimate running to infinity in s and beta, 800,000 and more (minutes).
+#: takes about 1,500, generated logs of 10^4 to 10^6 customers in weeks 2,500 to 4,000, and
+#: ten years of days up to 9,000 (rare dropout); an estimate running to infinity in s and
+#: beta, 800,000 and more (minutes).
 FIT_STEPS = 250_000
 
 #: Relative step of the five-point differences of ln 2F1 (error about 1e-12).
