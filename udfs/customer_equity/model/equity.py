@@ -51,7 +51,8 @@ def equity_table(types, ltv):
     -------
     pandas.DataFrame
         Index: the four types and ``Total``; columns ``customers``, ``equity``,
-        ``share`` (of total equity; NaN when the total is 0) and ``average``.
+        ``share`` (of total equity; NaN when the total is 0, also when the values cancel to
+        within rounding of 0) and ``average``.
 
     Examples
     --------
