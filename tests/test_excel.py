@@ -222,6 +222,19 @@ def test_a_blank_range_of_values_keeps_one_answer_per_row(com, ojs):
     assert_grid_equal(com.call(M, "ce_ltv_values", *args[:6], Cells([[None]])), [[100 / 1.1]])
 
 
+def test_equity_that_cancels_out_shows_no_share_in_the_cell(com, ojs):
+    """=CE_EQUITY_TABLE(types, ltv) with Lighthouse 0, -1.12, -2.52, 9.83 and Follower -6.19:
+    the total is 0 on paper, so the Share column is blank and the Total row shows 0, not the
+    share of -8.9e-16 (-6,969,320,423,355,842) that summing by type in floating point left."""
+    args = (Cells([["Lighthouse"], ["Lighthouse"], ["Lighthouse"], ["Follower"], ["Lighthouse"]]),
+            Cells([[0.0], [-1.12], [-2.52], [-6.19], [9.83]]))
+    for shown in (grid(com.call(M, "ce_equity_table", *args)), grid(ojs.call(M, "ce_equity_table", *args))):
+        header, rows = shown[0], {r[0]: r for r in shown[1:]}
+        share = header.index("Share")
+        assert [rows[t][share] for t in rows] == [""] * 5
+        assert rows["Total"][1:3] == [5, 0] and rows["Lighthouse"][2] == pytest.approx(6.19)
+
+
 def test_import_functions_writes_a_vba_wrapper_per_function():
     with ComRuntime(workbook_name="customer_equity.xlam") as com:
         imported = com.import_functions(M)

@@ -159,21 +159,28 @@ def mid_rank_percentile(ltv):
     [0.125, 0.5, 0.5, 0.875]
     """
     v = check_finite(as_float(ltv, "ltv", blank_ok=False), "ltv").reshape(-1)
-    s = np.sort(v)
-    below = np.searchsorted(s, v, side="left")
-    tied = np.searchsorted(s, v, side="right") - below
-    return (below + 0.5 * tied) / max(v.size, 1)
+    return _twice_mid_rank(np.sort(v), v) / (2.0 * max(v.size, 1))
+
+
+def _twice_mid_rank(s, v):
+    """Twice the mid-rank of each ``v`` among the sorted values ``s`` (customers below, plus
+    half of those tied, doubled): a whole number, so percentiles compare without rounding."""
+    return np.searchsorted(s, v, side="left") + np.searchsorted(s, v, side="right")
+
+
+def _reaches(twice_mid, n, q):
+    """Whether a mid-rank percentile, ``twice_mid / 2n``, is at least ``q``, in whole numbers
+    (no rounding at 95 %)."""
+    f = Fraction(q).limit_denominator(10_000)
+    return twice_mid * f.denominator >= 2 * n * f.numerator
 
 
 def _tier_index(v, quantiles):
-    """Tier codes 0-3 by mid-rank percentile, compared in whole numbers (no rounding at 95 %)."""
-    s = np.sort(v)
-    below = np.searchsorted(s, v, side="left")
-    twice_mid = 2 * below + (np.searchsorted(s, v, side="right") - below)  # 2 x mid-rank
+    """Tier codes 0-3 by mid-rank percentile."""
+    twice_mid = _twice_mid_rank(np.sort(v), v)
     codes = np.full(v.shape, 3, dtype=np.int64)
     for tier, q in reversed(list(enumerate(quantiles))):
-        f = Fraction(q).limit_denominator(10_000)
-        codes[twice_mid * f.denominator >= 2 * v.size * f.numerator] = tier
+        codes[_reaches(twice_mid, v.size, q)] = tier
     return codes
 
 
@@ -198,13 +205,8 @@ def tier_cutoffs(ltv, quantiles=DEFAULT_TIER_QUANTILES):
     n = s.size
 
     def first_reaching(q):
-        f = Fraction(q).limit_denominator(10_000)
-
-        def reaches(k):
-            twice_mid = int(np.searchsorted(s, s[k], side="left") + np.searchsorted(s, s[k], side="right"))
-            return twice_mid * f.denominator >= 2 * n * f.numerator
-
-        return bisect.bisect_left(range(n), True, key=reaches)
+        return bisect.bisect_left(range(n), True,
+                                  key=lambda k: _reaches(int(_twice_mid_rank(s, s[k])), n, q))
 
     firsts = [first_reaching(q) for q in quantiles]
     above_all = float(np.nextafter(s[-1], np.inf))
